@@ -1,0 +1,23 @@
+"""alkit — active learning on frozen vision-foundation-model embeddings.
+
+Reproduces and extends Gupte et al., "Revisiting Active Learning in the Era of
+Vision Foundation Models" (TMLR 2024).
+"""
+
+from __future__ import annotations
+
+from . import errors, initial_pools, strategies
+from .data import EmbeddingSet, load_embeddings
+from .learner import ActiveLearner, evaluate
+from .loop import Run, load_results, method_label, run_al
+from .oracle import ExportOracle, SimulatedOracle, WidgetOracle
+from .pool import Pool, Selection, top_up
+from .probe import LinearProbe
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EmbeddingSet", "load_embeddings", "ActiveLearner", "evaluate", "Run", "run_al", "load_results",
+    "method_label", "SimulatedOracle", "ExportOracle", "WidgetOracle", "Pool", "Selection", "top_up",
+    "LinearProbe", "strategies", "initial_pools", "errors", "__version__",
+]

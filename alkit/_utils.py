@@ -1,0 +1,103 @@
+"""Small shared helpers: devices, random streams, atomic writes, hashing."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """Turn ``"auto"`` into ``cuda`` when a GPU is present, else ``cpu``."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        from .errors import InvalidInputError
+
+        raise InvalidInputError(
+            "device='cuda' was requested but no CUDA GPU is visible; use device='auto' or 'cpu'."
+        )
+    return dev
+
+
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """Return a numpy Generator from a Generator, a seed or None (seed 0)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(0 if rng is None else rng)
+
+
+def torch_generator(rng: np.random.Generator, device: torch.device | str = "cpu") -> torch.Generator:
+    """A torch Generator seeded from ``rng`` (consumes one draw of ``rng``)."""
+    g = torch.Generator(device=device)
+    g.manual_seed(int(rng.integers(0, 2**63 - 1)))
+    return g
+
+
+def run_streams(seed: int) -> dict[str, np.random.Generator]:
+    """The per-run random streams of DESIGN §4.
+
+    One ``SeedSequence(seed)`` is spawned into independent children for the
+    initial pool, the probe, the strategy and the top-up, so that runs with the
+    same seed share their initial pool exactly across strategies.
+    """
+    children = np.random.SeedSequence(seed).spawn(4)
+    names = ("initial_pool", "probe", "strategy", "propagation")
+    return {n: np.random.default_rng(c) for n, c in zip(names, children)}
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    A crash leaves either the old file or none, never a truncated one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    with atomic_path(path, ".json") as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
+
+
+def write_parquet_atomic(df, path: str | os.PathLike) -> None:
+    """Write a DataFrame to parquet through a temporary file and a rename."""
+    with atomic_path(path, ".parquet") as tmp:
+        df.to_parquet(tmp, index=False)
+
+
+def stable_hash(obj: Any, length: int = 16) -> str:
+    """A short sha256 of a JSON-serialisable object (sorted keys)."""
+    blob = json.dumps(obj, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:length]
+
+
+def alkit_home() -> Path:
+    """Root of alkit's caches: ``$ALKIT_HOME`` or ``~/.cache/alkit``."""
+    return Path(os.environ.get("ALKIT_HOME", Path.home() / ".cache" / "alkit")).expanduser()
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalisation in float32 (zero rows stay zero)."""
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)

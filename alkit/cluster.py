@@ -1,0 +1,222 @@
+"""Shared clustering: k-means++ seeding, k-means, nearest-to-centroid picks, kNN.
+
+One code path for every strategy that clusters (centroid init, ``cluster=True``,
+DropQuery, ALFA-Mix, TypiClust): faiss on CPU, torch on CUDA, chosen by ``device``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._utils import l2_normalize, resolve_device
+
+__all__ = ["kmeans_nearest", "kmeans_pp_seeds", "kmeans", "knn", "n_distinct_at_least", "sq_dists_to"]
+
+N_ITER = 100
+MAX_POINTS_PER_CENTROID = 512
+
+
+def _faiss():
+    import faiss
+
+    return faiss
+
+
+def sq_dists_to(x: np.ndarray, c: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:
+    """Squared Euclidean distances of shape (n,) from every row of ``x`` to the point ``c``."""
+    if x_sq is None:
+        x_sq = np.einsum("ij,ij->i", x, x)
+    d = x_sq - 2.0 * (x @ c) + float(c @ c)
+    return np.maximum(d, 0.0, out=d)
+
+
+def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str = "auto") -> np.ndarray:
+    """k-means++ seeding: the first seed uniform, then D² sampling.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+    k : int
+    rng : numpy Generator
+
+    Returns
+    -------
+    ndarray of shape (k,), int64
+        Indices of the seeds, in pick order. Once every remaining point has distance 0
+        to the chosen seeds, further seeds are drawn uniformly among unchosen points.
+    """
+    n = len(x)
+    dev = resolve_device(device)
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(dev)
+    x_sq = (xt * xt).sum(1)
+    seeds = np.empty(k, dtype=np.int64)
+    seeds[0] = rng.integers(n)
+    d2 = torch.clamp(x_sq - 2 * (xt @ xt[seeds[0]]) + x_sq[seeds[0]], min=0)
+    d2[seeds[0]] = 0
+    chosen = np.zeros(n, dtype=bool)
+    chosen[seeds[0]] = True
+    for i in range(1, k):
+        w = d2.double().cpu().numpy()
+        total = w.sum()
+        if total > 0:
+            # inverse-CDF draw: one uniform per seed, deterministic under rng
+            idx = int(np.searchsorted(np.cumsum(w), rng.random() * total, side="right"))
+            idx = min(idx, n - 1)
+            while w[idx] == 0:  # guard against float edge at the end of the cdf
+                idx -= 1
+        else:
+            idx = int(rng.choice(np.flatnonzero(~chosen)))
+        seeds[i] = idx
+        chosen[idx] = True
+        d2 = torch.minimum(d2, torch.clamp(x_sq - 2 * (xt @ xt[idx]) + x_sq[idx], min=0))
+        d2[idx] = 0
+    return seeds
+
+
+def kmeans(x: np.ndarray, init: np.ndarray, rng: np.random.Generator, n_iter: int = N_ITER,
+           device: str = "auto") -> np.ndarray:
+    """Lloyd's k-means from given initial centroids; returns centroids of shape (k, d).
+
+    When ``n > 512·k`` the centroids are trained on a random subsample of 512·k points
+    (as faiss and the reference do); all points are assigned afterwards by the caller.
+    """
+    k, d = init.shape
+    n = len(x)
+    dev = resolve_device(device)
+    sub = x
+    if n > MAX_POINTS_PER_CENTROID * k:
+        sub = x[np.sort(rng.choice(n, MAX_POINTS_PER_CENTROID * k, replace=False))]
+    if dev.type == "cpu":
+        faiss = _faiss()
+        km = faiss.Kmeans(d, k, niter=n_iter, seed=int(rng.integers(2**31 - 1)), verbose=False,
+                          min_points_per_centroid=1, max_points_per_centroid=MAX_POINTS_PER_CENTROID,
+                          spherical=False)
+        km.train(np.ascontiguousarray(sub, dtype=np.float32), init_centroids=np.ascontiguousarray(init, dtype=np.float32))
+        return km.centroids.copy()
+    xt = torch.from_numpy(np.ascontiguousarray(sub, dtype=np.float32)).to(dev)
+    c = torch.from_numpy(np.ascontiguousarray(init, dtype=np.float32)).to(dev)
+    x_sq = (xt * xt).sum(1, keepdim=True)
+    for _ in range(n_iter):
+        assign = (x_sq - 2 * xt @ c.T + (c * c).sum(1)).argmin(1)
+        sums = torch.zeros_like(c).index_add_(0, assign, xt)
+        counts = torch.bincount(assign, minlength=k).to(c.dtype)
+        nonempty = counts > 0
+        c[nonempty] = sums[nonempty] / counts[nonempty, None]
+        # empty clusters keep their centroid (faiss splits them; rare with k-means++ seeds)
+    return c.cpu().numpy()
+
+
+def assign(x: np.ndarray, centroids: np.ndarray, device: str = "auto", chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centroid of every row: (labels (n,), squared distances (n,))."""
+    dev = resolve_device(device)
+    c = torch.from_numpy(np.ascontiguousarray(centroids, dtype=np.float32)).to(dev)
+    c_sq = (c * c).sum(1)
+    labels = np.empty(len(x), dtype=np.int64)
+    dist = np.empty(len(x), dtype=np.float32)
+    for s in range(0, len(x), chunk):
+        xb = torch.from_numpy(np.ascontiguousarray(x[s:s + chunk], dtype=np.float32)).to(dev)
+        d2 = (xb * xb).sum(1, keepdim=True) - 2 * xb @ c.T + c_sq
+        val, idx = d2.min(1)
+        labels[s:s + len(xb)] = idx.cpu().numpy()
+        dist[s:s + len(xb)] = val.clamp_min(0).cpu().numpy()
+    return labels, dist
+
+
+def n_distinct_at_least(x: np.ndarray, k: int) -> tuple[bool, np.ndarray | None]:
+    """Whether ``x`` has at least ``k`` distinct rows; if not, the index of one row per distinct row.
+
+    A random projection hashes the rows first (cheap); the exact ``np.unique`` only runs
+    when the hash says there may be fewer than ``k`` distinct rows.
+    """
+    if len(x) < k:
+        _, first = np.unique(x, axis=0, return_index=True)
+        return False, np.sort(first)
+    proj = np.asarray(x, dtype=np.float64) @ np.random.default_rng(12345).standard_normal(x.shape[1])
+    if len(np.unique(proj)) >= k:
+        return True, None
+    _, first = np.unique(x, axis=0, return_index=True)
+    if len(first) >= k:
+        return True, None
+    return False, np.sort(first)
+
+
+def kmeans_nearest(x: np.ndarray, k: int, rng: np.random.Generator, device: str = "auto",
+                   normalize: bool = True, n_iter: int = N_ITER) -> tuple[np.ndarray, np.ndarray]:
+    """The shared clustering step (DESIGN §6): one representative per k-means cluster.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+        Points to cluster (L2-normalised here unless ``normalize=False``).
+    k : int
+        Number of clusters.
+    rng : numpy Generator
+
+    Returns
+    -------
+    picks : ndarray of shape (k,) (or fewer, see below), int64
+        Per cluster, the member nearest its centroid (row indices into ``x``), ordered by cluster.
+        If ``k`` ≥ the number of distinct points, one row per distinct point instead.
+        An empty cluster contributes no pick (callers top up).
+    labels : ndarray of shape (n,), int64
+        Cluster of every point.
+    """
+    xs = l2_normalize(x) if normalize else np.ascontiguousarray(x, dtype=np.float32)
+    enough, distinct = n_distinct_at_least(xs, k)
+    if not enough:
+        labels = np.empty(len(xs), dtype=np.int64)
+        _, inv = np.unique(xs, axis=0, return_inverse=True)
+        # relabel by order of first occurrence, matching `distinct`
+        order = {v: i for i, v in enumerate(inv[distinct])}
+        labels[:] = [order[v] for v in inv.ravel()]
+        return distinct, labels
+    seeds = kmeans_pp_seeds(xs, k, rng, device)
+    centroids = kmeans(xs, xs[seeds], rng, n_iter=n_iter, device=device)
+    labels, d2 = assign(xs, centroids, device)
+    # the member nearest each centroid: sort by (cluster, distance), take each cluster's first
+    order = np.lexsort((np.arange(len(xs)), d2, labels))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = labels[order][1:] != labels[order][:-1]
+    picks = order[first]
+    return picks.astype(np.int64), labels
+
+
+def knn(x: np.ndarray, k: int, query: np.ndarray | None = None, exclude_self: bool = True,
+        device: str = "auto", chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours by inner product on (already normalised) rows.
+
+    Returns ``(similarities, indices)``, each of shape (n_query, k), most similar first.
+    With ``exclude_self`` (and ``query=None``) a point is not its own neighbour.
+    faiss ``IndexFlatIP`` on CPU, chunked matrix products + ``topk`` on CUDA.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    self_query = query is None
+    q = x if self_query else np.ascontiguousarray(query, dtype=np.float32)
+    kk = k + 1 if (self_query and exclude_self) else k
+    kk = min(kk, len(x))
+    dev = resolve_device(device)
+    if dev.type == "cpu":
+        faiss = _faiss()
+        index = faiss.IndexFlatIP(x.shape[1])
+        index.add(x)
+        sims, idx = index.search(q, kk)
+    else:
+        xt = torch.from_numpy(x).to(dev)
+        sims = np.empty((len(q), kk), dtype=np.float32)
+        idx = np.empty((len(q), kk), dtype=np.int64)
+        for s in range(0, len(q), chunk):
+            qb = torch.from_numpy(q[s:s + chunk]).to(dev)
+            v, i = torch.topk(qb @ xt.T, kk, dim=1)
+            sims[s:s + len(qb)] = v.cpu().numpy()
+            idx[s:s + len(qb)] = i.cpu().numpy()
+    if self_query and exclude_self:
+        rows = np.arange(len(q))[:, None]
+        is_self = idx == rows
+        # drop self where found, else drop the last column
+        keep = ~is_self
+        no_self = keep.all(1)
+        keep[no_self, -1] = False
+        sims = sims[keep].reshape(len(q), kk - 1)
+        idx = idx[keep].reshape(len(q), kk - 1)
+    return sims, idx.astype(np.int64)

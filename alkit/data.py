@@ -1,0 +1,364 @@
+"""EmbeddingSet: cached features, labels and provenance, saved atomically with a checksum."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._utils import alkit_home, atomic_path
+from .errors import CorruptCacheError, InvalidInputError, UnknownNameError
+
+__all__ = ["EmbeddingSet", "load_embeddings", "check_features", "check_labels", "embeddings_dir"]
+
+FORMAT_VERSION = 1
+_ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def check_features(x: Any, name: str = "x") -> np.ndarray:
+    """Validate a feature matrix and return it as C-contiguous float32.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``x`` is not 2-D, is empty or holds NaN/inf.
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # pragma: no cover - exotic inputs
+        raise InvalidInputError(f"{name} could not be converted to an array: {exc}") from exc
+    if arr.ndim != 2:
+        raise InvalidInputError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features); got shape {arr.shape}. "
+            "Reshape it, e.g. x.reshape(len(x), -1)."
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise InvalidInputError(f"{name} is empty (shape {arr.shape}); pass at least one sample and one feature.")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise InvalidInputError(f"{name} must be real-valued numbers; got dtype {arr.dtype}.")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad_rows = np.flatnonzero(~finite.all(axis=1))
+        raise InvalidInputError(
+            f"{name} holds NaN or inf in {len(bad_rows)} row(s) (first: {bad_rows[:5].tolist()}); "
+            "drop or re-embed those samples before active learning."
+        )
+    return arr
+
+
+def check_labels(y: Any, n: int, n_classes: int | None = None, name: str = "y", allow_unknown: bool = True) -> np.ndarray:
+    """Validate integer labels (``-1`` = unknown) and return them as int64.
+
+    Raises
+    ------
+    InvalidInputError
+        On a length mismatch, non-integer values or labels outside ``[-1, n_classes)``.
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise InvalidInputError(f"{name} must be 1-D of shape (n_samples,); got shape {arr.shape}.")
+    if len(arr) != n:
+        raise InvalidInputError(
+            f"{name} has {len(arr)} labels but the features have {n} rows; pass one label per sample "
+            "(-1 for unknown)."
+        )
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all() or not np.all(arr == np.round(arr)):
+            raise InvalidInputError(
+                f"{name} must hold integer class indices (-1 for unknown); found non-integer values. "
+                "Map class names to 0..C-1 first."
+            )
+    elif arr.dtype.kind not in "iub":
+        raise InvalidInputError(
+            f"{name} must hold integer class indices, got dtype {arr.dtype}; map class names to 0..C-1 first."
+        )
+    arr = arr.astype(np.int64)
+    low = -1 if allow_unknown else 0
+    if len(arr) and arr.min() < low:
+        raise InvalidInputError(f"{name} holds labels below {low} (min {arr.min()}); use -1 for unknown labels.")
+    if n_classes is not None and len(arr) and arr.max() >= n_classes:
+        raise InvalidInputError(
+            f"{name} holds label {arr.max()} but there are only {n_classes} classes (0..{n_classes - 1}); "
+            "check the class list."
+        )
+    return arr
+
+
+def _checksum(arrays: dict[str, np.ndarray | None]) -> str:
+    h = hashlib.sha256()
+    for key in _ARRAYS:
+        arr = arrays.get(key)
+        h.update(key.encode())
+        if arr is None:
+            h.update(b"<none>")
+            continue
+        h.update(str(arr.dtype).encode() + str(arr.shape).encode())
+        h.update(np.ascontiguousarray(arr).data)
+    return h.hexdigest()
+
+
+@dataclass
+class EmbeddingSet:
+    """Frozen-backbone embeddings of a data set, with labels and provenance.
+
+    Parameters
+    ----------
+    x_train : ndarray of shape (n_train, d), float32
+        The pool features (raw backbone output, not normalised).
+    y_train : ndarray of shape (n_train,), int64
+        Class indices; ``-1`` marks an unknown label (a practitioner's unlabeled pool).
+    x_test, y_test : ndarray of shape (n_test, d) and (n_test,), optional
+        Held-out split; without it runs have no accuracy columns.
+    classes : list of str
+        Class names, index = label. Defaults to ``"0".."C-1"``.
+    meta : dict
+        Provenance: dataset, backbone, preprocessing hash, counts, created, checksum.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    classes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.x_train = check_features(self.x_train, "x_train")
+        n_known = None
+        y_tmp = np.asarray(self.y_train)
+        if not self.classes:
+            ys = [y_tmp] + ([np.asarray(self.y_test)] if self.y_test is not None else [])
+            top = max((int(v.max()) for v in ys if len(v)), default=-1)
+            self.classes = [str(i) for i in range(top + 1)]
+        self.classes = [str(c) for c in self.classes]
+        n_known = len(self.classes)
+        self.y_train = check_labels(self.y_train, len(self.x_train), n_known, "y_train")
+        if (self.x_test is None) != (self.y_test is None):
+            raise InvalidInputError("Pass both x_test and y_test, or neither.")
+        if self.x_test is not None:
+            self.x_test = check_features(self.x_test, "x_test")
+            if self.x_test.shape[1] != self.x_train.shape[1]:
+                raise InvalidInputError(
+                    f"x_test has {self.x_test.shape[1]} features but x_train has {self.x_train.shape[1]}; "
+                    "embed both splits with the same backbone."
+                )
+            self.y_test = check_labels(self.y_test, len(self.x_test), n_known, "y_test", allow_unknown=False)
+        self.meta = dict(self.meta)
+        self.meta.setdefault("dataset", "custom")
+        self.meta.setdefault("backbone", "unknown")
+        self.meta.update(
+            n_train=int(len(self.x_train)),
+            n_test=int(0 if self.x_test is None else len(self.x_test)),
+            dim=int(self.x_train.shape[1]),
+            n_classes=int(n_known),
+        )
+        self.meta["checksum"] = self.checksum
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def dataset(self) -> str:
+        return str(self.meta.get("dataset", "custom"))
+
+    @property
+    def backbone(self) -> str:
+        return str(self.meta.get("backbone", "unknown"))
+
+    @property
+    def has_test(self) -> bool:
+        return self.x_test is not None
+
+    @property
+    def checksum(self) -> str:
+        """sha256 of the arrays (dtype, shape and bytes)."""
+        if getattr(self, "_checksum", None) is None:
+            self._checksum = _checksum(self._arrays())
+        return self._checksum
+
+    def _arrays(self) -> dict[str, np.ndarray | None]:
+        return {k: getattr(self, k) for k in _ARRAYS}
+
+    def __repr__(self) -> str:
+        test = f", n_test={len(self.x_test)}" if self.x_test is not None else ""
+        return (
+            f"EmbeddingSet(dataset={self.dataset!r}, backbone={self.backbone!r}, "
+            f"n_train={len(self.x_train)}, dim={self.x_train.shape[1]}, n_classes={self.n_classes}{test})"
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save atomically as ``.npz`` (one file) or a directory (``.safetensors`` + ``meta.json``).
+
+        A path ending in ``.npz`` writes one file through a temporary name and a rename;
+        any other path writes a directory, built under a temporary name and renamed as one.
+        """
+        path = Path(path)
+        meta = dict(self.meta, classes=self.classes, format_version=FORMAT_VERSION,
+                    checksum=self.checksum)
+        meta.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat())
+        arrays = {k: v for k, v in self._arrays().items() if v is not None}
+        if path.suffix == ".npz":
+            with atomic_path(path, ".npz") as tmp:
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, **arrays, __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+            return path
+        from safetensors.numpy import save_file
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            save_file(arrays, str(tmp_dir / "arrays.safetensors"))
+            (tmp_dir / "meta.json").write_text(json.dumps(meta, indent=2))
+            if path.exists():
+                old = path.with_name(f".{path.name}.old")
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(path, old)
+                os.replace(tmp_dir, path)
+                shutil.rmtree(old)
+            else:
+                os.replace(tmp_dir, path)
+        finally:
+            if tmp_dir.exists():
+                shutil.rmtree(tmp_dir)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, verify: bool = True) -> EmbeddingSet:
+        """Load a set written by :meth:`save`, verifying its checksum.
+
+        Raises
+        ------
+        CorruptCacheError
+            If the file is truncated, unreadable or its arrays do not match the checksum.
+        FileNotFoundError
+            If ``path`` does not exist.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"No embedding file at {path}.")
+        fix = f"delete {path} and re-create it (e.g. `alkit embed ...`)."
+        try:
+            if path.is_dir():
+                from safetensors.numpy import load_file
+
+                arrays = load_file(str(path / "arrays.safetensors"))
+                meta = json.loads((path / "meta.json").read_text())
+            else:
+                with np.load(path, allow_pickle=False) as z:
+                    arrays = {k: z[k] for k in z.files if k != "__meta__"}
+                    meta = json.loads(bytes(z["__meta__"]).decode())
+        except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError, json.JSONDecodeError) as exc:
+            raise CorruptCacheError(f"Embedding file {path} is truncated or unreadable ({exc}); {fix}") from exc
+        except Exception as exc:  # safetensors raises its own error types
+            raise CorruptCacheError(f"Embedding file {path} is unreadable ({type(exc).__name__}: {exc}); {fix}") from exc
+        expected = meta.get("checksum")
+        if verify and expected is not None:
+            got = _checksum({k: arrays.get(k) for k in _ARRAYS})
+            if got != expected:
+                raise CorruptCacheError(
+                    f"Checksum mismatch for {path}: the arrays were modified or damaged "
+                    f"(expected {expected[:12]}…, got {got[:12]}…); {fix}"
+                )
+        classes = meta.pop("classes", [])
+        meta.pop("format_version", None)
+        missing = [k for k in ("x_train", "y_train") if k not in arrays]
+        if missing:
+            raise CorruptCacheError(f"Embedding file {path} lacks {missing}; {fix}")
+        return cls(arrays["x_train"], arrays["y_train"], arrays.get("x_test"), arrays.get("y_test"),
+                   classes=classes, meta=meta)
+
+
+def embeddings_dir() -> Path:
+    """Where cached embeddings live: ``$ALKIT_HOME/embeddings``."""
+    return alkit_home() / "embeddings"
+
+
+def cache_key(dataset: str, backbone: str) -> str:
+    """The cache key of a (data set, backbone) pair: ``<dataset>__<backbone>``."""
+    return f"{dataset}__{backbone}"
+
+
+def _cache_path(key: str) -> Path | None:
+    safe = key.replace(":", "-").replace("/", "-")
+    for cand in (embeddings_dir() / f"{safe}.npz", embeddings_dir() / safe):
+        if cand.exists():
+            return cand
+    return None
+
+
+def cached_keys() -> list[str]:
+    """The ``<dataset>__<backbone>`` keys present in the cache."""
+    root = embeddings_dir()
+    if not root.exists():
+        return []
+    keys = []
+    for p in sorted(root.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if p.suffix == ".npz" or (p.is_dir() and (p / "meta.json").exists()):
+            try:
+                meta = json.loads((p / "meta.json").read_text()) if p.is_dir() else None
+            except Exception:
+                meta = None
+            if meta is None and p.suffix == ".npz":
+                try:
+                    with np.load(p, allow_pickle=False) as z:
+                        meta = json.loads(bytes(z["__meta__"]).decode())
+                except Exception:
+                    meta = {}
+            ds, bb = (meta or {}).get("dataset"), (meta or {}).get("backbone")
+            keys.append(cache_key(ds, bb) if ds and bb else p.stem)
+    return keys
+
+
+def load_embeddings(name_or_path: str | os.PathLike) -> EmbeddingSet:
+    """Load an :class:`EmbeddingSet` by name or path.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        ``"digits"`` (sklearn's bundled digits: raw pixels, offline), ``"synthetic:N=…,d=…,C=…,seed=…"``
+        (generated on the fly, never cached), a cached ``"<dataset>__<backbone>"`` key
+        (see ``alkit datasets``), or a path to a ``.npz`` / directory written by :meth:`EmbeddingSet.save`.
+
+    Raises
+    ------
+    UnknownNameError
+        Listing the built-in names and the cached keys.
+    """
+    from . import sources
+
+    if isinstance(name_or_path, EmbeddingSet):
+        return name_or_path
+    name = str(name_or_path)
+    if name in sources.BUILTINS or name.startswith("synthetic"):
+        return sources.load_builtin(name)
+    path = Path(name).expanduser()
+    if path.exists():
+        if path.suffix == ".npy":
+            x = np.load(path, allow_pickle=False)
+            return EmbeddingSet(x, -np.ones(len(x), dtype=np.int64), meta={"dataset": path.stem, "source": str(path)})
+        return EmbeddingSet.load(path)
+    cached = _cache_path(name)
+    if cached is not None:
+        return EmbeddingSet.load(cached)
+    keys = cached_keys()
+    raise UnknownNameError(
+        f"Unknown embeddings {name!r}. Built-in: {sorted(sources.BUILTINS)} and 'synthetic:N=…,d=…,C=…,seed=…'; "
+        f"cached in {embeddings_dir()}: {keys or 'none'}; or pass a path to a .npz/.npy file. "
+        "Create a cache entry with `alkit embed --dataset NAME --backbone BACKBONE`."
+    )

@@ -1,0 +1,75 @@
+"""Initial (cold-start) pools: ``random``, ``centroids``, ``typiclust``, ``probcover``.
+
+An initial pool is ``fn(x, budget, rng, n_classes=None, cache=None, **params) -> Selection``
+on the raw features ``x`` of shape (n, d); state the query strategy reuses
+(TypiClust's clusters, ProbCover's graph) goes into ``cache``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .cluster import kmeans_nearest
+from .data import check_features
+from .errors import UnknownNameError
+from .pool import Selection, check_budget
+
+__all__ = ["register", "get", "available", "select", "random", "centroids"]
+
+_REGISTRY: dict[str, Callable[..., Selection]] = {}
+
+
+def register(name: str, fn: Callable[..., Selection], overwrite: bool = False) -> None:
+    """Register an initial-pool method ``fn(x, budget, rng, n_classes=None, cache=None, **params)``."""
+    if name in _REGISTRY and not overwrite:
+        raise ValueError(f"Initial pool {name!r} is already registered; pass overwrite=True.")
+    _REGISTRY[name] = fn
+
+
+def available() -> list[str]:
+    """Names of the registered initial-pool methods."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Callable[..., Selection]:
+    """The initial-pool function registered as ``name``."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownNameError(f"Unknown initial pool {name!r}; available: {', '.join(available())}.") from None
+
+
+def select(name: str, x: np.ndarray, budget: int, rng: np.random.Generator, n_classes: int | None = None,
+           cache: dict | None = None, **params) -> Selection:
+    """Validate and run initial pool ``name``; the result has exactly ``budget`` unique indices."""
+    fn = get(name)
+    x = check_features(x, "x")
+    budget = check_budget(budget, len(x), "initial_budget")
+    sel = fn(x, budget, rng, n_classes=n_classes, cache=cache if cache is not None else {}, **params)
+    if len(sel.indices) != budget or len(np.unique(sel.indices)) != budget:
+        raise AssertionError(f"initial pool {name!r} returned {len(sel.indices)} indices for budget {budget}")
+    return sel
+
+
+def random(x: np.ndarray, budget: int, rng: np.random.Generator, n_classes: int | None = None,
+           cache: dict | None = None, **params) -> Selection:
+    """``budget`` points uniformly at random."""
+    return Selection(rng.choice(len(x), size=budget, replace=False))
+
+
+def centroids(x: np.ndarray, budget: int, rng: np.random.Generator, n_classes: int | None = None,
+              cache: dict | None = None, device: str = "auto", **params) -> Selection:
+    """One point per k-means cluster (k = budget) of the L2-normalised features: the member
+    nearest each centroid (DropQuery's initial pool; Gupte et al. 2024, §4.1)."""
+    picks, _ = kmeans_nearest(x, budget, rng, device=device)
+    n_missing = budget - len(picks)
+    if n_missing > 0:  # empty clusters or fewer distinct points than budget
+        rest = np.setdiff1d(np.arange(len(x)), picks)
+        picks = np.concatenate([picks, rng.choice(rest, n_missing, replace=False)])
+    return Selection(picks, {"n_topped_up": int(max(n_missing, 0))})
+
+
+register("random", random)
+register("centroids", centroids)

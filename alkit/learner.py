@@ -1,0 +1,250 @@
+"""ActiveLearner: the ask/tell core (query → teach → fit), for simulations and real labeling."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import initial_pools, strategies
+from ._utils import atomic_path, resolve_device, run_streams
+from .data import EmbeddingSet, check_features
+from .errors import BudgetError, InvalidInputError
+from .pool import Pool, Selection, check_budget
+from .probe import LinearProbe, ProbeConfig
+
+__all__ = ["ActiveLearner", "evaluate"]
+
+
+def evaluate(probe: LinearProbe, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Top-1 accuracy, balanced accuracy and macro-F1 of ``probe`` on ``(x, y)``."""
+    import warnings
+
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+    pred = probe.predict(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            "accuracy": float(accuracy_score(y, pred)),
+            "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+            "macro_f1": float(f1_score(y, pred, average="macro", labels=np.arange(probe.n_classes), zero_division=0)),
+        }
+
+
+def _propagation_settings(propagation) -> dict | None:
+    if propagation is None or propagation is False:
+        return None
+    if propagation is True:
+        return {}
+    if isinstance(propagation, dict):
+        return dict(propagation)
+    raise InvalidInputError(f"propagation must be None, True or a dict of settings; got {propagation!r}.")
+
+
+class ActiveLearner:
+    """Ask/tell active learning on a pool of embeddings.
+
+    ``query()`` first returns the initial pool, then the strategy's picks; ``teach()`` records
+    labels; ``fit()`` retrains the probe from scratch (done lazily by ``query`` when needed).
+
+    Parameters
+    ----------
+    emb_or_x : EmbeddingSet or ndarray of shape (n, d)
+        The pool. An ``EmbeddingSet``'s labels stay hidden (only ``teach`` reveals labels).
+    strategy : str
+        A registered strategy (``alkit.strategies.available()``).
+    initial_pool : str, optional
+        ``None`` = the strategy's paper default (DESIGN §6).
+    budget, initial_budget : int, optional
+        Points per query and in the initial pool; ``None`` = the number of classes C.
+    seed : int
+        Seeds the run's independent random streams (initial pool, probe, strategy).
+    probe : dict, optional
+        Probe settings (DESIGN §5), e.g. ``{"dropout": 0.75, "max_epochs": 400}``.
+    propagation : None, True or dict
+        Train the probe on label-propagated pseudo-labels (DESIGN §6).
+    device : {"auto", "cpu", "cuda"}
+    n_classes : int, optional
+        Required when ``emb_or_x`` is an array (or pass ``classes``).
+    classes : list of str, optional
+        Class names.
+    ids : sequence, optional
+        A readable id or image path per pool row, used by :meth:`export`.
+    **params
+        Strategy parameters (e.g. ``M=5`` for DropQuery, ``cluster=True`` for entropy).
+    """
+
+    def __init__(self, emb_or_x, strategy: str = "dropquery", initial_pool: str | None = None,
+                 budget: int | None = None, initial_budget: int | None = None, seed: int = 0,
+                 probe: dict | None = None, propagation: Any = None, device: str = "auto",
+                 n_classes: int | None = None, classes: list[str] | None = None, ids=None,
+                 **params) -> None:
+        if isinstance(emb_or_x, EmbeddingSet):
+            x = emb_or_x.x_train
+            classes = classes or emb_or_x.classes
+            n_classes = n_classes or emb_or_x.n_classes
+        else:
+            x = check_features(emb_or_x, "x")
+        if n_classes is None and classes is not None:
+            n_classes = len(classes)
+        if n_classes is None or int(n_classes) < 2:
+            raise InvalidInputError("Pass n_classes (≥ 2) or classes when the pool is a plain array.")
+        self.n_classes = int(n_classes)
+        self.classes = [str(c) for c in (classes or range(self.n_classes))]
+        self.strategy = strategy
+        self.params = strategies.check_params(strategy, params)
+        self.initial_pool = initial_pool or strategies.default_initial_pool(strategy)
+        initial_pools.get(self.initial_pool)  # validate the name now
+        self.budget = self.n_classes if budget is None else check_budget(budget, len(x))
+        self.initial_budget = self.n_classes if initial_budget is None else check_budget(
+            initial_budget, len(x), "initial_budget")
+        self.seed = int(seed)
+        self.device = str(resolve_device(device))
+        self.probe_config = ProbeConfig.from_dict(probe)
+        self.propagation = _propagation_settings(propagation)
+        self.ids = None if ids is None else list(ids)
+        self._streams = run_streams(self.seed)
+        self.pool = Pool(x, self.n_classes)
+        self.probe = LinearProbe(self.n_classes, device=self.device, seed=self._streams["probe"],
+                                 **{k: getattr(self.probe_config, k) for k in
+                                    ("dropout", "lr", "weight_decay", "batch_size", "max_epochs",
+                                     "patience", "min_delta", "bn_eps", "bn_momentum")})
+        self._propagator = None
+        if self.propagation is not None:
+            from .propagation import LabelPropagator
+
+            self._propagator = LabelPropagator(device=self.device, **self.propagation)
+        self._stale = True
+        self.acquired: list[int] = []
+        self.selections: list[Selection] = []
+        self.pending: Selection | None = None
+        self.last_fit_seconds = 0.0
+        self.last_query_seconds = 0.0
+
+    # ------------------------------------------------------------------ ask / tell
+    @property
+    def n_labeled(self) -> int:
+        return self.pool.n_labeled
+
+    def query(self, n: int | None = None) -> Selection:
+        """The next points to label: the initial pool while nothing is labeled, then the strategy.
+
+        Parameters
+        ----------
+        n : int, optional
+            How many; defaults to ``initial_budget`` for the first query, ``budget`` after.
+        """
+        t0 = time.perf_counter()
+        if self.pool.n_labeled == 0:
+            n = self.initial_budget if n is None else n
+            sel = initial_pools.select(self.initial_pool, self.pool.x, n, self._streams["initial_pool"],
+                                       n_classes=self.n_classes, cache=self.pool.cache, device=self.device)
+            sel.info.setdefault("phase", "initial_pool")
+        else:
+            n = self.budget if n is None else n
+            if self._stale:
+                self.fit()
+            sel = strategies.select(self.strategy, self.pool, self.probe, n, self._streams["strategy"],
+                                    device=self.device, **self.params)
+            sel.info.setdefault("phase", "query")
+        self.last_query_seconds = time.perf_counter() - t0
+        self.pending = sel
+        return sel
+
+    def teach(self, indices, labels) -> ActiveLearner:
+        """Record labels for ``indices`` (class indices in ``[0, C)``)."""
+        indices = np.asarray(indices, dtype=np.int64).ravel()
+        self.pool.add_labels(indices, labels)
+        self.acquired.extend(int(i) for i in indices)
+        if self.pending is not None:
+            self.selections.append(self.pending)
+            self.pending = None
+        self._stale = True
+        return self
+
+    def fit(self) -> ActiveLearner:
+        """Retrain the probe from scratch on the labeled points (or propagated labels)."""
+        lab = self.pool.labeled_idx
+        if len(lab) == 0:
+            raise BudgetError("Nothing is labeled yet: call query() and teach() before fit().")
+        t0 = time.perf_counter()
+        if self._propagator is None:
+            self.probe.fit(self.pool.x[lab], self.pool.labels[lab])
+        else:
+            targets, weights = self._propagator.propagate(self.pool.x, lab, self.pool.labels[lab], self.n_classes)
+            used = weights > 0
+            self.probe.fit(self.pool.x[used], targets[used], sample_weight=weights[used])
+        self.last_fit_seconds = time.perf_counter() - t0
+        self._stale = False
+        return self
+
+    def predict_proba(self, x: np.ndarray | None = None) -> np.ndarray:
+        """Class probabilities of shape (n, C) for ``x`` (default: the pool)."""
+        if self._stale:
+            self.fit()
+        return self.probe.predict_proba(self.pool.x if x is None else x)
+
+    def predict(self, x: np.ndarray | None = None) -> np.ndarray:
+        """Predicted class indices (default: for the pool)."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Accuracy, balanced accuracy and macro-F1 on a held-out split."""
+        if self._stale:
+            self.fit()
+        return evaluate(self.probe, x, y)
+
+    # ------------------------------------------------------------------ export
+    def export(self, out_dir: str | os.PathLike, n: int | None = None) -> dict[str, Path]:
+        """Write what a practitioner needs next, atomically, into ``out_dir``.
+
+        Files
+        -----
+        ``to_label.csv``
+            The next points to label (the pending query, or a new one of size ``n``):
+            ``index, id, label`` with ``label`` empty, to fill in.
+        ``predictions.csv``
+            Per pool row: ``index, id, labeled, label, predicted, confidence``.
+        ``probe.npz``
+            Probe weights and BatchNorm statistics, with the class names.
+        """
+        from .oracle import ExportOracle
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        sel = self.pending if self.pending is not None else self.query(n)
+        paths = {"to_label": ExportOracle(out / "to_label.csv", self.classes, self.ids).export(sel.indices)}
+        proba = self.predict_proba()
+        ids = self.ids if self.ids is not None else np.arange(self.pool.n)
+        pred = proba.argmax(1)
+        df = pd.DataFrame({
+            "index": np.arange(self.pool.n), "id": ids, "labeled": self.pool.labeled,
+            "label": [self.classes[v] if v >= 0 else "" for v in self.pool.labels],
+            "predicted": [self.classes[v] for v in pred], "confidence": proba.max(1),
+        })
+        with atomic_path(out / "predictions.csv", ".csv") as tmp:
+            df.to_csv(tmp, index=False)
+        paths["predictions"] = out / "predictions.csv"
+        with atomic_path(out / "probe.npz", ".npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **self.probe.state_dict(), classes=np.array(self.classes),
+                         config=np.array(json.dumps(self.config())))
+        paths["probe"] = out / "probe.npz"
+        return paths
+
+    def config(self) -> dict[str, Any]:
+        """Everything needed to recreate this learner (JSON-serialisable)."""
+        return {
+            "strategy": self.strategy, "params": self.params, "initial_pool": self.initial_pool,
+            "budget": self.budget, "initial_budget": self.initial_budget, "seed": self.seed,
+            "probe": {k: getattr(self.probe_config, k) for k in
+                      ("dropout", "lr", "weight_decay", "batch_size", "max_epochs", "patience", "min_delta",
+                       "bn_eps", "bn_momentum")},
+            "propagation": self.propagation,
+        }

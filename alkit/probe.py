@@ -1,0 +1,376 @@
+"""The paper's linear probe: input dropout → BatchNorm1d(affine=False) → Linear.
+
+The probe is the hot loop of every run (up to 400 epochs, 20 fits a run), so it
+is trained without autograd: BatchNorm has no parameters and the input features
+are frozen, so the only gradients are those of the linear layer, which are two
+matrix products. The maths is the paper's (a fresh dropout mask every batch,
+batch statistics in training, running statistics in eval); only the bookkeeping
+is hand-written. ``tests/test_probe.py`` checks one step against the
+``nn.Dropout`` + ``nn.BatchNorm1d`` + ``nn.Linear`` autograd reference.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ._utils import resolve_device
+from .data import check_features, check_labels
+from .errors import InvalidInputError
+
+__all__ = ["LinearProbe", "ProbeConfig", "PROBE_DEFAULTS"]
+
+PROBE_DEFAULTS = dict(
+    dropout=0.75, lr=1e-2, weight_decay=1e-2, batch_size=4096, max_epochs=400,
+    patience=20, min_delta=1e-3, bn_eps=1e-5, bn_momentum=0.1,
+)
+
+
+@dataclass
+class ProbeConfig:
+    """Probe settings (DESIGN §5); every field is a ``run_al(probe={...})`` key."""
+
+    dropout: float = 0.75
+    lr: float = 1e-2
+    weight_decay: float = 1e-2
+    batch_size: int = 4096
+    max_epochs: int = 400
+    patience: int = 20
+    min_delta: float = 1e-3
+    bn_eps: float = 1e-5
+    bn_momentum: float = 0.1
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> ProbeConfig:
+        d = dict(d or {})
+        unknown = set(d) - set(PROBE_DEFAULTS)
+        if unknown:
+            raise InvalidInputError(
+                f"Unknown probe setting(s) {sorted(unknown)}; valid: {sorted(PROBE_DEFAULTS)}."
+            )
+        cfg = cls(**d)
+        if not 0.0 <= cfg.dropout < 1.0:
+            raise InvalidInputError(f"probe dropout must be in [0, 1), got {cfg.dropout}.")
+        for name in ("lr", "batch_size", "max_epochs"):
+            if getattr(cfg, name) <= 0:
+                raise InvalidInputError(f"probe {name} must be > 0, got {getattr(cfg, name)}.")
+        return cfg
+
+
+class LinearProbe:
+    """Dropout(p) on the input → BatchNorm1d(d, affine=False) → Linear(d, C).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of output classes C (all classes, seen or not).
+    dropout, lr, weight_decay, batch_size, max_epochs, patience, min_delta, bn_eps, bn_momentum
+        DESIGN §5 defaults: p = 0.75, AdamW(1e-2, wd 1e-2), batches of 4096, ≤ 400 epochs,
+        early stopping on the epoch-mean training loss (patience 20, min_delta 1e-3).
+    device : {"auto", "cpu", "cuda"}
+        ``"auto"`` uses CUDA when available.
+    seed : int or numpy Generator
+        Seeds the probe's ``torch.Generator`` (initial weights, shuffles, dropout masks).
+    chunk_size : int
+        Rows per chunk for inference passes over the pool.
+
+    Attributes
+    ----------
+    weight_ : Tensor of shape (C, d)
+    bias_ : Tensor of shape (C,)
+    running_mean_, running_var_ : Tensor of shape (d,)
+        BatchNorm statistics of the kept (lowest-loss) epoch.
+    n_epochs_ : int
+        Epochs the last fit ran.
+    best_epoch_ : int
+        Epoch (from 1) whose weights were kept.
+    loss_curve_ : list of float
+        Epoch-mean training loss (dropout on).
+
+    References
+    ----------
+    Gupte et al., "Revisiting Active Learning in the Era of Vision Foundation Models", TMLR 2024.
+    """
+
+    def __init__(self, n_classes: int, *, dropout: float = 0.75, lr: float = 1e-2,
+                 weight_decay: float = 1e-2, batch_size: int = 4096, max_epochs: int = 400,
+                 patience: int = 20, min_delta: float = 1e-3, bn_eps: float = 1e-5,
+                 bn_momentum: float = 0.1, device: str = "auto",
+                 seed: int | np.random.Generator = 0, chunk_size: int = 8192) -> None:
+        if int(n_classes) < 2:
+            raise InvalidInputError(f"n_classes must be ≥ 2, got {n_classes}.")
+        self.n_classes = int(n_classes)
+        self.config = ProbeConfig(dropout, lr, weight_decay, batch_size, max_epochs, patience,
+                                  min_delta, bn_eps, bn_momentum)
+        ProbeConfig.from_dict({k: getattr(self.config, k) for k in PROBE_DEFAULTS})
+        self.device = resolve_device(device)
+        self.chunk_size = int(chunk_size)
+        if isinstance(seed, np.random.Generator):
+            seed = int(seed.integers(0, 2**63 - 1))
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(int(seed))
+        self.weight_: torch.Tensor | None = None
+        self.bias_: torch.Tensor | None = None
+        self.n_epochs_ = 0
+        self.best_epoch_ = 0
+        self.loss_curve_: list[float] = []
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def is_fitted(self) -> bool:
+        return self.weight_ is not None
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise InvalidInputError("This LinearProbe is not fitted yet; call fit(x, y) first.")
+
+    def _to_tensor(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
+        if isinstance(x, torch.Tensor):
+            return x.to(self.device, torch.float32)
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+
+    def _keep_mask(self, shape: tuple[int, int]) -> torch.Tensor:
+        """A fresh Bernoulli(1 − p) keep-mask as float32 scaled by 1/(1 − p).
+
+        Drawn from the probe's generator. Uniform floats compared to 1 − p are
+        exactly Bernoulli; they are also the cheapest exact draw on CPU (torch's
+        ``bernoulli_`` is several times slower there).
+        """
+        q = 1.0 - self.config.dropout
+        r = torch.rand(shape, generator=self.generator, device=self.device)
+        # in place: mask = (r < q) / q without a second buffer
+        return r.lt_(q).mul_(1.0 / q)
+
+    # ------------------------------------------------------------------ training
+    def fit(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> LinearProbe:
+        """Train from scratch on ``(x, y)``.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, d)
+            Raw (un-normalised) features of the labeled points.
+        y : ndarray of shape (n,)
+            Class indices in ``[0, n_classes)``.
+        sample_weight : ndarray of shape (n,), optional
+            Per-sample weights of the cross-entropy (the loss is ``mean(w · CE)``, as the reference);
+            a weight of 0 removes the point from the loss.
+
+        Returns
+        -------
+        self
+        """
+        x = check_features(x, "x")
+        y = check_labels(y, len(x), self.n_classes, "y", allow_unknown=False)
+        if sample_weight is not None:
+            sw = np.asarray(sample_weight, dtype=np.float32)
+            if sw.shape != (len(x),) or not np.isfinite(sw).all() or (sw < 0).any():
+                raise InvalidInputError(
+                    f"sample_weight must be finite, non-negative and of shape ({len(x)},); got shape {sw.shape}."
+                )
+        else:
+            sw = None
+        cfg = self.config
+        n, d = x.shape
+        dev, g = self.device, self.generator
+        xt = self._to_tensor(x)
+        yt = torch.from_numpy(y).to(dev)
+        wt = None if sw is None else torch.from_numpy(sw).to(dev)
+
+        # nn.Linear's default initialisation, drawn from our generator
+        bound = 1.0 / math.sqrt(d)
+        weight = (torch.rand((self.n_classes, d), generator=g, device=dev) * 2 - 1) * bound
+        bias = (torch.rand((self.n_classes,), generator=g, device=dev) * 2 - 1) * bound
+        weight.requires_grad_(False)
+        params = [torch.nn.Parameter(weight), torch.nn.Parameter(bias)]
+        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        running_mean = torch.zeros(d, device=dev)
+        running_var = torch.ones(d, device=dev)
+
+        best_loss, best_state, best_epoch = math.inf, None, 0
+        es_best, wait = math.inf, 0
+        self.loss_curve_ = []
+        bs = int(cfg.batch_size)
+        single_batch = n <= bs
+        arange_c = None
+        epoch = 0
+        with torch.no_grad():
+            for epoch in range(1, int(cfg.max_epochs) + 1):
+                order = None if single_batch else torch.randperm(n, generator=g, device=dev)
+                total, count = 0.0, 0
+                for start in range(0, n, bs):
+                    if single_batch:
+                        xb, yb, wb = xt, yt, wt
+                    else:
+                        idx = order[start:start + bs]
+                        xb, yb = xt[idx], yt[idx]
+                        wb = None if wt is None else wt[idx]
+                    m = len(xb)
+                    h = self._keep_mask((m, d)).mul_(xb)          # dropout(x), inverted scaling
+                    var, mean = torch.var_mean(h, dim=0, correction=0)
+                    inv_std = torch.rsqrt(var + cfg.bn_eps)
+                    z = h.sub_(mean).mul_(inv_std)                 # BatchNorm (batch statistics)
+                    logits = torch.addmm(params[1], z, params[0].T)
+                    logp = torch.log_softmax(logits, dim=1)
+                    if arange_c is None or len(arange_c) != m:
+                        arange_c = torch.arange(m, device=dev)
+                    nll = -logp[arange_c, yb]
+                    grad_logits = logp.exp_()
+                    grad_logits[arange_c, yb] -= 1.0
+                    if wb is None:
+                        loss = nll.mean()
+                        grad_logits.div_(m)
+                    else:
+                        loss = (nll * wb).mean()
+                        grad_logits.mul_((wb / m)[:, None])
+                    params[0].grad = grad_logits.T @ z
+                    params[1].grad = grad_logits.sum(0)
+                    opt.step()
+                    # running statistics, as nn.BatchNorm1d (unbiased variance)
+                    unbiased = var * (m / (m - 1)) if m > 1 else var
+                    running_mean.mul_(1 - cfg.bn_momentum).add_(mean, alpha=cfg.bn_momentum)
+                    running_var.mul_(1 - cfg.bn_momentum).add_(unbiased, alpha=cfg.bn_momentum)
+                    total += float(loss) * m
+                    count += m
+                epoch_loss = total / count
+                self.loss_curve_.append(epoch_loss)
+                # checkpoint on the lowest epoch loss (strict), as Lightning's ModelCheckpoint
+                if epoch_loss < best_loss:
+                    best_loss, best_epoch = epoch_loss, epoch
+                    best_state = (params[0].detach().clone(), params[1].detach().clone(),
+                                  running_mean.clone(), running_var.clone())
+                # early stopping with min_delta, as Lightning's EarlyStopping
+                if epoch_loss < es_best - cfg.min_delta:
+                    es_best, wait = epoch_loss, 0
+                else:
+                    wait += 1
+                    if wait >= cfg.patience:
+                        break
+        self.weight_, self.bias_, self.running_mean_, self.running_var_ = best_state
+        self.n_epochs_, self.best_epoch_ = epoch, best_epoch
+        self.n_features_ = d
+        self._fold()
+        return self
+
+    def _fold(self) -> None:
+        """Fold eval-mode BatchNorm into the linear layer for inference."""
+        inv_std = torch.rsqrt(self.running_var_ + self.config.bn_eps)
+        self._w_eff = self.weight_ * inv_std                      # (C, d)
+        self._b_eff = self.bias_ - self._w_eff @ self.running_mean_
+        self._inv_std = inv_std
+
+    # ------------------------------------------------------------------ inference
+    def _chunks(self, x: np.ndarray):
+        x = check_features(x, "x") if not isinstance(x, torch.Tensor) else x
+        if x.shape[1] != self.n_features_:
+            raise InvalidInputError(
+                f"x has {x.shape[1]} features but the probe was fitted on {self.n_features_}."
+            )
+        for start in range(0, len(x), self.chunk_size):
+            yield start, self._to_tensor(x[start:start + self.chunk_size])
+
+    @torch.inference_mode()
+    def logits(self, x: np.ndarray, dropout: bool = False) -> np.ndarray:
+        """Logits of shape (n, C); ``dropout=True`` draws one fresh input mask."""
+        self._check_fitted()
+        out = np.empty((len(x), self.n_classes), dtype=np.float32)
+        for start, xb in self._chunks(x):
+            if dropout:
+                xb = self._keep_mask(xb.shape).mul_(xb)
+            out[start:start + len(xb)] = torch.addmm(self._b_eff, xb, self._w_eff.T).cpu().numpy()
+        return out
+
+    def predict_proba(self, x: np.ndarray, dropout: bool = False) -> np.ndarray:
+        """Class probabilities of shape (n, C) (eval mode; one stochastic pass if ``dropout``)."""
+        logits = torch.from_numpy(self.logits(x, dropout=dropout))
+        return torch.softmax(logits, dim=1).numpy()
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predicted class indices of shape (n,)."""
+        return self.logits(x).argmax(axis=1)
+
+    @torch.inference_mode()
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        """The probe embedding: BatchNorm output in eval mode, no dropout, shape (n, d)."""
+        self._check_fitted()
+        out = np.empty((len(x), self.n_features_), dtype=np.float32)
+        for start, xb in self._chunks(x):
+            out[start:start + len(xb)] = ((xb - self.running_mean_) * self._inv_std).cpu().numpy()
+        return out
+
+    @torch.inference_mode()
+    def mc_argmax(self, x: np.ndarray, n_passes: int) -> tuple[np.ndarray, np.ndarray]:
+        """Clean and stochastic predictions, computed chunk by chunk.
+
+        Returns
+        -------
+        clean : ndarray of shape (n,), int64
+            Argmax of the deterministic pass.
+        passes : ndarray of shape (n_passes, n), int64
+            Argmax of each pass with a fresh input-dropout mask (BN in eval mode).
+        """
+        self._check_fitted()
+        clean = np.empty(len(x), dtype=np.int64)
+        passes = np.empty((n_passes, len(x)), dtype=np.int64)
+        w_drop = self._w_eff.T.contiguous()
+        for start, xb in self._chunks(x):
+            sl = slice(start, start + len(xb))
+            clean[sl] = torch.addmm(self._b_eff, xb, w_drop).argmax(1).cpu().numpy()
+            for j in range(n_passes):
+                xm = self._keep_mask(xb.shape).mul_(xb)
+                passes[j, sl] = torch.addmm(self._b_eff, xm, w_drop).argmax(1).cpu().numpy()
+        return clean, passes
+
+    @torch.inference_mode()
+    def mc_stats(self, x: np.ndarray, n_passes: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean probabilities and mean entropy over ``n_passes`` dropout passes.
+
+        Returns
+        -------
+        mean_proba : ndarray of shape (n, C)
+        mean_entropy : ndarray of shape (n,)
+            Mean over passes of each pass's entropy (0·log 0 = 0).
+        """
+        self._check_fitted()
+        mean_p = np.empty((len(x), self.n_classes), dtype=np.float32)
+        mean_h = np.empty(len(x), dtype=np.float32)
+        w_drop = self._w_eff.T.contiguous()
+        for start, xb in self._chunks(x):
+            acc_p = torch.zeros((len(xb), self.n_classes), device=self.device)
+            acc_h = torch.zeros(len(xb), device=self.device)
+            for _ in range(n_passes):
+                xm = self._keep_mask(xb.shape).mul_(xb)
+                logp = torch.log_softmax(torch.addmm(self._b_eff, xm, w_drop), dim=1)
+                p = logp.exp()
+                acc_p += p
+                acc_h -= torch.nansum(p * logp, dim=1)
+            sl = slice(start, start + len(xb))
+            mean_p[sl] = (acc_p / n_passes).cpu().numpy()
+            mean_h[sl] = (acc_h / n_passes).cpu().numpy()
+        return mean_p, mean_h
+
+    # ------------------------------------------------------------------ export
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Weights and BatchNorm statistics as numpy arrays."""
+        self._check_fitted()
+        return {
+            "weight": self.weight_.cpu().numpy(), "bias": self.bias_.cpu().numpy(),
+            "running_mean": self.running_mean_.cpu().numpy(), "running_var": self.running_var_.cpu().numpy(),
+        }
+
+    def to_torch_module(self) -> torch.nn.Sequential:
+        """The equivalent ``nn.Sequential(Dropout, BatchNorm1d, Linear)`` in eval mode."""
+        self._check_fitted()
+        d = self.n_features_
+        mod = torch.nn.Sequential(torch.nn.Dropout(self.config.dropout),
+                                  torch.nn.BatchNorm1d(d, affine=False, eps=self.config.bn_eps),
+                                  torch.nn.Linear(d, self.n_classes))
+        with torch.no_grad():
+            mod[1].running_mean.copy_(self.running_mean_)
+            mod[1].running_var.copy_(self.running_var_)
+            mod[2].weight.copy_(self.weight_)
+            mod[2].bias.copy_(self.bias_)
+        return mod.eval()

@@ -1,0 +1,131 @@
+"""Query strategies and their registry.
+
+A strategy is a function ``select(pool, probe, budget, rng, **params) -> Selection``
+returning exactly ``budget`` unique unlabeled indices. Register your own with
+:func:`register`; :func:`select` validates the call and the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError, UnknownNameError
+from ..pool import Pool, Selection, check_budget
+from . import random as _random
+from . import uncertainty as _unc
+
+__all__ = ["StrategyInfo", "register", "get", "info", "available", "select", "default_initial_pool"]
+
+UNCERTAINTY_OPTIONS = {"dropout": False, "typical": False, "cluster": False}
+
+
+@dataclass
+class StrategyInfo:
+    """Registry entry: the function and what the README table says about it."""
+
+    name: str
+    fn: Callable[..., Selection]
+    family: str = "custom"
+    params: dict[str, Any] = field(default_factory=dict)
+    initial_pool: str = "random"
+    needs_probe: bool = True
+    paper: str = ""
+    summary: str = ""
+
+
+_REGISTRY: dict[str, StrategyInfo] = {}
+
+
+def register(name: str, fn: Callable[..., Selection], *, family: str = "custom",
+             params: dict[str, Any] | None = None, initial_pool: str = "random",
+             needs_probe: bool = True, paper: str = "", summary: str = "",
+             overwrite: bool = False) -> StrategyInfo:
+    """Register a strategy under ``name``.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(pool, probe, budget, rng, **params) -> Selection``.
+    params : dict
+        Accepted keyword parameters and their defaults (others are rejected by :func:`select`).
+    initial_pool : str
+        The initial pool ``run_al(initial_pool=None)`` uses with this strategy.
+    """
+    if not name or not isinstance(name, str):
+        raise InvalidInputError("A strategy name must be a non-empty string.")
+    if name in _REGISTRY and not overwrite:
+        raise InvalidInputError(f"Strategy {name!r} is already registered; pass overwrite=True to replace it.")
+    entry = StrategyInfo(name, fn, family, dict(params or {}), initial_pool, needs_probe, paper,
+                         summary or (fn.__doc__ or "").strip().split("\n")[0])
+    _REGISTRY[name] = entry
+    return entry
+
+
+def available() -> list[str]:
+    """Names of every registered strategy, sorted."""
+    return sorted(_REGISTRY)
+
+
+def info(name: str) -> StrategyInfo:
+    """The registry entry of ``name`` (raises :class:`UnknownNameError` listing valid names)."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownNameError(f"Unknown strategy {name!r}; available: {', '.join(available())}.") from None
+
+
+def get(name: str) -> Callable[..., Selection]:
+    """The selection function registered as ``name``."""
+    return info(name).fn
+
+
+def default_initial_pool(name: str) -> str:
+    """The paper's initial pool for strategy ``name`` (DESIGN §6)."""
+    return info(name).initial_pool
+
+
+def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Reject unknown strategy parameters, naming the valid ones; returns params with defaults."""
+    entry = info(name)
+    unknown = set(params) - set(entry.params) - {"device"}
+    if unknown:
+        valid = ", ".join(f"{k}={v!r}" for k, v in entry.params.items()) or "none"
+        raise InvalidInputError(
+            f"Strategy {name!r} got unknown parameter(s) {sorted(unknown)}; valid: {valid}."
+        )
+    return {**entry.params, **params}
+
+
+def select(name: str, pool: Pool, probe, budget: int, rng: np.random.Generator, **params) -> Selection:
+    """Run strategy ``name`` with validation of its inputs and of its result."""
+    entry = info(name)
+    budget = check_budget(budget, pool.n_unlabeled)
+    full = check_params(name, params)
+    if entry.needs_probe and (probe is None or not getattr(probe, "is_fitted", True)):
+        raise InvalidInputError(f"Strategy {name!r} needs a fitted probe; fit it on the labeled points first.")
+    sel = entry.fn(pool, probe, budget, rng, **full)
+    idx = sel.indices
+    if len(idx) != budget or len(np.unique(idx)) != budget or pool.labeled[idx].any():
+        raise AssertionError(
+            f"strategy {name!r} returned {len(idx)} indices ({len(np.unique(idx))} unique, "
+            f"{int(pool.labeled[idx].sum())} labeled) for budget {budget}"
+        )
+    return sel
+
+
+_UNC_PAPER = "Settles, 'Active Learning Literature Survey', 2009"
+register("random", _random.random, family="baseline", needs_probe=False,
+         paper="—", summary="Uniform random sampling.")
+register("least_confidence", _unc.least_confidence, family="uncertainty", params=dict(UNCERTAINTY_OPTIONS),
+         paper="Lewis & Gale, SIGIR 1994")
+register("entropy", _unc.entropy, family="uncertainty", params=dict(UNCERTAINTY_OPTIONS),
+         paper="Shannon 1948; " + _UNC_PAPER)
+register("margin", _unc.margin, family="uncertainty", params=dict(UNCERTAINTY_OPTIONS),
+         paper="Scheffer et al., IDA 2001")
+
+# strategies of the later modules register themselves on import
+from . import _extra  # noqa: E402,F401
