@@ -134,16 +134,23 @@ class LinearProbe:
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
 
     def _keep_mask(self, shape: tuple[int, int]) -> torch.Tensor:
-        """A fresh Bernoulli(1 − p) keep-mask as float32 scaled by 1/(1 − p).
+        """A fresh Bernoulli(1 − p) keep-mask of 0/1 float32 values, from the probe's generator.
 
-        Drawn from the probe's generator. Uniform floats compared to 1 − p are
-        exactly Bernoulli; they are also the cheapest exact draw on CPU (torch's
-        ``bernoulli_`` is several times slower there).
+        When 1 − p is a multiple of 1/128 (the paper's p = 0.75 is), the mask compares
+        7 random bits per element, taken from 64-bit random words (eight elements per
+        draw): exact, and about 4× cheaper on CPU than one uniform float per element.
+        Otherwise it compares uniform floats with 1 − p. Callers multiply the mask with
+        features already scaled by 1/(1 − p) (inverted dropout).
         """
         q = 1.0 - self.config.dropout
-        r = torch.rand(shape, generator=self.generator, device=self.device)
-        # in place: mask = (r < q) / q without a second buffer
-        return r.lt_(q).mul_(1.0 / q)
+        n_el = shape[0] * shape[1]
+        k = q * 128
+        if abs(k - round(k)) < 1e-9 and 0 < round(k) < 128:
+            words = torch.empty((n_el + 7) // 8, dtype=torch.int64, device=self.device)
+            words.random_(generator=self.generator)   # 63 uniform low bits per word
+            bits = words.view(torch.uint8)[:n_el].view(shape)
+            return bits.bitwise_and_(0x7F).lt(int(round(k))).float()
+        return torch.rand(shape, generator=self.generator, device=self.device).lt_(q).float()
 
     # ------------------------------------------------------------------ training
     def fit(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> LinearProbe:
@@ -176,7 +183,8 @@ class LinearProbe:
         cfg = self.config
         n, d = x.shape
         dev, g = self.device, self.generator
-        xt = self._to_tensor(x)
+        q = 1.0 - cfg.dropout
+        xt = self._to_tensor(x) * (1.0 / q)  # a copy: never scale the caller's array in place
         yt = torch.from_numpy(y).to(dev)
         wt = None if sw is None else torch.from_numpy(sw).to(dev)
 
@@ -209,11 +217,17 @@ class LinearProbe:
                         xb, yb = xt[idx], yt[idx]
                         wb = None if wt is None else wt[idx]
                     m = len(xb)
-                    h = self._keep_mask((m, d)).mul_(xb)          # dropout(x), inverted scaling
-                    var, mean = torch.var_mean(h, dim=0, correction=0)
+                    h = self._keep_mask((m, d)).mul_(xb)          # dropout(x): xb is pre-scaled by 1/q
+                    # BatchNorm with batch statistics; column reductions as matrix products
+                    # (much faster on CPU than reductions along dim 0)
+                    ones = torch.full((1, m), 1.0 / m, device=dev)
+                    mean = (ones @ h).squeeze_(0)
+                    hc = h.sub_(mean)
+                    var = (ones @ (hc * hc)).squeeze_(0)
                     inv_std = torch.rsqrt(var + cfg.bn_eps)
-                    z = h.sub_(mean).mul_(inv_std)                 # BatchNorm (batch statistics)
-                    logits = torch.addmm(params[1], z, params[0].T)
+                    # logits = BN(h) Wᵀ + b = hc (W·inv_std)ᵀ + b, so z is never materialised
+                    w_scaled = params[0] * inv_std
+                    logits = torch.addmm(params[1], hc, w_scaled.T)
                     logp = torch.log_softmax(logits, dim=1)
                     if arange_c is None or len(arange_c) != m:
                         arange_c = torch.arange(m, device=dev)
@@ -226,7 +240,8 @@ class LinearProbe:
                     else:
                         loss = (nll * wb).mean()
                         grad_logits.mul_((wb / m)[:, None])
-                    params[0].grad = grad_logits.T @ z
+                    # dL/dW = gᵀ z = (gᵀ hc) · inv_std
+                    params[0].grad = (grad_logits.T @ hc).mul_(inv_std)
                     params[1].grad = grad_logits.sum(0)
                     opt.step()
                     # running statistics, as nn.BatchNorm1d (unbiased variance)
@@ -261,6 +276,7 @@ class LinearProbe:
         self._w_eff = self.weight_ * inv_std                      # (C, d)
         self._b_eff = self.bias_ - self._w_eff @ self.running_mean_
         self._inv_std = inv_std
+        self._inv_keep = 1.0 / (1.0 - self.config.dropout)
 
     # ------------------------------------------------------------------ inference
     def _chunks(self, x: np.ndarray):
@@ -279,7 +295,7 @@ class LinearProbe:
         out = np.empty((len(x), self.n_classes), dtype=np.float32)
         for start, xb in self._chunks(x):
             if dropout:
-                xb = self._keep_mask(xb.shape).mul_(xb)
+                xb = self._keep_mask(xb.shape).mul_(xb).mul_(self._inv_keep)
             out[start:start + len(xb)] = torch.addmm(self._b_eff, xb, self._w_eff.T).cpu().numpy()
         return out
 
@@ -319,8 +335,9 @@ class LinearProbe:
         for start, xb in self._chunks(x):
             sl = slice(start, start + len(xb))
             clean[sl] = torch.addmm(self._b_eff, xb, w_drop).argmax(1).cpu().numpy()
+            xs = xb * self._inv_keep
             for j in range(n_passes):
-                xm = self._keep_mask(xb.shape).mul_(xb)
+                xm = self._keep_mask(xb.shape).mul_(xs)
                 passes[j, sl] = torch.addmm(self._b_eff, xm, w_drop).argmax(1).cpu().numpy()
         return clean, passes
 
@@ -341,8 +358,9 @@ class LinearProbe:
         for start, xb in self._chunks(x):
             acc_p = torch.zeros((len(xb), self.n_classes), device=self.device)
             acc_h = torch.zeros(len(xb), device=self.device)
+            xs = xb * self._inv_keep
             for _ in range(n_passes):
-                xm = self._keep_mask(xb.shape).mul_(xb)
+                xm = self._keep_mask(xb.shape).mul_(xs)
                 logp = torch.log_softmax(torch.addmm(self._b_eff, xm, w_drop), dim=1)
                 p = logp.exp()
                 acc_p += p

@@ -1,0 +1,337 @@
+"""δ-ball graphs for ProbCover: blockwise construction, the purity search for δ, greedy max coverage.
+
+Every distance here is Euclidean on L2-normalised rows, compared through its square
+(``d² = ‖a‖² + ‖b‖² − 2 a·b``, clamped at 0, as faiss ``IndexFlatL2`` computes it); a point
+``j`` is in the δ-ball of ``i`` when ``d²(i, j) < δ²`` (strict, as the reference's ``< delta``),
+and every ball holds its centre.
+
+Memory: nothing is ever N × N. The exact graph is built in row blocks of at most
+:data:`BLOCK_ELEMENTS` distances; what is kept is the graph itself, ``n_edges`` int32 targets
+plus an (N + 1) int64 row pointer, i.e. N × (mean ball size) — it grows with the density of
+the data at the chosen δ, which is why ProbCover reports ``n_edges``. The approximate
+indices (``"hnsw"``, ``"ivf"``) cap every ball at ``max_neighbors`` points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._utils import resolve_device
+from .errors import InvalidInputError
+
+__all__ = ["BallGraph", "BLOCK_ELEMENTS", "INDEXES", "nearest_other_sqdist", "knn_lists",
+           "ball_graph_exact", "ball_graph_from_knn", "nearest_other_sqdist_knn", "purity", "search_delta",
+           "greedy_cover", "covered_by"]
+
+BLOCK_ELEMENTS = 1 << 24  # distances per block (64 MiB of float32)
+INDEXES = ("exact", "hnsw", "ivf")
+HNSW_M = 32  # links per node of faiss.IndexHNSWFlat
+
+
+@dataclass
+class BallGraph:
+    """A directed graph in CSR form: row ``i`` lists the points of the δ-ball of ``i``.
+
+    Attributes
+    ----------
+    indptr : ndarray of shape (n + 1,), int64
+    indices : ndarray of shape (n_edges,), int32
+        Ball members of row ``i`` are ``indices[indptr[i]:indptr[i + 1]]`` (ascending for the
+        exact graph; by distance for the approximate ones). The centre is always a member.
+    delta : float
+        The radius (edges have distance < ``delta``).
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    delta: float
+
+    @property
+    def n(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.indptr[-1])
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.indptr.nbytes + self.indices.nbytes)
+
+    def degrees(self) -> np.ndarray:
+        """Ball sizes, shape (n,)."""
+        return np.diff(self.indptr)
+
+    def transpose(self) -> BallGraph:
+        """The reversed graph: row ``j`` lists every ``i`` whose ball holds ``j`` (O(n_edges))."""
+        import scipy.sparse as sp
+
+        a = sp.csr_matrix((np.ones(self.n_edges, dtype=np.int8), self.indices, self.indptr),
+                          shape=(self.n, self.n))
+        t = a.tocsc()  # column-compressed = CSR of the transpose
+        return BallGraph(t.indptr.astype(np.int64), t.indices.astype(np.int32), self.delta)
+
+    def to_edges(self) -> np.ndarray:
+        """Edge list of shape (n_edges, 2): (centre, member) pairs, the reference's layout."""
+        rows = np.repeat(np.arange(self.n, dtype=np.int64), self.degrees())
+        return np.stack([rows, self.indices.astype(np.int64)], axis=1)
+
+
+def _rows_per_block(n: int) -> int:
+    return int(max(1, min(n, BLOCK_ELEMENTS // max(n, 1))))
+
+
+def _blocks(x: np.ndarray, device: str):
+    """Yield ``(start, stop, d² block of shape (stop - start, n))`` over row blocks (torch)."""
+    dev = resolve_device(device)
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(dev)
+    sq = (xt * xt).sum(1)
+    b = _rows_per_block(len(x))
+    for s in range(0, len(x), b):
+        e = min(len(x), s + b)
+        d2 = torch.addmm(sq[s:e, None] + sq[None, :], xt[s:e], xt.T, alpha=-2.0).clamp_min_(0)
+        d2[torch.arange(e - s, device=dev), torch.arange(s, e, device=dev)] = 0.0  # centre ∈ ball
+        yield s, e, d2
+
+
+def nearest_other_sqdist(x: np.ndarray, labels: np.ndarray, device: str = "auto") -> np.ndarray:
+    """Squared distance from every point to its nearest point of another pseudo-class.
+
+    The δ-ball of ``i`` is pure exactly when this is ≥ δ², so one pass over the pairs
+    gives purity(δ) for every δ of the bisection (the reference rebuilds the graph per δ).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+        L2-normalised features.
+    labels : ndarray of shape (n,), int
+        Pseudo-class of every point.
+
+    Returns
+    -------
+    ndarray of shape (n,), float32
+        ``inf`` where every point shares the pseudo-class.
+    """
+    dev = resolve_device(device)
+    lab = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(dev)
+    out = np.empty(len(x), dtype=np.float32)
+    for s, e, d2 in _blocks(x, device):
+        d2.masked_fill_(lab[s:e, None] == lab[None, :], float("inf"))
+        out[s:e] = d2.min(1).values.cpu().numpy()
+    return out
+
+
+def ball_graph_exact(x: np.ndarray, delta: float, device: str = "auto") -> BallGraph:
+    """The exact δ-ball graph, built blockwise (never an N × N array).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+        L2-normalised features.
+    delta : float
+        Radius; ``j`` is in the ball of ``i`` when ``‖x_i − x_j‖ < delta``.
+    """
+    counts = np.empty(len(x), dtype=np.int64)
+    parts = []
+    thr = float(delta) ** 2
+    for s, e, d2 in _blocks(x, device):
+        mask = d2 < thr
+        counts[s:e] = mask.sum(1).cpu().numpy()
+        parts.append(mask.nonzero()[:, 1].to(torch.int32).cpu().numpy())  # row-major: sorted per row
+    indptr = np.zeros(len(x) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+    return BallGraph(indptr, indices, float(delta))
+
+
+def knn_lists(x: np.ndarray, k: int, index: str = "hnsw", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate k nearest neighbours (self included) from a faiss index.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+        L2-normalised features.
+    k : int
+        Neighbours per point (the ball cap ``max_neighbors``).
+    index : {"hnsw", "ivf"}
+        ``"hnsw"``: ``faiss.IndexHNSWFlat(d, 32)``, efConstruction 80, efSearch max(2k, 128).
+        ``"ivf"``: ``faiss.IndexIVFFlat`` with nlist = round(4 √n) inverted lists, nprobe
+        = min(nlist, 32).
+    seed : int
+        Seed of the IVF coarse quantiser's k-means.
+
+    Returns
+    -------
+    d2 : ndarray of shape (n, k), float32
+        Squared distances, ascending; ``inf`` where the index returned fewer than k.
+    idx : ndarray of shape (n, k), int64
+        Neighbour indices (``-1`` where missing).
+    """
+    import faiss
+
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    n, d = x.shape
+    k = int(min(k, n))
+    if index == "hnsw":
+        ix = faiss.IndexHNSWFlat(d, HNSW_M)
+        ix.hnsw.efConstruction = 80
+        ix.add(x)
+        ix.hnsw.efSearch = max(2 * k, 128)
+    elif index == "ivf":
+        nlist = int(max(1, min(n // 39 or 1, round(4 * np.sqrt(n)))))  # ≥ 39 training points per list
+        quantizer = faiss.IndexFlatL2(d)
+        ix = faiss.IndexIVFFlat(quantizer, d, nlist)
+        ix.cp.seed = int(seed)
+        ix.train(x)
+        ix.add(x)
+        ix.nprobe = min(nlist, 32)
+    else:
+        raise InvalidInputError(f"index must be one of {INDEXES[1:]} for knn_lists, got {index!r}.")
+    d2, idx = ix.search(x, k)
+    d2 = np.where(idx < 0, np.inf, np.maximum(d2, 0)).astype(np.float32)
+    return d2, idx.astype(np.int64)
+
+
+def ball_graph_from_knn(d2: np.ndarray, idx: np.ndarray, delta: float) -> BallGraph:
+    """The δ-ball graph restricted to capped neighbour lists (the centre always included).
+
+    Parameters
+    ----------
+    d2, idx : ndarray of shape (n, k)
+        From :func:`knn_lists`.
+    delta : float
+    """
+    n = len(idx)
+    rows = np.arange(n)[:, None]
+    keep = (d2 < float(delta) ** 2) & (idx >= 0) & (idx != rows)
+    own = np.ones((n, 1), dtype=bool)
+    members = np.concatenate([rows, idx], axis=1)
+    mask = np.concatenate([own, keep], axis=1)
+    counts = mask.sum(1)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return BallGraph(indptr, members[mask].astype(np.int32), float(delta))
+
+
+def nearest_other_sqdist_knn(d2: np.ndarray, idx: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """:func:`nearest_other_sqdist` from capped neighbour lists (``inf`` if none of them differs)."""
+    labels = np.asarray(labels)
+    other = (idx >= 0) & (labels[np.maximum(idx, 0)] != labels[:, None])
+    return np.where(other, d2, np.inf).min(1).astype(np.float32)
+
+
+def purity(r2: np.ndarray, delta: float) -> float:
+    """Fraction of points whose δ-ball holds one pseudo-class, from :func:`nearest_other_sqdist`."""
+    return float(np.mean(r2 >= np.float32(float(delta) ** 2)))
+
+
+def search_delta(r2: np.ndarray, n_iter: int = 6, threshold: float = 0.95,
+                 rule: str = "largest") -> dict:
+    """The reference's bisection for δ on [0, 1].
+
+    Starts at 0.5; purity < ``threshold`` halves towards the lower bound, otherwise towards
+    the upper one; ``n_iter`` values are evaluated.
+
+    Parameters
+    ----------
+    r2 : ndarray of shape (n,)
+        Squared distance of each point to its nearest other pseudo-class.
+    rule : {"largest", "reference"}
+        ``"largest"``: the largest evaluated δ whose purity ≥ ``threshold`` (the smallest
+        evaluated δ if none reaches it). ``"reference"``: the last evaluated δ — the value
+        the reference's graph is built at (it then stores the next, unevaluated midpoint).
+
+    Returns
+    -------
+    dict
+        ``delta``, ``purity`` (at ``delta``), ``purity_met`` (bool), ``evaluated`` (list of
+        (δ, purity)), ``reference_reported_delta`` (the midpoint the reference stores).
+    """
+    if rule not in ("largest", "reference"):
+        raise InvalidInputError(f"delta_rule must be 'largest' or 'reference', got {rule!r}.")
+    delta, lower, upper = 0.5, 0.0, 1.0
+    evaluated = []
+    for _ in range(int(n_iter)):
+        p = purity(r2, delta)
+        evaluated.append((delta, p))
+        if p < threshold:
+            upper = delta
+            delta = 0.5 * (lower + delta)
+        else:
+            lower = delta
+            delta = 0.5 * (upper + delta)
+    if rule == "reference":
+        chosen = evaluated[-1]
+    else:
+        pure = [e for e in evaluated if e[1] >= threshold]
+        chosen = max(pure) if pure else min(evaluated)
+    return {"delta": float(chosen[0]), "purity": float(chosen[1]), "purity_met": bool(chosen[1] >= threshold),
+            "evaluated": [(float(a), float(b)) for a, b in evaluated], "reference_reported_delta": float(delta)}
+
+
+def _gather_rows(g: BallGraph, rows: np.ndarray) -> np.ndarray:
+    """Concatenation of the CSR rows ``rows`` of ``g`` (vectorised)."""
+    starts = g.indptr[rows]
+    lens = g.indptr[rows + 1] - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+    return g.indices[np.arange(total) + offsets].astype(np.int64)
+
+
+def greedy_cover(graph: BallGraph, budget: int, covered: np.ndarray | None = None,
+                 transpose: BallGraph | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy maximum coverage (ProbCover's selection).
+
+    Repeatedly takes the node whose ball holds the most uncovered points (ties: lowest
+    index), marks its ball covered and removes the in-edges of every newly covered node.
+    Stops early once every point is covered (max degree 0).
+
+    Parameters
+    ----------
+    graph : BallGraph
+    budget : int
+        At most this many picks.
+    covered : ndarray of shape (n,), bool, optional
+        Points covered already (the union of the labeled points' balls).
+    transpose : BallGraph, optional
+        ``graph.transpose()``, if already computed.
+
+    Returns
+    -------
+    picks : ndarray of shape (≤ budget,), int64
+        In pick order.
+    covered : ndarray of shape (n,), bool
+        Coverage after the picks.
+    """
+    n = graph.n
+    covered = np.zeros(n, dtype=bool) if covered is None else np.asarray(covered, dtype=bool).copy()
+    gt = graph.transpose() if transpose is None else transpose
+    rows = np.repeat(np.arange(n, dtype=np.int64), graph.degrees())
+    degree = np.bincount(rows[~covered[graph.indices]], minlength=n).astype(np.int64)
+    del rows
+    picks = []
+    for _ in range(int(budget)):
+        p = int(np.argmax(degree))
+        if degree[p] <= 0:
+            break
+        ball = graph.indices[graph.indptr[p]:graph.indptr[p + 1]]
+        new = ball[~covered[ball]].astype(np.int64)
+        covered[new] = True
+        centres, counts = np.unique(_gather_rows(gt, new), return_counts=True)
+        degree[centres] -= counts
+        picks.append(p)
+    return np.asarray(picks, dtype=np.int64), covered
+
+
+def covered_by(graph: BallGraph, nodes: np.ndarray) -> np.ndarray:
+    """Boolean mask of shape (n,): the union of the balls of ``nodes``."""
+    mask = np.zeros(graph.n, dtype=bool)
+    nodes = np.asarray(nodes, dtype=np.int64)
+    if len(nodes):
+        mask[_gather_rows(graph, nodes)] = True
+    return mask
