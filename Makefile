@@ -1,0 +1,50 @@
+# alkit — two commands do all the set-up: `make demo` and `make test` (both idempotent).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.alkit-installed
+TORCH := torch==2.14.1 torchvision==0.29.1
+export HF_HUB_OFFLINE ?= 1
+export MPLBACKEND ?= Agg
+
+.PHONY: install demo test test-fast test-notebooks bench bench-quick lint format clean
+
+install: $(STAMP)
+
+# Reinstalls only when pyproject.toml changes (or the venv is missing).
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+demo: install
+	$(PY) -m alkit.demo --out outputs/demo
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
+
+test-fast: install
+	$(PY) -m pytest -q -x tests -m "not slow"
+
+test-notebooks: install
+	$(PY) -m pytest -q --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
+
+bench: install
+	$(PY) benchmarks/run.py --out benchmarks/results
+
+bench-quick: install
+	$(PY) benchmarks/run.py --quick --out benchmarks/results
+
+lint: install
+	$(VENV)/bin/ruff check alkit tests benchmarks notebooks/*.py
+
+format: install
+	$(VENV)/bin/ruff format alkit tests benchmarks
+
+clean:
+	rm -rf outputs results runs figures .pytest_cache .ruff_cache .hypothesis build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

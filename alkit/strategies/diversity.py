@@ -1,0 +1,453 @@
+"""Diversity strategies on the probe embedding: CoreSet, BADGE and ALFA-Mix.
+
+All three work on the probe embedding z (the BatchNorm output in eval mode,
+``probe.embed``), in torch on the probe's device, chunked over the pool so that memory
+stays linear in N: nothing N × N and, for BADGE, nothing N × (d·C).
+
+References
+----------
+Sener & Savarese, "Active Learning for Convolutional Neural Networks: A Core-Set
+Approach", ICLR 2018.
+Ash, Zhang, Krishnamurthy, Langford & Agarwal, "Deep Batch Active Learning by Diverse,
+Uncertain Gradient Lower Bounds", ICLR 2020.
+Parvaneh, Abbasnejad, Teney, Haffari, van den Hengel & Shi, "Active Learning by Feature
+Mixing", CVPR 2022.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .._utils import resolve_device
+from ..cluster import kmeans_nearest
+from ..errors import InvalidInputError
+from ..pool import Pool, Selection, top_up
+from . import register
+
+__all__ = [
+    "coreset", "badge", "alfamix", "kcenter_greedy", "badge_seeds", "gradient_sq_dists",
+    "alfamix_candidates", "class_anchors",
+]
+
+CORESET_PAPER = ("Sener & Savarese, 'Active Learning for Convolutional Neural Networks: "
+                 "A Core-Set Approach', ICLR 2018")
+BADGE_PAPER = ("Ash et al., 'Deep Batch Active Learning by Diverse, Uncertain Gradient Lower "
+               "Bounds', ICLR 2020")
+ALFAMIX_PAPER = "Parvaneh et al., 'Active Learning by Feature Mixing', CVPR 2022"
+
+CHUNK_ROWS = 16384          # rows per chunk of the float64 distance passes
+BLOCK_ELEMENTS = 1 << 22    # elements of one (rows × labeled) block of CoreSet's first pass
+
+
+# ---------------------------------------------------------------------------- helpers
+def _torch_device(probe, device: str) -> torch.device:
+    """The probe's device when it has one (a real probe), else ``device`` resolved."""
+    dev = getattr(probe, "device", None)
+    if isinstance(dev, torch.device):
+        return dev
+    return resolve_device(device)
+
+
+def _as_tensor(x: np.ndarray, dev: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(dev)
+
+
+def _row_sq_norms(x: torch.Tensor, chunk: int = CHUNK_ROWS) -> torch.Tensor:
+    """‖x_i‖² of shape (n,) in float64, computed chunk by chunk."""
+    out = torch.empty(len(x), dtype=torch.float64, device=x.device)
+    for s in range(0, len(x), chunk):
+        xb = x[s:s + chunk].double()
+        out[s:s + len(xb)] = (xb * xb).sum(1)
+    return out
+
+
+def _matvec64(x: torch.Tensor, v: torch.Tensor, chunk: int = CHUNK_ROWS) -> torch.Tensor:
+    """x @ v of shape (n,) in float64, for float32 ``x`` of shape (n, d), chunk by chunk.
+
+    float64 keeps the ‖a‖² − 2a·b + ‖b‖² expansion accurate (no cancellation error between
+    close points), so the greedy picks do not depend on the chunk size or the BLAS.
+    """
+    v = v.double()
+    out = torch.empty(len(x), dtype=torch.float64, device=x.device)
+    for s in range(0, len(x), chunk):
+        xb = x[s:s + chunk]
+        out[s:s + len(xb)] = xb.double() @ v
+    return out
+
+
+# ---------------------------------------------------------------------------- CoreSet
+def _min_sq_dists_to_set(x: torch.Tensor, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean distance of every row of ``x`` to its nearest row of ``centres``.
+
+    Blocks of rows × all centres, at most ``BLOCK_ELEMENTS`` float64 entries at a time.
+    """
+    c64 = centres.double()
+    c_sq = (c64 * c64).sum(1)
+    rows = max(1, BLOCK_ELEMENTS // max(1, len(centres)))
+    out = torch.empty(len(x), dtype=torch.float64, device=x.device)
+    for s in range(0, len(x), rows):
+        xb = x[s:s + rows].double()
+        d2 = x_sq[s:s + len(xb), None] - 2.0 * (xb @ c64.T) + c_sq[None, :]
+        out[s:s + len(xb)] = d2.min(1).values.clamp_min_(0.0)
+    return out
+
+
+def kcenter_greedy(x: np.ndarray, labeled: np.ndarray, budget: int, rng: np.random.Generator,
+                   device: str | torch.device = "cpu") -> tuple[np.ndarray, float]:
+    """Greedy k-center (farthest-first traversal) from a set of existing centres.
+
+    Each pick is the point farthest (Euclidean) from its nearest centre; it then becomes a
+    centre and the min-distance vector is updated with one distance pass (B passes in all),
+    so memory is O(n·d) — no n × n matrix.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+        Candidate points (e.g. probe embeddings of the unlabeled pool).
+    labeled : ndarray of shape (m, d)
+        Existing centres (e.g. embeddings of the labeled pool); may be empty (m = 0), then the
+        first pick is uniform via ``rng``.
+    budget : int
+        Number of picks, ≤ n.
+    rng : numpy Generator
+        Only used when there are no existing centres.
+    device : str or torch.device
+
+    Returns
+    -------
+    picks : ndarray of shape (budget,), int64
+        Row indices into ``x``, in pick order (ties: the lowest index).
+    radius : float
+        Largest distance of an unpicked row to its nearest centre after the batch.
+    """
+    dev = resolve_device(device) if not isinstance(device, torch.device) else device
+    xt = _as_tensor(x, dev)
+    x_sq = _row_sq_norms(xt)
+    n = len(xt)
+    picks = np.empty(budget, dtype=np.int64)
+    if len(labeled):
+        min_d2 = _min_sq_dists_to_set(xt, x_sq, _as_tensor(labeled, dev))
+        start = 0
+    else:
+        first = int(rng.integers(n))
+        picks[0] = first
+        min_d2 = (x_sq - 2.0 * _matvec64(xt, xt[first]) + x_sq[first]).clamp_min_(0.0)
+        min_d2[first] = -1.0
+        start = 1
+    for i in range(start, budget):
+        j = int(torch.argmax(min_d2))
+        picks[i] = j
+        d2 = (x_sq - 2.0 * _matvec64(xt, xt[j]) + x_sq[j]).clamp_min_(0.0)
+        min_d2 = torch.minimum(min_d2, d2)
+        min_d2[j] = -1.0  # a centre is never picked again, even among duplicates
+    radius = float(min_d2.max().clamp_min(0.0).sqrt()) if budget < n else 0.0
+    return picks, radius
+
+
+def coreset(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
+            device: str = "auto") -> Selection:
+    """CoreSet: greedy k-center on probe embeddings, starting from the labeled set.
+
+    Every pick is the unlabeled point whose Euclidean distance (in the probe embedding,
+    ``probe.embed``) to the nearest labeled-or-already-picked point is largest — the greedy
+    2-approximation of the k-center cover of Sener & Savarese.
+
+    Parameters
+    ----------
+    pool : Pool
+    probe : LinearProbe or any object with ``embed(x) -> (n, d)``
+    budget : int
+    rng : numpy Generator
+        Only used when nothing is labeled (first pick uniform).
+    device : str
+        Used when the probe has no ``device`` attribute.
+
+    Returns
+    -------
+    Selection
+        ``info["radius"]``: the covering radius (largest distance of an unlabeled, unpicked
+        point to its nearest centre) after the batch.
+
+    References
+    ----------
+    Sener & Savarese, "Active Learning for Convolutional Neural Networks: A Core-Set
+    Approach", ICLR 2018.
+    """
+    unl, lab = pool.unlabeled_idx, pool.labeled_idx
+    z_u = probe.embed(pool.x[unl])
+    z_l = probe.embed(pool.x[lab]) if len(lab) else np.empty((0, z_u.shape[1]), np.float32)
+    picks, radius = kcenter_greedy(z_u, z_l, budget, rng, _torch_device(probe, device))
+    return Selection(unl[picks], {"radius": radius})
+
+
+# ---------------------------------------------------------------------------- BADGE
+def gradient_sq_dists(z: torch.Tensor, delta: torch.Tensor, z_sq: torch.Tensor,
+                      d_sq: torch.Tensor, i: int) -> torch.Tensor:
+    """‖g_j − g_i‖² for every j, shape (n,) float64, without forming any g.
+
+    With g = δ ⊗ z (δ = p − onehot(argmax p)), ⟨g_j, g_i⟩ = (z_j·z_i)(δ_j·δ_i), so
+    ‖g_j − g_i‖² = ‖z_j‖²‖δ_j‖² − 2(z_j·z_i)(δ_j·δ_i) + ‖z_i‖²‖δ_i‖².
+
+    Parameters
+    ----------
+    z : Tensor of shape (n, d)
+    delta : Tensor of shape (n, C)
+    z_sq, d_sq : Tensor of shape (n,), float64
+        ‖z_j‖² and ‖δ_j‖².
+    i : int
+        The centre.
+    """
+    dots = _matvec64(z, z[i]) * _matvec64(delta, delta[i])
+    return (z_sq * d_sq - 2.0 * dots + z_sq[i] * d_sq[i]).clamp_min_(0.0)
+
+
+def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generator,
+                device: str | torch.device = "cpu") -> np.ndarray:
+    """k-means++ seeding on gradient embeddings g = δ ⊗ z with implicit distances.
+
+    The first seed is uniform (``rng.integers(n)``); each next seed is drawn with
+    probability ∝ D²(u), the squared distance to the nearest seed so far, by the inverse
+    CDF: ``searchsorted(cumsum(D²), rng.random() · sum(D²), side="right")`` (one
+    ``rng.random()`` per seed). If every D² is 0 (only duplicates left) the seed is drawn
+    uniformly among unchosen points with ``rng.choice``. Memory is O(n·(d + C)).
+
+    Parameters
+    ----------
+    z : ndarray of shape (n, d)
+        Probe embeddings.
+    delta : ndarray of shape (n, C)
+        p − onehot(argmax p).
+    k : int
+        Number of seeds, ≤ n.
+    rng : numpy Generator
+    device : str or torch.device
+
+    Returns
+    -------
+    ndarray of shape (k,), int64
+        Row indices, in pick order.
+    """
+    dev = resolve_device(device) if not isinstance(device, torch.device) else device
+    zt, dt = _as_tensor(z, dev), _as_tensor(delta, dev)
+    z_sq, d_sq = _row_sq_norms(zt), _row_sq_norms(dt)
+    n = len(zt)
+    seeds = np.empty(k, dtype=np.int64)
+    chosen = np.zeros(n, dtype=bool)
+    seeds[0] = int(rng.integers(n))
+    chosen[seeds[0]] = True
+    min_d2 = gradient_sq_dists(zt, dt, z_sq, d_sq, int(seeds[0]))
+    min_d2[seeds[0]] = 0.0
+    for i in range(1, k):
+        w = min_d2.cpu().numpy()
+        cdf = np.cumsum(w)
+        if cdf[-1] > 0:
+            # u·total < total, so the index found has a positive weight (never a chosen point)
+            idx = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
+        else:
+            idx = int(rng.choice(np.flatnonzero(~chosen)))
+        seeds[i] = idx
+        chosen[idx] = True
+        min_d2 = torch.minimum(min_d2, gradient_sq_dists(zt, dt, z_sq, d_sq, idx))
+        min_d2[idx] = 0.0
+    return seeds
+
+
+def badge(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
+          device: str = "auto") -> Selection:
+    """BADGE: k-means++ seeding on gradient embeddings.
+
+    g(u) = (p(u) − onehot(argmax p(u))) ⊗ z(u), the gradient of the cross-entropy at the
+    predicted label with respect to the last layer, with z the probe embedding. B seeds of
+    k-means++ (first uniform, then D² sampling) form the batch: uncertain points have long
+    gradients, and D² sampling spreads the batch. Distances are implicit
+    (:func:`gradient_sq_dists`); no N × (d·C) array is formed.
+
+    Parameters
+    ----------
+    pool : Pool
+    probe : LinearProbe or any object with ``predict_proba(x)`` and ``embed(x)``
+    budget : int
+    rng : numpy Generator
+        Drives the seeding (see :func:`badge_seeds` for the exact draw protocol).
+    device : str
+        Used when the probe has no ``device`` attribute.
+
+    Returns
+    -------
+    Selection
+
+    References
+    ----------
+    Ash, Zhang, Krishnamurthy, Langford & Agarwal, "Deep Batch Active Learning by Diverse,
+    Uncertain Gradient Lower Bounds", ICLR 2020.
+    """
+    unl = pool.unlabeled_idx
+    x_u = pool.x[unl]
+    delta = np.array(probe.predict_proba(x_u), dtype=np.float32)
+    delta[np.arange(len(delta)), delta.argmax(1)] -= 1.0
+    z = probe.embed(x_u)
+    picks = badge_seeds(z, delta, budget, rng, _torch_device(probe, device))
+    return Selection(unl[picks])
+
+
+# ---------------------------------------------------------------------------- ALFA-Mix
+def class_anchors(z_labeled: np.ndarray, y_labeled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean embedding of each class present among the labeled points.
+
+    Parameters
+    ----------
+    z_labeled : ndarray of shape (m, d)
+    y_labeled : ndarray of shape (m,), int
+
+    Returns
+    -------
+    anchors : ndarray of shape (A, d), float32
+    classes : ndarray of shape (A,), int64
+        The present classes, ascending (the reference assumed classes 0..A−1).
+    """
+    classes, inv = np.unique(np.asarray(y_labeled, dtype=np.int64), return_inverse=True)
+    sums = np.zeros((len(classes), z_labeled.shape[1]), dtype=np.float64)
+    np.add.at(sums, inv.ravel(), z_labeled)
+    counts = np.bincount(inv.ravel(), minlength=len(classes))
+    return (sums / counts[:, None]).astype(np.float32), classes
+
+
+def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor, bias: torch.Tensor,
+                       epsilon: float, device: str | torch.device = "cpu",
+                       chunk: int = CHUNK_ROWS) -> np.ndarray:
+    """Which points change prediction when mixed with some anchor (ALFA-Mix's test).
+
+    For each point z with prediction ŷ = argmax(Wz + b) and g = ∂CE(Wz + b, ŷ)/∂z =
+    Wᵀ(p − onehot(ŷ)), and each anchor z*: α = ε·‖z* − z‖·g / (‖g‖·(z* − z)) elementwise
+    (not clipped; 0 where z* − z = 0), z̃ = αz* + (1 − α)z, and the point is a candidate if
+    argmax(Wz̃ + b) ≠ ŷ for any anchor.
+
+    z̃ is evaluated as z + α⊙(z* − z) = z + ε‖z* − z‖·ĝ⊙m (ĝ = g/‖g‖, m = [z* ≠ z]), which
+    is algebraically the same and avoids the cancellation of the reference's huge α where
+    z* − z is tiny; so W z̃ + b = logits(z) + ε‖z* − z‖·W(ĝ⊙m) costs O(d + C) per point
+    and anchor (plus a dense correction only for rows with exact zeros in z* − z outside
+    the dimensions that are constant everywhere). A point with g = 0 (a saturated
+    prediction) is never a candidate (the reference gets NaN there).
+
+    Parameters
+    ----------
+    z : ndarray of shape (n, d)
+        Probe embeddings of the unlabeled points.
+    anchors : ndarray of shape (A, d)
+    weight : Tensor of shape (C, d)
+    bias : Tensor of shape (C,)
+        The probe's linear layer on the embedding (BN-output) space.
+    epsilon : float
+    device : str or torch.device
+    chunk : int
+        Rows per chunk; memory is O(chunk·(d + C)) beyond z.
+
+    Returns
+    -------
+    ndarray of shape (n,), bool
+    """
+    dev = resolve_device(device) if not isinstance(device, torch.device) else device
+    W = weight.detach().to(dev, torch.float32)
+    b = bias.detach().to(dev, torch.float32)
+    anc = _as_tensor(anchors, dev)
+    zt = _as_tensor(z, dev)
+    n = len(zt)
+    out = np.zeros(n, dtype=bool)
+    if n == 0:
+        return out
+    # dimensions where every point and every anchor share one value: z* − z = 0 there always
+    col_min, col_max = zt.min(0).values, zt.max(0).values
+    const = (col_min == col_max) & (anc == col_min).all(0)
+    keep = (~const).to(torch.float32)
+    for s in range(0, n, chunk):
+        zb = zt[s:s + chunk]
+        logits = torch.addmm(b, zb, W.T)
+        p = torch.softmax(logits, 1)
+        y_hat = logits.argmax(1)
+        rows = torch.arange(len(zb), device=dev)
+        p[rows, y_hat] -= 1.0
+        g = p @ W                                                # ∂CE/∂z, (n_c, d)
+        g_norm = g.norm(dim=1, keepdim=True)
+        g_hat = torch.where(g_norm > 0, g / g_norm.clamp_min(1e-30), torch.zeros_like(g)) * keep
+        w_g = g_hat @ W.T                                        # W ĝ, (n_c, C)
+        flagged = torch.zeros(len(zb), dtype=torch.bool, device=dev)
+        for a in anc:
+            diff = a - zb
+            step = epsilon * diff.norm(dim=1)                    # ε‖z* − z‖
+            mixed = logits + step[:, None] * w_g
+            zero = (diff == 0) & ~const
+            hit = zero.any(1)
+            if bool(hit.any()):                                  # α = 0 where z* − z = 0
+                corr = (g_hat[hit] * zero[hit]) @ W.T
+                mixed[hit] -= step[hit, None] * corr
+            flagged |= mixed.argmax(1) != y_hat
+        out[s:s + len(zb)] = flagged.cpu().numpy()
+    return out
+
+
+def alfamix(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
+            epsilon: float | None = None, device: str = "auto") -> Selection:
+    """ALFA-Mix: points whose prediction flips when their embedding is mixed with a class anchor.
+
+    Anchors are the mean probe embeddings of the labeled points of each class present in
+    L. Each unlabeled embedding is interpolated towards each anchor with the per-feature
+    α of Parvaneh et al. (ε = 0.2/√d by default, elementwise, not clipped; see
+    :func:`alfamix_candidates`); points whose prediction changes for any anchor are the
+    candidates. With ≥ B candidates the shared clustering (k = B) on their L2-normalised
+    embeddings picks the batch (the candidate nearest each centroid); with fewer, all of
+    them plus a random top-up.
+
+    Parameters
+    ----------
+    pool : Pool
+    probe : LinearProbe
+        Needs ``embed``, ``weight_`` (C, d) and ``bias_`` (C,) (the linear layer on the
+        BN-output space).
+    budget : int
+    rng : numpy Generator
+        Drives the clustering and the top-up.
+    epsilon : float or None, default None
+        Mixing step; None = 0.2/√d.
+    device : str
+
+    Returns
+    -------
+    Selection
+        ``info``: ``n_candidates``, ``n_anchors``, ``epsilon``.
+
+    References
+    ----------
+    Parvaneh, Abbasnejad, Teney, Haffari, van den Hengel & Shi, "Active Learning by Feature
+    Mixing", CVPR 2022.
+    """
+    unl, lab = pool.unlabeled_idx, pool.labeled_idx
+    if len(lab) == 0:
+        raise InvalidInputError("alfamix needs labeled points for its class anchors; label an initial pool first.")
+    z_u = probe.embed(pool.x[unl])
+    d = z_u.shape[1]
+    if epsilon is None:
+        epsilon = 0.2 / math.sqrt(d)
+    elif isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(epsilon) or epsilon <= 0:
+        raise InvalidInputError(f"alfamix: epsilon must be a positive number or None (0.2/√d), got {epsilon!r}.")
+    anchors, _ = class_anchors(probe.embed(pool.x[lab]), pool.labels[lab])
+    dev = _torch_device(probe, device)
+    cand = np.flatnonzero(alfamix_candidates(z_u, anchors, probe.weight_, probe.bias_, float(epsilon), dev))
+    info = {"n_candidates": int(len(cand)), "n_anchors": int(len(anchors)), "epsilon": float(epsilon)}
+    if len(cand) < budget:
+        return top_up(unl[cand], pool, budget, rng, info)
+    picks, _ = kmeans_nearest(z_u[cand], budget, rng, device=device)  # L2-normalised inside
+    return top_up(unl[cand[picks]], pool, budget, rng, info)
+
+
+register("coreset", coreset, family="diversity", params={}, initial_pool="random", paper=CORESET_PAPER,
+         summary="Greedy k-center on probe embeddings from the labeled set (farthest-first).")
+register("badge", badge, family="diversity", params={}, initial_pool="random", paper=BADGE_PAPER,
+         summary="k-means++ seeding on gradient embeddings (p − onehot) ⊗ z, implicit distances.")
+register("alfamix", alfamix, family="diversity", params={"epsilon": None}, initial_pool="random",
+         paper=ALFAMIX_PAPER,
+         summary="Candidates whose prediction flips when mixed towards a class anchor, one per "
+                 "k-means cluster.")
