@@ -137,7 +137,9 @@ def _cmd_next(args) -> int:
         paths["to_label"] = out
     phase = "initial pool (nothing labeled yet)" if not len(idx) else f"strategy {args.strategy!r}"
     print(f"{len(sel.indices)} items to label next ({phase}): {paths['to_label']}")
-    print(f"predictions: {paths['predictions']}\nprobe: {paths['probe']}")
+    for key in ("predictions", "probe"):
+        if key in paths:
+            print(f"{key}: {paths[key]}")
     return 0
 
 

@@ -213,6 +213,8 @@ class ActiveLearner:
             Per pool row: ``index, id, labeled, label, predicted, confidence``.
         ``probe.npz``
             Probe weights and BatchNorm statistics, with the class names.
+
+        With nothing labeled yet only ``to_label.csv`` (the initial pool) is written.
         """
         from .oracle import ExportOracle
 
@@ -220,6 +222,8 @@ class ActiveLearner:
         out.mkdir(parents=True, exist_ok=True)
         sel = self.pending if self.pending is not None else self.query(n)
         paths = {"to_label": ExportOracle(out / "to_label.csv", self.classes, self.ids).export(sel.indices)}
+        if self.pool.n_labeled == 0:
+            return paths  # nothing to predict with yet: only the initial pool to label
         proba = self.predict_proba()
         ids = self.ids if self.ids is not None else np.arange(self.pool.n)
         pred = proba.argmax(1)

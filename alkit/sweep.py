@@ -102,6 +102,8 @@ def _read_spec(spec: str | os.PathLike | Mapping) -> tuple[dict, str]:
     if not path.exists():
         shipped = shipped_grids()
         name = str(spec).removesuffix(".yaml")
+        if name not in shipped and Path(name).parent.name == "grids":
+            name = Path(name).name  # "grids/quick.yaml" in the docs = the shipped alkit/grids/quick.yaml
         if name not in shipped:
             raise GridError(
                 f"No grid file {str(spec)!r} and no shipped grid of that name; shipped grids: "

@@ -1,0 +1,26 @@
+"""Strategies used only by tests/test_sweep.py; grids import this module on every worker
+through their ``imports`` key (``imports: [tests.sweep_plugins]``)."""
+
+from __future__ import annotations
+
+import time
+
+from alkit import strategies
+from alkit.strategies.random import random as _random
+
+
+def always_fails(pool, probe, budget, rng, **params):
+    """A strategy that raises, to check that a failed cell is recorded and the others go on."""
+    raise RuntimeError("deliberate failure of the sweep test strategy")
+
+
+def slow_random(pool, probe, budget, rng, seconds=0.2, **params):
+    """Random sampling that sleeps first, so a test can interrupt a sweep between cells."""
+    time.sleep(seconds)
+    return _random(pool, probe, budget, rng)
+
+
+strategies.register("sweep_test_fails", always_fails, family="test", needs_probe=False, overwrite=True,
+                    summary="Raises (sweep tests only).")
+strategies.register("sweep_test_slow", slow_random, family="test", needs_probe=False, params={"seconds": 0.2},
+                    overwrite=True, summary="Random after a sleep (sweep tests only).")
