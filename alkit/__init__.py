@@ -16,8 +16,19 @@ from .probe import LinearProbe
 
 __version__ = "0.1.0"
 
+
+def embed(dataset, backbone, root=None, device="auto", **kwargs):
+    """Embed a data set with a frozen backbone and cache it (see :func:`alkit.embed.embed`).
+
+    Imported lazily: torchvision, open_clip and timm load only when you embed.
+    """
+    from .embed import embed as _embed
+
+    return _embed(dataset, backbone, root=root, device=device, **kwargs)
+
+
 __all__ = [
     "EmbeddingSet", "load_embeddings", "ActiveLearner", "evaluate", "Run", "run_al", "load_results",
     "method_label", "SimulatedOracle", "ExportOracle", "WidgetOracle", "Pool", "Selection", "top_up",
-    "LinearProbe", "strategies", "initial_pools", "errors", "__version__",
+    "LinearProbe", "embed", "strategies", "initial_pools", "errors", "__version__",
 ]

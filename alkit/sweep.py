@@ -763,7 +763,8 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
     DataFrame
         The tidy table (``alkit.loop.RESULT_COLUMNS``) of every finished cell of this grid.
         ``attrs["failures"]`` lists the failed cells (hash, cell, error_type, message, path),
-        ``attrs["sweep"]`` the counts (cells, done, ran, skipped, failed).
+        ``attrs["sweep"]`` the counts (cells, done, ran, skipped, failed) and ``workers``
+        (``"host:pid"`` → embedding sets that process loaded: one per setting it served).
 
     Raises
     ------
@@ -789,6 +790,7 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
                       {"grid": grid, "n_cells": len(cells), "written": _dt.datetime.now(_dt.timezone.utc).isoformat()})
 
     failures: list[dict] = []
+    workers: dict[str, int] = {}  # "host:pid" -> embedding sets that process has loaded
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -796,7 +798,9 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
         bar = tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell",
                    desc=f"sweep {grid['name']}", dynamic_ncols=True)
 
-    def record(cell: Cell, status: str, payload: Any) -> None:
+    def record(cell: Cell, status: str, payload: Any, diag: dict | None) -> None:
+        if diag:
+            workers[f"{diag['host']}:{diag['pid']}"] = int(diag.get("loads", 0))
         if status == "ok":
             _write_result(out, cell, payload)
             results[cell.hash] = payload
@@ -813,8 +817,7 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
         if todo:
             if scheduler == "serial" or (scheduler is None and not _dask_available()):
                 for cell in todo:
-                    status, payload, _ = _execute(cell)
-                    record(cell, status, payload)
+                    record(cell, *_execute(cell))
             else:
                 _run_dask(todo, scheduler, n_workers, record)
     finally:
@@ -828,7 +831,8 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
     table.attrs = {
         "failures": [{k: f[k] for k in ("hash", "cell", "error_type", "message", "path")} for f in failures],
         "sweep": {"cells": len(cells), "done": len(results), "ran": len(todo) - len(failures),
-                  "skipped": len(cells) - len(todo), "failed": len(failures), "out_dir": str(out)},
+                  "skipped": len(cells) - len(todo), "failed": len(failures), "out_dir": str(out),
+                  "workers": workers},
     }
     if failures and raise_on_failure:
         raise SweepFailedError(_failure_summary(failures, out), failures)
@@ -847,10 +851,10 @@ def _run_dask(todo: list[Cell], scheduler: Any, n_workers: int | None, record) -
         for fut in as_completed([f for f, _ in futures.values()]):
             cell = futures[fut.key][1]
             try:
-                status, payload, _ = fut.result()
+                status, payload, diag = fut.result()
             except Exception as exc:  # the worker died (KilledWorker), or the cell could not be sent
-                status, payload = "failed", _failure_record(cell, exc, traceback.format_exc())
-            record(cell, status, payload)
+                status, payload, diag = "failed", _failure_record(cell, exc, traceback.format_exc()), None
+            record(cell, status, payload, diag)
             fut.release()
     finally:
         for fut, _ in futures.values():

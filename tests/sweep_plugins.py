@@ -3,6 +3,7 @@ through their ``imports`` key (``imports: [tests.sweep_plugins]``)."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from alkit import strategies
@@ -10,8 +11,11 @@ from alkit.strategies.random import random as _random
 
 
 def always_fails(pool, probe, budget, rng, **params):
-    """A strategy that raises, to check that a failed cell is recorded and the others go on."""
-    raise RuntimeError("deliberate failure of the sweep test strategy")
+    """A strategy that raises (unless ``ALKIT_SWEEP_TEST_FIXED=1``), to check that a failed cell is
+    recorded, that the others go on, and that a rerun retries it."""
+    if os.environ.get("ALKIT_SWEEP_TEST_FIXED") != "1":
+        raise RuntimeError("deliberate failure of the sweep test strategy")
+    return _random(pool, probe, budget, rng)
 
 
 def slow_random(pool, probe, budget, rng, seconds=0.2, **params):

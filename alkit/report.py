@@ -1,0 +1,196 @@
+"""``alkit report RESULTS_DIR --out FIGDIR``: every figure and table the results allow.
+
+Reads a directory of tidy results (``alkit.load_results``), then writes into ``FIGDIR``:
+
+- ``learning_curves.csv``, ``al_curves.{png,svg}`` — always;
+- ``auc.csv`` (per run), ``auc_summary.{csv,md}`` — always;
+- ``summary.{csv,md}`` — accuracy ± std at chosen iterations, marked vs. ``random`` when it ran;
+- ``win_matrix.csv``, ``win_matrix_settings.csv``, ``win_matrix.{png,svg}`` — with ≥ 2 methods;
+- ``delta_half.csv``, ``delta_curves.{png,svg}`` — with ≥ 2 iterations;
+- ``delta_ssl.csv``, ``delta_ssl.{png,svg}`` — when runs with and without label propagation pair up;
+- ``index.md`` — the tables and links to the figures.
+
+An analysis the results cannot support is skipped with a printed reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import analysis
+from ._utils import atomic_path
+from .errors import AlkitError, InvalidInputError
+
+__all__ = ["add_arguments", "main", "report", "to_markdown"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``alkit report``."""
+    parser.description = "Render the paper's figures and summary tables from a results directory."
+    parser.epilog = ("example: alkit report results/quick --out figures/\n"
+                     "         alkit report results/ --out figures/ --iterations 1 5 10 20 --metric accuracy")
+    parser.add_argument("results", help="directory (or parquet file) of tidy results")
+    parser.add_argument("--out", required=True, help="directory for figures and tables (created)")
+    parser.add_argument("--iterations", type=int, nargs="+", default=None,
+                        help="iterations of the summary table (default: first, powers of two, last)")
+    parser.add_argument("--metric", default="accuracy", choices=["accuracy", "balanced_accuracy", "macro_f1"])
+    parser.add_argument("--initial-pool", default="default",
+                        help="win matrix: 'default' (each strategy's paper default) or a pool name")
+    parser.add_argument("--method", default=None,
+                        help="method for the delta curves (default: dropquery if present, else all pooled)")
+    parser.add_argument("--formats", nargs="+", default=["png", "svg"], help="figure formats")
+
+
+def to_markdown(df: pd.DataFrame, index: bool = True, floatfmt: str = "{:.4g}") -> str:
+    """A GitHub-flavoured Markdown table of ``df`` (no extra dependency)."""
+    d = df.reset_index() if index and not isinstance(df.index, pd.RangeIndex) else df
+
+    def fmt(v) -> str:
+        if isinstance(v, (float, np.floating)):
+            return "" if np.isnan(v) else floatfmt.format(v)
+        return str(v).replace("|", "\\|")
+
+    header = "| " + " | ".join(str(c) for c in d.columns) + " |"
+    sep = "|" + "|".join("---" for _ in d.columns) + "|"
+    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in d.itertuples(index=False)]
+    return "\n".join([header, sep, *body]) + "\n"
+
+
+class _Writer:
+    def __init__(self, out: Path, formats) -> None:
+        self.out = out
+        self.formats = formats
+        self.paths: list[Path] = []
+        self.index: list[str] = []
+
+    def csv(self, df: pd.DataFrame, name: str, index: bool = False) -> Path:
+        path = self.out / f"{name}.csv"
+        with atomic_path(path, ".csv") as tmp:
+            df.to_csv(tmp, index=index)
+        self._done(path)
+        return path
+
+    def md(self, df: pd.DataFrame, name: str, title: str) -> Path:
+        path = self.out / f"{name}.md"
+        text = f"# {title}\n\n" + to_markdown(df)
+        with atomic_path(path, ".md") as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        self._done(path)
+        self.index.append(f"## {title}\n\n" + to_markdown(df))
+        return path
+
+    def fig(self, fig, name: str, title: str) -> None:
+        from .plots import save_figure
+
+        for p in save_figure(fig, self.out / name, formats=self.formats):
+            self._done(p)
+        shown = "png" if "png" in self.formats else self.formats[0]
+        self.index.append(f"## {title}\n\n![{title}]({name}.{shown})\n")
+
+    def _done(self, path: Path) -> None:
+        self.paths.append(path)
+        print(f"  {path}")
+
+
+def _skip(what: str, why: str) -> None:
+    print(f"  skipped {what}: {why}")
+
+
+def report(df: pd.DataFrame, out: str | Path, iterations=None, metric: str = "accuracy",
+           initial_pool: str = "default", method: str | None = None,
+           formats=("png", "svg")) -> list[Path]:
+    """Render every figure and table that ``df`` supports into ``out``; returns the written paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    w = _Writer(out, list(formats))
+    from . import plots
+
+    df = df.copy()
+    df["propagate"] = df["propagate"].astype(bool)
+    if df[metric].isna().all():
+        raise InvalidInputError(f"The results have no {metric} values (embeddings without a test split?); "
+                                "nothing to report.")
+    base = df[~df["propagate"]] if (~df["propagate"]).any() else df
+
+    w.csv(analysis.learning_curves(df, metric), "learning_curves")
+    w.fig(plots.al_curves(base, metric), "al_curves", "Active learning curves (mean ± 95 % CI over seeds)")
+
+    runs = analysis.auc(df, metric)
+    w.csv(runs, "auc")
+    agg = analysis._aggregate(runs.assign(n_labeled=runs["n_labeled_max"]),
+                              analysis.SETTING + analysis.CONFIG, "auc")
+    w.csv(agg, "auc_summary")
+    w.md(agg.drop(columns=["n_labeled"]), "auc_summary", "Area under the learning curve (mean accuracy over the budget)")
+
+    try:
+        table = analysis.summary_table(df, iterations=iterations, metric=metric)
+        w.csv(table, "summary", index=True)
+        marked = "; ↑/↓ = significantly better/worse than random (paired t-test, p < 0.05)" \
+            if (df["method"] == "random").any() else ""
+        w.md(table, "summary", f"{metric.replace('_', ' ').capitalize()} (%) ± std over seeds{marked}")
+    except AlkitError as exc:
+        _skip("summary table", str(exc))
+
+    n_methods = base["method"].nunique()
+    if n_methods >= 2:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                wm = analysis.win_matrix(df, initial_pool=initial_pool, metric=metric)
+            for c in caught:
+                print(f"  note: {c.message}")
+            w.csv(wm.to_frame(), "win_matrix", index=True)
+            w.csv(wm.n_settings, "win_matrix_settings", index=True)
+            w.fig(plots.win_matrix_heatmap(wm), "win_matrix", "Win matrix (rows beat columns)")
+        except AlkitError as exc:
+            _skip("win matrix", str(exc))
+    else:
+        _skip("win matrix", "needs at least two methods")
+
+    if df["iteration"].max() >= 2:
+        if method is None and (base["method"] == "dropquery").any():
+            method = "dropquery"
+        w.csv(analysis.delta_half(df, metric), "delta_half")
+        try:
+            w.fig(plots.delta_curves(base, method=method, metric=metric, propagate=None), "delta_curves",
+                  "Accuracy(i) − accuracy(i/2)" + (f" — {method}" if method else ""))
+        except AlkitError as exc:
+            _skip("delta curves", str(exc))
+    else:
+        _skip("delta curves", "needs runs with at least 2 iterations")
+
+    ssl = analysis.delta_ssl(df, metric)
+    if len(ssl):
+        w.csv(ssl, "delta_ssl")
+        w.fig(plots.delta_ssl_bars(df, metric=metric, by="dataset"), "delta_ssl",
+              "Δ_ssl: with minus without label propagation (mean ± 95 % CI)")
+    else:
+        _skip("delta_ssl", "no runs with and without label propagation share a configuration and seed")
+
+    index = out / "index.md"
+    with atomic_path(index, ".md") as tmp:
+        tmp.write_text("# alkit report\n\n" + "\n".join(w.index), encoding="utf-8")
+    w._done(index)
+    return w.paths
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of ``alkit report``."""
+    from .loop import load_results
+
+    src = Path(args.results)
+    if not src.exists():
+        raise InvalidInputError(f"Results path {src} does not exist; pass the --out directory of a sweep or run.")
+    df = load_results(src)
+    if df.empty:
+        raise InvalidInputError(f"No results (*.parquet) found under {src}.")
+    print(f"{len(df)} rows from {src}; writing to {args.out}:")
+    paths = report(df, args.out, iterations=args.iterations, metric=args.metric,
+                   initial_pool=args.initial_pool, method=args.method, formats=args.formats)
+    print(f"{len(paths)} files written to {args.out}")
+    return 0

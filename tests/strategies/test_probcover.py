@@ -1,0 +1,233 @@
+"""ProbCover: the δ-ball graph, the purity search for δ, greedy coverage, the strategy and its init."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import alkit.graph as G
+from alkit import initial_pools, strategies
+from alkit._utils import l2_normalize
+from alkit.errors import InvalidInputError
+from alkit.pool import Pool
+from alkit.strategies.representative import probcover
+
+
+def _graph_from_balls(balls: list[list[int]], delta: float = 1.0) -> G.BallGraph:
+    counts = [len(b) for b in balls]
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    indices = np.concatenate([np.asarray(b, dtype=np.int32) for b in balls])
+    return G.BallGraph(indptr, indices, delta)
+
+
+def _reference_greedy(edges: np.ndarray, n: int, budget: int, labeled=()) -> list[int]:
+    """The reference's edge-list algorithm, literally (ALFM probcover.py), stopping at full cover."""
+    edges = edges.copy()
+
+    def remove(idx):
+        nonlocal edges
+        covered = edges[edges[:, 0] == idx][:, 1]
+        edges = edges[~np.isin(edges[:, 1], covered)]
+
+    for i in labeled:
+        remove(i)
+    picks = []
+    for _ in range(budget):
+        counts = np.bincount(edges[:, 0], minlength=n)
+        if counts.max() == 0:
+            break
+        idx = int(counts.argmax())
+        remove(idx)
+        picks.append(idx)
+    return picks
+
+
+def _brute_sqdist(x):
+    x = np.asarray(x, dtype=np.float64)
+    return np.maximum((x * x).sum(1)[:, None] + (x * x).sum(1)[None] - 2 * x @ x.T, 0)
+
+
+# ----------------------------------------------------------------------------- greedy cover
+def test_greedy_cover_hand_made_graph():
+    # ball(3) = {3,4,5,6} is largest; then ball(0) = {0,1,2} (3 new); then 7 covers {7, 8};
+    # after that every point is covered, so the cover stops at 3 picks for a budget of 5.
+    balls = [[0, 1, 2], [0, 1], [1, 2], [3, 4, 5, 6], [3, 4], [4, 5, 6, 2], [6], [7, 8], [8, 6]]
+    g = _graph_from_balls(balls)
+    picks, covered = G.greedy_cover(g, 5)
+    assert picks.tolist() == [3, 0, 7]
+    assert covered.all()
+    # ball(5) = {2,4,5,6} holds 4 points like ball(3): a tie, broken by the lowest index
+    assert G.greedy_cover(g, 1)[0].tolist() == [3]
+    # with 3 labeled: its ball is covered first, so 5 (only 2 new) loses to 0 (3 new)
+    covered0 = G.covered_by(g, np.array([3]))
+    assert G.greedy_cover(g, 2, covered0)[0].tolist() == [0, 7]
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 25), p=st.floats(0.02, 0.5), seed=st.integers(0, 10**6),
+       budget=st.integers(1, 8), n_lab=st.integers(0, 3))
+def test_greedy_cover_matches_reference_edge_list(n, p, seed, budget, n_lab):
+    r = np.random.default_rng(seed)
+    adj = r.random((n, n)) < p
+    np.fill_diagonal(adj, True)
+    balls = [np.flatnonzero(row).tolist() for row in adj]
+    g = _graph_from_balls(balls)
+    labeled = r.choice(n, min(n_lab, n), replace=False)
+    ours, _ = G.greedy_cover(g, budget, G.covered_by(g, labeled))
+    assert ours.tolist() == _reference_greedy(g.to_edges(), n, budget, labeled)
+
+
+def test_transpose_is_reverse_graph():
+    g = _graph_from_balls([[0, 2], [1], [2, 0, 1]])
+    t = g.transpose()
+    assert sorted(map(tuple, t.to_edges()[:, ::-1].tolist())) == sorted(map(tuple, g.to_edges().tolist()))
+
+
+# ----------------------------------------------------------------------------- graph and purity
+def test_exact_graph_matches_brute_force_blockwise(monkeypatch):
+    monkeypatch.setattr(G, "BLOCK_ELEMENTS", 37 * 5)  # force many blocks, one partial
+    x = l2_normalize(np.random.default_rng(0).standard_normal((37, 6)))
+    d2 = _brute_sqdist(x)
+    for delta in (0.3, 0.9, 1.3):
+        assert np.abs(np.sqrt(d2) - delta).min() > 1e-4  # no pair on the boundary
+        g = G.ball_graph_exact(x, delta, device="cpu")
+        want = d2 < delta**2
+        np.fill_diagonal(want, True)
+        got = np.zeros_like(want)
+        got[np.repeat(np.arange(37), g.degrees()), g.indices] = True
+        np.testing.assert_array_equal(got, want)
+        assert g.n_edges == want.sum()
+
+
+def test_purity_and_bisection_match_reference_procedure():
+    r = np.random.default_rng(1)
+    x = l2_normalize(r.standard_normal((120, 5)))
+    labels = r.integers(0, 3, 120)
+    r2 = G.nearest_other_sqdist(x, labels, device="cpu")
+    d2 = _brute_sqdist(x)
+
+    def ref_purity(delta):  # per point: do all points within delta share its label?
+        within = d2 < delta**2
+        np.fill_diagonal(within, True)
+        return np.mean([(labels[row] == labels[i]).all() for i, row in enumerate(within)])
+
+    # the reference's bisection, evaluating purity from the graph at every step
+    delta, lo, hi, evaluated = 0.5, 0.0, 1.0, []
+    for _ in range(6):
+        a = ref_purity(delta)
+        evaluated.append((delta, a))
+        if a < 0.95:
+            hi, delta = delta, 0.5 * (lo + delta)
+        else:
+            lo, delta = delta, 0.5 * (hi + delta)
+    got = G.search_delta(r2, 6, 0.95, "reference")
+    assert [e[0] for e in got["evaluated"]] == [e[0] for e in evaluated]
+    np.testing.assert_allclose([e[1] for e in got["evaluated"]], [e[1] for e in evaluated])
+    assert got["delta"] == evaluated[-1][0]
+    assert got["reference_reported_delta"] == delta
+    largest = G.search_delta(r2, 6, 0.95, "largest")
+    pure = [e for e in evaluated if e[1] >= 0.95]
+    assert largest["delta"] == (max(pure)[0] if pure else min(evaluated)[0])
+
+
+def _three_clusters(gap=0.7, per=30, d=16, spread=3e-4, seed=0):
+    """Three tight clusters whose centres are pairwise exactly ``gap`` apart on the sphere."""
+    b = gap / np.sqrt(2)
+    a = np.sqrt(1 - b * b)
+    centres = np.zeros((3, d))
+    centres[:, 0] = a
+    centres[np.arange(3), np.arange(1, 4)] = b
+    r = np.random.default_rng(seed)
+    x = np.repeat(centres, per, axis=0) + spread / np.sqrt(d) * r.standard_normal((3 * per, d))
+    return l2_normalize(x).astype(np.float32), np.repeat(np.arange(3), per)
+
+
+def test_delta_on_data_with_known_pure_radius():
+    x, y = _three_clusters()
+    r = np.sqrt(G.nearest_other_sqdist(x, y, device="cpu"))
+    assert 0.698 < r.min() and r.max() < 0.702  # every ball is pure up to ≈ 0.7, none beyond
+    sel = initial_pools.select("probcover", x, 3, np.random.default_rng(0), n_classes=3)
+    # bisection with a pure radius of 0.7: 0.5 pure, 0.75 impure, 0.625 pure, 0.6875 pure,
+    # 0.71875 impure, 0.703125 impure → the largest pure evaluated δ is 0.6875
+    assert sel.info["delta"] == 0.6875 and sel.info["purity"] == 1.0 and sel.info["purity_met"]
+    assert [round(d, 6) for d, _ in sel.info["delta_evaluated"]] == [0.5, 0.75, 0.625, 0.6875, 0.71875, 0.703125]
+    # each ball at δ = 0.6875 is its own cluster: one pick per cluster, full cover
+    assert sorted(y[sel.indices].tolist()) == [0, 1, 2] and sel.info["coverage"] == 1.0
+    assert sel.info["n_edges"] == 3 * 30 * 30
+    ref = initial_pools.select("probcover", x, 3, np.random.default_rng(0), n_classes=3, delta_rule="reference")
+    # the reference builds its graph at the last evaluated δ (impure) and stores the next midpoint
+    assert ref.info["delta"] == 0.703125 and ref.info["purity"] == 0.0
+    assert ref.info["reference_reported_delta"] == 0.6953125
+
+
+def test_search_delta_falls_back_to_smallest_when_never_pure():
+    got = G.search_delta(np.zeros(10, dtype=np.float32), 6, 0.95, "largest")
+    assert got["delta"] == 0.5**6 and not got["purity_met"]
+
+
+# ----------------------------------------------------------------------------- strategy
+def test_strategy_removes_labeled_balls_and_reuses_init_graph(small_synthetic):
+    x, C = small_synthetic.x_train, small_synthetic.n_classes
+    cache: dict = {}
+    init = initial_pools.select("probcover", x, C, np.random.default_rng(0), n_classes=C, cache=cache)
+    pool = Pool(x, C, cache=cache)
+    pool.add_labels(init.indices, small_synthetic.y_train[init.indices])
+    sel = strategies.select("probcover", pool, None, C, np.random.default_rng(1))
+    assert sel.info["graph_reused"] and sel.info["delta"] == init.info["delta"]
+    g = cache["probcover"]["graph"]
+    covered = G.covered_by(g, pool.labeled_idx)
+    assert sel.info["n_covered_before"] == covered.sum()
+    want, _ = G.greedy_cover(g, C, covered)
+    np.testing.assert_array_equal(sel.indices[:len(want)], want)
+    assert sel.info["n_edges"] == g.n_edges
+    # other graph parameters build (and cache) a new graph
+    other = strategies.select("probcover", pool, None, C, np.random.default_rng(1), delta=0.2)
+    assert not other.info["graph_reused"] and other.info["delta"] == 0.2
+
+
+def test_everything_covered_tops_up_at_random(small_synthetic):
+    x, C = small_synthetic.x_train, small_synthetic.n_classes
+    pool = Pool(x, C)
+    pool.add_labels(np.array([0, 1]), small_synthetic.y_train[:2])
+    # δ = 2 on the unit sphere: every ball is the whole pool, the labeled points cover it all
+    sel = probcover(pool, None, 5, np.random.default_rng(0), delta=2.0, device="cpu")
+    assert sel.info["n_topped_up"] == 5 and sel.info["coverage"] == 1.0
+    assert len(np.unique(sel.indices)) == 5 and not pool.labeled[sel.indices].any()
+    pool2 = Pool(x, C)
+    init = initial_pools.select("probcover", x, 4, np.random.default_rng(0), n_classes=C, delta=2.0)
+    assert init.info["n_topped_up"] == 3 and init.indices[0] == 0  # one ball covers all; tie → index 0
+
+
+@pytest.mark.parametrize("index", ["hnsw", "ivf"])
+def test_approximate_index_agrees_with_exact(index, small_synthetic):
+    x = l2_normalize(small_synthetic.x_train)
+    delta = 0.45
+    exact = G.ball_graph_exact(x, delta, device="cpu")
+    assert exact.degrees().max() < 256  # the cap does not bind here
+    d2, idx = G.knn_lists(x, 257, index)
+    approx = G.ball_graph_from_knn(d2, idx, delta)
+    e_set = set(map(tuple, exact.to_edges().tolist()))
+    a_set = set(map(tuple, approx.to_edges().tolist()))
+    recall = len(e_set & a_set) / len(e_set)
+    precision = len(e_set & a_set) / len(a_set)
+    assert recall >= 0.97, recall
+    assert precision >= 0.999, precision
+    # the whole strategy through the approximate index: same δ, near-identical coverage picks
+    pool_e, pool_a = Pool(small_synthetic.x_train, 8), Pool(small_synthetic.x_train, 8)
+    se = probcover(pool_e, None, 8, np.random.default_rng(0), device="cpu")
+    sa = probcover(pool_a, None, 8, np.random.default_rng(0), index=index, device="cpu")
+    assert sa.info["delta"] == se.info["delta"]
+    assert len(set(sa.indices.tolist()) & set(se.indices.tolist())) >= 6
+
+
+def test_bad_parameters_raise_clear_errors(small_synthetic):
+    pool = Pool(small_synthetic.x_train, 8)
+    rng = np.random.default_rng(0)
+    for bad in ({"delta": -0.1}, {"delta": 3.0}, {"delta": "big"}, {"delta_rule": "smallest"},
+                {"index": "annoy"}, {"max_neighbors": 0}, {"delta_iter": 0}, {"purity_threshold": 1.5}):
+        with pytest.raises(InvalidInputError):
+            strategies.select("probcover", pool, None, 3, rng, **bad)
+    with pytest.raises(InvalidInputError, match="n_classes"):
+        initial_pools.select("probcover", small_synthetic.x_train, 3, rng)
+    with pytest.raises(InvalidInputError, match="unknown parameter"):
+        initial_pools.select("probcover", small_synthetic.x_train, 3, rng, n_classes=8, radius=0.3)
