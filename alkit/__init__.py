@@ -22,9 +22,15 @@ def embed(dataset, backbone, root=None, device="auto", **kwargs):
 
     Imported lazily: torchvision, open_clip and timm load only when you embed.
     """
-    from .embed import embed as _embed
+    import importlib
 
-    return _embed(dataset, backbone, root=root, device=device, **kwargs)
+    module = importlib.import_module(f"{__name__}.embed")
+    # importing the subpackage rebinds ``alkit.embed`` to it; keep the function public
+    globals()["embed"] = _embed_entry
+    return module.embed(dataset, backbone, root=root, device=device, **kwargs)
+
+
+_embed_entry = embed
 
 
 __all__ = [

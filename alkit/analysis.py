@@ -333,7 +333,8 @@ def win_matrix(df: pd.DataFrame, initial_pool: str = "default", min_iteration: i
     methods : list of str, optional
         Methods to include and their order (default: all, sorted).
     level : float
-        0.95: the critical value is the ``level`` quantile of Student's t (one-sided test).
+        0.95: the critical value is t_{(1 + level)/2, n−1} = t_{0.975, n−1}, as Ash et al.
+        (a win needs t above the two-sided 95 % critical value; only the sign r > c counts).
 
     Returns
     -------
@@ -419,6 +420,11 @@ def win_matrix(df: pd.DataFrame, initial_pool: str = "default", min_iteration: i
                 for col in np.flatnonzero(counted):
                     details.append((*setting, r, c, iters[col], int(n[col]), mean[col], t[col],
                                     crit[col], bool(win[col]), 1.0 / n_iter))
+    details_df = pd.DataFrame(details, columns=SETTING + ["winner", "loser", "iteration", "n_seeds", "mean_diff",
+                                                        "t", "t_critical", "win", "weight"])
+    if len(details_df) and (details_df["n_seeds"] < 2).any():
+        warnings.warn("win_matrix: some comparisons have a single paired seed; a t-test is impossible there "
+                      "and the zero-variance rule (win when d > 0) decides. Run more seeds.", stacklevel=2)
     missing_df = pd.DataFrame(missing, columns=SETTING + ["method"])
     if len(missing_df):
         warnings.warn(
@@ -431,8 +437,7 @@ def win_matrix(df: pd.DataFrame, initial_pool: str = "default", min_iteration: i
         wins=pd.DataFrame(wins, index=pd.Index(order, name="winner"), columns=pd.Index(order, name="loser")),
         n_settings=pd.DataFrame(both, index=pd.Index(order, name="winner"), columns=pd.Index(order, name="loser")),
         contributors=contributors,
-        details=pd.DataFrame(details, columns=SETTING + ["winner", "loser", "iteration", "n_seeds", "mean_diff",
-                                                         "t", "t_critical", "win", "weight"]),
+        details=details_df,
         missing=missing_df, settings=settings, initial_pool=initial_pool,
     )
 
@@ -447,7 +452,7 @@ def _one_sided_wins(d: np.ndarray, valid: np.ndarray, n: np.ndarray, level: floa
         spread = np.nanmax(np.where(valid, d, np.nan), axis=0) - np.nanmin(np.where(valid, d, np.nan), axis=0)
         equal = spread <= _EQUAL_ATOL
         t = mean / np.sqrt(var / n)
-        crit = stats.t.ppf(level, np.where(n > 1, n - 1, np.nan))
+        crit = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
         win = np.where(equal, mean > _EQUAL_ATOL, t > crit)
         t = np.where(equal, np.where(mean > _EQUAL_ATOL, np.inf, np.where(mean < -_EQUAL_ATOL, -np.inf, 0.0)), t)
     return win & (n > 0), t, crit, mean

@@ -247,7 +247,8 @@ def search_delta(r2: np.ndarray, n_iter: int = 6, threshold: float = 0.95,
     Returns
     -------
     dict
-        ``delta``, ``purity`` (at ``delta``), ``purity_met`` (bool), ``evaluated`` (list of
+        ``delta``, ``purity`` (at ``delta``), ``purity_met`` (bool), ``any_pure`` (whether any
+        evaluated δ reached the threshold), ``evaluated`` (list of
         (δ, purity)), ``reference_reported_delta`` (the midpoint the reference stores).
     """
     if rule not in ("largest", "reference"):
@@ -269,6 +270,7 @@ def search_delta(r2: np.ndarray, n_iter: int = 6, threshold: float = 0.95,
         pure = [e for e in evaluated if e[1] >= threshold]
         chosen = max(pure) if pure else min(evaluated)
     return {"delta": float(chosen[0]), "purity": float(chosen[1]), "purity_met": bool(chosen[1] >= threshold),
+            "any_pure": bool(any(e[1] >= threshold for e in evaluated)),
             "evaluated": [(float(a), float(b)) for a, b in evaluated], "reference_reported_delta": float(delta)}
 
 

@@ -142,7 +142,7 @@ def _colors(methods: Sequence[str]) -> dict[str, tuple]:
     return {m: cmap(i % cmap.N) for i, m in enumerate(methods)}
 
 
-def win_matrix_heatmap(result: analysis.WinMatrix, ax=None, cmap: str = "viridis", decimals: int = 1,
+def win_matrix_heatmap(result: analysis.WinMatrix, ax=None, cmap: str = "viridis", decimals: int = 2,
                        title: str | None = None, path: str | os.PathLike | None = None) -> Figure:
     """The win matrix as the paper's Figure 3: rows = winner, columns = loser, plus a total column.
 
@@ -193,7 +193,7 @@ def win_matrix_heatmap(result: analysis.WinMatrix, ax=None, cmap: str = "viridis
     ax.set_ylabel("Winner (row strategy)")
     n_set = len(result.settings)
     ax.set_title(title if title is not None else f"Wins over {n_set} setting{'s' if n_set != 1 else ''}")
-    fig.colorbar(im, ax=ax, label="Settings won (sum of iteration fractions)", shrink=0.8)
+    fig.colorbar(im, ax=ax, label="Settings won", shrink=0.8)
     return _finish(fig, path)
 
 

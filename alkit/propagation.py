@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -380,10 +381,12 @@ def _iterate_scipy(s: sp.csr_matrix, y0: np.ndarray, a_s: float, a_y: float, n_i
 
 
 def _to_torch_csr(m: sp.csr_matrix, device) -> torch.Tensor:
-    return torch.sparse_csr_tensor(
-        torch.from_numpy(m.indptr.astype(np.int64)), torch.from_numpy(m.indices.astype(np.int64)),
-        torch.from_numpy(m.data), size=m.shape,
-    ).to(device)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(m.indptr.astype(np.int64)), torch.from_numpy(m.indices.astype(np.int64)),
+            torch.from_numpy(m.data), size=m.shape, check_invariants=False,
+        ).to(device)
 
 
 def _iterate_torch(s: torch.Tensor, y0: np.ndarray, a_s: float, a_y: float, n_iter: int,

@@ -444,7 +444,11 @@ def expand_grid(spec: str | os.PathLike | Mapping, resolve: bool = True,
         With ``resolve=True``, listing every setting whose embeddings are not cached and the
         ``alkit embed`` commands that create them.
     """
-    grid = load_grid(spec, check_registry=check_registry)
+    return _expand(load_grid(spec, check_registry=check_registry), resolve)
+
+
+def _expand(grid: dict, resolve: bool) -> list[Cell]:
+    """:func:`expand_grid` on a grid already normalised by :func:`load_grid`."""
     infos: dict[str, dict | None] = {}
     if resolve:
         missing = []
@@ -564,11 +568,11 @@ def _cached_embeddings(name: str):
     if token in _EMB_CACHE:
         _EMB_CACHE.move_to_end(token)
         return _EMB_CACHE[token]
+    while len(_EMB_CACHE) >= _EMB_CACHE_SIZE:  # evict first: at most two sets in memory, never three
+        _EMB_CACHE.popitem(last=False)
     emb = load_embeddings(name)
     _EMB_LOADS += 1
     _EMB_CACHE[token] = emb
-    while len(_EMB_CACHE) > _EMB_CACHE_SIZE:
-        _EMB_CACHE.popitem(last=False)
     return emb
 
 
@@ -771,7 +775,8 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
     GridError, MissingResourceError
         Before anything runs.
     """
-    cells = expand_grid(spec)
+    grid = load_grid(spec)
+    cells = _expand(grid, resolve=True)
     if device is not None:
         for c in cells:
             c.device = device
@@ -785,7 +790,6 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
         else:
             results[cell.hash] = df
     out.mkdir(parents=True, exist_ok=True)
-    grid = load_grid(spec, check_registry=False)
     write_json_atomic(out / f".grid-{grid['name']}.json",
                       {"grid": grid, "n_cells": len(cells), "written": _dt.datetime.now(_dt.timezone.utc).isoformat()})
 

@@ -171,7 +171,8 @@ def preprocessing_description(spec: BackboneSpec, transform: Callable | None = N
     transform = spec.transform() if transform is None else transform
     return {
         "backbone": spec.name, "weights": spec.weights, "feature": spec.feature,
-        "transform": transform_repr(transform), "options": {k: str(v) for k, v in spec.options.items()},
+        "transform": transform_repr(transform),
+        "options": {k: str(v) for k, v in sorted(spec.options.items()) if not k.startswith("_")},
     }
 
 
@@ -547,11 +548,13 @@ def _dinov2_loader(spec: BackboneSpec, download: bool) -> tuple[nn.Module, Calla
 
     opts = spec.options
     img_size = int(opts.get("img_size", 224))
-    model = timm.create_model(opts["timm_model"], pretrained=False, img_size=img_size, num_classes=0,
-                              **opts.get("timm_kwargs", {}))
     path = opts.get("weights_file")
     if path is None and opts.get("pretrained", True):
-        path = _dinov2_weights(spec, download)
+        path = _dinov2_weights(spec, download)  # before building the model: fail in milliseconds
+    elif path is not None and not Path(path).is_file():
+        raise MissingResourceError(f"Weights file {path} for {spec.name} does not exist.")
+    model = timm.create_model(opts["timm_model"], pretrained=False, img_size=img_size, num_classes=0,
+                              **opts.get("timm_kwargs", {}))
     if path is not None:
         sd = convert_dinov2_state_dict(_read_state_dict(str(path)), img_size, model.patch_embed.patch_size[0])
         missing, unexpected = model.load_state_dict(sd, strict=False)

@@ -47,6 +47,19 @@ def data_root(name: str) -> Path:
     return alkit_home() / "data" / name
 
 
+def to_rgb(img):
+    """PIL image -> 8-bit RGB. 16-bit and float images (microscopy TIFFs) are min-max scaled per
+    image first, since PIL's own conversion would clip everything above 255."""
+    from PIL import Image
+
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(img, dtype=np.float32)
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+        img = Image.fromarray(a.round().astype(np.uint8))  # 2-D uint8 -> mode "L"
+    return img.convert("RGB")
+
+
 class ImageSplit:
     """One split: ``len``, ``labels`` (int64, -1 = unknown), ``ids`` and ``load(i) -> PIL.Image``."""
 
@@ -89,7 +102,7 @@ class FileSplit(ImageSplit):
 
         with Image.open(self.path(i)) as img:
             img.load()  # decode now so a truncated file fails here, not later
-            return img.convert("RGB")
+            return to_rgb(img)
 
     def describe(self, i: int) -> str:
         return str(self.path(i))
@@ -105,7 +118,7 @@ class TorchvisionSplit(ImageSplit):
 
     def load(self, i: int):
         img = self.dataset[i][0]
-        return img.convert("RGB") if hasattr(img, "convert") else img
+        return to_rgb(img) if hasattr(img, "convert") else img
 
 
 @dataclass

@@ -297,7 +297,7 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
               else _graph.nearest_other_sqdist_knn(knn_d2, knn_idx, pseudo))
         search = _graph.search_delta(r2, p["delta_iter"], p["purity_threshold"], p["delta_rule"])
         delta = search["delta"]
-        if not search["purity_met"]:
+        if not search["any_pure"]:
             warnings.warn(
                 f"ProbCover: no evaluated δ reached purity {p['purity_threshold']} "
                 f"(evaluated {search['evaluated']}); using δ={delta}. Pass delta= to fix it.",

@@ -193,7 +193,6 @@ def test_everything_covered_tops_up_at_random(small_synthetic):
     sel = probcover(pool, None, 5, np.random.default_rng(0), delta=2.0, device="cpu")
     assert sel.info["n_topped_up"] == 5 and sel.info["coverage"] == 1.0
     assert len(np.unique(sel.indices)) == 5 and not pool.labeled[sel.indices].any()
-    pool2 = Pool(x, C)
     init = initial_pools.select("probcover", x, 4, np.random.default_rng(0), n_classes=C, delta=2.0)
     assert init.info["n_topped_up"] == 3 and init.indices[0] == 0  # one ball covers all; tie → index 0
 

@@ -1,0 +1,147 @@
+"""The peer: scikit-activeml 1.0.1's strategies on the same inputs as alkit.
+
+Each peer strategy runs in its own child with the suite's time and memory limits, on the
+problem of the per-query benchmark (same synthetic pool, same labeled set, the same fitted
+alkit probe). The probe is handed to scikit-activeml through :class:`ProbeClassifier`, a
+``SkactivemlClassifier`` whose ``fit`` only validates the labels (the probe is already
+trained), so every peer call uses ``fit_clf=False`` and pays exactly alkit's cost per
+prediction. What each peer gets as ``X``:
+
+* DropQuery, BADGE, UncertaintySampling(entropy), RandomSampling: the raw pool features, with
+  the probe embedding returned through ``clf_embedding_flag_name="embed"`` where the
+  strategy clusters or builds gradients on it (as alkit does); DropQuery with
+  ``n_dropout_samples`` = alkit's M (3) and its default sklearn ``KMeans``;
+* CoreSet: the probe embeddings of the pool (alkit's CoreSet space), computed inside the
+  timed call;
+* TypiClust, ProbCover: the L2-normalised raw features (alkit's space for both), computed
+  inside the timed call. TypiClust uses k = 20 typicality neighbours (alkit's), but k = |L| + B
+  clusters (alkit caps k at 500, as the paper).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from common import (
+    Mode,
+    effective_mem_limit_gib,
+    make_problem,
+    measure,
+    mode_dict,
+    mode_from_dict,
+    run_case,
+    status_row,
+)
+
+#: peer name → the alkit strategy it is compared with
+PEERS = {
+    "DropQuery": "dropquery", "TypiClust": "typiclust", "ProbCover": "probcover", "Badge": "badge",
+    "CoreSet": "coreset", "UncertaintySampling(entropy)": "entropy", "RandomSampling": "random",
+}
+
+
+def _probe_classifier_class():
+    import numpy as np
+    from skactiveml.base import SkactivemlClassifier
+
+    class ProbeClassifier(SkactivemlClassifier):
+        """A ``SkactivemlClassifier`` around an already fitted :class:`alkit.LinearProbe`.
+
+        ``fit`` validates ``X``/``y`` (setting ``classes_`` and the cost matrix, as the base
+        class requires) but does not retrain; ``predict_proba(X, embed=True)`` also returns
+        the probe embedding.
+        """
+
+        def __init__(self, probe=None, classes=None, missing_label=np.nan, cost_matrix=None,
+                     random_state=None):
+            super().__init__(classes=classes, missing_label=missing_label, cost_matrix=cost_matrix,
+                             random_state=random_state)
+            self.probe = probe
+
+        def fit(self, X, y, sample_weight=None):
+            self._validate_data(X, y, sample_weight)
+            return self
+
+        def predict_proba(self, X, embed=False):
+            X = np.asarray(X, dtype=np.float32)
+            p = self.probe.predict_proba(X)
+            return (p, self.probe.embed(X)) if embed else p
+
+    return ProbeClassifier
+
+
+def case(emit, peer: str, mode: dict[str, Any], device: str = "cpu") -> None:
+    """Child: one timed query of the peer strategy ``peer`` (with ``fit_clf=False`` where it has a classifier)."""
+    import numpy as np
+    from skactiveml import pool as skpool
+
+    m = mode_from_dict(mode)
+    q = m.query
+    prob = make_problem(q["N"], q["d"], q["C"], q["n_labeled"], device=device,
+                        max_epochs=m.extra.get("max_epochs"))
+    x, probe = prob["x"], prob["probe"]
+    y = np.where(prob["labeled"], prob["y"], np.nan).astype(np.float64)  # skactiveml: NaN = missing
+    clf = _probe_classifier_class()(probe=probe, classes=np.arange(q["C"]), random_state=0)
+    clf.fit(x[prob["labeled"]], y[prob["labeled"]])
+    B = q["budget"]
+
+    def l2(a):
+        return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+
+    calls = {
+        "DropQuery": lambda: skpool.DropQuery(n_dropout_samples=3, dropout_rate=0.75, random_state=0,
+                                              clf_embedding_flag_name="embed").query(
+            x, y, clf, fit_clf=False, batch_size=B),
+        "TypiClust": lambda: skpool.TypiClust(k=20, random_state=0).query(l2(x), y, batch_size=B),
+        "ProbCover": lambda: skpool.ProbCover(n_classes=q["C"], random_state=0).query(l2(x), y, batch_size=B),
+        "Badge": lambda: skpool.Badge(random_state=0, clf_embedding_flag_name="embed").query(
+            x, y, clf, fit_clf=False, batch_size=B),
+        "CoreSet": lambda: skpool.CoreSet(random_state=0).query(probe.embed(x), y, batch_size=B),
+        "UncertaintySampling(entropy)": lambda: skpool.UncertaintySampling(method="entropy", random_state=0).query(
+            x, y, clf, fit_clf=False, batch_size=B),
+        "RandomSampling": lambda: skpool.RandomSampling(random_state=0).query(x, y, batch_size=B),
+    }
+    secs, peak, before, idx = measure(calls[peer])
+    idx = np.asarray(idx, dtype=np.int64)
+    emit({"peer": peer, "strategy": PEERS[peer], "kind": "peer", "status": "ok", "seconds": secs,
+          "peak_rss_mib": peak, "rss_before_mib": before, "n_returned": int(len(idx)),
+          "n_unique_unlabeled": int(len(np.unique(idx[~prob["labeled"][idx]]))), "N": q["N"], "d": q["d"],
+          "C": q["C"], "n_labeled": q["n_labeled"], "budget": B, "skactiveml": _skactiveml_version()})
+
+
+def _skactiveml_version() -> str:
+    import skactiveml
+
+    return str(getattr(skactiveml, "__version__", "unknown"))
+
+
+def run(mode: Mode, out: Path, device: str = "cpu", log=print) -> list[dict[str, Any]]:
+    """Parent: one child per peer strategy, each with the peer time limit and the memory limit."""
+    rows: list[dict[str, Any]] = []
+    q = mode.query
+    try:
+        import skactiveml  # noqa: F401
+    except ImportError as exc:
+        for peer, strat in PEERS.items():
+            rows.append({"peer": peer, "strategy": strat, "kind": "peer", "status": "skipped",
+                         "note": f"scikit-activeml not installed ({exc})"})
+        return rows
+    mem = effective_mem_limit_gib(mode.mem_limit_gib)
+    for peer in mode.extra.get("peers") or list(PEERS):
+        strat = PEERS[peer]
+        base = {"peer": peer, "strategy": strat, "kind": "peer", "N": q["N"], "d": q["d"], "C": q["C"],
+                "n_labeled": q["n_labeled"], "budget": q["budget"]}
+        res = run_case("bench_peer:case", {"peer": peer, "mode": mode_dict(mode), "device": device},
+                       mode.peer_timeout_s, mem, out / "_work" / f"peer_{strat}.jsonl", in_process=mode.in_process)
+        rows.extend(res.rows)
+        if res.status != "ok":
+            note = res.message
+            if res.status == "oom":
+                note = f"out of memory (address-space limit {mem:.1f} GiB): {res.message}"
+            elif res.status == "timeout":
+                note = f"did not finish in {mode.peer_timeout_s:.0f} s"
+            rows.append({**status_row(base, res), "note": note, "mem_limit_gib": round(mem, 1)})
+        secs = res.rows[0]["seconds"] if res.rows else float("nan")
+        log(f"  peer  {peer:28s} {res.status:8s} {secs:8.3f} s")
+    return rows

@@ -1,0 +1,87 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Pillar 4: using the unlabeled data (label propagation)
+#
+# An active learner holds a large unlabeled pool. Label propagation spreads the few known labels
+# over a k-nearest-neighbour graph of the embeddings; the probe then trains on every point, each
+# weighted by the confidence of its propagated label (DESIGN §6). **The paper**
+# (Gupte et al. 2024, §4.4, Figure 4) measures Δ_ssl, the accuracy with propagation minus
+# without, and finds the gain significant in the first iterations but dataset-dependent, fading and
+# even turning negative as labels accumulate. Here we measure Δ_ssl per iteration with 95 %
+# confidence intervals (paired over seeds).
+
+# %% tags=["parameters"]
+dataset = "digits"  # built-in name, synthetic spec or cached data set (see alkit datasets)
+backbone = None  # backbone of a cached data set; None when dataset is a full name
+strategies = ["random", "margin"]
+seeds = None  # None: [0, 1, 2, 3] when quick, else the paper's five seeds
+iterations = None  # None: 4 when quick, else 20
+propagation = {"variant": "reference", "k": 500}  # True for the defaults; see alkit.propagation.DEFAULTS
+out_dir = "runs/04_label_propagation"
+quick = True
+interactive = False
+
+# %%
+# %matplotlib inline
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+import alkit
+import alkit.analysis
+import alkit.plots
+
+seeds = seeds or ([0, 1, 2, 3] if quick else [1, 10, 100, 1000, 10000])
+iterations = iterations or (4 if quick else 20)
+emb = alkit.load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
+out = Path(out_dir)
+out.mkdir(parents=True, exist_ok=True)
+emb
+
+# %% [markdown]
+# Each (strategy, seed) runs twice — without and with propagation — from the same initial
+# pool and probe seed, so the differences are paired.
+
+# %%
+results = pd.concat([alkit.run_al(emb, s, iterations=iterations, seed=seed, propagation=lp).to_frame()
+                     for s in strategies for seed in seeds for lp in (None, propagation)], ignore_index=True)
+results.to_parquet(out / "results.parquet")
+dssl = alkit.analysis.delta_ssl(results)
+dssl[["method", "iteration", "n_labeled", "with_lp", "without_lp", "diff", "ci_low", "ci_high", "p"]].round(3)
+
+# %%
+fig = alkit.plots.delta_ssl_bars(results, by="method", path=out / "delta_ssl")
+display(fig)
+display(alkit.plots.al_curves(results, path=out / "curves"))
+
+# %%
+pooled = alkit.analysis.delta_ssl(results, by=[]).set_index("iteration")
+sig_pos = pooled.index[(pooled["diff"] > 0) & pooled["significant"]].tolist()
+sig_neg = pooled.index[(pooled["diff"] < 0) & pooled["significant"]].tolist()
+display(Markdown(
+    f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds, strategies pooled): Δ_ssl goes "
+    + ", ".join(f"{100 * d:+.1f}" for d in pooled["diff"]) + f" points over iterations 1–{iterations}; "
+    f"significantly positive at iteration(s) {sig_pos or 'none'}, significantly negative at {sig_neg or 'none'}. "
+    + ("The gain shrinks as labels accumulate, as in the paper."
+       if pooled["diff"].iloc[-1] < pooled["diff"].iloc[0] else
+       "The gain does not shrink over these iterations on this data set.")
+))
+
+# %% tags=["keep_output"]
+# NBVAL_CHECK_OUTPUT
+# Propagation helps most when labels are scarcest: Δ_ssl at iteration 1 is positive and at least its last value.
+assert pooled["diff"].iloc[0] > 0.0, f"propagation did not help at iteration 1: {pooled['diff'].iloc[0]:.3f}"
+assert pooled["diff"].iloc[0] >= pooled["diff"].iloc[-1] - 0.02, pooled["diff"].round(3).to_dict()
+assert (pooled["ci_low"] <= pooled["diff"]).all() and (pooled["diff"] <= pooled["ci_high"]).all()
+print(f"{len(strategies)} strategies × {len(seeds)} seeds × with/without propagation; "
+      "Δ_ssl is positive at iteration 1 and largest early")
