@@ -356,6 +356,28 @@ class Cell:
     ``initial_pool``, ``budget`` and ``initial_budget`` are resolved (paper default pool, C)
     once the embeddings' metadata is known; ``embedding_checksum`` too. Before that
     (``expand_grid(..., resolve=False)``) they may be ``None``.
+
+    Attributes
+    ----------
+    embedding : str
+        The name given to :func:`alkit.load_embeddings` (``"<dataset>__<backbone>"``, built-in or path).
+    dataset, backbone : str
+        The setting, as written to the results table.
+    strategy, params, method : str, dict, str
+        Registered strategy, its parameters (defaults filled in) and the readable label.
+    initial_pool, pool_requested : str
+        The initial pool that runs, and what the grid asked for (``"default"`` or a name).
+    seed, iterations, budget, initial_budget : int
+    propagation : dict or None
+        Label-propagation settings (``{}`` = defaults), ``None`` = off.
+    probe : dict
+        Every probe setting (defaults filled in).
+    device : str
+        Not part of the hash.
+    imports : tuple of str
+        Modules imported before the run (custom strategies).
+    embedding_checksum : str or None
+        sha256 of the embedding arrays.
     """
 
     embedding: str

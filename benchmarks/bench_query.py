@@ -79,6 +79,30 @@ def case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None
           "extrapolated": lim["limit_extrapolated"], "note": lim["limit_note"]})
 
 
+def limit_case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None:
+    """Child: the arithmetic limit alone (when the strategy's own child did not get to it).
+
+    Without the strategy's ``Selection.info`` the candidate count is unknown: strategies whose
+    limit depends on it (DropQuery, ALFA-Mix) count 0 candidates and say so.
+    """
+    from bench_limits import strategy_limit
+
+    import alkit
+
+    m = mode_from_dict(mode)
+    q = m.query
+    prob = make_problem(q["N"], q["d"], q["C"], q["n_labeled"], device=device,
+                        max_epochs=m.extra.get("max_epochs"))
+    params = alkit.strategies.check_params(strategy, {})
+    lim = strategy_limit(strategy, params, prob, q["budget"], {}, device=device)
+    note = (lim["limit_note"] + "; measured in a separate child (the strategy did not finish)").strip("; ")
+    emit({"strategy": strategy, "N": q["N"], "d": q["d"], "C": q["C"], "n_labeled": q["n_labeled"],
+          "budget": q["budget"], "device": device, "kind": "limit",
+          "status": "ok" if lim["limit_seconds"] == lim["limit_seconds"] else "skipped",
+          "seconds": lim["limit_seconds"], "components": lim["components"],
+          "extrapolated": lim["limit_extrapolated"], "note": note})
+
+
 def run(mode: Mode, out: Path, device: str = "cpu", log=print) -> list[dict[str, Any]]:
     """Parent: one child per strategy; returns every row (measurements and failures)."""
     import alkit
@@ -100,6 +124,13 @@ def run(mode: Mode, out: Path, device: str = "cpu", log=print) -> list[dict[str,
         rows.extend(res.rows)
         if res.status != "ok":
             rows.append(status_row(base, res))
+        if not any(r.get("kind") == "limit" for r in res.rows):
+            lres = run_case("bench_query:limit_case", {"strategy": name, "mode": _mode_arg(mode), "device": device},
+                            mode.query_timeout_s, effective_mem_limit_gib(mode.mem_limit_gib),
+                            out / "_work" / f"limit_{name}.jsonl", in_process=mode.in_process)
+            rows.extend(lres.rows)
+            if lres.status != "ok":
+                rows.append(status_row({**base, "kind": "limit"}, lres))
         cold = [r["seconds"] for r in res.rows if r.get("kind") == "alkit" and r.get("variant") == "cold"]
         lim = [r["seconds"] for r in res.rows if r.get("kind") == "limit"]
         log(f"  query {name:18s} {res.status:8s} median {median(cold):8.3f} s  limit "

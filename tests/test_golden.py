@@ -39,5 +39,7 @@ def test_run_al_reproduces_golden_selection(path, digits):
     assert sorted(expected, key=int) == [str(s) for s in make_golden.SEEDS], "regenerate the file"
     for seed, picks in expected.items():
         got = make_golden.golden_selection(path.stem, int(seed), digits)
-        assert got == picks, f"{path.stem}, seed {seed}: picks changed (first difference at " \
-            f"position {next(i for i, (a, b) in enumerate(zip(got, picks)) if a != b) if len(got) == len(picks) else 'length'})"
+        if got != picks:
+            diff = [i for i, (a, b) in enumerate(zip(got, picks)) if a != b]
+            pytest.fail(f"{path.stem}, seed {seed}: the picks changed ({len(got)} vs {len(picks)} "
+                        f"indices, first difference at position {diff[0] if diff else len(picks)}).")
