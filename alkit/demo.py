@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     results = out / "results.parquet"
     write_parquet_atomic(df, results)
     fig_path = out / "al_curves.png"
-    plots.al_curves(df, path=fig_path, title="digits (raw pixels): random vs. uncertainty from a centroid start")
+    plots.al_curves(df, path=fig_path)
     last = df[df["iteration"] == df["iteration"].max()].groupby("method")["accuracy"].agg(["mean", "std"])
     print(f"Step 1 done in {time.perf_counter() - t0:.0f} s. Accuracy at {int(df['n_labeled'].max())} labels "
           f"(mean ± std over seeds {list(SEEDS)}):")
@@ -62,9 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         table = sweep.sweep(str(grid), sweep_dir)
         print(f"Step 2 done in {time.perf_counter() - t1:.0f} s: {table['method'].nunique()} methods, "
               f"{len(table)} rows → {sweep_dir}")
-        rc = report.main(argparse.Namespace(results=str(sweep_dir), out=str(out / "figures")))
-        if rc:
-            return rc
+        paths = report.report(table, out / "figures")
+        print(f"Step 3: {len(paths)} report files (AL curves, win matrix, tables) → {out / 'figures'}")
     print(f"Total {time.perf_counter() - t0:.0f} s. Everything is under {out}/")
     return 0
 

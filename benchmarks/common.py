@@ -110,11 +110,13 @@ MODES: dict[str, Mode] = {
     # about two minutes on two idle cores: the same shapes on a smaller pool
     "quick": Mode(
         "quick", query=dict(N=10_000, d=1536, C=100, n_labeled=500, budget=100), reps=1,
-        single_rep_above_s=5.0, query_timeout_s=60.0, peer_timeout_s=40.0, mem_limit_gib=8.0,
+        single_rep_above_s=5.0, query_timeout_s=60.0, peer_timeout_s=30.0, mem_limit_gib=8.0,
         probe_sizes=[100, 1000], probe_d=1536, probe_c=100, probe_run=None, probe_timeout_s=60.0,
         scaling_n=[10_000, 50_000], scaling_d=1536, scaling_c=100, scaling_c_large=100,
         scaling_timeout_s=60.0, propagation=dict(N=10_000, d=1536, k=100), propagation_timeout_s=60.0,
-        extra={"scaling_strategies": ["dropquery", "entropy", "margin"]},
+        extra={"scaling_strategies": ["dropquery", "entropy", "margin"],
+               "strategies": ["random", "entropy", "margin", "dropquery", "coreset", "badge", "alfamix",
+                              "typiclust", "probcover"]},
     ),
     # seconds: keeps the scripts from rotting (tests/test_benchmarks_smoke.py); no timing meaning
     "smoke": Mode(

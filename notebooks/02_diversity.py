@@ -22,7 +22,7 @@
 # %% tags=["parameters"]
 dataset = "digits"  # built-in name, synthetic spec or cached data set (see alkit datasets)
 backbone = None  # backbone of a cached data set; None when dataset is a full name
-strategies = ["entropy", "margin"]  # uncertainty strategies, each run with and without cluster=True
+strategies = ["entropy", "margin"]  # uncertainty strategies, each run plain and with clustering
 seeds = None  # None: [0, 1, 2] when quick, else the paper's five seeds
 iterations = None  # None: 4 when quick, else 20
 out_dir = "runs/02_diversity"
@@ -46,13 +46,17 @@ iterations = iterations or (4 if quick else 20)
 emb = alkit.load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
 out = Path(out_dir)
 out.mkdir(parents=True, exist_ok=True)
-x_unit = emb.x_train / np.linalg.norm(emb.x_train, axis=1, keepdims=True).clip(1e-12)
+# cosine similarity after centring on the pool mean: with non-negative features (pixels, ReLU
+# outputs) every pair is similar to the shared mean direction, which would hide redundancy
+x_centred = emb.x_train - emb.x_train.mean(axis=0)
+x_unit = x_centred / np.linalg.norm(x_centred, axis=1, keepdims=True).clip(1e-12)
 emb
 
 # %% [markdown]
 # Each strategy runs twice per seed from the same random initial pool: plain top-B and
 # `cluster=True`. For every queried batch we record its redundancy: the mean cosine
-# similarity over the B(B−1)/2 pairs of the batch (1 = identical points).
+# similarity over the B(B−1)/2 pairs of the batch (1 = identical points, 0 = as unrelated as
+# two random points; features centred on the pool mean).
 
 # %%
 def redundancy(indices):

@@ -25,7 +25,7 @@ backbone = None  # backbone of a cached data set; None when dataset is a full na
 strategies = ["random", "margin"]
 seeds = None  # None: [0, 1, 2, 3] when quick, else the paper's five seeds
 iterations = None  # None: 4 when quick, else 20
-propagation = {"variant": "reference", "k": 500}  # True for the defaults; see alkit.propagation.DEFAULTS
+propagation = None  # None: the paper's settings with k scaled to the pool (below); a dict, or True for DEFAULTS
 out_dir = "runs/04_label_propagation"
 quick = True
 interactive = False
@@ -44,9 +44,12 @@ import alkit.plots
 seeds = seeds or ([0, 1, 2, 3] if quick else [1, 10, 100, 1000, 10000])
 iterations = iterations or (4 if quick else 20)
 emb = alkit.load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
+# The paper's k = 500 neighbours is 1 % of CIFAR-100's 50 000 training images; on a small pool
+# 500 neighbours would connect a third of all points, so k is capped at 2 % of the pool.
+propagation = propagation or {"variant": "reference", "k": min(500, max(10, len(emb.x_train) // 50))}
 out = Path(out_dir)
 out.mkdir(parents=True, exist_ok=True)
-emb
+print("label propagation settings:", propagation)
 
 # %% [markdown]
 # Each (strategy, seed) runs twice — without and with propagation — from the same initial
@@ -72,16 +75,18 @@ display(Markdown(
     f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds, strategies pooled): Δ_ssl goes "
     + ", ".join(f"{100 * d:+.1f}" for d in pooled["diff"]) + f" points over iterations 1–{iterations}; "
     f"significantly positive at iteration(s) {sig_pos or 'none'}, significantly negative at {sig_neg or 'none'}. "
-    + ("The gain shrinks as labels accumulate, as in the paper."
+    + f"From iteration 1 to {iterations} it changes by {100 * (pooled['diff'].iloc[-1] - pooled['diff'].iloc[0]):+.1f} "
+    + ("points: the gain fades as labels accumulate, as in the paper."
        if pooled["diff"].iloc[-1] < pooled["diff"].iloc[0] else
-       "The gain does not shrink over these iterations on this data set.")
+       "points: over these iterations the gain does not fade on this data set.")
 ))
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
-# Propagation helps most when labels are scarcest: Δ_ssl at iteration 1 is positive and at least its last value.
+# Propagation helps when labels are scarcest (Δ_ssl > 0 at iteration 1) and that gain does not grow
+# by the last iteration (2-point tolerance).
 assert pooled["diff"].iloc[0] > 0.0, f"propagation did not help at iteration 1: {pooled['diff'].iloc[0]:.3f}"
 assert pooled["diff"].iloc[0] >= pooled["diff"].iloc[-1] - 0.02, pooled["diff"].round(3).to_dict()
 assert (pooled["ci_low"] <= pooled["diff"]).all() and (pooled["diff"] <= pooled["ci_high"]).all()
 print(f"{len(strategies)} strategies × {len(seeds)} seeds × with/without propagation; "
-      "Δ_ssl is positive at iteration 1 and largest early")
+      "Δ_ssl is positive at iteration 1 and does not grow by the end")

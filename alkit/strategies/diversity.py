@@ -298,6 +298,18 @@ def class_anchors(z_labeled: np.ndarray, y_labeled: np.ndarray) -> tuple[np.ndar
     return (sums / counts[:, None]).astype(np.float32), classes
 
 
+def _flip_step(logits: torch.Tensor, y_hat: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Smallest s ≥ 0 at which argmax(logits + s·v) leaves ŷ, shape (n,) (inf if never).
+
+    Class c overtakes ŷ once s > (ℓ_ŷ − ℓ_c)/(v_c − v_ŷ), which needs v_c > v_ŷ.
+    """
+    rows = torch.arange(len(logits), device=logits.device)
+    gap = logits[rows, y_hat, None] - logits                  # ≥ 0
+    rate = v - v[rows, y_hat, None]
+    step = torch.where(rate > 0, gap / rate.clamp_min(1e-300), torch.full_like(gap, math.inf))
+    return step.min(1).values
+
+
 def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor, bias: torch.Tensor,
                        epsilon: float, device: str | torch.device = "cpu",
                        chunk: int = CHUNK_ROWS) -> np.ndarray:
@@ -308,12 +320,16 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
     (not clipped; 0 where z* − z = 0), z̃ = αz* + (1 − α)z, and the point is a candidate if
     argmax(Wz̃ + b) ≠ ŷ for any anchor.
 
-    z̃ is evaluated as z + α⊙(z* − z) = z + ε‖z* − z‖·ĝ⊙m (ĝ = g/‖g‖, m = [z* ≠ z]), which
-    is algebraically the same and avoids the cancellation of the reference's huge α where
-    z* − z is tiny; so W z̃ + b = logits(z) + ε‖z* − z‖·W(ĝ⊙m) costs O(d + C) per point
-    and anchor (plus a dense correction only for rows with exact zeros in z* − z outside
-    the dimensions that are constant everywhere). A point with g = 0 (a saturated
-    prediction) is never a candidate (the reference gets NaN there).
+    How it is computed (same answer, linear cost): z̃ = z + α⊙(z* − z) = z + ε‖z* − z‖·ĝ⊙m
+    with ĝ = g/‖g‖ and m = [z* ≠ z], so W z̃ + b = logits(z) + s·W(ĝ⊙m) with s = ε‖z* − z‖
+    (this also avoids the cancellation of the reference's huge α where z* − z is tiny).
+    When no coordinate of z equals the anchor's (m = 1 outside dimensions constant across
+    all points and anchors), the direction W ĝ is the same for every anchor, the prediction
+    leaves ŷ exactly when s exceeds a per-point step s*(z), and the test is
+    ε·maxₐ‖z*ₐ − z‖ > s*(z): one (n, A) distance product and an (n, C) pass. Rows with an
+    exact coordinate match (discrete features such as digits' pixels) are evaluated anchor
+    by anchor with their own mask. A point with g = 0 (a saturated prediction) is never a
+    candidate (the reference gets NaN there).
 
     Parameters
     ----------
@@ -326,16 +342,19 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
     epsilon : float
     device : str or torch.device
     chunk : int
-        Rows per chunk; memory is O(chunk·(d + C)) beyond z.
+        Rows per chunk; memory is O(chunk·(d + C + A)) beyond z.
 
     Returns
     -------
     ndarray of shape (n,), bool
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
-    W = weight.detach().to(dev, torch.float32)
-    b = bias.detach().to(dev, torch.float32)
-    anc = _as_tensor(anchors, dev)
+    f64 = torch.float64
+    W = weight.detach().to(dev, f64)
+    b = bias.detach().to(dev, f64)
+    anc32 = _as_tensor(anchors, dev)
+    anc = anc32.to(f64)
+    anc_sq = (anc * anc).sum(1)
     zt = _as_tensor(z, dev)
     n = len(zt)
     out = np.zeros(n, dtype=bool)
@@ -343,30 +362,38 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
         return out
     # dimensions where every point and every anchor share one value: z* − z = 0 there always
     col_min, col_max = zt.min(0).values, zt.max(0).values
-    const = (col_min == col_max) & (anc == col_min).all(0)
-    keep = (~const).to(torch.float32)
+    const = (col_min == col_max) & (anc32 == col_min).all(0)
+    keep = (~const).to(f64)
+    anc_sorted = anc32.T.contiguous().sort(1).values              # (d, A) per-dimension values
     for s in range(0, n, chunk):
-        zb = zt[s:s + chunk]
-        logits = torch.addmm(b, zb, W.T)
-        p = torch.softmax(logits, 1)
-        y_hat = logits.argmax(1)
+        zb32 = zt[s:s + chunk]
+        zb = zb32.to(f64)
         rows = torch.arange(len(zb), device=dev)
+        logits = torch.addmm(b, zb, W.T)
+        y_hat = logits.argmax(1)
+        p = torch.softmax(logits, 1)
         p[rows, y_hat] -= 1.0
-        g = p @ W                                                # ∂CE/∂z, (n_c, d)
+        g = p @ W                                                 # ∂CE/∂z, (n_c, d)
         g_norm = g.norm(dim=1, keepdim=True)
-        g_hat = torch.where(g_norm > 0, g / g_norm.clamp_min(1e-30), torch.zeros_like(g)) * keep
-        w_g = g_hat @ W.T                                        # W ĝ, (n_c, C)
-        flagged = torch.zeros(len(zb), dtype=torch.bool, device=dev)
-        for a in anc:
-            diff = a - zb
-            step = epsilon * diff.norm(dim=1)                    # ε‖z* − z‖
-            mixed = logits + step[:, None] * w_g
-            zero = (diff == 0) & ~const
-            hit = zero.any(1)
-            if bool(hit.any()):                                  # α = 0 where z* − z = 0
-                corr = (g_hat[hit] * zero[hit]) @ W.T
-                mixed[hit] -= step[hit, None] * corr
-            flagged |= mixed.argmax(1) != y_hat
+        g_hat = torch.where(g_norm > 0, g / g_norm.clamp_min(1e-300), torch.zeros_like(g)) * keep
+        v = g_hat @ W.T                                           # W ĝ, (n_c, C)
+        # rows with some coordinate equal to some anchor's (outside the constant dimensions)
+        pos = torch.searchsorted(anc_sorted, zb32.T.contiguous()).clamp_max_(len(anc) - 1)
+        match = (anc_sorted.gather(1, pos) == zb32.T).T & ~const  # (n_c, d)
+        exact = match.any(1)
+        d2 = ((zb * zb).sum(1, keepdim=True) - 2.0 * zb @ anc.T + anc_sq).clamp_min_(0.0)
+        reach = epsilon * d2.max(1).values.sqrt()                 # ε·maxₐ‖z*ₐ − z‖
+        flagged = reach > _flip_step(logits, y_hat, v)
+        if bool(exact.any()):
+            idx = torch.nonzero(exact).flatten()
+            ze, ge, le, ye, ve = zb32[idx], g_hat[idx], logits[idx], y_hat[idx], v[idx]
+            hit = torch.zeros(len(idx), dtype=torch.bool, device=dev)
+            for a32, a in zip(anc32, anc):
+                zero = (ze == a32) & ~const                       # α = 0 where z* − z = 0
+                v_a = ve - (ge * zero) @ W.T
+                step = epsilon * (a - ze.to(f64)).norm(dim=1)
+                hit |= step > _flip_step(le, ye, v_a)
+            flagged[idx] = hit
         out[s:s + len(zb)] = flagged.cpu().numpy()
     return out
 

@@ -310,6 +310,12 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
              "purity": search.get("purity", _graph_purity(g, pseudo)), "search": search}
     if knn_idx is not None:
         entry["n_balls_capped"] = int((g.degrees() >= knn_idx.shape[1]).sum())
+        if entry["n_balls_capped"]:
+            # capped balls tie at the cap, and the greedy cover's first picks are exactly those
+            warnings.warn(
+                f"ProbCover ({p['index']}): {entry['n_balls_capped']} δ-balls reached max_neighbors="
+                f"{p['max_neighbors']} and were truncated, which changes the greedy picks; raise "
+                "max_neighbors (memory grows with it) or use index='exact'.", RuntimeWarning, stacklevel=3)
     cache["probcover"] = entry
     return entry, False
 

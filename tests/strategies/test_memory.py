@@ -28,7 +28,7 @@ from alkit import strategies
 from alkit.pool import Pool
 from alkit.probe import LinearProbe
 
-N, D, C, MARGIN_MB = {N}, {D}, {C}, {MARGIN_MB}
+N, D, C, MARGIN_MB = (int(v) for v in sys.argv[1:5])
 NAMES = ("badge", "coreset", "dropquery")
 
 
@@ -39,7 +39,7 @@ def vm_kb(field="VmSize"):
 
 
 def state(n):
-    emb = alkit.load_embeddings(f"synthetic:N={{n}},d={{D}},C={{C}},seed=0")
+    emb = alkit.load_embeddings(f"synthetic:N={n},d={D},C={C},seed=0")
     y = emb.y_train
     lab = np.random.default_rng(0).choice(n, 2 * C, replace=False)
     labeled = np.zeros(n, dtype=bool)
@@ -67,22 +67,22 @@ pool, probe = state(N)
 baseline = vm_kb()
 limit = (baseline + MARGIN_MB * 1024) * 1024
 resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
-out = {{"baseline_mb": baseline / 1024, "limit_mb": limit / 2**20, "bites_before": limit_bites()}}
+out = {"baseline_mb": baseline / 1024, "limit_mb": limit / 2**20, "bites_before": limit_bites()}
 for name in NAMES:
     sel = strategies.select(name, pool, probe, C, np.random.default_rng(1), device="cpu")
     idx = sel.indices
-    out[name] = {{"n": int(len(idx)), "unique": int(len(np.unique(idx))),
-                 "labeled": int(pool.labeled[idx].sum()), "vm_mb": vm_kb() / 1024}}
+    out[name] = {"n": int(len(idx)), "unique": int(len(np.unique(idx))),
+                 "labeled": int(pool.labeled[idx].sum()), "vm_mb": vm_kb() / 1024}
 out["bites_after"] = limit_bites()
 print("RESULT " + json.dumps(out))
-""".format(N=N, D=D, C=C, MARGIN_MB=MARGIN_MB)
+"""
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and RLIMIT_AS")
 def test_badge_coreset_dropquery_fit_in_linear_memory():
     env = dict(os.environ, OMP_NUM_THREADS="2", MALLOC_ARENA_MAX="2", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env,
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(N), str(D), str(C), str(MARGIN_MB)], capture_output=True, text=True, env=env,
                           timeout=600)
     assert proc.returncode == 0, f"child failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
