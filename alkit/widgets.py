@@ -365,6 +365,9 @@ class LabelingLoop:
         Held-out split for the accuracy shown after each retraining (default: ``emb``'s).
     iterations : int, optional
         Stop after this many retrainings (default: until the pool is exhausted).
+    save : str or path, optional
+        Write :meth:`to_frame` to this parquet file (atomically) after every retraining, so
+        the labels of an interactive session survive a closed browser tab.
 
     Attributes
     ----------
@@ -379,7 +382,8 @@ class LabelingLoop:
     """
 
     def __init__(self, learner, oracle: WidgetOracle, emb=None, x_test: np.ndarray | None = None,
-                 y_test: np.ndarray | None = None, iterations: int | None = None) -> None:
+                 y_test: np.ndarray | None = None, iterations: int | None = None,
+                 save: str | os.PathLike | None = None) -> None:
         w = _ipywidgets()
         self.learner = learner
         self.oracle = oracle
@@ -392,6 +396,7 @@ class LabelingLoop:
         if iterations is not None and (isinstance(iterations, bool) or int(iterations) < 1):
             raise InvalidInputError(f"iterations must be a positive integer or None; got {iterations!r}.")
         self.iterations = iterations
+        self.save = None if save is None else Path(save)
         self.rows: list[dict[str, Any]] = []
         self.accuracy_label = w.HTML("Label the first batch to train the probe.")
         self.accuracy_label.add_class("alkit-accuracy")
@@ -435,6 +440,10 @@ class LabelingLoop:
             "submitted_at": time.time(),
         })
         self._render()
+        if self.save is not None:
+            from ._utils import write_parquet_atomic
+
+            write_parquet_atomic(self.to_frame(), self.save)
         if not self.done:
             self._ask_next()
         else:

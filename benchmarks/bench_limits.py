@@ -8,16 +8,18 @@ timed on the same arrays in the same child process, right after the strategy its
   Bernoulli(1/4) bit per element; ``numpy.unpackbits`` expands them: about 1 byte of work per
   element instead of one random float), plus the O(n·C) reductions each pass needs (softmax,
   argmax);
-* one faiss k-means (100 iterations, as the shared clustering) on exactly the number of points
-  the strategy clustered (``Selection.info["n_candidates"]``), plus one assignment;
+* one faiss k-means (at most 100 iterations, as the shared clustering; faiss stops once
+  converged) on exactly the points the strategy clustered (the arrays its
+  ``alkit.cluster.kmeans`` calls received, captured in the child; else as many rows as
+  ``Selection.info["n_candidates"]``), plus one assignment;
 * CoreSet and BADGE: their B sequential distance passes (one float32 matrix-vector product and
   a running minimum each), CoreSet's first pass to the labeled set as one GEMM;
 * TypiClust: its k-means on the pool and the within-cluster neighbour search; ProbCover: its
   pseudo-class k-means and one all-pairs distance pass over the pool (the exact δ-graph needs at
   least that).
 
-Large k-means and the all-pairs pass are timed on a part and scaled linearly (per iteration,
-per row block); those rows say ``extrapolated``. Every component is listed in ``components``.
+A large all-pairs pass is timed on a row block and scaled linearly by N / rows; such rows say
+``extrapolated``. Every component is listed in ``components``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from typing import Any
 import numpy as np
 
 KMEANS_ITER = 100
-FULL_KMEANS_FLOP = 1e11     # above this, time 5 + 10 iterations and extrapolate to 100
 FULL_ALLPAIRS_FLOP = 1e11   # above this, time a row block of the all-pairs pass and scale
 
 
@@ -172,39 +173,38 @@ def folded_layer(probe):
     return w_eff, probe.bias_ - w_eff @ probe.running_mean_
 
 
-def kmeans_limit(n_points: int, k: int, d: int, x_source: np.ndarray, seed: int = 0) -> tuple[float, bool]:
-    """faiss k-means (``KMEANS_ITER`` iterations) + one assignment on ``n_points`` rows of ``x_source``.
+def kmeans_limit(n_points: int, k: int, d: int, x_source: np.ndarray, seed: int = 0,
+                 exact_points: np.ndarray | None = None) -> tuple[float, bool]:
+    """faiss k-means (``KMEANS_ITER`` iterations at most; faiss stops early once converged) + one
+    assignment.
 
-    The rows are the first ``n_points`` L2-normalised rows of ``x_source`` (as many as the
-    strategy clustered, same dimension). Large problems time 5 and 10 iterations and extrapolate
-    linearly (faiss's per-iteration cost is constant); returns ``(seconds, extrapolated)``.
+    On ``exact_points`` when given (the very array the strategy's k-means received, captured in
+    the child), else on the first ``n_points`` L2-normalised rows of ``x_source`` (as many as the
+    strategy clustered, same dimension). Trains on at most 512·k rows, as the shared clustering.
+    Returns ``(seconds, False)`` (never extrapolated: convergence decides the iterations).
     """
     import faiss
 
+    if exact_points is not None:
+        xs = np.ascontiguousarray(exact_points, dtype=np.float32)
+        n_points, d = xs.shape
+    else:
+        xs = np.ascontiguousarray(x_source[:n_points], dtype=np.float32)
+        xs = xs / np.maximum(np.linalg.norm(xs, axis=1, keepdims=True), 1e-12)
     if n_points <= k or k < 1:
         return 0.0, False
-    xs = np.ascontiguousarray(x_source[:n_points], dtype=np.float32)
-    xs = xs / np.maximum(np.linalg.norm(xs, axis=1, keepdims=True), 1e-12)
     n_train = min(n_points, 512 * k)  # the shared clustering's subsample rule
-    flop = 2.0 * n_train * k * d * KMEANS_ITER
-
-    def fit(niter: int) -> float:
-        km = faiss.Kmeans(d, k, niter=niter, seed=seed, min_points_per_centroid=1,
-                          max_points_per_centroid=512, verbose=False)
-        t0 = time.perf_counter()
-        km.train(xs[:n_train])
-        km.index.search(xs, 1)
-        return time.perf_counter() - t0
-
-    if flop <= FULL_KMEANS_FLOP:
-        return fit(KMEANS_ITER), False
-    t5, t10 = fit(5), fit(10)
-    per_iter = max(0.0, (t10 - t5) / 5)
-    return t10 + per_iter * (KMEANS_ITER - 10), True
+    km = faiss.Kmeans(d, k, niter=KMEANS_ITER, seed=seed, min_points_per_centroid=1,
+                      max_points_per_centroid=512, verbose=False)
+    t0 = time.perf_counter()
+    km.train(xs[:n_train])
+    km.index.search(xs, 1)
+    return time.perf_counter() - t0, False
 
 
 def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], budget: int,
-                   info: dict[str, Any], device: str = "cpu") -> dict[str, Any]:
+                   info: dict[str, Any], device: str = "cpu",
+                   captured: list[tuple[np.ndarray, int]] | None = None) -> dict[str, Any]:
     """The arithmetic limit of strategy ``name`` on ``problem`` (see the module docstring).
 
     Parameters
@@ -219,6 +219,9 @@ def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], b
         B.
     info : dict
         ``Selection.info`` of the strategy's last run (``n_candidates`` when it clustered).
+    captured : list of (array, k), optional
+        The inputs of every ``alkit.cluster.kmeans`` call of the strategy's last run; the limit's
+        k-means then runs on exactly those points.
 
     Returns
     -------
@@ -230,6 +233,14 @@ def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], b
     xu = x[~labeled]
     n_lab = int(labeled.sum())
     rng = np.random.default_rng(1234)
+    captured = list(captured or [])
+
+    def km(n_pts: int, k: int, src: np.ndarray, which: int = -1) -> tuple[float, bool]:
+        if captured:
+            pts, k_cap = captured[which]
+            return kmeans_limit(len(pts), k_cap, pts.shape[1], pts, exact_points=pts)
+        return kmeans_limit(n_pts, k, d, src)
+
     w_eff, b_eff = folded_layer(probe)
     a = Arith(xu, w_eff, b_eff, device=device)
     keep = 1.0 - probe.config.dropout
@@ -245,7 +256,7 @@ def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], b
                 note += f"{key}=True; "
         comp["pass"] = a.logits_pass("softmax", keep if params.get("dropout") else None, rng)
         if params.get("cluster"):
-            t, e = kmeans_limit(min(50 * budget, n), budget, d, xu)
+            t, e = km(min(50 * budget, n), budget, xu)
             comp["kmeans"], extrap = t, e
     elif name in ("bald", "power_bald"):
         M = int(params.get("M", 20))
@@ -256,7 +267,7 @@ def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], b
         comp["masked_passes"] = sum(a.logits_pass("argmax", keep, rng) for _ in range(M))
         n_cand = int(info.get("n_candidates", 0))
         comp["embed_candidates"] = a.elementwise_pass() * n_cand / max(n, 1)
-        t, e = kmeans_limit(n_cand, budget, d, xu)
+        t, e = km(n_cand, budget, xu)
         comp["kmeans"], extrap = t, e
         note = f"k-means on {n_cand} candidates"
     elif name == "coreset":
@@ -275,12 +286,12 @@ def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], b
         comp["g_hat_W_gemm"] = a.gemm_pass(C)           # W ĝ
         comp["anchor_distance_gemm"] = a.gemm_pass(n_anchor)
         n_cand = int(info.get("n_candidates", 0))
-        t, e = kmeans_limit(n_cand, budget, d, xu)
+        t, e = km(n_cand, budget, xu)
         comp["kmeans"], extrap = t, e
         note = f"{n_anchor} anchors; k-means on {n_cand} candidates"
     elif name == "typiclust":
         k = min(n_lab + budget, int(params.get("max_clusters", 500)))
-        t, e = kmeans_limit(len(x), k, d, x)
+        t, e = km(len(x), k, x)
         comp["kmeans"], extrap = t, e
         # typicality: within-cluster neighbour search of the ≤ B clusters visited, mean size N/k
         size = max(2, len(x) // k)
@@ -288,7 +299,7 @@ def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], b
         comp["within_cluster_knn"] = min(budget, k) * _timed(lambda: (sub @ sub.T).topk(min(20, size), 1))
         note = f"k={k} clusters on all {len(x)} points"
     elif name == "probcover":
-        t, e = kmeans_limit(len(x), problem["probe"].n_classes, d, x)
+        t, e = km(len(x), problem["probe"].n_classes, x, which=0)
         comp["pseudo_class_kmeans"] = t
         full = Arith(x, w_eff, b_eff, device=device)
         t2, e2 = full.allpairs_pass()

@@ -50,9 +50,11 @@ def case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None
     prob = make_problem(q["N"], q["d"], q["C"], q["n_labeled"], device=device,
                         max_epochs=m.extra.get("max_epochs"))
     params = alkit.strategies.check_params(strategy, {})
+    captured = _capture_kmeans()
     pool = None
     info: dict[str, Any] = {}
     for rep in range(m.reps):
+        captured.clear()
         pool = alkit.Pool(prob["x"], q["C"], prob["labeled"], prob["labels"])
         rng = np.random.default_rng(rep)
         secs, peak, before, sel = measure(
@@ -65,6 +67,8 @@ def case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None
               "probe_epochs": prob["fit_epochs"]})
         if secs > m.single_rep_above_s:
             break
+    kmeans_inputs = list(captured)
+    _restore_kmeans()
     if pool is not None and pool.cache:
         warm = alkit.Pool(prob["x"], q["C"], prob["labeled"], prob["labels"], cache=pool.cache)
         rng = np.random.default_rng(99)
@@ -73,10 +77,33 @@ def case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None
         emit({**base, "kind": "alkit", "variant": "warm cache", "rep": 0, "status": "ok", "seconds": secs,
               "peak_rss_mib": peak, "rss_before_mib": before,
               "note": "pool.cache from the previous call reused: " + ", ".join(sorted(map(str, pool.cache)))})
-    lim = strategy_limit(strategy, params, prob, q["budget"], info, device=device)
+    captured.clear()
+    lim = strategy_limit(strategy, params, prob, q["budget"], info, device=device, captured=kmeans_inputs)
     emit({**base, "kind": "limit", "status": "ok" if lim["limit_seconds"] == lim["limit_seconds"] else "skipped",
           "seconds": lim["limit_seconds"], "components": lim["components"],
           "extrapolated": lim["limit_extrapolated"], "note": lim["limit_note"]})
+
+
+def _capture_kmeans() -> list:
+    """Record the points and k of every ``alkit.cluster.kmeans`` call (the limit re-clusters them)."""
+    import alkit.cluster as cluster
+
+    captured: list = []
+    original = cluster.kmeans
+
+    def recording(x, init, *args, **kwargs):
+        captured.append((x, len(init)))
+        return original(x, init, *args, **kwargs)
+
+    recording.original = original
+    cluster.kmeans = recording
+    return captured
+
+
+def _restore_kmeans() -> None:
+    import alkit.cluster as cluster
+
+    cluster.kmeans = getattr(cluster.kmeans, "original", cluster.kmeans)
 
 
 def limit_case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None:
