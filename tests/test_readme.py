@@ -28,6 +28,27 @@ def test_quickstart_python_blocks_run(tmp_path, monkeypatch):
     assert Path("results/dropquery_seed1.parquet").exists()
 
 
+def test_custom_strategy_block_runs(digits):
+    from alkit import run_al, strategies
+
+    code = [b for b in blocks("python") if "strategies.register" in b]
+    assert code, "README lost its custom-strategy example"
+    try:
+        exec(compile(code[0], "README custom strategy", "exec"), {})  # noqa: S102
+        run = run_al(digits, strategy="farthest", iterations=2, probe={"max_epochs": 20})
+        assert run.history["n_labeled"].tolist() == [10, 20]
+    finally:
+        strategies._REGISTRY.pop("farthest", None)
+
+
+def test_strategy_table_lists_every_strategy():
+    from alkit import strategies
+
+    text = README.read_text()
+    for name in strategies.available():
+        assert f"| `{name}` |" in text, f"README strategy table lacks {name}"
+
+
 def test_command_line_block_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     digits = load_embeddings("digits")

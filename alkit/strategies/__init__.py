@@ -18,7 +18,7 @@ from ..pool import Pool, Selection, check_budget
 from . import random as _random
 from . import uncertainty as _unc
 
-__all__ = ["StrategyInfo", "register", "get", "info", "available", "select", "default_initial_pool"]
+__all__ = ["StrategyInfo", "register", "get", "info", "available", "select", "default_initial_pool", "table"]
 
 UNCERTAINTY_OPTIONS = {"dropout": False, "typical": False, "cluster": False}
 
@@ -86,6 +86,17 @@ def get(name: str) -> Callable[..., Selection]:
 def default_initial_pool(name: str) -> str:
     """The paper's initial pool for strategy ``name`` (DESIGN §6)."""
     return info(name).initial_pool
+
+
+def table():
+    """Every registered strategy as a DataFrame: name, family, parameters (defaults), initial pool, paper."""
+    import pandas as pd
+
+    rows = [{"strategy": e.name, "family": e.family,
+             "parameters": ", ".join(f"{k}={v!r}" for k, v in e.params.items()) or "—",
+             "initial_pool": e.initial_pool, "paper": e.paper, "summary": e.summary}
+            for e in (_REGISTRY[n] for n in available())]
+    return pd.DataFrame(rows)
 
 
 def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
