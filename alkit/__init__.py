@@ -24,13 +24,9 @@ def embed(dataset, backbone, root=None, device="auto", **kwargs):
     """
     import importlib
 
+    # importing the subpackage rebinds ``alkit.embed`` to it; the package is callable too
     module = importlib.import_module(f"{__name__}.embed")
-    # importing the subpackage rebinds ``alkit.embed`` to it; keep the function public
-    globals()["embed"] = _embed_entry
     return module.embed(dataset, backbone, root=root, device=device, **kwargs)
-
-
-_embed_entry = embed
 
 
 __all__ = [

@@ -122,3 +122,13 @@ def test_register_custom_backbone():
     assert backbones.info("test:custom")["license"] == "MIT" and spec.family == "custom"
     with pytest.raises(ValueError, match="already registered"):
         backbones.register("test:custom", lambda download: (model, None))
+
+
+def test_alkit_embed_is_callable_before_and_after_submodule_import():
+    import alkit
+    import alkit.embed.extract  # noqa: F401 - rebinds alkit.embed to the package
+    from alkit.errors import UnknownNameError
+
+    assert isinstance(alkit.embed, type(alkit.embed.extract).__mro__[0]) or callable(alkit.embed)
+    with pytest.raises(UnknownNameError):
+        alkit.embed("cifar100", "no_such_backbone:x")
