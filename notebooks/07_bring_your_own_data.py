@@ -1,7 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -96,8 +103,12 @@ for r in range(1 if (interactive or truth is None) else iterations):
     got_idx, got_labels = alkit.ExportOracle(paths["to_label"], classes, ids).read()
     learner.teach(got_idx, got_labels)
     rounds.append({"round": r + 1, "exported": len(sheet), "read_back": len(got_idx), "n_labeled": learner.n_labeled,
-                   "same_items": bool(np.array_equal(got_idx, sheet["index"]))})
-pd.DataFrame(rounds)
+                   "same_items": bool(np.array_equal(got_idx, sheet["index"])),
+                   "test_accuracy": learner.evaluate(stand_in.x_test, stand_in.y_test)["accuracy"]
+                   if demo and stand_in.has_test else np.nan})
+rounds_table = pd.DataFrame(rounds, columns=["round", "exported", "read_back", "n_labeled", "same_items", "test_accuracy"])
+rounds_table.to_parquet(out / "rounds.parquet")  # one row per labeling round (not a simulation: no tidy run table)
+rounds_table
 
 # %% [markdown]
 # The final export: the next items to label plus the probe's predictions for every item.

@@ -310,6 +310,59 @@ def _flip_step(logits: torch.Tensor, y_hat: torch.Tensor, v: torch.Tensor) -> to
     return step.min(1).values
 
 
+def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye: torch.Tensor,
+                       ve: torch.Tensor, anc32: torch.Tensor, anc: torch.Tensor, W: torch.Tensor,
+                       const: torch.Tensor, epsilon: float, block: int = 1 << 22) -> torch.Tensor:
+    """ALFA-Mix's test for the rows with an exact coordinate match, anchor by anchor.
+
+    For an anchor that matches no coordinate of a row, the row's mask is all ones, so its
+    direction is the shared ``ve`` and the test is ε‖z* − z‖ > s*(z) with one s* per row;
+    those (row, anchor) pairs are evaluated together. Only the anchors that match some
+    coordinate of some row run the per-anchor formula with their own mask ``z* = z``.
+
+    Parameters
+    ----------
+    ze : Tensor of shape (m, d), float32
+    ge : Tensor of shape (m, d), float64
+        ĝ of the rows (constant dimensions zeroed).
+    le : Tensor of shape (m, C), float64
+    ye : Tensor of shape (m,), int64
+    ve : Tensor of shape (m, C), float64
+    anc32, anc : Tensor of shape (A, d), float32 and float64
+    W : Tensor of shape (C, d), float64
+    const : Tensor of shape (d,), bool
+    epsilon : float
+    block : int
+        (row, anchor, dimension) elements per block of the vectorised part.
+
+    Returns
+    -------
+    Tensor of shape (m,), bool
+    """
+    m, d = ze.shape
+    dev = ze.device
+    ze64 = ze.to(torch.float64)
+    s_star = _flip_step(le, ye, ve)                               # mask of ones: direction ve
+    hit = torch.zeros(m, dtype=torch.bool, device=dev)
+    pair_match = torch.zeros((m, len(anc)), dtype=torch.bool, device=dev)
+    rows = max(1, block // max(1, len(anc) * d))
+    for s in range(0, m, rows):
+        zs, z64 = ze[s:s + rows], ze64[s:s + rows]
+        pm = (zs[:, None, :] == anc32[None]) & ~const             # (r, A, d)
+        pair_match[s:s + rows] = pm.any(2)
+        del pm
+        step = (anc[None] - z64[:, None, :]).norm(dim=2).mul_(epsilon)   # (r, A)
+        step.masked_fill_(pair_match[s:s + rows], -math.inf)     # matched pairs: evaluated below
+        hit[s:s + rows] = (step > s_star[s:s + rows, None]).any(1)
+    for a_i in torch.nonzero(pair_match.any(0)).flatten().tolist():
+        a32, a = anc32[a_i], anc[a_i]
+        zero = (ze == a32) & ~const                               # α = 0 where z* − z = 0
+        v_a = ve - (ge * zero) @ W.T
+        step = epsilon * (a - ze64).norm(dim=1)
+        hit |= step > _flip_step(le, ye, v_a)
+    return hit
+
+
 def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor, bias: torch.Tensor,
                        epsilon: float, device: str | torch.device = "cpu",
                        chunk: int = CHUNK_ROWS) -> np.ndarray:
@@ -365,6 +418,8 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
     const = (col_min == col_max) & (anc32 == col_min).all(0)
     keep = (~const).to(f64)
     anc_sorted = anc32.T.contiguous().sort(1).values              # (d, A) per-dimension values
+    any_const = bool(const.any())
+    anc_t = anc.T.contiguous()
     for s in range(0, n, chunk):
         zb32 = zt[s:s + chunk]
         zb = zb32.to(f64)
@@ -373,27 +428,34 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
         y_hat = logits.argmax(1)
         p = torch.softmax(logits, 1)
         p[rows, y_hat] -= 1.0
-        g = p @ W                                                 # ∂CE/∂z, (n_c, d)
-        g_norm = g.norm(dim=1, keepdim=True)
-        g_hat = torch.where(g_norm > 0, g / g_norm.clamp_min(1e-300), torch.zeros_like(g)) * keep
+        g_hat = p @ W                                             # ∂CE/∂z, (n_c, d)
+        del p
+        g_norm = g_hat.norm(dim=1, keepdim=True)
+        g_hat.div_(g_norm.clamp_min(1e-300))                      # ĝ = g/‖g‖, in place
+        zero_g = g_norm[:, 0] == 0
+        if bool(zero_g.any()):
+            g_hat[zero_g] = 0.0                                   # a saturated prediction: ĝ = 0
+        if any_const:
+            g_hat.mul_(keep)
         v = g_hat @ W.T                                           # W ĝ, (n_c, C)
         # rows with some coordinate equal to some anchor's (outside the constant dimensions)
-        pos = torch.searchsorted(anc_sorted, zb32.T.contiguous()).clamp_max_(len(anc) - 1)
-        match = (anc_sorted.gather(1, pos) == zb32.T).T & ~const  # (n_c, d)
-        exact = match.any(1)
-        d2 = ((zb * zb).sum(1, keepdim=True) - 2.0 * zb @ anc.T + anc_sq).clamp_min_(0.0)
-        reach = epsilon * d2.max(1).values.sqrt()                 # ε·maxₐ‖z*ₐ − z‖
+        z_cols = zb32.T.contiguous()                              # (d, n_c)
+        pos = torch.searchsorted(anc_sorted, z_cols).clamp_max_(len(anc) - 1)
+        match = anc_sorted.gather(1, pos).eq_(z_cols)             # (d, n_c)
+        del pos, z_cols
+        if any_const:
+            match &= ~const[:, None]
+        exact = match.any(0)
+        del match
+        # ‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖², evaluated in that order (in place: the same rounding)
+        d2 = torch.mm(zb, anc_t).mul_(-2.0).add_((zb * zb).sum(1, keepdim=True)).add_(anc_sq).clamp_min_(0.0)
+        reach = d2.max(1).values.sqrt_().mul_(epsilon)            # ε·maxₐ‖z*ₐ − z‖
+        del d2
         flagged = reach > _flip_step(logits, y_hat, v)
         if bool(exact.any()):
             idx = torch.nonzero(exact).flatten()
-            ze, ge, le, ye, ve = zb32[idx], g_hat[idx], logits[idx], y_hat[idx], v[idx]
-            hit = torch.zeros(len(idx), dtype=torch.bool, device=dev)
-            for a32, a in zip(anc32, anc):
-                zero = (ze == a32) & ~const                       # α = 0 where z* − z = 0
-                v_a = ve - (ge * zero) @ W.T
-                step = epsilon * (a - ze.to(f64)).norm(dim=1)
-                hit |= step > _flip_step(le, ye, v_a)
-            flagged[idx] = hit
+            flagged[idx] = _alfamix_exact_rows(zb32[idx], g_hat[idx], logits[idx], y_hat[idx], v[idx],
+                                               anc32, anc, W, const, epsilon)
         out[s:s + len(zb)] = flagged.cpu().numpy()
     return out
 
