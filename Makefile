@@ -23,15 +23,16 @@ $(STAMP): pyproject.toml
 demo: install
 	$(PY) -m alkit.demo --out outputs/demo
 
+# The whole suite; tests/notebooks executes every notebook (quick=True) with pytest --nbval-lax
+# on a copy of notebooks/, so a test run writes nothing into the repository.
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider tests
-	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
 test-fast: install
 	$(PY) -m pytest -q -x tests -m "not slow"
 
 test-notebooks: install
-	$(PY) -m pytest -q --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
 bench: install
 	$(PY) benchmarks/run.py --out benchmarks/results

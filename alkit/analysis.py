@@ -24,7 +24,7 @@ from .errors import InvalidInputError, UnknownNameError
 __all__ = [
     "SETTING", "CONFIG", "RUN_KEY",
     "learning_curves", "delta_half", "delta_ssl", "win_matrix", "WinMatrix", "auc", "summary_table",
-    "default_pool_rows",
+    "default_pool_rows", "batch_redundancy",
 ]
 
 SETTING = ["dataset", "backbone"]
@@ -542,3 +542,38 @@ def summary_table(df: pd.DataFrame, iterations: Sequence[int] | None = None, met
     wide = curves.pivot(index=SETTING + CONFIG, columns="iteration", values="cell")
     wide.columns = [f"iteration {i}" for i in wide.columns]
     return wide.fillna("")
+
+
+def batch_redundancy(x: np.ndarray, indices: np.ndarray, center: str | np.ndarray | None = "mean") -> float:
+    """Mean pairwise cosine similarity of a queried batch (1 = identical points, 0 = unrelated).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+        Pool features.
+    indices : ndarray of shape (B,)
+        The batch (B ≥ 2).
+    center : {"mean", None} or ndarray of shape (d,)
+        Subtract this vector first (default: the pool mean). With non-negative features (pixels,
+        ReLU outputs) every pair is similar to the shared mean direction, which would hide
+        redundancy; pass a precomputed mean to avoid recomputing it per batch.
+
+    Returns
+    -------
+    float
+        The mean cosine similarity over the B(B − 1)/2 pairs.
+    """
+    indices = np.asarray(indices, dtype=np.int64)
+    if len(indices) < 2:
+        raise InvalidInputError("batch_redundancy needs a batch of at least 2 points.")
+    z = np.asarray(x[indices], dtype=np.float64)
+    if isinstance(center, str):
+        if center != "mean":
+            raise InvalidInputError(f"center must be 'mean', None or a vector; got {center!r}.")
+        z = z - np.asarray(x, dtype=np.float64).mean(axis=0)
+    elif center is not None:
+        z = z - np.asarray(center, dtype=np.float64)
+    z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+    sim = z @ z.T
+    b = len(z)
+    return float((sim.sum() - np.trace(sim)) / (b * (b - 1)))

@@ -56,12 +56,15 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
     d2[seeds[0]] = 0
     chosen = np.zeros(n, dtype=bool)
     chosen[seeds[0]] = True
+    w = np.empty(n, dtype=np.float64)
+    cdf = np.empty(n, dtype=np.float64)
+    step = torch.empty_like(d2)
     for i in range(1, k):
-        w = d2.double().cpu().numpy()
+        w[:] = d2.cpu().numpy()                  # float32 → float64, into one buffer
         total = w.sum()
         if total > 0:
             # inverse-CDF draw: one uniform per seed, deterministic under rng
-            idx = int(np.searchsorted(np.cumsum(w), rng.random() * total, side="right"))
+            idx = int(np.searchsorted(np.cumsum(w, out=cdf), rng.random() * total, side="right"))
             idx = min(idx, n - 1)
             while w[idx] == 0:  # guard against float edge at the end of the cdf
                 idx -= 1
@@ -69,7 +72,9 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
             idx = int(rng.choice(np.flatnonzero(~chosen)))
         seeds[i] = idx
         chosen[idx] = True
-        d2 = torch.minimum(d2, torch.clamp(x_sq - 2 * (xt @ xt[idx]) + x_sq[idx], min=0))
+        # x_sq − 2·(x·c) + ‖c‖², clamped at 0: the same operations, in place
+        torch.mv(xt, xt[idx], out=step).mul_(-2).add_(x_sq).add_(x_sq[idx]).clamp_min_(0)
+        torch.minimum(d2, step, out=d2)
         d2[idx] = 0
     return seeds
 

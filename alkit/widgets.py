@@ -402,6 +402,7 @@ class LabelingLoop:
         self.accuracy_label.add_class("alkit-accuracy")
         self.curve = w.Image(format="png", layout=w.Layout(width="420px"))
         self.widget = w.VBox([oracle.widget, self.accuracy_label, self.curve])
+        self.widget.add_class("alkit-labeling-loop")
         self._selection = None
 
     @property

@@ -100,7 +100,7 @@ MODES: dict[str, Mode] = {
     # the configuration: CIFAR-100 with DINOv2 ViT-g/14 (N = 50k, d = 1536, C = 100)
     "full": Mode(
         "full", query=dict(N=50_000, d=1536, C=100, n_labeled=1000, budget=100), reps=3,
-        single_rep_above_s=20.0, query_timeout_s=240.0, peer_timeout_s=240.0, mem_limit_gib=16.0,
+        single_rep_above_s=20.0, query_timeout_s=900.0, peer_timeout_s=240.0, mem_limit_gib=16.0,
         probe_sizes=[100, 1000, 2000], probe_d=1536, probe_c=100,
         probe_run=dict(N=50_000, d=1536, C=100, iterations=20), probe_timeout_s=420.0,
         scaling_n=[10_000, 50_000, 200_000, 1_280_000], scaling_d=1536, scaling_c=100,

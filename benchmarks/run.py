@@ -18,6 +18,7 @@ benchmarks/README.md for what each benchmark measures.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import shutil
@@ -52,6 +53,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"run only these benchmarks ({', '.join(BENCHMARKS)}; 'limits' = query)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of alkit and the limits")
     p.add_argument("--keep-work", action="store_true", help="keep the children's JSON lines in OUT/_work")
+    p.add_argument("--strategies", nargs="+", metavar="NAME",
+                   help="restrict the per-query benchmark to these strategies")
+    p.add_argument("--peers", nargs="+", metavar="PEER", help="restrict the peer benchmark to these peers "
+                   "(e.g. DropQuery TypiClust ProbCover Badge CoreSet)")
+    p.add_argument("--scaling-n", nargs="+", type=int, metavar="N", help="the pool sizes of the scaling benchmark")
+    p.add_argument("--scaling-strategies", nargs="+", metavar="NAME",
+                   help="restrict the scaling benchmark to these strategies")
+    p.add_argument("--tag", default="", help="suffix of the output files (e.g. _after), to keep earlier runs")
     return p.parse_args(argv)
 
 
@@ -66,7 +75,16 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
     only = [ALIASES.get(n, n) for n in (args.only or BENCHMARKS)]
-    tag = ("" if mode.name == "full" else f"_{mode.name}") + ("" if args.device == "cpu" else f"_{args.device}")
+    extra = dict(mode.extra)
+    if args.strategies:
+        extra["strategies"] = list(args.strategies)
+    if args.peers:
+        extra["peers"] = list(args.peers)
+    if args.scaling_strategies:
+        extra["scaling_strategies"] = list(args.scaling_strategies)
+    mode = dataclasses.replace(mode, extra=extra, scaling_n=list(args.scaling_n or mode.scaling_n))
+    tag = (("" if mode.name == "full" else f"_{mode.name}") + ("" if args.device == "cpu" else f"_{args.device}")
+           + args.tag)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()

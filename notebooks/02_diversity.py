@@ -1,7 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -33,7 +40,6 @@ interactive = False
 # %matplotlib inline
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -46,10 +52,8 @@ iterations = iterations or (4 if quick else 20)
 emb = alkit.load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
 out = Path(out_dir)
 out.mkdir(parents=True, exist_ok=True)
-# cosine similarity after centring on the pool mean: with non-negative features (pixels, ReLU
-# outputs) every pair is similar to the shared mean direction, which would hide redundancy
-x_centred = emb.x_train - emb.x_train.mean(axis=0)
-x_unit = x_centred / np.linalg.norm(x_centred, axis=1, keepdims=True).clip(1e-12)
+# redundancy is measured after centring on the pool mean (see alkit.analysis.batch_redundancy)
+pool_mean = emb.x_train.mean(axis=0)
 emb
 
 # %% [markdown]
@@ -59,12 +63,6 @@ emb
 # two random points; features centred on the pool mean).
 
 # %%
-def redundancy(indices):
-    z = x_unit[indices]
-    sim = z @ z.T
-    return float((sim.sum() - np.trace(sim)) / (len(z) * (len(z) - 1)))
-
-
 frames, batches = [], []
 for strategy in strategies:
     for cluster in (False, True):
@@ -72,7 +70,7 @@ for strategy in strategies:
             run = alkit.run_al(emb, strategy, iterations=iterations, seed=seed, cluster=cluster)
             frames.append(run.to_frame())
             batches += [{"method": frames[-1]["method"].iloc[0], "strategy": strategy, "cluster": cluster,
-                         "seed": seed, "iteration": it + 1, "redundancy": redundancy(sel.indices)}
+                         "seed": seed, "iteration": it + 1, "redundancy": alkit.analysis.batch_redundancy(emb.x_train, sel.indices, center=pool_mean)}
                         for it, sel in enumerate(run.selections) if it > 0]  # iteration 1 = initial pool
 results = pd.concat(frames, ignore_index=True)
 results.to_parquet(out / "results.parquet")

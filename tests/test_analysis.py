@@ -256,3 +256,19 @@ def test_bad_tables_raise_clear_errors():
         analysis.auc(pd.concat([df, df]))
     with pytest.raises(InvalidInputError, match="empty"):
         analysis.learning_curves(df.iloc[:0])
+
+
+def test_batch_redundancy_known_values():
+    from alkit.analysis import batch_redundancy
+
+    x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+    assert batch_redundancy(x, [0, 1], center=None) == pytest.approx(1.0)
+    assert batch_redundancy(x, [0, 2], center=None) == pytest.approx(0.0)
+    assert batch_redundancy(x, [0, 3], center=None) == pytest.approx(-1.0)
+    # three pairs: (0,1)=1, (0,2)=0, (1,2)=0
+    assert batch_redundancy(x, [0, 1, 2], center=None) == pytest.approx(1 / 3)
+    # centring on the mean removes a shared offset
+    shifted = x[:3] + 100.0
+    assert batch_redundancy(shifted, [0, 2], center=np.array([100.0, 100.0])) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="at least 2"):
+        batch_redundancy(x, [0])

@@ -21,6 +21,7 @@ from ..errors import InvalidInputError
 from ..pool import Pool, Selection
 from . import register, scores
 from .base import rank_select, top_k
+from .diversity import pool_blocks
 
 __all__ = ["bald", "power_bald", "bald_scores"]
 
@@ -48,6 +49,18 @@ def bald_scores(probe, x: np.ndarray, M: int) -> np.ndarray:
     """
     mean_p, mean_h = probe.mc_stats(x, M)
     return scores.bald(mean_p, mean_h)
+
+
+def _bald_pool_scores(probe, pool: Pool, M: int) -> np.ndarray:
+    """:func:`bald_scores` of the unlabeled points, read from ``pool.x`` block by block."""
+    unl = pool.unlabeled_idx
+    out = None
+    for s, e in pool_blocks(len(unl), probe):
+        sb = bald_scores(probe, pool.x[unl[s:e]], M)
+        if out is None:
+            out = np.empty(len(unl), dtype=sb.dtype)
+        out[s:e] = sb
+    return out if out is not None else bald_scores(probe, pool.x[unl], M)
 
 
 def bald(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: int = 20,
@@ -84,7 +97,7 @@ def bald(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: int = 2
     Gal, Islam & Ghahramani, "Deep Bayesian Active Learning with Image Data", ICML 2017.
     """
     M = _check_passes(M, "bald")
-    s = bald_scores(probe, pool.x[pool.unlabeled_idx], M)
+    s = _bald_pool_scores(probe, pool, M)
     return rank_select(pool, s, budget, rng, typical=bool(typical), cluster=bool(cluster), device=device)
 
 
@@ -125,7 +138,7 @@ def power_bald(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: i
             or not np.isfinite(beta) or beta < 0:
         raise InvalidInputError(f"power_bald: beta must be a finite number ≥ 0, got {beta!r}.")
     unl = pool.unlabeled_idx
-    s = bald_scores(probe, pool.x[unl], M)
+    s = _bald_pool_scores(probe, pool, M)
     power = scores.power_scores(s, rng, float(beta))
     return Selection(unl[top_k(power, budget)])
 

@@ -40,6 +40,9 @@ ALFAMIX_PAPER = "Parvaneh et al., 'Active Learning by Feature Mixing', CVPR 2022
 
 CHUNK_ROWS = 16384          # rows per chunk of ALFA-Mix's candidate test
 BLOCK_ELEMENTS = 1 << 22    # elements of one (rows × labeled) block of CoreSet's first pass
+POOL_BLOCK_ROWS = 32768     # rows of the pool read at a time (a multiple of the probe's chunk)
+F64_COPY_MAX_BYTES = 2 << 30  # above this, float64 rows are converted block by block per pass
+F64_BLOCK_ROWS = 16384      # rows per float64 conversion block (a multiple of 64: same BLAS tiles)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -55,24 +58,101 @@ def _as_tensor(x: np.ndarray, dev: torch.device, dtype: torch.dtype = torch.floa
     return torch.from_numpy(np.ascontiguousarray(x)).to(dev, dtype)
 
 
+def pool_blocks(n: int, probe=None, block_rows: int = POOL_BLOCK_ROWS):
+    """``(start, stop)`` row blocks over ``n`` rows, each a whole number of probe chunks.
+
+    The probe draws its dropout masks chunk by chunk (``probe.chunk_size`` rows); blocks
+    that are multiples of that size therefore see exactly the masks one call on all rows
+    would, so block-wise passes give bit-identical results while reading only one block of
+    the pool at a time (never an (n, d) copy of ``pool.x[unlabeled]``).
+    """
+    step = int(block_rows)
+    cs = getattr(probe, "chunk_size", None)
+    if isinstance(cs, (int, np.integer)) and cs > 0:
+        step = max(int(cs), (step // int(cs)) * int(cs))
+    for s in range(0, n, step):
+        yield s, min(n, s + step)
+
+
+def embed_rows(probe, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``probe.embed(x[rows])`` of shape (len(rows), d), read block by block from ``x``."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) <= POOL_BLOCK_ROWS:
+        return probe.embed(x[rows])
+    out = None
+    for s, e in pool_blocks(len(rows), probe):
+        zb = probe.embed(x[rows[s:e]])
+        if out is None:
+            out = np.empty((len(rows), zb.shape[1]), dtype=zb.dtype)
+        out[s:e] = zb
+    return out
+
+
+class _F64Rows:
+    """An (n, d) matrix read in float64: one float64 copy, or float32 converted per block.
+
+    Up to :data:`F64_COPY_MAX_BYTES` the float64 copy is made once; above it (e.g. 1.28M ×
+    1536, 15.7 GB in float64) the float32 rows are kept and each pass converts blocks of
+    :data:`F64_BLOCK_ROWS` rows. The float64 values are the same either way, and the blocks
+    start at multiples of 64 rows, so every product is bit-identical to the one-copy path.
+    """
+
+    def __init__(self, x: np.ndarray, dev: torch.device):
+        n, d = x.shape
+        self.n = n
+        if n * d * 8 <= F64_COPY_MAX_BYTES:
+            self.full: torch.Tensor | None = _as_tensor(x, dev, torch.float64)
+            self.x32 = None
+        else:
+            self.full = None
+            self.x32 = _as_tensor(x, dev, torch.float32)
+
+    def blocks(self, rows: int = F64_BLOCK_ROWS):
+        """Yield ``(start, stop, float64 block)``; the whole matrix at once when copied."""
+        if self.full is not None:
+            yield 0, self.n, self.full
+            return
+        for s in range(0, self.n, rows):
+            xb = self.x32[s:s + rows].to(torch.float64)
+            yield s, s + len(xb), xb
+
+    def row(self, i: int) -> torch.Tensor:
+        return self.full[i] if self.full is not None else self.x32[i].to(torch.float64)
+
+    def slice(self, s: int, e: int) -> torch.Tensor:
+        return self.full[s:e] if self.full is not None else self.x32[s:e].to(torch.float64)
+
+    def sq_norms(self) -> torch.Tensor:
+        """Row squared norms, shape (n,), float64."""
+        return torch.cat([(xb * xb).sum(1) for _, _, xb in self.blocks()])
+
+    def matvec(self, v: torch.Tensor) -> torch.Tensor:
+        """``x @ v``, shape (n,), float64."""
+        if self.full is not None:
+            return self.full @ v
+        return torch.cat([xb @ v for _, _, xb in self.blocks()])
+
+
 # The greedy distance passes (CoreSet, BADGE) run in float64: the ‖a‖² − 2a·b + ‖b‖²
 # expansion then has no cancellation error between close points, so the picks do not
 # depend on the BLAS or the device (and match float64 references exactly). One float64
-# copy of the (n, d) embedding is O(n·d) memory; chunked float32→float64 conversion on
-# every pass was measured 12× slower on CPU.
+# copy of the (n, d) embedding is O(n·d) memory and is made once up front (converting
+# on every pass was measured 12× slower on CPU) unless it exceeds F64_COPY_MAX_BYTES:
+# then blocks are converted per pass (_F64Rows), with bit-identical products.
 
 
 # ---------------------------------------------------------------------------- CoreSet
-def _min_sq_dists_to_set(x: torch.Tensor, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+def _min_sq_dists_to_set(x: torch.Tensor | _F64Rows, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
     """Squared Euclidean distance of every row of ``x`` to its nearest row of ``centres``.
 
     Blocks of rows × all centres, at most ``BLOCK_ELEMENTS`` entries at a time.
     """
     c_sq = (centres * centres).sum(1)
     rows = max(1, BLOCK_ELEMENTS // max(1, len(centres)))
-    out = torch.empty(len(x), dtype=x.dtype, device=x.device)
-    for s in range(0, len(x), rows):
-        xb = x[s:s + rows]
+    n = x.n if isinstance(x, _F64Rows) else len(x)
+    out = torch.empty(n, dtype=x_sq.dtype, device=x_sq.device)
+    for s in range(0, n, rows):
+        xb = x.slice(s, s + rows) if isinstance(x, _F64Rows) else x[s:s + rows]
         d2 = x_sq[s:s + len(xb), None] - 2.0 * (xb @ centres.T) + c_sq[None, :]
         out[s:s + len(xb)] = d2.min(1).values.clamp_min_(0.0)
     return out
@@ -107,24 +187,24 @@ def kcenter_greedy(x: np.ndarray, labeled: np.ndarray, budget: int, rng: np.rand
         Largest distance of an unpicked row to its nearest centre after the batch.
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
-    xt = _as_tensor(x, dev, torch.float64)
-    x_sq = (xt * xt).sum(1)
-    n = len(xt)
+    xr = _F64Rows(np.asarray(x), dev)
+    x_sq = xr.sq_norms()
+    n = xr.n
     picks = np.empty(budget, dtype=np.int64)
     if len(labeled):
-        min_d2 = _min_sq_dists_to_set(xt, x_sq, _as_tensor(labeled, dev, torch.float64))
+        min_d2 = _min_sq_dists_to_set(xr, x_sq, _as_tensor(labeled, dev, torch.float64))
         start = 0
     else:
         first = int(rng.integers(n))
         picks[0] = first
-        min_d2 = (x_sq - 2.0 * (xt @ xt[first]) + x_sq[first]).clamp_min_(0.0)
+        min_d2 = (x_sq - 2.0 * xr.matvec(xr.row(first)) + x_sq[first]).clamp_min_(0.0)
         min_d2[first] = -1.0
         start = 1
     for i in range(start, budget):
         j = int(torch.argmax(min_d2))
         picks[i] = j
-        d2 = (x_sq - 2.0 * (xt @ xt[j]) + x_sq[j]).clamp_min_(0.0)
-        min_d2 = torch.minimum(min_d2, d2)
+        d2 = (x_sq - 2.0 * xr.matvec(xr.row(j)) + x_sq[j]).clamp_min_(0.0)
+        torch.minimum(min_d2, d2, out=min_d2)
         min_d2[j] = -1.0  # a centre is never picked again, even among duplicates
     radius = float(min_d2.max().clamp_min(0.0).sqrt()) if budget < n else 0.0
     return picks, radius
@@ -160,8 +240,8 @@ def coreset(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     Approach", ICLR 2018.
     """
     unl, lab = pool.unlabeled_idx, pool.labeled_idx
-    z_u = probe.embed(pool.x[unl])
-    z_l = probe.embed(pool.x[lab]) if len(lab) else np.empty((0, z_u.shape[1]), np.float32)
+    z_u = embed_rows(probe, pool.x, unl)
+    z_l = embed_rows(probe, pool.x, lab) if len(lab) else np.empty((0, z_u.shape[1]), np.float32)
     picks, radius = kcenter_greedy(z_u, z_l, budget, rng, _torch_device(probe, device))
     return Selection(unl[picks], {"radius": radius})
 
@@ -184,6 +264,17 @@ def gradient_sq_dists(z: torch.Tensor, delta: torch.Tensor, z_sq: torch.Tensor,
         The centre.
     """
     dots = (z @ z[i]) * (delta @ delta[i])
+    return (z_sq * d_sq - 2.0 * dots + z_sq[i] * d_sq[i]).clamp_min_(0.0)
+
+
+def _gradient_sq_dists_rows(zr: _F64Rows, dr: _F64Rows, z_sq: torch.Tensor, d_sq: torch.Tensor,
+                            i: int) -> torch.Tensor:
+    """:func:`gradient_sq_dists` on :class:`_F64Rows` (the same expression, block by block)."""
+    if zr.full is not None and dr.full is not None:
+        return gradient_sq_dists(zr.full, dr.full, z_sq, d_sq, i)
+    zi, di = zr.row(i), dr.row(i)
+    dots = torch.cat([zr.slice(s, e) @ zi * (dr.slice(s, e) @ di)
+                      for s, e in ((s, min(zr.n, s + F64_BLOCK_ROWS)) for s in range(0, zr.n, F64_BLOCK_ROWS))])
     return (z_sq * d_sq - 2.0 * dots + z_sq[i] * d_sq[i]).clamp_min_(0.0)
 
 
@@ -214,18 +305,18 @@ def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generat
         Row indices, in pick order.
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
-    zt, dt = _as_tensor(z, dev, torch.float64), _as_tensor(delta, dev, torch.float64)
-    z_sq, d_sq = (zt * zt).sum(1), (dt * dt).sum(1)
-    n = len(zt)
+    zr, dr = _F64Rows(np.asarray(z), dev), _F64Rows(np.asarray(delta), dev)
+    z_sq, d_sq = zr.sq_norms(), dr.sq_norms()
+    n = zr.n
     seeds = np.empty(k, dtype=np.int64)
     chosen = np.zeros(n, dtype=bool)
     seeds[0] = int(rng.integers(n))
     chosen[seeds[0]] = True
-    min_d2 = gradient_sq_dists(zt, dt, z_sq, d_sq, int(seeds[0]))
+    min_d2 = _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, int(seeds[0]))
     min_d2[seeds[0]] = 0.0
+    cdf = np.empty(n, dtype=np.float64)
     for i in range(1, k):
-        w = min_d2.cpu().numpy()
-        cdf = np.cumsum(w)
+        np.cumsum(min_d2.cpu().numpy(), out=cdf)
         if cdf[-1] > 0:
             # u·total < total, so the index found has a positive weight (never a chosen point)
             idx = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
@@ -233,7 +324,7 @@ def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generat
             idx = int(rng.choice(np.flatnonzero(~chosen)))
         seeds[i] = idx
         chosen[idx] = True
-        min_d2 = torch.minimum(min_d2, gradient_sq_dists(zt, dt, z_sq, d_sq, idx))
+        torch.minimum(min_d2, _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, idx), out=min_d2)
         min_d2[idx] = 0.0
     return seeds
 
@@ -268,10 +359,17 @@ def badge(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     Uncertain Gradient Lower Bounds", ICLR 2020.
     """
     unl = pool.unlabeled_idx
-    x_u = pool.x[unl]
-    delta = np.array(probe.predict_proba(x_u), dtype=np.float32)
-    delta[np.arange(len(delta)), delta.argmax(1)] -= 1.0
-    z = probe.embed(x_u)
+    delta = z = None
+    for s, e in pool_blocks(len(unl), probe):
+        x_b = pool.x[unl[s:e]]
+        db = np.array(probe.predict_proba(x_b), dtype=np.float32)
+        db[np.arange(len(db)), db.argmax(1)] -= 1.0
+        zb = probe.embed(x_b)
+        if delta is None:
+            delta = np.empty((len(unl), db.shape[1]), dtype=np.float32)
+            z = np.empty((len(unl), zb.shape[1]), dtype=zb.dtype)
+        delta[s:e], z[s:e] = db, zb
+        del x_b, db, zb
     picks = badge_seeds(z, delta, budget, rng, _torch_device(probe, device))
     return Selection(unl[picks])
 
@@ -308,6 +406,51 @@ def _flip_step(logits: torch.Tensor, y_hat: torch.Tensor, v: torch.Tensor) -> to
     rate = v - v[rows, y_hat, None]
     step = torch.where(rate > 0, gap / rate.clamp_min(1e-300), torch.full_like(gap, math.inf))
     return step.min(1).values
+
+
+class _CoordinateMatcher:
+    """Which rows of z have a coordinate exactly equal to some anchor's in that dimension.
+
+    A per-dimension table of the anchors' low :data:`LOW_BITS` mantissa bits rules out almost
+    every (row, dimension) pair with one lookup; the few that pass are compared exactly (as
+    ``==`` does: ``-0.0`` equals ``0.0``) by a binary search of their (dimension, bits) key
+    among the anchors' keys. Dimensions in ``const`` never count.
+
+    Parameters
+    ----------
+    anchors : Tensor of shape (A, d), float32
+    const : Tensor of shape (d,), bool
+    """
+
+    LOW_BITS = 12
+
+    def __init__(self, anchors: torch.Tensor, const: torch.Tensor):
+        a, d = anchors.shape
+        mask = (1 << self.LOW_BITS) - 1
+        bits = (anchors.cpu() + 0.0).view(torch.int32).numpy()   # + 0.0 maps −0.0 to 0.0
+        dims = np.arange(d, dtype=np.int64)
+        self.offset = (dims << self.LOW_BITS).astype(np.int64)
+        table = np.zeros(d << self.LOW_BITS, dtype=bool)
+        table[((bits & mask) + self.offset).ravel()] = True
+        table.reshape(d, -1)[const.cpu().numpy()] = False
+        self.table = table
+        keys = (dims[None, :] << 32) | (bits.astype(np.int64) & 0xFFFFFFFF)
+        keep = ~np.broadcast_to(const.cpu().numpy(), keys.shape)
+        self.keys = np.unique(keys[keep])
+        self.mask = mask
+
+    def rows_with_match(self, z: torch.Tensor) -> torch.Tensor:
+        """Bool tensor of shape (n,) on ``z``'s device: rows with some exact coordinate match."""
+        bits = (z.cpu() + 0.0).view(torch.int32).numpy()
+        maybe = self.table[(bits & self.mask) + self.offset]          # (n, d) bool
+        r, c = np.nonzero(maybe)
+        del maybe
+        out = np.zeros(len(bits), dtype=bool)
+        if len(r) and len(self.keys):
+            keys = (c.astype(np.int64) << 32) | (bits[r, c].astype(np.int64) & 0xFFFFFFFF)
+            pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            out[r[self.keys[pos] == keys]] = True
+        return torch.from_numpy(out).to(z.device)
 
 
 def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye: torch.Tensor,
@@ -417,9 +560,8 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
     col_min, col_max = zt.min(0).values, zt.max(0).values
     const = (col_min == col_max) & (anc32 == col_min).all(0)
     keep = (~const).to(f64)
-    anc_sorted = anc32.T.contiguous().sort(1).values              # (d, A) per-dimension values
+    finder = _CoordinateMatcher(anc32, const)
     any_const = bool(const.any())
-    anc_t = anc.T.contiguous()
     for s in range(0, n, chunk):
         zb32 = zt[s:s + chunk]
         zb = zb32.to(f64)
@@ -439,16 +581,9 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
             g_hat.mul_(keep)
         v = g_hat @ W.T                                           # W ĝ, (n_c, C)
         # rows with some coordinate equal to some anchor's (outside the constant dimensions)
-        z_cols = zb32.T.contiguous()                              # (d, n_c)
-        pos = torch.searchsorted(anc_sorted, z_cols).clamp_max_(len(anc) - 1)
-        match = anc_sorted.gather(1, pos).eq_(z_cols)             # (d, n_c)
-        del pos, z_cols
-        if any_const:
-            match &= ~const[:, None]
-        exact = match.any(0)
-        del match
+        exact = finder.rows_with_match(zb32)
         # ‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖², evaluated in that order (in place: the same rounding)
-        d2 = torch.mm(zb, anc_t).mul_(-2.0).add_((zb * zb).sum(1, keepdim=True)).add_(anc_sq).clamp_min_(0.0)
+        d2 = torch.mm(zb, anc.T).mul_(-2.0).add_((zb * zb).sum(1, keepdim=True)).add_(anc_sq).clamp_min_(0.0)
         reach = d2.max(1).values.sqrt_().mul_(epsilon)            # ε·maxₐ‖z*ₐ − z‖
         del d2
         flagged = reach > _flip_step(logits, y_hat, v)
@@ -498,14 +633,14 @@ def alfamix(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     unl, lab = pool.unlabeled_idx, pool.labeled_idx
     if len(lab) == 0:
         raise InvalidInputError("alfamix needs labeled points for its class anchors; label an initial pool first.")
-    z_u = probe.embed(pool.x[unl])
+    z_u = embed_rows(probe, pool.x, unl)
     d = z_u.shape[1]
     if epsilon is None:
         epsilon = 0.2 / math.sqrt(d)
     elif isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)) \
             or not np.isfinite(epsilon) or epsilon <= 0:
         raise InvalidInputError(f"alfamix: epsilon must be a positive number or None (0.2/√d), got {epsilon!r}.")
-    anchors, _ = class_anchors(probe.embed(pool.x[lab]), pool.labels[lab])
+    anchors, _ = class_anchors(embed_rows(probe, pool.x, lab), pool.labels[lab])
     dev = _torch_device(probe, device)
     cand = np.flatnonzero(alfamix_candidates(z_u, anchors, probe.weight_, probe.bias_, float(epsilon), dev))
     info = {"n_candidates": int(len(cand)), "n_anchors": int(len(anchors)), "epsilon": float(epsilon)}

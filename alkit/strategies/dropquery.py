@@ -19,6 +19,7 @@ from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 from . import register, scores
+from .diversity import embed_rows, pool_blocks
 
 __all__ = ["dropquery", "relax_threshold"]
 
@@ -105,8 +106,12 @@ def dropquery(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: in
             f"dropquery: candidate_factor must be an integer ≥ 1, got {candidate_factor!r}."
         )
     unl = pool.unlabeled_idx
-    x_u = pool.x[unl]
-    clean, passes = probe.mc_argmax(x_u, int(M))
+    # block by block over the pool (whole probe chunks: the same masks as one call), so no
+    # (|U|, d) copy of the features is made
+    clean = np.empty(len(unl), dtype=np.int64)
+    passes = np.empty((int(M), len(unl)), dtype=np.int64)
+    for s, e in pool_blocks(len(unl), probe):
+        clean[s:e], passes[:, s:e] = probe.mc_argmax(pool.x[unl[s:e]], int(M))
     mis = scores.mismatch(clean, passes)
     threshold = relax_threshold(mis, int(M), int(candidate_factor) * budget)
     cand = np.flatnonzero(mis > threshold)
@@ -117,7 +122,7 @@ def dropquery(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: in
     }
     if len(cand) < budget:
         return top_up(unl[cand], pool, budget, rng, info)
-    emb = probe.embed(x_u[cand])
+    emb = embed_rows(probe, pool.x, unl[cand])
     picks, _ = kmeans_nearest(emb, budget, rng, device=device)  # L2-normalised inside
     return top_up(unl[cand[picks]], pool, budget, rng, info)
 

@@ -287,15 +287,27 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
     if entry is not None and entry["key"] == key and entry["graph"].n == len(x_l2):
         return entry, True
     _, pseudo = kmeans_nearest(x_l2, int(n_classes), rng, device=device, normalize=False)
-    knn_d2 = knn_idx = None
+    ak = None
     if p["index"] != "exact":
-        knn_d2, knn_idx = _graph.knn_lists(x_l2, p["max_neighbors"] + 1, p["index"],
-                                           seed=int(rng.integers(2**31 - 1)))
+        # neighbour lists of max_neighbors + 1 that grow only for the rows whose δ-ball (or
+        # nearest other pseudo-class) lies beyond their list: no capped balls (up to MAX_ADAPTIVE_K)
+        ak = _graph.AdaptiveKnn(x_l2, p["max_neighbors"] + 1, p["index"], seed=int(rng.integers(2**31 - 1)))
     search: dict[str, Any] = {}
     if p["delta"] is None:
-        r2 = (_graph.nearest_other_sqdist(x_l2, pseudo, device) if knn_idx is None
-              else _graph.nearest_other_sqdist_knn(knn_d2, knn_idx, pseudo))
-        search = _graph.search_delta(r2, p["delta_iter"], p["purity_threshold"], p["delta_rule"])
+        if ak is None:
+            r2 = _graph.nearest_other_sqdist(x_l2, pseudo, device)
+            search = _graph.search_delta(r2, p["delta_iter"], p["purity_threshold"], p["delta_rule"])
+        else:
+            # r2 needs to be exact only below the largest δ² the bisection evaluates: resolve up
+            # to that level and repeat the (cheap) bisection until the level covers it
+            level = 0.25
+            while True:
+                r2 = ak.nearest_other_sqdist(pseudo, level)
+                search = _graph.search_delta(r2, p["delta_iter"], p["purity_threshold"], p["delta_rule"])
+                top = max(e[0] for e in search["evaluated"]) ** 2
+                if top <= level:
+                    break
+                level = top
         delta = search["delta"]
         if not search["any_pure"]:
             warnings.warn(
@@ -304,18 +316,19 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
                 RuntimeWarning, stacklevel=3)
     else:
         delta = p["delta"]
-    g = (_graph.ball_graph_exact(x_l2, delta, device) if knn_idx is None
-         else _graph.ball_graph_from_knn(knn_d2, knn_idx, delta))
+    g = _graph.ball_graph_exact(x_l2, delta, device) if ak is None else ak.ball_graph(delta)
     entry = {"key": key, "graph": g, "transpose": g.transpose(), "delta": float(delta),
              "purity": search.get("purity", _graph_purity(g, pseudo)), "search": search}
-    if knn_idx is not None:
-        entry["n_balls_capped"] = int((g.degrees() >= knn_idx.shape[1]).sum())
+    if ak is not None:
+        entry["n_balls_capped"] = ak.n_capped(delta)
+        entry["n_requeried"] = int(ak.n_requeried)
+        entry["max_list"] = int(ak.max_k)
         if entry["n_balls_capped"]:
             # capped balls tie at the cap, and the greedy cover's first picks are exactly those
             warnings.warn(
-                f"ProbCover ({p['index']}): {entry['n_balls_capped']} δ-balls reached max_neighbors="
-                f"{p['max_neighbors']} and were truncated, which changes the greedy picks; raise "
-                "max_neighbors (memory grows with it) or use index='exact'.", RuntimeWarning, stacklevel=3)
+                f"ProbCover ({p['index']}): {entry['n_balls_capped']} δ-balls exceeded "
+                f"{_graph.MAX_ADAPTIVE_K} neighbours and were truncated, which changes the greedy picks; "
+                "use index='exact'.", RuntimeWarning, stacklevel=3)
     cache["probcover"] = entry
     return entry, False
 
@@ -335,6 +348,8 @@ def _probcover_info(entry: dict, p: dict[str, Any], reused: bool, covered_before
         info["reference_reported_delta"] = entry["search"]["reference_reported_delta"]
     if "n_balls_capped" in entry:
         info["n_balls_capped"] = entry["n_balls_capped"]
+        info["n_requeried"] = entry["n_requeried"]
+        info["max_list"] = entry["max_list"]
     return info
 
 
@@ -414,11 +429,13 @@ def probcover(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, 
         α of Yehuda et al. (0.95).
     index : {"exact", "hnsw", "ivf"}
         ``"exact"``: blockwise exact distances (O(N² d) time, memory of the graph only).
-        ``"hnsw"`` / ``"ivf"``: faiss approximate kNN with the ball capped at
-        ``max_neighbors`` points, for large N (see docs/strategies_representative.md for the
-        measured agreement).
+        ``"hnsw"`` / ``"ivf"``: faiss approximate kNN, for large N: lists of ``max_neighbors``
+        + 1 neighbours, searched again with a doubled k only for the points whose δ-ball (or
+        nearest other pseudo-class) lies beyond their list (see
+        docs/strategies_representative.md for the measured agreement).
     max_neighbors : int
-        Ball cap of the approximate indices (ignored by ``"exact"``).
+        Initial list length of the approximate indices (ignored by ``"exact"``); balls are
+        only truncated beyond :data:`alkit.graph.MAX_ADAPTIVE_K` points (``n_balls_capped``).
 
     Returns
     -------
