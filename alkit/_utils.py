@@ -47,11 +47,12 @@ def run_streams(seed: int) -> dict[str, np.random.Generator]:
     """The per-run random streams of DESIGN §4.
 
     One ``SeedSequence(seed)`` is spawned into independent children for the
-    initial pool, the probe, the strategy and the top-up, so that runs with the
-    same seed share their initial pool exactly across strategies.
+    initial pool, the probe and the strategy (top-ups draw from the strategy's
+    stream), so that runs with the same seed share their initial pool, and the
+    probe fitted on it, exactly across strategies.
     """
-    children = np.random.SeedSequence(seed).spawn(4)
-    names = ("initial_pool", "probe", "strategy", "propagation")
+    children = np.random.SeedSequence(seed).spawn(3)
+    names = ("initial_pool", "probe", "strategy")
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}
 
 

@@ -9,7 +9,9 @@ Memory: nothing is ever N × N. The exact graph is built in row blocks of at mos
 :data:`BLOCK_ELEMENTS` distances; what is kept is the graph itself, ``n_edges`` int32 targets
 plus an (N + 1) int64 row pointer, i.e. N × (mean ball size) — it grows with the density of
 the data at the chosen δ, which is why ProbCover reports ``n_edges``. The approximate
-indices (``"hnsw"``, ``"ivf"``) cap every ball at ``max_neighbors`` points.
+indices (``"hnsw"``, ``"ivf"``, :class:`AdaptiveKnn`) start from ``max_neighbors`` + 1
+neighbours per point and search again, with a doubled k, only the points whose ball (or
+nearest other pseudo-class) lies beyond their list, up to :data:`MAX_ADAPTIVE_K`.
 """
 
 from __future__ import annotations

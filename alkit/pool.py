@@ -122,11 +122,6 @@ class Pool:
         self.labeled[indices] = True
         self.labels[indices] = labels
 
-    def copy(self) -> Pool:
-        p = Pool(self.x, self.n_classes, self.labeled, self.labels, cache=self.cache)
-        p._x_l2 = self._x_l2
-        return p
-
 
 def check_budget(budget: Any, n_unlabeled: int, name: str = "budget") -> int:
     """Validate a query budget against the number of unlabeled points."""

@@ -12,7 +12,7 @@ is hand-written. ``tests/test_probe.py`` checks one step against the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -42,7 +42,6 @@ class ProbeConfig:
     min_delta: float = 1e-3
     bn_eps: float = 1e-5
     bn_momentum: float = 0.1
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> ProbeConfig:

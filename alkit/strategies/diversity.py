@@ -41,7 +41,7 @@ ALFAMIX_PAPER = "Parvaneh et al., 'Active Learning by Feature Mixing', CVPR 2022
 CHUNK_ROWS = 16384          # rows per chunk of ALFA-Mix's candidate test
 BLOCK_ELEMENTS = 1 << 22    # elements of one (rows × labeled) block of CoreSet's first pass
 POOL_BLOCK_ROWS = 32768     # rows of the pool read at a time (a multiple of the probe's chunk)
-F64_COPY_MAX_BYTES = 2 << 30  # above this, float64 rows are converted block by block per pass
+F64_COPY_MAX_BYTES: int | None = None  # float64 copy limit; None = min(8 GiB, MemAvailable / 4)
 F64_BLOCK_ROWS = 16384      # rows per float64 conversion block (a multiple of 64: same BLAS tiles)
 
 
@@ -88,10 +88,22 @@ def embed_rows(probe, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def _f64_copy_limit() -> int:
+    """Bytes up to which :class:`_F64Rows` makes one float64 copy (see :data:`F64_COPY_MAX_BYTES`)."""
+    if F64_COPY_MAX_BYTES is not None:
+        return int(F64_COPY_MAX_BYTES)
+    try:
+        with open("/proc/meminfo") as f:
+            avail = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return 2 << 30
+    return int(min(8 << 30, max(2 << 30, avail // 4)))
+
+
 class _F64Rows:
     """An (n, d) matrix read in float64: one float64 copy, or float32 converted per block.
 
-    Up to :data:`F64_COPY_MAX_BYTES` the float64 copy is made once; above it (e.g. 1.28M ×
+    Up to :func:`_f64_copy_limit` bytes the float64 copy is made once; above it (e.g. 1.28M ×
     1536, 15.7 GB in float64) the float32 rows are kept and each pass converts blocks of
     :data:`F64_BLOCK_ROWS` rows. The float64 values are the same either way, and the blocks
     start at multiples of 64 rows, so every product is bit-identical to the one-copy path.
@@ -100,12 +112,15 @@ class _F64Rows:
     def __init__(self, x: np.ndarray, dev: torch.device):
         n, d = x.shape
         self.n = n
-        if n * d * 8 <= F64_COPY_MAX_BYTES:
+        self.buf: torch.Tensor | None = None
+        if n * d * 8 <= _f64_copy_limit():
             self.full: torch.Tensor | None = _as_tensor(x, dev, torch.float64)
             self.x32 = None
         else:
             self.full = None
             self.x32 = _as_tensor(x, dev, torch.float32)
+            # one reused conversion buffer: a fresh 200 MB block per pass costs page faults
+            self.buf = torch.empty((min(n, F64_BLOCK_ROWS), d), dtype=torch.float64, device=dev)
 
     def blocks(self, rows: int = F64_BLOCK_ROWS):
         """Yield ``(start, stop, float64 block)``; the whole matrix at once when copied."""
@@ -113,14 +128,20 @@ class _F64Rows:
             yield 0, self.n, self.full
             return
         for s in range(0, self.n, rows):
-            xb = self.x32[s:s + rows].to(torch.float64)
+            xb = self.slice(s, s + rows)
             yield s, s + len(xb), xb
 
     def row(self, i: int) -> torch.Tensor:
         return self.full[i] if self.full is not None else self.x32[i].to(torch.float64)
 
     def slice(self, s: int, e: int) -> torch.Tensor:
-        return self.full[s:e] if self.full is not None else self.x32[s:e].to(torch.float64)
+        """Rows ``s:e`` in float64 (a view of the conversion buffer: use it before the next call)."""
+        if self.full is not None:
+            return self.full[s:e]
+        src = self.x32[s:e]
+        if len(src) <= len(self.buf):
+            return self.buf[:len(src)].copy_(src)
+        return src.to(torch.float64)
 
     def sq_norms(self) -> torch.Tensor:
         """Row squared norms, shape (n,), float64."""
@@ -439,8 +460,15 @@ class _CoordinateMatcher:
         self.keys = np.unique(keys[keep])
         self.mask = mask
 
-    def rows_with_match(self, z: torch.Tensor) -> torch.Tensor:
-        """Bool tensor of shape (n,) on ``z``'s device: rows with some exact coordinate match."""
+    def rows_with_match(self, z: torch.Tensor) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+        """Rows of ``z`` with some exact coordinate match.
+
+        Returns
+        -------
+        exact : Tensor of shape (n,), bool, on ``z``'s device
+        rows, dims : ndarray of shape (m,), int64
+            The matching (row, dimension) pairs.
+        """
         bits = (z.cpu() + 0.0).view(torch.int32).numpy()
         maybe = self.table[(bits & self.mask) + self.offset]          # (n, d) bool
         r, c = np.nonzero(maybe)
@@ -449,19 +477,31 @@ class _CoordinateMatcher:
         if len(r) and len(self.keys):
             keys = (c.astype(np.int64) << 32) | (bits[r, c].astype(np.int64) & 0xFFFFFFFF)
             pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-            out[r[self.keys[pos] == keys]] = True
-        return torch.from_numpy(out).to(z.device)
+            hit = self.keys[pos] == keys
+            r, c = r[hit], c[hit]
+            out[r] = True
+        else:
+            r = c = np.zeros(0, dtype=np.int64)
+        return torch.from_numpy(out).to(z.device), r.astype(np.int64), c.astype(np.int64)
 
 
 def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye: torch.Tensor,
                        ve: torch.Tensor, anc32: torch.Tensor, anc: torch.Tensor, W: torch.Tensor,
-                       const: torch.Tensor, epsilon: float, block: int = 1 << 22) -> torch.Tensor:
+                       const: torch.Tensor, epsilon: float, d2e: torch.Tensor, anc_sq: torch.Tensor,
+                       n_match: torch.Tensor, match_dim: torch.Tensor) -> torch.Tensor:
     """ALFA-Mix's test for the rows with an exact coordinate match, anchor by anchor.
 
     For an anchor that matches no coordinate of a row, the row's mask is all ones, so its
-    direction is the shared ``ve`` and the test is ε‖z* − z‖ > s*(z) with one s* per row;
-    those (row, anchor) pairs are evaluated together. Only the anchors that match some
-    coordinate of some row run the per-anchor formula with their own mask ``z* = z``.
+    direction is the shared ``ve`` and the test is ε‖z* − z‖ > s*(z) with one s* per row,
+    ‖z* − z‖ evaluated directly (``(z* − z).norm()``, as the per-anchor formula does). Most of
+    those pairs are decided from the (row, anchor) distances already computed by the matrix
+    product, ``d2e``: its error bound (a few (d + 4)·2⁻⁵³ relative to (‖z‖ + ‖z*‖)²) is far
+    from the threshold for all but ties, and only the undecided pairs are evaluated directly.
+    A (row, anchor) pair with exactly one equal coordinate k has the direction
+    ``ve − ĝ_k·W[:, k]``: its masked product ``(ĝ⊙m) Wᵀ`` has a single non-zero term, which any
+    summation order gives exactly, so those pairs are evaluated together too. Only anchors
+    with a pair of several equal coordinates (discrete features) run the per-anchor formula
+    with their own mask ``z* = z``, on all the rows, as before.
 
     Parameters
     ----------
@@ -475,30 +515,43 @@ def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye
     W : Tensor of shape (C, d), float64
     const : Tensor of shape (d,), bool
     epsilon : float
-    block : int
-        (row, anchor, dimension) elements per block of the vectorised part.
+    d2e : Tensor of shape (m, A), float64
+        ‖z‖² − 2z·z* + ‖z*‖² (clamped at 0) of the rows.
+    anc_sq : Tensor of shape (A,), float64
+    n_match : Tensor of shape (m, A), int64
+        How many coordinates of row i equal anchor a's (outside ``const``).
+    match_dim : Tensor of shape (m, A), int64
+        The equal coordinate where ``n_match`` is 1.
 
     Returns
     -------
     Tensor of shape (m,), bool
     """
     m, d = ze.shape
-    dev = ze.device
+    pair_match = n_match > 0
     ze64 = ze.to(torch.float64)
-    s_star = _flip_step(le, ye, ve)                               # mask of ones: direction ve
-    hit = torch.zeros(m, dtype=torch.bool, device=dev)
-    pair_match = torch.zeros((m, len(anc)), dtype=torch.bool, device=dev)
-    rows = max(1, block // max(1, len(anc) * d))
-    for s in range(0, m, rows):
-        zs, z64 = ze[s:s + rows], ze64[s:s + rows]
-        pm = (zs[:, None, :] == anc32[None]) & ~const             # (r, A, d)
-        pair_match[s:s + rows] = pm.any(2)
-        del pm
-        step = (anc[None] - z64[:, None, :]).norm(dim=2).mul_(epsilon)   # (r, A)
-        step.masked_fill_(pair_match[s:s + rows], -math.inf)     # matched pairs: evaluated below
-        hit[s:s + rows] = (step > s_star[s:s + rows, None]).any(1)
-    for a_i in torch.nonzero(pair_match.any(0)).flatten().tolist():
-        a32, a = anc32[a_i], anc[a_i]
+    s_star = _flip_step(le, ye, ve)[:, None]                      # mask of ones: direction ve
+    # bounds on the direct ‖z* − z‖ from the product's d², generous by a factor 16
+    tol = 16.0 * (d + 4) * 2.0 ** -53
+    scale = ((ze64 * ze64).sum(1, keepdim=True).sqrt() + anc_sq.sqrt()[None, :]) ** 2
+    lo = (d2e - tol * scale).clamp_min(0.0).sqrt() * (1.0 - tol)
+    hi = (d2e + tol * scale).sqrt() * (1.0 + tol)
+    sure_hit = (epsilon * lo * (1.0 - tol) > s_star) & ~pair_match
+    maybe = ~(epsilon * hi * (1.0 + tol) <= s_star) & ~pair_match & ~sure_hit
+    hit = sure_hit.any(1)
+    r, a_i = torch.nonzero(maybe & ~hit[:, None], as_tuple=True)
+    if len(r):
+        step = epsilon * (anc[a_i] - ze64[r]).norm(dim=1)
+        hit[r[step > s_star[r, 0]]] = True
+    # pairs with one equal coordinate k: direction ve − ĝ_k W[:, k]
+    r1, a1 = torch.nonzero(n_match == 1, as_tuple=True)
+    if len(r1):
+        k1 = match_dim[r1, a1]
+        v1 = ve[r1] - ge[r1, k1][:, None] * W[:, k1].T
+        step = epsilon * (anc[a1] - ze64[r1]).norm(dim=1)
+        hit[r1[step > _flip_step(le[r1], ye[r1], v1)]] = True
+    for a_j in torch.nonzero((n_match > 1).any(0)).flatten().tolist():
+        a32, a = anc32[a_j], anc[a_j]
         zero = (ze == a32) & ~const                               # α = 0 where z* − z = 0
         v_a = ve - (ge * zero) @ W.T
         step = epsilon * (a - ze64).norm(dim=1)
@@ -557,7 +610,10 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
     if n == 0:
         return out
     # dimensions where every point and every anchor share one value: z* − z = 0 there always
-    col_min, col_max = zt.min(0).values, zt.max(0).values
+    z_np = np.asarray(z, dtype=np.float32)
+    # column extremes in numpy (torch's reductions along dim 0 are slow on CPU); exact either way
+    col_min = torch.from_numpy(np.ascontiguousarray(z_np.min(0))).to(dev)
+    col_max = torch.from_numpy(np.ascontiguousarray(z_np.max(0))).to(dev)
     const = (col_min == col_max) & (anc32 == col_min).all(0)
     keep = (~const).to(f64)
     finder = _CoordinateMatcher(anc32, const)
@@ -581,16 +637,26 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
             g_hat.mul_(keep)
         v = g_hat @ W.T                                           # W ĝ, (n_c, C)
         # rows with some coordinate equal to some anchor's (outside the constant dimensions)
-        exact = finder.rows_with_match(zb32)
+        exact, m_rows, m_dims = finder.rows_with_match(zb32)
         # ‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖², evaluated in that order (in place: the same rounding)
         d2 = torch.mm(zb, anc.T).mul_(-2.0).add_((zb * zb).sum(1, keepdim=True)).add_(anc_sq).clamp_min_(0.0)
         reach = d2.max(1).values.sqrt_().mul_(epsilon)            # ε·maxₐ‖z*ₐ − z‖
-        del d2
         flagged = reach > _flip_step(logits, y_hat, v)
         if bool(exact.any()):
             idx = torch.nonzero(exact).flatten()
+            local = np.full(len(zb), -1, dtype=np.int64)
+            local[idx.cpu().numpy()] = np.arange(len(idx))
+            mr, md = torch.from_numpy(m_rows).to(dev), torch.from_numpy(m_dims).to(dev)
+            pair_match = (anc32[:, md].T == zb32[mr, md][:, None]).cpu().numpy()  # (matches, A)
+            pm = np.zeros((len(idx), len(anc)), dtype=np.int64)     # matching coordinates per pair
+            np.add.at(pm, local[m_rows], pair_match)
+            last = np.full((len(idx), len(anc)), -1, dtype=np.int64)  # one matching coordinate
+            pr, pa = np.nonzero(pair_match)
+            last[local[m_rows[pr]], pa] = m_dims[pr]
             flagged[idx] = _alfamix_exact_rows(zb32[idx], g_hat[idx], logits[idx], y_hat[idx], v[idx],
-                                               anc32, anc, W, const, epsilon)
+                                               anc32, anc, W, const, epsilon, d2[idx], anc_sq,
+                                               torch.from_numpy(pm).to(dev), torch.from_numpy(last).to(dev))
+        del d2
         out[s:s + len(zb)] = flagged.cpu().numpy()
     return out
 
