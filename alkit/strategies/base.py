@@ -7,9 +7,56 @@ import numpy as np
 from ..cluster import kmeans_nearest
 from ..pool import Pool, Selection, top_up
 
-__all__ = ["top_k", "typical_block", "rank_select"]
+__all__ = ["top_k", "typical_block", "rank_select", "pool_blocks", "embed_rows", "pool_scores"]
 
 CLUSTER_FACTOR = 50  # cluster=True: top min(50·B, |U|) by score, then k-means with k = B
+POOL_BLOCK_ROWS = 32768  # rows of the pool read at a time (rounded to a multiple of the probe's chunk)
+
+
+def pool_blocks(n: int, probe=None, block_rows: int = POOL_BLOCK_ROWS):
+    """``(start, stop)`` row blocks over ``n`` rows, each a whole number of probe chunks.
+
+    The probe draws its dropout masks chunk by chunk (``probe.chunk_size`` rows); blocks
+    that are multiples of that size therefore see exactly the masks one call on all rows
+    would, so block-wise passes give bit-identical results while reading only one block of
+    the pool at a time (never an (n, d) copy of ``pool.x[unlabeled]``).
+    """
+    step = int(block_rows)
+    cs = getattr(probe, "chunk_size", None)
+    if isinstance(cs, (int, np.integer)) and cs > 0:
+        step = max(int(cs), (step // int(cs)) * int(cs))
+    for s in range(0, n, step):
+        yield s, min(n, s + step)
+
+
+def embed_rows(probe, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``probe.embed(x[rows])`` of shape (len(rows), d), read block by block from ``x``."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) <= POOL_BLOCK_ROWS:
+        return probe.embed(x[rows])
+    out = None
+    for s, e in pool_blocks(len(rows), probe):
+        zb = probe.embed(x[rows[s:e]])
+        if out is None:
+            out = np.empty((len(rows), zb.shape[1]), dtype=zb.dtype)
+        out[s:e] = zb
+    return out
+
+
+def pool_scores(pool: Pool, probe, score_fn, *, dropout: bool = False) -> np.ndarray:
+    """``score_fn(probe.predict_proba(x_u))`` over the unlabeled points, read block by block.
+
+    Never copies ``pool.x[unlabeled]`` nor holds an (|U|, C) array for more than one block.
+    Returns an ndarray of shape (n_unlabeled,).
+    """
+    unl = pool.unlabeled_idx
+    out = None
+    for s, e in pool_blocks(len(unl), probe):
+        sb = score_fn(probe.predict_proba(pool.x[unl[s:e]], dropout=dropout))
+        if out is None:
+            out = np.empty(len(unl), dtype=sb.dtype)
+        out[s:e] = sb
+    return out
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

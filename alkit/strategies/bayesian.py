@@ -20,8 +20,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection
 from . import register, scores
-from .base import rank_select, top_k
-from .diversity import pool_blocks
+from .base import pool_blocks, rank_select, top_k
 
 __all__ = ["bald", "power_bald", "bald_scores"]
 

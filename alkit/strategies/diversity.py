@@ -26,6 +26,7 @@ from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 from . import register
+from .base import embed_rows, pool_blocks
 
 __all__ = [
     "coreset", "badge", "alfamix", "kcenter_greedy", "badge_seeds", "gradient_sq_dists",
@@ -40,7 +41,6 @@ ALFAMIX_PAPER = "Parvaneh et al., 'Active Learning by Feature Mixing', CVPR 2022
 
 CHUNK_ROWS = 16384          # rows per chunk of ALFA-Mix's candidate test
 BLOCK_ELEMENTS = 1 << 22    # elements of one (rows × labeled) block of CoreSet's first pass
-POOL_BLOCK_ROWS = 32768     # rows of the pool read at a time (a multiple of the probe's chunk)
 F64_COPY_MAX_BYTES: int | None = None  # float64 copy limit; None = min(8 GiB, MemAvailable / 4)
 F64_BLOCK_ROWS = 16384      # rows per float64 conversion block (a multiple of 64: same BLAS tiles)
 
@@ -56,36 +56,6 @@ def _torch_device(probe, device: str) -> torch.device:
 
 def _as_tensor(x: np.ndarray, dev: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x)).to(dev, dtype)
-
-
-def pool_blocks(n: int, probe=None, block_rows: int = POOL_BLOCK_ROWS):
-    """``(start, stop)`` row blocks over ``n`` rows, each a whole number of probe chunks.
-
-    The probe draws its dropout masks chunk by chunk (``probe.chunk_size`` rows); blocks
-    that are multiples of that size therefore see exactly the masks one call on all rows
-    would, so block-wise passes give bit-identical results while reading only one block of
-    the pool at a time (never an (n, d) copy of ``pool.x[unlabeled]``).
-    """
-    step = int(block_rows)
-    cs = getattr(probe, "chunk_size", None)
-    if isinstance(cs, (int, np.integer)) and cs > 0:
-        step = max(int(cs), (step // int(cs)) * int(cs))
-    for s in range(0, n, step):
-        yield s, min(n, s + step)
-
-
-def embed_rows(probe, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``probe.embed(x[rows])`` of shape (len(rows), d), read block by block from ``x``."""
-    rows = np.asarray(rows, dtype=np.int64)
-    if len(rows) <= POOL_BLOCK_ROWS:
-        return probe.embed(x[rows])
-    out = None
-    for s, e in pool_blocks(len(rows), probe):
-        zb = probe.embed(x[rows[s:e]])
-        if out is None:
-            out = np.empty((len(rows), zb.shape[1]), dtype=zb.dtype)
-        out[s:e] = zb
-    return out
 
 
 def _f64_copy_limit() -> int:

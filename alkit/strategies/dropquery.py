@@ -19,7 +19,7 @@ from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 from . import register, scores
-from .diversity import embed_rows, pool_blocks
+from .base import embed_rows, pool_blocks
 
 __all__ = ["dropquery", "relax_threshold"]
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..pool import Pool, Selection
 from . import scores
-from .base import rank_select
+from .base import pool_scores, rank_select
 
 _SCORES = {
     "least_confidence": scores.least_confidence,
@@ -30,10 +30,8 @@ _SCORES = {
 def _uncertainty(kind: str, pool: Pool, probe, budget: int, rng: np.random.Generator, *,
                  dropout: bool = False, typical: bool = False, cluster: bool = False,
                  device: str = "auto") -> Selection:
-    unl = pool.unlabeled_idx
-    proba = probe.predict_proba(pool.x[unl], dropout=dropout)
-    return rank_select(pool, _SCORES[kind](proba), budget, rng, typical=typical, cluster=cluster,
-                       device=device)
+    scores_u = pool_scores(pool, probe, _SCORES[kind], dropout=dropout)
+    return rank_select(pool, scores_u, budget, rng, typical=typical, cluster=cluster, device=device)
 
 
 def least_confidence(pool: Pool, probe, budget: int, rng: np.random.Generator, **params) -> Selection:

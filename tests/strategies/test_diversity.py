@@ -329,3 +329,18 @@ def test_registry_entries():
         assert strategies.default_initial_pool(name) == "random"
     assert strategies.info("alfamix").params == {"epsilon": None}
     assert strategies.info("coreset").params == {} and strategies.info("badge").params == {}
+
+
+@pytest.mark.parametrize("name", ["coreset", "badge"])
+def test_float64_block_path_gives_identical_picks(name, digits, monkeypatch):
+    """Above the copy limit, float32 rows converted per block give the same picks as one copy."""
+    from alkit import strategies
+    from alkit.strategies import diversity
+
+    from .template import make_state
+
+    pool, probe = make_state(digits, 30)
+    copy = strategies.select(name, pool, probe, 10, np.random.default_rng(4))
+    monkeypatch.setattr(diversity, "F64_COPY_MAX_BYTES", 0)
+    blocks = strategies.select(name, pool, probe, 10, np.random.default_rng(4))
+    np.testing.assert_array_equal(copy.indices, blocks.indices)

@@ -230,3 +230,16 @@ def test_bad_parameters_raise_clear_errors(small_synthetic):
         initial_pools.select("probcover", small_synthetic.x_train, 3, rng)
     with pytest.raises(InvalidInputError, match="unknown parameter"):
         initial_pools.select("probcover", small_synthetic.x_train, 3, rng, n_classes=8, radius=0.3)
+
+
+@pytest.mark.parametrize("index", ["hnsw", "ivf"])
+def test_adaptive_lists_grow_past_a_small_cap(index, small_synthetic):
+    """With max_neighbors far below the ball sizes, the adaptive re-query still gives the exact
+    picks (the fixed-cap lists would not)."""
+    x = small_synthetic.x_train
+    exact = probcover(Pool(x, 8), None, 8, np.random.default_rng(0), device="cpu")
+    approx = probcover(Pool(x, 8), None, 8, np.random.default_rng(0), index=index, max_neighbors=8,
+                       device="cpu")
+    assert approx.info["delta"] == exact.info["delta"]
+    assert approx.info["n_requeried"] > 0 and approx.info["max_list"] > 8
+    assert approx.indices.tolist() == exact.indices.tolist()
