@@ -137,7 +137,10 @@ def n_distinct_at_least(x: np.ndarray, k: int) -> tuple[bool, np.ndarray | None]
     if len(x) < k:
         _, first = np.unique(x, axis=0, return_index=True)
         return False, np.sort(first)
-    proj = np.asarray(x, dtype=np.float64) @ np.random.default_rng(12345).standard_normal(x.shape[1])
+    direction = np.random.default_rng(12345).standard_normal(x.shape[1])
+    proj = np.empty(len(x), dtype=np.float64)
+    for s in range(0, len(x), 65536):  # in row blocks: no float64 copy of a large candidate set
+        proj[s:s + 65536] = np.asarray(x[s:s + 65536], dtype=np.float64) @ direction
     if len(np.unique(proj)) >= k:
         return True, None
     _, first = np.unique(x, axis=0, return_index=True)
