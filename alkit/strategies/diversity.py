@@ -43,6 +43,7 @@ CHUNK_ROWS = 16384          # rows per chunk of ALFA-Mix's candidate test
 BLOCK_ELEMENTS = 1 << 22    # elements of one (rows × labeled) block of CoreSet's first pass
 F64_COPY_MAX_BYTES: int | None = None  # float64 copy limit; None = min(8 GiB, MemAvailable / 4)
 F64_BLOCK_ROWS = 16384      # rows per float64 conversion block (a multiple of 64: same BLAS tiles)
+BADGE_STORE_Z_MAX_BYTES: int | None = None  # above it BADGE recomputes z per pass; None = MemAvailable / 4
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -68,6 +69,13 @@ def _f64_copy_limit() -> int:
     except (OSError, StopIteration, ValueError):
         return 2 << 30
     return int(min(8 << 30, max(2 << 30, avail // 4)))
+
+
+def _store_z_limit() -> int:
+    """Bytes of float32 probe embeddings BADGE keeps in memory (see :data:`BADGE_STORE_Z_MAX_BYTES`)."""
+    if BADGE_STORE_Z_MAX_BYTES is not None:
+        return int(BADGE_STORE_Z_MAX_BYTES)
+    return 2 * _f64_copy_limit()  # a float32 array of the float64 copy limit's element count
 
 
 class _F64Rows:
@@ -122,6 +130,28 @@ class _F64Rows:
         if self.full is not None:
             return self.full @ v
         return torch.cat([xb @ v for _, _, xb in self.blocks()])
+
+
+class _LazyF64Rows(_F64Rows):
+    """Like :class:`_F64Rows` for a matrix that is never stored: ``rows_fn(s, e)`` recomputes
+    rows ``s:e`` in float32 (BADGE's probe embeddings from the pool features) and each block is
+    converted to float64 at the same block boundaries as the stored path, so every product is
+    bit-identical to it. Costs one recomputation per pass instead of an (n, d) array.
+    """
+
+    def __init__(self, rows_fn, n: int, d: int, dev: torch.device):
+        self.n, self.full, self.x32 = n, None, None
+        self.rows_fn, self.dev = rows_fn, dev
+        self.buf = torch.empty((min(n, F64_BLOCK_ROWS), d), dtype=torch.float64, device=dev)
+
+    def row(self, i: int) -> torch.Tensor:
+        return _as_tensor(self.rows_fn(i, i + 1), self.dev)[0].to(torch.float64)
+
+    def slice(self, s: int, e: int) -> torch.Tensor:
+        src = _as_tensor(self.rows_fn(s, min(e, self.n)), self.dev)
+        if len(src) <= len(self.buf):
+            return self.buf[:len(src)].copy_(src)
+        return src.to(torch.float64)
 
 
 # The greedy distance passes (CoreSet, BADGE) run in float64: the ‖a‖² − 2a·b + ‖b‖²
@@ -296,7 +326,8 @@ def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generat
         Row indices, in pick order.
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
-    zr, dr = _F64Rows(np.asarray(z), dev), _F64Rows(np.asarray(delta), dev)
+    zr = z if isinstance(z, _F64Rows) else _F64Rows(np.asarray(z), dev)
+    dr = _F64Rows(np.asarray(delta), dev)
     z_sq, d_sq = zr.sq_norms(), dr.sq_norms()
     n = zr.n
     seeds = np.empty(k, dtype=np.int64)
@@ -350,18 +381,27 @@ def badge(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     Uncertain Gradient Lower Bounds", ICLR 2020.
     """
     unl = pool.unlabeled_idx
+    dev = _torch_device(probe, device)
+    # z is an elementwise function of x, so above BADGE_STORE_Z_MAX_BYTES it is recomputed from
+    # pool.x block by block on every pass instead of stored (1.28M × 1536: 7.3 GiB saved)
+    store_z = len(unl) * pool.x.shape[1] * 4 <= _store_z_limit()
     delta = z = None
     for s, e in pool_blocks(len(unl), probe):
         x_b = pool.x[unl[s:e]]
         db = np.array(probe.predict_proba(x_b), dtype=np.float32)
         db[np.arange(len(db)), db.argmax(1)] -= 1.0
-        zb = probe.embed(x_b)
         if delta is None:
             delta = np.empty((len(unl), db.shape[1]), dtype=np.float32)
-            z = np.empty((len(unl), zb.shape[1]), dtype=zb.dtype)
-        delta[s:e], z[s:e] = db, zb
-        del x_b, db, zb
-    picks = badge_seeds(z, delta, budget, rng, _torch_device(probe, device))
+        delta[s:e] = db
+        if store_z:
+            zb = probe.embed(x_b)
+            if z is None:
+                z = np.empty((len(unl), zb.shape[1]), dtype=zb.dtype)
+            z[s:e] = zb
+        del x_b, db
+    if not store_z:
+        z = _LazyF64Rows(lambda s, e: probe.embed(pool.x[unl[s:e]]), len(unl), pool.x.shape[1], dev)
+    picks = badge_seeds(z, delta, budget, rng, dev)
     return Selection(unl[picks])
 
 

@@ -344,3 +344,27 @@ def test_float64_block_path_gives_identical_picks(name, digits, monkeypatch):
     monkeypatch.setattr(diversity, "F64_COPY_MAX_BYTES", 0)
     blocks = strategies.select(name, pool, probe, 10, np.random.default_rng(4))
     np.testing.assert_array_equal(copy.indices, blocks.indices)
+
+
+def test_badge_recomputed_embeddings_give_identical_picks(digits, monkeypatch):
+    """Above the store limit BADGE recomputes z from the pool per pass: same picks."""
+    from alkit import strategies
+    from alkit.strategies import diversity
+
+    from .template import make_state
+
+    pool, probe = make_state(digits, 30)
+    monkeypatch.setattr(diversity, "F64_COPY_MAX_BYTES", 0)  # the stored path in blocks too
+    stored = strategies.select("badge", pool, probe, 10, np.random.default_rng(7))
+    calls = []
+    real_embed = probe.embed
+
+    def counting_embed(x):
+        calls.append(len(x))
+        return real_embed(x)
+
+    monkeypatch.setattr(probe, "embed", counting_embed)
+    monkeypatch.setattr(diversity, "BADGE_STORE_Z_MAX_BYTES", 0)
+    lazy = strategies.select("badge", pool, probe, 10, np.random.default_rng(7))
+    np.testing.assert_array_equal(stored.indices, lazy.indices)
+    assert len(calls) > 10  # z was recomputed pass after pass, never stored
