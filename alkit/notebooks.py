@@ -25,7 +25,7 @@ from typing import Any
 
 from .errors import InvalidInputError, MissingResourceError, UnknownNameError
 
-__all__ = ["add_arguments", "main", "notebooks_dir", "available", "resolve", "run_notebook", "parse_parameters",
+__all__ = ["setup", "PAPER_SEEDS", "add_arguments", "main", "notebooks_dir", "available", "resolve", "run_notebook", "parse_parameters",
            "dataset_slug"]
 
 _NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+$")
@@ -76,6 +76,44 @@ def resolve(name: str, directory: str | os.PathLike | None = None) -> Path:
         return books[matches[0]]
     raise UnknownNameError(f"Unknown notebook {name!r}" + (f" (ambiguous: {matches})" if matches else "")
                            + f"; available: {', '.join(books)}.")
+
+
+PAPER_SEEDS = [1, 10, 100, 1000, 10000]  # the reference implementation's seeds
+QUICK_SEEDS = [0, 1, 2]
+
+
+def setup(dataset: str, backbone: str | None = None, seeds: list[int] | None = None,
+          iterations: int | None = None, out_dir: str | os.PathLike | None = None, quick: bool = True,
+          quick_iterations: int = 4, quick_seeds: list[int] | None = None):
+    """The shared first cell of the lesson notebooks: resolve the parameters, load the data.
+
+    Parameters
+    ----------
+    dataset, backbone : str
+        ``load_embeddings(f"{dataset}__{backbone}")`` when a backbone is given, else ``dataset``.
+    seeds, iterations : optional
+        ``None`` = ``quick_seeds`` (default [0, 1, 2]) and ``quick_iterations`` when ``quick``,
+        else the paper's five seeds and 20 iterations.
+    out_dir : path, optional
+        Created if missing.
+
+    Returns
+    -------
+    emb : EmbeddingSet
+    seeds : list of int
+    iterations : int
+    out : Path or None
+    """
+    from .data import load_embeddings
+
+    seeds = list(seeds) if seeds else (list(quick_seeds or QUICK_SEEDS) if quick else list(PAPER_SEEDS))
+    iterations = iterations or (quick_iterations if quick else 20)
+    emb = load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
+    out = None
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+    return emb, seeds, iterations, out
 
 
 def parse_parameters(items: list[str] | None) -> dict[str, Any]:

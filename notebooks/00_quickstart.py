@@ -42,11 +42,10 @@ from IPython.display import Markdown, display
 
 import alkit
 import alkit.analysis
+import alkit.notebooks
 import alkit.plots
 
-seeds = seeds or ([0, 1, 2] if quick else [1, 10, 100, 1000, 10000])
-iterations = iterations or (6 if quick else 20)
-emb = alkit.load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
+emb, seeds, iterations, _ = alkit.notebooks.setup(dataset, backbone, seeds, iterations, quick=quick, quick_iterations=6)
 emb
 
 # %% [markdown]

@@ -1,7 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -31,7 +38,6 @@ interactive = False
 
 # %%
 # %matplotlib inline
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,13 +47,10 @@ from sklearn.manifold import TSNE
 
 import alkit
 import alkit.analysis
+import alkit.notebooks
 import alkit.plots
 
-seeds = seeds or ([0, 1, 2] if quick else [1, 10, 100, 1000, 10000])
-iterations = iterations or (3 if quick else 20)
-emb = alkit.load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
-out = Path(out_dir)
-out.mkdir(parents=True, exist_ok=True)
+emb, seeds, iterations, out = alkit.notebooks.setup(dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=3)
 emb
 
 # %% [markdown]

@@ -38,20 +38,16 @@ interactive = False
 
 # %%
 # %matplotlib inline
-from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown, display
 
 import alkit
 import alkit.analysis
+import alkit.notebooks
 import alkit.plots
 
-seeds = seeds or ([0, 1, 2] if quick else [1, 10, 100, 1000, 10000])
-iterations = iterations or (4 if quick else 20)
-emb = alkit.load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
-out = Path(out_dir)
-out.mkdir(parents=True, exist_ok=True)
+emb, seeds, iterations, out = alkit.notebooks.setup(dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4)
 # redundancy is measured after centring on the pool mean (see alkit.analysis.batch_redundancy)
 pool_mean = emb.x_train.mean(axis=0)
 emb

@@ -1,7 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -32,23 +39,19 @@ interactive = False
 
 # %%
 # %matplotlib inline
-from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown, display
 
 import alkit
 import alkit.analysis
+import alkit.notebooks
 import alkit.plots
 
-seeds = seeds or ([0, 1, 2, 3] if quick else [1, 10, 100, 1000, 10000])
-iterations = iterations or (4 if quick else 20)
-emb = alkit.load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
+emb, seeds, iterations, out = alkit.notebooks.setup(dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4, quick_seeds=[0, 1, 2, 3])
 # The paper's k = 500 neighbours is 1 % of CIFAR-100's 50 000 training images; on a small pool
 # 500 neighbours would connect a third of all points, so k is capped at 2 % of the pool.
 propagation = propagation or {"variant": "reference", "k": min(500, max(10, len(emb.x_train) // 50))}
-out = Path(out_dir)
-out.mkdir(parents=True, exist_ok=True)
 print("label propagation settings:", propagation)
 
 # %% [markdown]
