@@ -60,6 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scaling-n", nargs="+", type=int, metavar="N", help="the pool sizes of the scaling benchmark")
     p.add_argument("--scaling-strategies", nargs="+", metavar="NAME",
                    help="restrict the scaling benchmark to these strategies")
+    p.add_argument("--scaling-timeout", type=float, metavar="S",
+                   help="time limit per scaling case in seconds (×1.5 at N ≥ 1M; default 420 full)")
     p.add_argument("--tag", default="", help="suffix of the output files (e.g. _after), to keep earlier runs")
     return p.parse_args(argv)
 
@@ -82,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         extra["peers"] = list(args.peers)
     if args.scaling_strategies:
         extra["scaling_strategies"] = list(args.scaling_strategies)
-    mode = dataclasses.replace(mode, extra=extra, scaling_n=list(args.scaling_n or mode.scaling_n))
+    mode = dataclasses.replace(mode, extra=extra, scaling_n=list(args.scaling_n or mode.scaling_n),
+                               scaling_timeout_s=args.scaling_timeout or mode.scaling_timeout_s)
     tag = (("" if mode.name == "full" else f"_{mode.name}") + ("" if args.device == "cpu" else f"_{args.device}")
            + args.tag)
     out: Path = args.out
