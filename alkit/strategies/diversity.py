@@ -43,7 +43,7 @@ CHUNK_ROWS = 16384          # rows per chunk of ALFA-Mix's candidate test
 BLOCK_ELEMENTS = 1 << 22    # elements of one (rows × labeled) block of CoreSet's first pass
 F64_COPY_MAX_BYTES: int | None = None  # float64 copy limit; None = min(8 GiB, MemAvailable / 4)
 F64_BLOCK_ROWS = 16384      # rows per float64 conversion block (a multiple of 64: same BLAS tiles)
-BADGE_STORE_Z_MAX_BYTES: int | None = None  # above it BADGE recomputes z per pass; None = MemAvailable / 4
+BADGE_STORE_Z_MAX_BYTES: int | None = None  # above it BADGE recomputes z per pass; None = 2 × the float64 copy limit (MemAvailable / 2, 4–16 GiB)
 
 
 # ---------------------------------------------------------------------------- helpers
