@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import _screen
 from ._utils import l2_normalize, resolve_device
 
 __all__ = ["kmeans_nearest", "kmeans_pp_seeds", "kmeans", "knn", "n_distinct_at_least", "sq_dists_to"]
@@ -45,6 +46,12 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
     ndarray of shape (k,), int64
         Indices of the seeds, in pick order. Once every remaining point has distance 0
         to the chosen seeds, further seeds are drawn uniformly among unchosen points.
+
+    Notes
+    -----
+    On CPU pools of at least :data:`alkit._screen.MIN_ROWS` rows each pass is screened in
+    float16 and only the rows whose distance can drop are recomputed in float32
+    (:mod:`alkit._screen`); the seeds are those of the unscreened passes.
     """
     n = len(x)
     dev = resolve_device(device)
@@ -59,6 +66,9 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
     w = np.empty(n, dtype=np.float64)
     cdf = np.empty(n, dtype=np.float64)
     step = torch.empty_like(d2)
+    # large pools: float16 screening, exact float32 recomputation of the rows it flags (_screen)
+    screen = (_screen.UnitHalf(((s, xt[s:s + 65536]) for s in range(0, n, 65536)), n, xt.shape[1], dev)
+              if k > 1 and _screen.enabled(n, dev) else None)
     for i in range(1, k):
         w[:] = d2.cpu().numpy()                  # float32 → float64, into one buffer
         total = w.sum()
@@ -72,9 +82,19 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
             idx = int(rng.choice(np.flatnonzero(~chosen)))
         seeds[i] = idx
         chosen[idx] = True
-        # x_sq − 2·(x·c) + ‖c‖², clamped at 0: the same operations, in place
-        torch.mv(xt, xt[idx], out=step).mul_(-2).add_(x_sq).add_(x_sq[idx]).clamp_min_(0)
-        torch.minimum(d2, step, out=d2)
+        rows = None
+        if screen is not None:
+            lb = _screen.lower_bound_sq(x_sq, screen.norm, x_sq[idx], screen.norm[idx], screen.cos(idx), screen.tol)
+            rows = torch.nonzero(lb < d2).squeeze(1)
+            if len(rows) > _screen.FULL_PASS_FRACTION * n:
+                rows = None
+        if rows is None:
+            # x_sq − 2·(x·c) + ‖c‖², clamped at 0: the same operations, in place
+            torch.mv(xt, xt[idx], out=step).mul_(-2).add_(x_sq).add_(x_sq[idx]).clamp_min_(0)
+            torch.minimum(d2, step, out=d2)
+        elif len(rows):
+            sub = torch.mv(xt[rows], xt[idx]).mul_(-2).add_(x_sq[rows]).add_(x_sq[idx]).clamp_min_(0)
+            d2[rows] = torch.minimum(d2[rows], sub)
         d2[idx] = 0
     return seeds
 
@@ -137,10 +157,12 @@ def n_distinct_at_least(x: np.ndarray, k: int) -> tuple[bool, np.ndarray | None]
     if len(x) < k:
         _, first = np.unique(x, axis=0, return_index=True)
         return False, np.sort(first)
-    direction = np.random.default_rng(12345).standard_normal(x.shape[1])
-    proj = np.empty(len(x), dtype=np.float64)
-    for s in range(0, len(x), 65536):  # in row blocks: no float64 copy of a large candidate set
-        proj[s:s + 65536] = np.asarray(x[s:s + 65536], dtype=np.float64) @ direction
+    # float32 (no float64 copy): equal rows always hash equal; the few distinct rows that
+    # collide only make the exact check below run
+    direction = np.random.default_rng(12345).standard_normal(x.shape[1]).astype(np.float32)
+    proj = np.empty(len(x), dtype=np.float32)
+    for s in range(0, len(x), 65536):
+        proj[s:s + 65536] = np.asarray(x[s:s + 65536], dtype=np.float32) @ direction
     if len(np.unique(proj)) >= k:
         return True, None
     _, first = np.unique(x, axis=0, return_index=True)

@@ -312,8 +312,13 @@ class LinearProbe:
         """The probe embedding: BatchNorm output in eval mode, no dropout, shape (n, d)."""
         self._check_fitted()
         out = np.empty((len(x), self.n_features_), dtype=np.float32)
+        out_t = torch.from_numpy(out)
         for start, xb in self._chunks(x):
-            out[start:start + len(xb)] = ((xb - self.running_mean_) * self._inv_std).cpu().numpy()
+            o = out_t[start:start + len(xb)]
+            if xb.device.type == "cpu":  # straight into the output: no temporaries
+                torch.sub(xb, self.running_mean_, out=o).mul_(self._inv_std)
+            else:
+                o.copy_((xb - self.running_mean_) * self._inv_std)
         return out
 
     @torch.inference_mode()

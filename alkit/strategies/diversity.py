@@ -21,6 +21,7 @@ import math
 import numpy as np
 import torch
 
+from .. import _screen
 from .._utils import resolve_device
 from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
@@ -133,22 +134,26 @@ class _F64Rows:
 
 
 class _LazyF64Rows(_F64Rows):
-    """Like :class:`_F64Rows` for a matrix that is never stored: ``rows_fn(s, e)`` recomputes
-    rows ``s:e`` in float32 (BADGE's probe embeddings from the pool features) and each block is
+    """Like :class:`_F64Rows` for a matrix that is never stored: ``rows_fn(idx)`` recomputes
+    rows ``idx`` (a slice or an index array) in float32 (BADGE's probe embeddings from the pool features) and each block is
     converted to float64 at the same block boundaries as the stored path, so every product is
     bit-identical to it. Costs one recomputation per pass instead of an (n, d) array.
     """
 
     def __init__(self, rows_fn, n: int, d: int, dev: torch.device):
-        self.n, self.full, self.x32 = n, None, None
+        self.n, self.d, self.full, self.x32 = n, d, None, None
         self.rows_fn, self.dev = rows_fn, dev
         self.buf = torch.empty((min(n, F64_BLOCK_ROWS), d), dtype=torch.float64, device=dev)
 
     def row(self, i: int) -> torch.Tensor:
-        return _as_tensor(self.rows_fn(i, i + 1), self.dev)[0].to(torch.float64)
+        return _as_tensor(self.rows_fn(slice(i, i + 1)), self.dev)[0].to(torch.float64)
+
+    def take32(self, idx: np.ndarray | slice) -> torch.Tensor:
+        """Rows ``idx`` (an index array or a slice) recomputed, float32."""
+        return _as_tensor(self.rows_fn(idx), self.dev)
 
     def slice(self, s: int, e: int) -> torch.Tensor:
-        src = _as_tensor(self.rows_fn(s, min(e, self.n)), self.dev)
+        src = self.take32(slice(s, min(e, self.n)))
         if len(src) <= len(self.buf):
             return self.buf[:len(src)].copy_(src)
         return src.to(torch.float64)
@@ -206,8 +211,16 @@ def kcenter_greedy(x: np.ndarray, labeled: np.ndarray, budget: int, rng: np.rand
         Row indices into ``x``, in pick order (ties: the lowest index).
     radius : float
         Largest distance of an unpicked row to its nearest centre after the batch.
+
+    Notes
+    -----
+    On CPU pools of at least :data:`alkit._screen.MIN_ROWS` rows the passes are screened in
+    half precision and only the distances that can lower a minimum are computed in float64
+    (:func:`_kcenter_greedy_screened`): the same picks without a float64 copy of ``x``.
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
+    if _screen.enabled(len(x), dev):
+        return _kcenter_greedy_screened(np.asarray(x), labeled, budget, rng, dev)
     xr = _F64Rows(np.asarray(x), dev)
     x_sq = xr.sq_norms()
     n = xr.n
@@ -226,6 +239,89 @@ def kcenter_greedy(x: np.ndarray, labeled: np.ndarray, budget: int, rng: np.rand
         picks[i] = j
         d2 = (x_sq - 2.0 * xr.matvec(xr.row(j)) + x_sq[j]).clamp_min_(0.0)
         torch.minimum(min_d2, d2, out=min_d2)
+        min_d2[j] = -1.0  # a centre is never picked again, even among duplicates
+    radius = float(min_d2.max().clamp_min(0.0).sqrt()) if budget < n else 0.0
+    return picks, radius
+
+
+def _min_sq_dists_to_set_screened(x32: torch.Tensor, x_sq: torch.Tensor, unit: _screen.UnitHalf,
+                                  centres: torch.Tensor) -> torch.Tensor:
+    """:func:`_min_sq_dists_to_set` (float64) for a large pool, screened by one bfloat16 product.
+
+    Per row, only the centres that can be its nearest (:func:`alkit._screen.pair_candidates`)
+    are evaluated in float64, grouped by centre; a block whose candidates exceed four per row
+    runs exactly.
+    """
+    n = len(x32)
+    c_sq = (centres * centres).sum(1)
+    c_half = centres.to(unit.h.dtype)
+    c_norm_max = float(torch.linalg.vector_norm(centres, dim=1).max())
+    rows = max(1, BLOCK_ELEMENTS // max(1, len(centres)))
+    out = torch.full((n,), math.inf, dtype=torch.float64, device=x32.device)
+    pair_rows, pair_cols = [], []
+    for s in range(0, n, rows):
+        e = min(n, s + rows)
+        r, c = _screen.pair_candidates(x_sq[s:e], unit.norm[s:e], c_sq, c_norm_max, unit.h[s:e] @ c_half.T, unit.tol)
+        if len(r) > 4 * (e - s):  # screening does not pay here: the exact block
+            xb = x32[s:e].to(torch.float64)
+            out[s:e] = (x_sq[s:e, None] - 2.0 * (xb @ centres.T) + c_sq[None, :]).min(1).values
+        else:
+            pair_rows.append(r + s)
+            pair_cols.append(c)
+    if pair_rows:
+        # the candidate pairs grouped by centre: one float64 matrix-vector product per centre
+        r, c = torch.cat(pair_rows), torch.cat(pair_cols)
+        order = torch.argsort(c, stable=True)
+        r, c = r[order], c[order]
+        cols, counts = torch.unique_consecutive(c, return_counts=True)
+        d2 = torch.empty(len(r), dtype=torch.float64, device=x32.device)
+        a = 0
+        for j, m in zip(cols.tolist(), counts.tolist()):
+            rs = r[a:a + m]
+            d2[a:a + m] = x_sq[rs] - 2.0 * (x32[rs].to(torch.float64) @ centres[j]) + c_sq[j]
+            a += m
+        out.scatter_reduce_(0, r, d2, "amin")
+    return out.clamp_min_(0.0)
+
+
+def _kcenter_greedy_screened(x: np.ndarray, labeled: np.ndarray, budget: int, rng: np.random.Generator,
+                             dev: torch.device) -> tuple[np.ndarray, float]:
+    """:func:`kcenter_greedy` on a large pool: float16 screening (:mod:`alkit._screen`), every
+    distance that can change a minimum recomputed in float64, and no float64 copy of ``x``."""
+    x32 = _as_tensor(x, dev)
+    n, d = x32.shape
+    blocks = [(s, x32[s:s + F64_BLOCK_ROWS]) for s in range(0, n, F64_BLOCK_ROWS)]
+    # float64 squared norms in cache-sized blocks (per-row sums: the same bits as one pass)
+    x_sq = torch.cat([(xb64 * xb64).sum(1) for xb64 in (x32[s:s + 512].to(torch.float64) for s in range(0, n, 512))])
+    unit = _screen.UnitHalf(blocks, n, d, dev)
+    picks = np.empty(budget, dtype=np.int64)
+    if len(labeled):
+        lab64 = _as_tensor(labeled, dev, torch.float64)
+        if _screen.accumulates_in_float32(torch.bfloat16):
+            bf = _screen.UnitHalf(blocks, n, d, dev, torch.bfloat16)
+            min_d2 = _min_sq_dists_to_set_screened(x32, x_sq, bf, lab64)
+            del bf
+        else:
+            min_d2 = _min_sq_dists_to_set(_F64Rows(x, dev), x_sq, lab64)
+        start = 0
+    else:
+        picks[0] = int(rng.integers(n))
+        min_d2 = torch.full((n,), math.inf, dtype=torch.float64, device=dev)
+        start = 1
+    for i in range(budget):
+        if i >= start:
+            picks[i] = int(torch.argmax(min_d2))
+        j = int(picks[i])
+        c64 = x32[j].to(torch.float64)
+        lb = _screen.lower_bound_sq(x_sq, unit.norm, x_sq[j], unit.norm[j], unit.cos(j), unit.tol)
+        rows = torch.nonzero(lb < min_d2).squeeze(1)
+        if len(rows) > _screen.FULL_PASS_FRACTION * n:
+            d2 = torch.cat([(x_sq[s:s + len(xb)] - 2.0 * (xb.to(torch.float64) @ c64) + x_sq[j]).clamp_min_(0.0)
+                            for s, xb in blocks])
+            torch.minimum(min_d2, d2, out=min_d2)
+        elif len(rows):
+            d2 = (x_sq[rows] - 2.0 * (x32[rows].to(torch.float64) @ c64) + x_sq[j]).clamp_min_(0.0)
+            min_d2[rows] = torch.minimum(min_d2[rows], d2)
         min_d2[j] = -1.0  # a centre is never picked again, even among duplicates
     radius = float(min_d2.max().clamp_min(0.0).sqrt()) if budget < n else 0.0
     return picks, radius
@@ -324,8 +420,15 @@ def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generat
     -------
     ndarray of shape (k,), int64
         Row indices, in pick order.
+
+    Notes
+    -----
+    On CPU pools of at least :data:`alkit._screen.MIN_ROWS` rows the passes are screened in
+    float16 (:func:`_badge_seeds_screened`): the same seeds, and no float64 copy of z or δ.
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
+    if _screen.enabled(len(delta), dev):
+        return _badge_seeds_screened(z, np.asarray(delta), k, rng, dev)
     zr = z if isinstance(z, _F64Rows) else _F64Rows(np.asarray(z), dev)
     dr = _F64Rows(np.asarray(delta), dev)
     z_sq, d_sq = zr.sq_norms(), dr.sq_norms()
@@ -347,6 +450,78 @@ def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generat
         seeds[i] = idx
         chosen[idx] = True
         torch.minimum(min_d2, _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, idx), out=min_d2)
+        min_d2[idx] = 0.0
+    return seeds
+
+
+def _sq_norms64(x32: torch.Tensor) -> torch.Tensor:
+    """Float64 squared row norms of float32 rows, in cache-sized blocks (the bits of one pass)."""
+    return torch.cat([(b * b).sum(1) for b in (x32[s:s + 512].to(torch.float64) for s in range(0, len(x32), 512))])
+
+
+def _badge_seeds_screened(z, delta: np.ndarray, k: int, rng: np.random.Generator,
+                          dev: torch.device) -> np.ndarray:
+    """:func:`badge_seeds` on a large pool: float16 screening of both factors of the gradient
+    dot product (:mod:`alkit._screen`), every distance that can lower a D² recomputed in float64.
+
+    With ``cos̃`` within ``τ`` of each cosine, ``(z_j·z_c)(δ_j·δ_c) = S_j·cos_z·cos_δ`` (S_j the
+    product of the four norms) is within ``S_j(τ|cos̃_δ| + τ|cos̃_z| + τ²)`` of ``S_j·cos̃_z·cos̃_δ``.
+    """
+    d32 = _as_tensor(delta, dev)
+    n = len(d32)
+    if isinstance(z, _LazyF64Rows):
+        z_take = z.take32
+    else:
+        z32 = (z.x32 if z.x32 is not None else z.full.to(torch.float32)) if isinstance(z, _F64Rows) \
+            else _as_tensor(np.asarray(z), dev)
+        z_take = z32.__getitem__
+    step = F64_BLOCK_ROWS
+    z_sq = torch.empty(n, dtype=torch.float64, device=dev)
+
+    def z_blocks():  # one pass over z: float64 squared norms and the float16 unit rows
+        for s in range(0, n, step):
+            zb = z_take(slice(s, min(n, s + step)))
+            z_sq[s:s + len(zb)] = _sq_norms64(zb)
+            yield s, zb
+
+    hz = _screen.UnitHalf(z_blocks(), n, z.d if isinstance(z, _LazyF64Rows) else z32.shape[1], dev)
+    hd = _screen.UnitHalf(((s, d32[s:s + step]) for s in range(0, n, step)), n, d32.shape[1], dev)
+    d_sq = _sq_norms64(d32)
+    a = z_sq * d_sq
+    tz, td = hz.tol, hd.tol
+
+    def exact(rows: torch.Tensor | slice, c: int) -> torch.Tensor:
+        zc, dc = z_take(slice(c, c + 1))[0].to(torch.float64), d32[c].to(torch.float64)
+        dots = (z_take(rows).to(torch.float64) @ zc) * (d32[rows].to(torch.float64) @ dc)
+        return (z_sq[rows] * d_sq[rows] - 2.0 * dots + z_sq[c] * d_sq[c]).clamp_min_(0.0)
+
+    def full_pass(c: int) -> torch.Tensor:
+        return torch.cat([exact(slice(s, min(n, s + step)), c) for s in range(0, n, step)])
+
+    seeds = np.empty(k, dtype=np.int64)
+    chosen = np.zeros(n, dtype=bool)
+    seeds[0] = int(rng.integers(n))
+    chosen[seeds[0]] = True
+    min_d2 = full_pass(int(seeds[0]))
+    min_d2[seeds[0]] = 0.0
+    cdf = np.empty(n, dtype=np.float64)
+    for i in range(1, k):
+        np.cumsum(min_d2.cpu().numpy(), out=cdf)
+        if cdf[-1] > 0:
+            idx = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
+        else:
+            idx = int(rng.choice(np.flatnonzero(~chosen)))
+        seeds[i] = idx
+        chosen[idx] = True
+        cz, cd = hz.cos(idx), hd.cos(idx)
+        prod_s = (hz.norm * hz.norm[idx]) * (hd.norm * hd.norm[idx])
+        upper_dot = prod_s * (cz * cd + tz * cd.abs() + td * cz.abs() + tz * td)
+        lb = a + a[idx] - 2.0 * upper_dot.to(torch.float64) - _screen.SLACK * (a + a[idx])
+        rows = torch.nonzero(lb < min_d2).squeeze(1)
+        if len(rows) > _screen.FULL_PASS_FRACTION * n:
+            torch.minimum(min_d2, full_pass(idx), out=min_d2)
+        elif len(rows):
+            min_d2[rows] = torch.minimum(min_d2[rows], exact(rows, idx))
         min_d2[idx] = 0.0
     return seeds
 
@@ -400,7 +575,7 @@ def badge(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
             z[s:e] = zb
         del x_b, db
     if not store_z:
-        z = _LazyF64Rows(lambda s, e: probe.embed(pool.x[unl[s:e]]), len(unl), pool.x.shape[1], dev)
+        z = _LazyF64Rows(lambda idx: probe.embed(pool.x[unl[idx]]), len(unl), pool.x.shape[1], dev)
     picks = badge_seeds(z, delta, budget, rng, dev)
     return Selection(unl[picks])
 

@@ -1,0 +1,136 @@
+"""Exact seeding passes screened in half precision (k-means++, greedy k-center, BADGE).
+
+Every pass of those seedings lowers a running minimum, ``m_j ← min(m_j, D²(j, c))`` for a
+new centre ``c``, and on a large pool only the rows near ``c`` change. :class:`UnitHalf`
+keeps the row *directions* ``x_j / ‖x_j‖`` in float16 (half the bytes of float32, a quarter
+of float64) with the norms in float32, so one matrix-vector product gives every cosine to
+within :data:`COS_TOL` and therefore a lower bound on every ``D²(j, c)``. Only the rows whose
+lower bound is below ``m_j`` are recomputed at full precision (the strategy's own formula);
+every other row provably keeps ``m_j``. The minima, and so the picks, are those of the
+unscreened pass, up to the BLAS rounding of the recomputed dot products (the last bit of a
+float32/float64 dot product; tested equal on random, clustered and duplicated pools).
+
+The tolerances hold for float16/bfloat16 inputs *with float32 accumulation*;
+:func:`accumulates_in_float32` checks that once per process on the CPU kernels and screening
+is off when it fails. It is only used on CPU: GPU kernels may reduce in half precision
+(``allow_fp16_reduced_precision_reduction``) and GPU bandwidth makes the exact pass cheap.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+
+import torch
+
+__all__ = ["COS_TOL", "MIN_ROWS", "ENABLED", "UnitHalf", "enabled", "accumulates_in_float32",
+           "lower_bound_sq", "pair_candidates"]
+
+#: Bound on |cos − cos̃| for unit rows stored in each dtype: two input roundings (2·2⁻¹¹ for
+#: float16, 2·2⁻⁹ for bfloat16), the rounding of the output (2⁻¹² / 2⁻⁹ for |cos| ≤ 1) and the
+#: float32 accumulation (≤ 1e-4 at d = 1536), with a safety factor of about 1.4.
+COS_TOL = {torch.float16: 2e-3, torch.bfloat16: 8e-3}
+#: Relative slack for the float32/float64 rounding of ``‖x‖² + ‖c‖² − 2x·c`` itself.
+SLACK = 1e-5
+#: Pools below this many rows are not screened (one exact pass is cheap there).
+MIN_ROWS = 8192
+#: Recompute every row (one exact pass) when more than this fraction is flagged.
+FULL_PASS_FRACTION = 0.25
+#: Set to False to turn screening off everywhere (every pass exact).
+ENABLED = True
+
+
+@functools.cache
+def accumulates_in_float32(dtype: torch.dtype = torch.float16) -> bool:
+    """Whether CPU matrix-vector and matrix products of ``dtype`` accumulate in float32.
+
+    1 + 1535 · 2⁻¹² is lost to a half-precision accumulator (the ulp of 1 is 2⁻¹⁰) but exact in
+    float32; the product is checked against it for ``mv`` and ``mm``.
+    """
+    a = torch.full((4, 1536), 2.0 ** -12)
+    a[:, 0] = 1.0
+    exact = 1.0 + 1535 * 2.0 ** -12
+    ah = a.to(dtype)
+    got = [torch.mv(ah, torch.ones(1536, dtype=dtype)), (ah @ torch.ones(1536, 8, dtype=dtype))[:, 0]]
+    tol = 2.0 ** -8  # the output's own rounding; a half-precision accumulator is off by ~0.37
+    return all(bool(((g.float() - exact).abs() <= tol).all()) for g in got)
+
+
+def enabled(n: int, device: torch.device, dtype: torch.dtype = torch.float16) -> bool:
+    """Whether a pass over ``n`` rows on ``device`` is screened."""
+    return bool(ENABLED and n >= MIN_ROWS and device.type == "cpu" and accumulates_in_float32(dtype))
+
+
+class UnitHalf:
+    """Half-precision unit rows and float32 norms of an (n, d) matrix, built block by block.
+
+    Parameters
+    ----------
+    blocks : iterable of (start, Tensor of shape (rows, d))
+        The matrix in row blocks (any float dtype), covering rows 0..n−1 in order.
+    n, d : int
+    device : torch.device
+    dtype : torch.dtype
+        ``torch.float16`` (matrix-vector passes) or ``torch.bfloat16`` (matrix products: its
+        CPU GEMM is fast, float16's is not).
+
+    Attributes
+    ----------
+    h : Tensor of shape (n, d), ``dtype``
+        ``x_j / ‖x_j‖`` (zero rows stay zero).
+    norm : Tensor of shape (n,), float32
+    tol : float
+        :data:`COS_TOL` of ``dtype``.
+    """
+
+    def __init__(self, blocks: Iterable[tuple[int, torch.Tensor]], n: int, d: int, device: torch.device,
+                 dtype: torch.dtype = torch.float16) -> None:
+        self.h = torch.empty((n, d), dtype=dtype, device=device)
+        self.norm = torch.empty(n, dtype=torch.float32, device=device)
+        self.tol = COS_TOL[dtype]
+        for s, xb in blocks:
+            nb = torch.linalg.vector_norm(xb, dim=1)
+            self.norm[s:s + len(xb)] = nb
+            self.h[s:s + len(xb)] = xb / nb.clamp_min(torch.finfo(nb.dtype).tiny)[:, None]
+
+    def cos(self, i: int) -> torch.Tensor:
+        """Approximate cosines of every row with row ``i``, shape (n,), float32."""
+        return torch.mv(self.h, self.h[i]).float()
+
+
+def lower_bound_sq(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor | float,
+                   c_norm: torch.Tensor | float, cos: torch.Tensor, tol: float) -> torch.Tensor:
+    """A lower bound on ``‖x_j − c‖² = ‖x_j‖² + ‖c‖² − 2‖x_j‖‖c‖cos_j`` from ``cos̃`` within ``tol``."""
+    s = x_sq + c_sq
+    return s - 2.0 * (norm * c_norm).to(s.dtype) * (cos.to(s.dtype) + tol) - SLACK * s
+
+
+def pair_candidates(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor, c_norm_max: float,
+                    dots: torch.Tensor, tol: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each row of a block, the centres that can be its nearest.
+
+    Parameters
+    ----------
+    x_sq, norm : Tensor of shape (rows,)
+        ‖x_i‖² and ‖x_i‖.
+    c_sq : Tensor of shape (m,)
+        ‖c_j‖².
+    c_norm_max : float
+        max_j ‖c_j‖.
+    dots : Tensor of shape (rows, m)
+        Approximate ``(x_i/‖x_i‖)·c_j``, each within ``tol·‖c_j‖`` (unit rows times the raw
+        centres in half precision, float32 accumulation).
+    tol : float
+
+    Returns
+    -------
+    rows, cols : Tensor of shape (n_pairs,)
+        Candidate pairs: every centre whose approximate d² is within twice the row's error
+        bound of the row's approximate minimum, so the true nearest centre is always among them.
+    """
+    c_sq32 = c_sq.to(torch.float32)
+    # approximate d²_ij − ‖x_i‖² (the row constant does not change the row's order)
+    b = dots.to(torch.float32).mul_((-2.0 * norm.to(torch.float32))[:, None]).add_(c_sq32[None, :])
+    err = 2.0 * norm.to(torch.float32) * (tol * c_norm_max) + SLACK * (x_sq.to(torch.float32) + float(c_sq32.max()))
+    thr = b.min(1).values + 2.0 * err
+    return torch.nonzero(b <= thr[:, None], as_tuple=True)

@@ -1,0 +1,135 @@
+"""Half-precision screening of the seeding passes (alkit._screen): bounds hold, picks unchanged."""
+
+import numpy as np
+import pytest
+import torch
+
+from alkit import _screen
+from alkit.cluster import kmeans_pp_seeds
+from alkit.strategies.diversity import _LazyF64Rows, badge_seeds, kcenter_greedy
+
+CPU = torch.device("cpu")
+
+needs_fp32_accumulation = pytest.mark.skipif(
+    not _screen.accumulates_in_float32(), reason="this torch build's float16 CPU kernels do not accumulate in float32"
+)
+
+
+def _scaled_rows(rng, n, d):
+    """Rows of wildly different norms (1e-6 … 1e6), some zero, some duplicated."""
+    x = rng.standard_normal((n, d)) * 10.0 ** rng.uniform(-6, 6, size=(n, 1))
+    x[:5] = 0.0
+    x[5:15] = x[15:25]
+    return x.astype(np.float32)
+
+
+@needs_fp32_accumulation
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_lower_bound_is_a_lower_bound(dtype):
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(_scaled_rows(rng, 400, 96))
+    unit = _screen.UnitHalf([(0, x[:150]), (150, x[150:])], len(x), x.shape[1], CPU, dtype)
+    x64 = x.double()
+    x_sq = (x64 * x64).sum(1)
+    for c in (0, 7, 30, 200, 399):
+        exact = (x_sq - 2.0 * (x64 @ x64[c]) + x_sq[c]).clamp_min(0.0)
+        cos = (unit.h.float() @ unit.h[c].float()) if dtype == torch.bfloat16 else unit.cos(c)
+        lb = _screen.lower_bound_sq(x_sq, unit.norm, x_sq[c], unit.norm[c], cos, unit.tol)
+        assert bool((lb <= exact).all())
+        # and it is a useful bound: within a few percent of the products it replaces
+        assert float((exact - lb).max()) <= 0.05 * float((x_sq + x_sq[c]).max())
+
+
+@needs_fp32_accumulation
+def test_pair_candidates_contain_the_nearest_centre():
+    rng = np.random.default_rng(1)
+    x = torch.from_numpy(_scaled_rows(rng, 500, 64))
+    centres = torch.from_numpy(rng.standard_normal((40, 64)) * 10.0 ** rng.uniform(-2, 2, size=(40, 1))).double()
+    centres[3] = centres[4]  # a tie
+    unit = _screen.UnitHalf([(0, x)], len(x), 64, CPU, torch.bfloat16)
+    x64 = x.double()
+    x_sq, c_sq = (x64 * x64).sum(1), (centres * centres).sum(1)
+    exact = x_sq[:, None] - 2.0 * (x64 @ centres.T) + c_sq[None, :]
+    r, c = _screen.pair_candidates(x_sq, unit.norm, c_sq, float(centres.norm(dim=1).max()),
+                                   unit.h @ centres.to(torch.bfloat16).T, unit.tol)
+    best = torch.full((len(x),), float("inf"), dtype=torch.float64).scatter_reduce_(0, r, exact[r, c], "amin")
+    np.testing.assert_array_equal(best.numpy(), exact.min(1).values.numpy())
+    assert len(r) < 0.5 * exact.numel()  # it screens
+
+
+def _clustered(n=6000, d=48, k=30, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((k, d)) * 3
+    x = centres[rng.integers(k, size=n)] + rng.standard_normal((n, d))
+    x[100:160] = x[:60]  # duplicated rows
+    return x.astype(np.float32)
+
+
+def _both(monkeypatch, fn):
+    """``fn()`` with screening forced on (every size) and forced off."""
+    monkeypatch.setattr(_screen, "MIN_ROWS", 0)
+    on = fn()
+    monkeypatch.setattr(_screen, "ENABLED", False)
+    off = fn()
+    return on, off
+
+
+@needs_fp32_accumulation
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kmeans_pp_seeds_unchanged_by_screening(monkeypatch, seed):
+    x = _clustered(seed=seed)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    on, off = _both(monkeypatch, lambda: kmeans_pp_seeds(x, 80, np.random.default_rng(seed), device="cpu"))
+    np.testing.assert_array_equal(on, off)
+
+
+@needs_fp32_accumulation
+def test_kmeans_pp_seeds_screening_with_few_distinct_rows(monkeypatch):
+    x = np.repeat(np.eye(6, 8, dtype=np.float32), 50, axis=0)  # 6 distinct rows, 300 points
+    on, off = _both(monkeypatch, lambda: kmeans_pp_seeds(x, 10, np.random.default_rng(0), device="cpu"))
+    np.testing.assert_array_equal(on, off)
+
+
+@needs_fp32_accumulation
+@pytest.mark.parametrize("n_labeled", [0, 1, 25])
+def test_kcenter_greedy_unchanged_by_screening(monkeypatch, n_labeled):
+    x = _clustered(seed=n_labeled)
+    lab, pool = x[:n_labeled], x[n_labeled:]
+    (p_on, r_on), (p_off, r_off) = _both(
+        monkeypatch, lambda: kcenter_greedy(pool, lab, 60, np.random.default_rng(3), device="cpu"))
+    np.testing.assert_array_equal(p_on, p_off)
+    assert r_on == pytest.approx(r_off, rel=1e-12)
+
+
+@needs_fp32_accumulation
+@pytest.mark.parametrize("lazy", [False, True])
+def test_badge_seeds_unchanged_by_screening(monkeypatch, lazy):
+    rng = np.random.default_rng(5)
+    z = _clustered(seed=5)
+    logits = rng.standard_normal((len(z), 7)) * 3
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    delta = p.astype(np.float32)
+    delta[np.arange(len(delta)), delta.argmax(1)] -= 1.0
+
+    def run():
+        zz = _LazyF64Rows(lambda idx: z[idx], len(z), z.shape[1], CPU) if lazy else z
+        return badge_seeds(zz, delta, 50, np.random.default_rng(9), device="cpu")
+
+    on, off = _both(monkeypatch, run)
+    np.testing.assert_array_equal(on, off)
+
+
+def test_screening_off_without_float32_accumulation(monkeypatch):
+    monkeypatch.setattr(_screen, "accumulates_in_float32", lambda dtype=torch.float16: False)
+    assert not _screen.enabled(10 ** 6, CPU)
+    assert not _screen.enabled(10, CPU)  # below MIN_ROWS anyway
+
+
+def test_screening_is_cpu_only_and_size_gated(monkeypatch):
+    monkeypatch.setattr(_screen, "accumulates_in_float32", lambda dtype=torch.float16: True)
+    assert not _screen.enabled(_screen.MIN_ROWS - 1, CPU)
+    assert _screen.enabled(_screen.MIN_ROWS, CPU)
+    assert not _screen.enabled(10 ** 6, torch.device("cuda"))
+    monkeypatch.setattr(_screen, "ENABLED", False)
+    assert not _screen.enabled(10 ** 6, CPU)
