@@ -278,14 +278,18 @@ class LinearProbe:
         self._inv_keep = 1.0 / (1.0 - self.config.dropout)
 
     # ------------------------------------------------------------------ inference
-    def _chunks(self, x: np.ndarray):
-        x = check_features(x, "x") if not isinstance(x, torch.Tensor) else x
+    def _chunks(self, x: np.ndarray, rows: np.ndarray | None = None):
+        """``(start, float32 tensor)`` chunks of ``x`` (or of ``x[rows]``, gathered chunk by chunk)."""
+        if rows is None:
+            x = check_features(x, "x") if not isinstance(x, torch.Tensor) else x
         if x.shape[1] != self.n_features_:
             raise InvalidInputError(
                 f"x has {x.shape[1]} features but the probe was fitted on {self.n_features_}."
             )
-        for start in range(0, len(x), self.chunk_size):
-            yield start, self._to_tensor(x[start:start + self.chunk_size])
+        n = len(x) if rows is None else len(rows)
+        for start in range(0, n, self.chunk_size):
+            sl = slice(start, start + self.chunk_size)
+            yield start, self._to_tensor(x[sl] if rows is None else x[rows[sl]])
 
     @torch.inference_mode()
     def logits(self, x: np.ndarray, dropout: bool = False) -> np.ndarray:
@@ -308,12 +312,19 @@ class LinearProbe:
         return self.logits(x).argmax(axis=1)
 
     @torch.inference_mode()
-    def embed(self, x: np.ndarray) -> np.ndarray:
-        """The probe embedding: BatchNorm output in eval mode, no dropout, shape (n, d)."""
+    def embed(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """The probe embedding: BatchNorm output in eval mode, no dropout, shape (n, d).
+
+        With ``rows`` (int indices), the embedding of ``x[rows]`` (shape (len(rows), d)),
+        gathered chunk by chunk: no copy of ``x[rows]`` is made. ``x`` is then used as given
+        (a pool's already validated features).
+        """
         self._check_fitted()
-        out = np.empty((len(x), self.n_features_), dtype=np.float32)
+        if rows is not None:
+            rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(x) if rows is None else len(rows), self.n_features_), dtype=np.float32)
         out_t = torch.from_numpy(out)
-        for start, xb in self._chunks(x):
+        for start, xb in self._chunks(x, rows):
             o = out_t[start:start + len(xb)]
             if xb.device.type == "cpu":  # straight into the output: no temporaries
                 torch.sub(xb, self.running_mean_, out=o).mul_(self._inv_std)

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..cluster import kmeans_nearest
 from ..pool import Pool, Selection, top_up
+from ..probe import LinearProbe
 
 __all__ = ["top_k", "typical_block", "rank_select", "pool_blocks", "embed_rows", "pool_scores"]
 
@@ -32,6 +33,8 @@ def pool_blocks(n: int, probe=None, block_rows: int = POOL_BLOCK_ROWS):
 def embed_rows(probe, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``probe.embed(x[rows])`` of shape (len(rows), d), read block by block from ``x``."""
     rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(probe, LinearProbe):  # gathers chunk by chunk straight into its output
+        return probe.embed(x, rows=rows)
     if len(rows) <= POOL_BLOCK_ROWS:
         return probe.embed(x[rows])
     out = None

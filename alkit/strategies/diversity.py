@@ -618,7 +618,8 @@ class _CoordinateMatcher:
     """Which rows of z have a coordinate exactly equal to some anchor's in that dimension.
 
     A per-dimension table of the anchors' low :data:`LOW_BITS` mantissa bits rules out almost
-    every (row, dimension) pair with one lookup; the few that pass are compared exactly (as
+    every (row, dimension) pair with one lookup, a second table on the next :data:`LOW_BITS`
+    bits most of the rest; the few that pass are compared exactly (as
     ``==`` does: ``-0.0`` equals ``0.0``) by a binary search of their (dimension, bits) key
     among the anchors' keys. Dimensions in ``const`` never count.
 
@@ -636,10 +637,15 @@ class _CoordinateMatcher:
         bits = (anchors.cpu() + 0.0).view(torch.int32).numpy()   # + 0.0 maps −0.0 to 0.0
         dims = np.arange(d, dtype=np.int64)
         self.offset = (dims << self.LOW_BITS).astype(np.int64)
+        self.offset32 = self.offset.astype(np.int32)  # d · 2^LOW_BITS < 2³¹ for d < 2¹⁹
         table = np.zeros(d << self.LOW_BITS, dtype=bool)
         table[((bits & mask) + self.offset).ravel()] = True
         table.reshape(d, -1)[const.cpu().numpy()] = False
         self.table = table
+        # a second table on the next LOW_BITS bits thins the first one's hits before the search
+        table2 = np.zeros(d << self.LOW_BITS, dtype=bool)
+        table2[(((bits >> self.LOW_BITS) & mask) + self.offset).ravel()] = True
+        self.table2 = table2
         keys = (dims[None, :] << 32) | (bits.astype(np.int64) & 0xFFFFFFFF)
         keep = ~np.broadcast_to(const.cpu().numpy(), keys.shape)
         self.keys = np.unique(keys[keep])
@@ -655,9 +661,17 @@ class _CoordinateMatcher:
             The matching (row, dimension) pairs.
         """
         bits = (z.cpu() + 0.0).view(torch.int32).numpy()
-        maybe = self.table[(bits & self.mask) + self.offset]          # (n, d) bool
-        r, c = np.nonzero(maybe)
-        del maybe
+        rs, cs = [], []
+        for s in range(0, len(bits), 2048):  # cache-sized blocks, int32 table slots
+            slot = np.bitwise_and(bits[s:s + 2048], self.mask)
+            slot += self.offset32
+            rb, cb = np.nonzero(self.table[slot])                      # (rows, d) bool lookup
+            rs.append(rb + s)
+            cs.append(cb)
+        r, c = (np.concatenate(rs), np.concatenate(cs)) if rs else (np.zeros(0, np.int64),) * 2
+        if len(r):
+            second = self.table2[((bits[r, c] >> self.LOW_BITS) & self.mask) + self.offset[c]]
+            r, c = r[second], c[second]
         out = np.zeros(len(bits), dtype=bool)
         if len(r) and len(self.keys):
             keys = (c.astype(np.int64) << 32) | (bits[r, c].astype(np.int64) & 0xFFFFFFFF)
@@ -744,6 +758,11 @@ def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye
     return hit
 
 
+def _anchor_sq_dists(zb: torch.Tensor, anc: torch.Tensor, anc_sq: torch.Tensor) -> torch.Tensor:
+    """‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖² in float64, evaluated in that order, clamped at 0: shape (m, A)."""
+    return torch.mm(zb, anc.T).mul_(-2.0).add_((zb * zb).sum(1, keepdim=True)).add_(anc_sq).clamp_min_(0.0)
+
+
 def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor, bias: torch.Tensor,
                        epsilon: float, device: str | torch.device = "cpu",
                        chunk: int = CHUNK_ROWS) -> np.ndarray:
@@ -802,7 +821,15 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
     const = (col_min == col_max) & (anc32 == col_min).all(0)
     keep = (~const).to(f64)
     finder = _CoordinateMatcher(anc32, const)
-    any_const = bool(const.any())
+    # g = Wᵀ(p − e) is never formed: ‖g‖² = (p − e)ᵀ(W Wᵀ)(p − e) and the direction
+    # W(ĝ ⊙ keep) = (W diag(keep) Wᵀ)(p − e)/‖g‖ only need two C × C matrices
+    gram = W @ W.T
+    gram_keep = (W * keep) @ W.T
+    anc32_t = anc32.T.contiguous()
+    anc_sq32 = (anc32 * anc32).sum(1)
+    anc_norm_max = float(anc_sq.max().sqrt()) if len(anc) else 0.0
+    # bound on the float32 ‖z‖² − 2z·z* + ‖z*‖² error, relative to (‖z‖ + ‖z*‖)²: 16 × γ_(d+4)
+    tol32 = 16.0 * (zt.shape[1] + 4) * 2.0 ** -24
     for s in range(0, n, chunk):
         zb32 = zt[s:s + chunk]
         zb = zb32.to(f64)
@@ -810,23 +837,27 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
         logits = torch.addmm(b, zb, W.T)
         y_hat = logits.argmax(1)
         p = torch.softmax(logits, 1)
-        p[rows, y_hat] -= 1.0
-        g_hat = p @ W                                             # ∂CE/∂z, (n_c, d)
-        del p
-        g_norm = g_hat.norm(dim=1, keepdim=True)
-        g_hat.div_(g_norm.clamp_min(1e-300))                      # ĝ = g/‖g‖, in place
-        zero_g = g_norm[:, 0] == 0
-        if bool(zero_g.any()):
-            g_hat[zero_g] = 0.0                                   # a saturated prediction: ĝ = 0
-        if any_const:
-            g_hat.mul_(keep)
-        v = g_hat @ W.T                                           # W ĝ, (n_c, C)
+        p[rows, y_hat] -= 1.0                                     # p − onehot(ŷ), (n_c, C)
+        g_norm = ((p @ gram) * p).sum(1, keepdim=True).clamp_min_(0.0).sqrt_()   # ‖∂CE/∂z‖
+        zero_g = g_norm[:, 0] == 0                                # a saturated prediction: ĝ = 0
+        inv_norm = torch.where(zero_g[:, None], 0.0, 1.0 / g_norm.clamp_min(1e-300))
+        v = (p @ gram_keep).mul_(inv_norm)                        # W ĝ, (n_c, C)
         # rows with some coordinate equal to some anchor's (outside the constant dimensions)
         exact, m_rows, m_dims = finder.rows_with_match(zb32)
-        # ‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖², evaluated in that order (in place: the same rounding)
-        d2 = torch.mm(zb, anc.T).mul_(-2.0).add_((zb * zb).sum(1, keepdim=True)).add_(anc_sq).clamp_min_(0.0)
-        reach = d2.max(1).values.sqrt_().mul_(epsilon)            # ε·maxₐ‖z*ₐ − z‖
-        flagged = reach > _flip_step(logits, y_hat, v)
+        # ε·maxₐ‖z*ₐ − z‖ against the flip step: from float32 distances where their error bound
+        # decides, from the float64 ones of _anchor_sq_dists for the rest
+        s_star = _flip_step(logits, y_hat, v)
+        d2_32 = torch.mm(zb32, anc32_t).mul_(-2.0).add_((zb32 * zb32).sum(1, keepdim=True)).add_(anc_sq32)
+        m32 = d2_32.max(1).values.to(f64)
+        del d2_32
+        err = tol32 * (zb.norm(dim=1) + anc_norm_max) ** 2
+        lo = (m32 - err).clamp_min_(0.0).sqrt_().mul_(epsilon)
+        hi = (m32 + err).clamp_min_(0.0).sqrt_().mul_(epsilon)
+        flagged = lo > s_star
+        unsure = torch.nonzero(~flagged & (hi > s_star)).flatten()
+        if len(unsure):
+            reach = _anchor_sq_dists(zb[unsure], anc, anc_sq).max(1).values.sqrt_().mul_(epsilon)
+            flagged[unsure] = reach > s_star[unsure]
         if bool(exact.any()):
             idx = torch.nonzero(exact).flatten()
             local = np.full(len(zb), -1, dtype=np.int64)
@@ -838,10 +869,10 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
             last = np.full((len(idx), len(anc)), -1, dtype=np.int64)  # one matching coordinate
             pr, pa = np.nonzero(pair_match)
             last[local[m_rows[pr]], pa] = m_dims[pr]
-            flagged[idx] = _alfamix_exact_rows(zb32[idx], g_hat[idx], logits[idx], y_hat[idx], v[idx],
-                                               anc32, anc, W, const, epsilon, d2[idx], anc_sq,
-                                               torch.from_numpy(pm).to(dev), torch.from_numpy(last).to(dev))
-        del d2
+            g_hat = (p[idx] @ W).mul_(inv_norm[idx]).mul_(keep)    # ĝ ⊙ keep of these rows only
+            flagged[idx] = _alfamix_exact_rows(zb32[idx], g_hat, logits[idx], y_hat[idx], v[idx],
+                                               anc32, anc, W, const, epsilon, _anchor_sq_dists(zb[idx], anc, anc_sq),
+                                               anc_sq, torch.from_numpy(pm).to(dev), torch.from_numpy(last).to(dev))
         out[s:s + len(zb)] = flagged.cpu().numpy()
     return out
 
