@@ -149,8 +149,9 @@ def ball_graph_exact(x: np.ndarray, delta: float, device: str = "auto") -> BallG
     return BallGraph(indptr, indices, float(delta))
 
 
-def knn_lists(x: np.ndarray, k: int, index: str = "hnsw", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Approximate k nearest neighbours (self included) from a faiss index.
+def knn_lists(x: np.ndarray, k: int, index: str = "hnsw", seed: int = 0,
+              device: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Approximate k nearest neighbours (self included): one :meth:`KnnIndex.search` of every row.
 
     Parameters
     ----------
@@ -159,11 +160,11 @@ def knn_lists(x: np.ndarray, k: int, index: str = "hnsw", seed: int = 0) -> tupl
     k : int
         Neighbours per point (the ball cap ``max_neighbors``).
     index : {"hnsw", "ivf"}
-        ``"hnsw"``: ``faiss.IndexHNSWFlat(d, 32)``, efConstruction 80, efSearch max(2k, 128).
-        ``"ivf"``: ``faiss.IndexIVFFlat`` with nlist = round(4 √n) inverted lists, nprobe
-        = min(nlist, 32).
+        See :class:`KnnIndex`.
     seed : int
         Seed of the IVF coarse quantiser's k-means.
+    device : str
+        Device of the ``"ivf"`` matrix products.
 
     Returns
     -------
@@ -172,29 +173,7 @@ def knn_lists(x: np.ndarray, k: int, index: str = "hnsw", seed: int = 0) -> tupl
     idx : ndarray of shape (n, k), int64
         Neighbour indices (``-1`` where missing).
     """
-    import faiss
-
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    n, d = x.shape
-    k = int(min(k, n))
-    if index == "hnsw":
-        ix = faiss.IndexHNSWFlat(d, HNSW_M)
-        ix.hnsw.efConstruction = 80
-        ix.add(x)
-        ix.hnsw.efSearch = max(2 * k, 128)
-    elif index == "ivf":
-        nlist = int(max(1, min(n // 39 or 1, round(4 * np.sqrt(n)))))  # ≥ 39 training points per list
-        quantizer = faiss.IndexFlatL2(d)
-        ix = faiss.IndexIVFFlat(quantizer, d, nlist)
-        ix.cp.seed = int(seed)
-        ix.train(x)
-        ix.add(x)
-        ix.nprobe = min(nlist, 32)
-    else:
-        raise InvalidInputError(f"index must be one of {INDEXES[1:]} for knn_lists, got {index!r}.")
-    d2, idx = ix.search(x, k)
-    d2 = np.where(idx < 0, np.inf, np.maximum(d2, 0)).astype(np.float32)
-    return d2, idx.astype(np.int64)
+    return KnnIndex(x, index, seed, device).search(None, k)
 
 
 def ball_graph_from_knn(d2: np.ndarray, idx: np.ndarray, delta: float) -> BallGraph:
@@ -345,12 +324,96 @@ def covered_by(graph: BallGraph, nodes: np.ndarray) -> np.ndarray:
 MAX_ADAPTIVE_K = 1 << 14  # longest neighbour list of the adaptive re-queries
 
 
+IVF_NPROBE = 32            # lists searched per query list (doubled until they hold ≥ k points)
+IVF_TRAIN_PER_LIST = 64    # coarse k-means training rows per list
+IVF_TRAIN_ITER = 10        # coarse k-means iterations
+
+
+class _ListIndex:
+    """Inverted lists searched by matrix products: ``index="ivf"``.
+
+    A coarse k-means (nlist = round(4√n) centroids, at least 39 points per list, trained on
+    ≤ :data:`IVF_TRAIN_PER_LIST`·nlist random rows for :data:`IVF_TRAIN_ITER` iterations with
+    the shared :func:`alkit.cluster.kmeans`) splits the rows into lists. The queries of one list
+    are compared, by one matrix product per block, with every row of the :data:`IVF_NPROBE`
+    lists whose centroids are nearest that list's centroid (doubled until they hold at least k
+    rows), and the k smallest ``‖q‖² + ‖x‖² − 2q·x`` (clamped at 0; 0 for the query itself, as
+    the exact graph) are kept. Distances are exact float32; a neighbour is missed only when it
+    lies outside the probed lists. Nothing is copied but the per-list candidate rows, so memory
+    is the pool plus the output lists (faiss ``IndexIVFFlat`` would hold a second copy of the
+    pool: 7.9 GB at 1.28M × 1536). Deterministic for a seed.
+    """
+
+    def __init__(self, x: np.ndarray, seed: int = 0, device: str = "auto"):
+        from .cluster import assign, kmeans
+
+        self.x = np.ascontiguousarray(x, dtype=np.float32)
+        n, d = self.x.shape
+        self.n = n
+        self.dev = resolve_device(device)
+        self.xt = torch.from_numpy(self.x).to(self.dev)
+        self.sq = (self.xt * self.xt).sum(1)
+        nlist = int(max(1, min(n // 39 or 1, round(4 * np.sqrt(n)))))
+        rng = np.random.default_rng(seed)
+        n_train = min(n, IVF_TRAIN_PER_LIST * nlist)
+        train = self.x[np.sort(rng.choice(n, n_train, replace=False))] if n_train < n else self.x
+        init = train[np.sort(rng.choice(len(train), nlist, replace=False))]
+        centroids = kmeans(train, init, rng, n_iter=IVF_TRAIN_ITER, device=self.dev.type)
+        del train
+        labels, _ = assign(self.x, centroids, device=self.dev.type)
+        self.labels = labels
+        self.order = np.argsort(labels, kind="stable")
+        self.starts = np.searchsorted(labels[self.order], np.arange(nlist + 1))
+        c = torch.from_numpy(np.ascontiguousarray(centroids, dtype=np.float32))
+        c_sq = (c * c).sum(1)
+        cd = torch.addmm(c_sq[:, None] + c_sq[None, :], c, c.T, alpha=-2.0)
+        self.probe_order = torch.argsort(cd, dim=1, stable=True).to(torch.int32).numpy()
+        self.nlist = nlist
+
+    def _candidates(self, lst: int, k: int) -> np.ndarray:
+        p = min(IVF_NPROBE, self.nlist)
+        while True:
+            lists = self.probe_order[lst, :p]
+            cand = np.concatenate([self.order[self.starts[j]:self.starts[j + 1]] for j in lists])
+            if len(cand) >= k or p >= self.nlist:
+                return cand
+            p = min(2 * p, self.nlist)
+
+    def search(self, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
+        k = int(min(k, self.n))
+        d2_out = np.full((len(rows), k), np.inf, dtype=np.float32)
+        idx_out = np.full((len(rows), k), -1, dtype=np.int64)
+        lab = self.labels[rows]
+        by_list = np.argsort(lab, kind="stable")
+        lists, first = np.unique(lab[by_list], return_index=True)
+        bounds = np.append(first, len(rows))
+        for j, lst in enumerate(lists.tolist()):
+            pos = by_list[bounds[j]:bounds[j + 1]]                 # positions in ``rows``
+            cand = self._candidates(lst, k)
+            cand_t = torch.from_numpy(cand).to(self.dev)
+            xc = self.xt[cand_t]
+            sq_c = self.sq[cand_t]
+            kk = min(k, len(cand))
+            step = max(1, BLOCK_ELEMENTS // max(1, len(cand)))
+            for s in range(0, len(pos), step):
+                pb = pos[s:s + step]
+                q = torch.from_numpy(rows[pb]).to(self.dev)
+                d2 = torch.addmm(self.sq[q, None] + sq_c[None, :], self.xt[q], xc.T, alpha=-2.0).clamp_min_(0)
+                d2.masked_fill_(q[:, None] == cand_t[None, :], 0.0)  # centre ∈ ball, as the exact graph
+                v, at = torch.topk(d2, kk, dim=1, largest=False, sorted=True)
+                d2_out[pb, :kk] = v.cpu().numpy()
+                idx_out[pb, :kk] = cand[at.cpu().numpy()]
+        return d2_out, idx_out
+
+
 class KnnIndex:
-    """A faiss approximate index over L2-normalised rows that can be queried again with a larger k.
+    """An approximate index over L2-normalised rows that can be queried again with a larger k.
 
     ``"hnsw"``: ``faiss.IndexHNSWFlat(d, 32)``, efConstruction 80, efSearch max(2k, 128) per
-    query; ``"ivf"``: ``faiss.IndexIVFFlat`` with nlist = round(4 √n), nprobe = min(nlist, 32).
-    The same settings as :func:`knn_lists`, which is one :meth:`search` of all rows.
+    query; ``"ivf"``: inverted lists searched by matrix products (:class:`_ListIndex`:
+    nlist = round(4 √n), the :data:`IVF_NPROBE` nearest lists of each query's list, exact
+    float32 distances, no copy of the pool). :func:`knn_lists` is one :meth:`search` of all rows.
 
     Parameters
     ----------
@@ -358,36 +421,34 @@ class KnnIndex:
     index : {"hnsw", "ivf"}
     seed : int
         Seed of the IVF coarse quantiser's k-means.
+    device : str
+        Device of the ``"ivf"`` matrix products (HNSW runs in faiss on the CPU).
     """
 
-    def __init__(self, x: np.ndarray, index: str = "hnsw", seed: int = 0):
+    def __init__(self, x: np.ndarray, index: str = "hnsw", seed: int = 0, device: str = "auto"):
+        if index not in INDEXES[1:]:
+            raise InvalidInputError(f"index must be one of {INDEXES[1:]}, got {index!r}.")
+        self.kind = index
+        if index == "ivf":
+            self.lists = _ListIndex(x, seed, device)
+            self.n = self.lists.n
+            return
         import faiss
 
         self.x = np.ascontiguousarray(x, dtype=np.float32)
         n, d = self.x.shape
-        self.n, self.kind = n, index
-        if index == "hnsw":
-            ix = faiss.IndexHNSWFlat(d, HNSW_M)
-            ix.hnsw.efConstruction = 80
-            ix.add(self.x)
-        elif index == "ivf":
-            nlist = int(max(1, min(n // 39 or 1, round(4 * np.sqrt(n)))))  # ≥ 39 training points per list
-            quantizer = faiss.IndexFlatL2(d)
-            ix = faiss.IndexIVFFlat(quantizer, d, nlist)
-            ix.cp.seed = int(seed)
-            ix.train(self.x)
-            ix.add(self.x)
-            ix.nprobe = min(nlist, 32)
-            self._quantizer = quantizer
-        else:
-            raise InvalidInputError(f"index must be one of {INDEXES[1:]}, got {index!r}.")
+        self.n = n
+        ix = faiss.IndexHNSWFlat(d, HNSW_M)
+        ix.hnsw.efConstruction = 80
+        ix.add(self.x)
         self.index = ix
 
     def search(self, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
         """``(d2, idx)`` of shape (len(rows), k): squared distances ascending (``inf`` / ``-1`` where missing)."""
+        if self.kind == "ivf":
+            return self.lists.search(rows, k)
         k = int(min(k, self.n))
-        if self.kind == "hnsw":
-            self.index.hnsw.efSearch = max(2 * k, 128)
+        self.index.hnsw.efSearch = max(2 * k, 128)
         q = self.x if rows is None else self.x[np.asarray(rows, dtype=np.int64)]
         d2, idx = self.index.search(q, k)
         d2 = np.where(idx < 0, np.inf, np.maximum(d2, 0)).astype(np.float32)
@@ -411,10 +472,12 @@ class AdaptiveKnn:
         Initial list length (``max_neighbors`` + 1, self included).
     index : {"hnsw", "ivf"}
     seed : int
+    device : str
+        Device of the ``"ivf"`` matrix products.
     """
 
-    def __init__(self, x: np.ndarray, k0: int, index: str = "hnsw", seed: int = 0):
-        self.ix = KnnIndex(x, index, seed)
+    def __init__(self, x: np.ndarray, k0: int, index: str = "hnsw", seed: int = 0, device: str = "auto"):
+        self.ix = KnnIndex(x, index, seed, device)
         self.n = self.ix.n
         self.d2, self.idx = self.ix.search(None, k0)
         self.k0 = self.d2.shape[1]

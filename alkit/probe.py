@@ -141,6 +141,12 @@ class LinearProbe:
         Otherwise it compares uniform floats with 1 − p. Callers multiply the mask with
         features already scaled by 1/(1 − p) (inverted dropout).
         """
+        return self._keep_bits(shape).float()
+
+    def _keep_bits(self, shape: tuple[int, int]) -> torch.Tensor:
+        """The boolean mask of :meth:`_keep_mask` (the same draws). ``buf.copy_(bits).mul_(xs)``
+        applies it through a reused float buffer: the values of ``_keep_mask(...).mul_(xs)``
+        without a fresh (page-faulting) float mask per pass."""
         q = 1.0 - self.config.dropout
         n_el = shape[0] * shape[1]
         k = q * 128
@@ -148,8 +154,8 @@ class LinearProbe:
             words = torch.empty((n_el + 7) // 8, dtype=torch.int64, device=self.device)
             words.random_(generator=self.generator)   # 63 uniform low bits per word
             bits = words.view(torch.uint8)[:n_el].view(shape)
-            return bits.bitwise_and_(0x7F).lt(int(round(k))).float()
-        return torch.rand(shape, generator=self.generator, device=self.device).lt_(q).float()
+            return bits.bitwise_and_(0x7F).lt(int(round(k)))
+        return torch.rand(shape, generator=self.generator, device=self.device).lt_(q)
 
     # ------------------------------------------------------------------ training
     def fit(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> LinearProbe:
@@ -333,8 +339,12 @@ class LinearProbe:
         return out
 
     @torch.inference_mode()
-    def mc_argmax(self, x: np.ndarray, n_passes: int) -> tuple[np.ndarray, np.ndarray]:
+    def mc_argmax(self, x: np.ndarray, n_passes: int,
+                  rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Clean and stochastic predictions, computed chunk by chunk.
+
+        With ``rows`` (int indices), those of ``x[rows]``, gathered chunk by chunk (the same
+        chunks, hence the same dropout masks, as a call on ``x[rows]``).
 
         Returns
         -------
@@ -344,15 +354,21 @@ class LinearProbe:
             Argmax of each pass with a fresh input-dropout mask (BN in eval mode).
         """
         self._check_fitted()
-        clean = np.empty(len(x), dtype=np.int64)
-        passes = np.empty((n_passes, len(x)), dtype=np.int64)
+        if rows is not None:
+            rows = np.asarray(rows, dtype=np.int64)
+        n = len(x) if rows is None else len(rows)
+        clean = np.empty(n, dtype=np.int64)
+        passes = np.empty((n_passes, n), dtype=np.int64)
         w_drop = self._w_eff.T.contiguous()
-        for start, xb in self._chunks(x):
+        buf = None
+        for start, xb in self._chunks(x, rows):
             sl = slice(start, start + len(xb))
             clean[sl] = torch.addmm(self._b_eff, xb, w_drop).argmax(1).cpu().numpy()
             xs = xb * self._inv_keep
+            if buf is None:  # one masked-input buffer for every pass and chunk
+                buf = torch.empty_like(xs)
             for j in range(n_passes):
-                xm = self._keep_mask(xb.shape).mul_(xs)
+                xm = buf[:len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
                 passes[j, sl] = torch.addmm(self._b_eff, xm, w_drop).argmax(1).cpu().numpy()
         return clean, passes
 
@@ -370,12 +386,15 @@ class LinearProbe:
         mean_p = np.empty((len(x), self.n_classes), dtype=np.float32)
         mean_h = np.empty(len(x), dtype=np.float32)
         w_drop = self._w_eff.T.contiguous()
+        buf = None
         for start, xb in self._chunks(x):
             acc_p = torch.zeros((len(xb), self.n_classes), device=self.device)
             acc_h = torch.zeros(len(xb), device=self.device)
             xs = xb * self._inv_keep
+            if buf is None:  # one masked-input buffer for every pass and chunk
+                buf = torch.empty_like(xs)
             for _ in range(n_passes):
-                xm = self._keep_mask(xb.shape).mul_(xs)
+                xm = buf[:len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
                 logp = torch.log_softmax(torch.addmm(self._b_eff, xm, w_drop), dim=1)
                 p = logp.exp()
                 acc_p += p

@@ -18,6 +18,7 @@ import numpy as np
 from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
+from ..probe import LinearProbe
 from . import register, scores
 from .base import embed_rows, pool_blocks
 
@@ -108,10 +109,13 @@ def dropquery(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: in
     unl = pool.unlabeled_idx
     # block by block over the pool (whole probe chunks: the same masks as one call), so no
     # (|U|, d) copy of the features is made
-    clean = np.empty(len(unl), dtype=np.int64)
-    passes = np.empty((int(M), len(unl)), dtype=np.int64)
-    for s, e in pool_blocks(len(unl), probe):
-        clean[s:e], passes[:, s:e] = probe.mc_argmax(pool.x[unl[s:e]], int(M))
+    if isinstance(probe, LinearProbe):  # gathers chunk by chunk itself: the same chunks and masks
+        clean, passes = probe.mc_argmax(pool.x, int(M), rows=unl)
+    else:
+        clean = np.empty(len(unl), dtype=np.int64)
+        passes = np.empty((int(M), len(unl)), dtype=np.int64)
+        for s, e in pool_blocks(len(unl), probe):
+            clean[s:e], passes[:, s:e] = probe.mc_argmax(pool.x[unl[s:e]], int(M))
     mis = scores.mismatch(clean, passes)
     threshold = relax_threshold(mis, int(M), int(candidate_factor) * budget)
     cand = np.flatnonzero(mis > threshold)

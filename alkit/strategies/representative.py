@@ -291,7 +291,8 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
     if p["index"] != "exact":
         # neighbour lists of max_neighbors + 1 that grow only for the rows whose δ-ball (or
         # nearest other pseudo-class) lies beyond their list: no capped balls (up to MAX_ADAPTIVE_K)
-        ak = _graph.AdaptiveKnn(x_l2, p["max_neighbors"] + 1, p["index"], seed=int(rng.integers(2**31 - 1)))
+        ak = _graph.AdaptiveKnn(x_l2, p["max_neighbors"] + 1, p["index"], seed=int(rng.integers(2**31 - 1)),
+                                device=device)
     search: dict[str, Any] = {}
     if p["delta"] is None:
         if ak is None:

@@ -243,3 +243,34 @@ def test_adaptive_lists_grow_past_a_small_cap(index, small_synthetic):
     assert approx.info["delta"] == exact.info["delta"]
     assert approx.info["n_requeried"] > 0 and approx.info["max_list"] > 8
     assert approx.indices.tolist() == exact.indices.tolist()
+
+
+def _exact_knn(x, k):
+    x64 = x.astype(np.float64)
+    sq = (x64 * x64).sum(1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * x64 @ x64.T, 0)
+    np.fill_diagonal(d2, 0.0)
+    return np.sort(d2, axis=1)[:, :k], np.argsort(d2, axis=1, kind="stable")[:, :k]
+
+
+def test_ivf_lists_with_every_list_probed_are_the_exact_knn(monkeypatch, small_synthetic):
+    x = l2_normalize(small_synthetic.x_train)
+    monkeypatch.setattr(G, "IVF_NPROBE", 10 ** 6)  # every list: exact search by matrix products
+    d2, idx = G.knn_lists(x, 20, "ivf", device="cpu")
+    e_d2, _ = _exact_knn(x, 20)
+    np.testing.assert_allclose(d2, e_d2, atol=2e-5)
+    assert (idx[:, 0] == np.arange(len(x))).all() and (d2[:, 0] == 0).all()  # the centre first, at 0
+    assert (np.diff(d2, axis=1) >= 0).all()
+
+
+def test_ivf_lists_widen_the_probe_to_hold_k_and_are_deterministic(monkeypatch, small_synthetic):
+    x = l2_normalize(small_synthetic.x_train)
+    monkeypatch.setattr(G, "IVF_NPROBE", 1)  # one list holds fewer than k rows: the probe must widen
+    ix = G.KnnIndex(x, "ivf", seed=3, device="cpu")
+    k = 4 * int(np.diff(ix.lists.starts).max())
+    d2, idx = ix.search(np.arange(0, len(x), 7), k)
+    assert (idx >= 0).all() and np.isfinite(d2).all()  # k real neighbours, none missing
+    assert all(len(set(r)) == k for r in idx.tolist())
+    d2b, idxb = G.KnnIndex(x, "ivf", seed=3, device="cpu").search(np.arange(0, len(x), 7), k)
+    np.testing.assert_array_equal(idx, idxb)
+    np.testing.assert_array_equal(d2, d2b)
