@@ -256,7 +256,7 @@ def _min_sq_dists_to_set_screened(x32: torch.Tensor, x_sq: torch.Tensor, unit: _
     c_sq = (centres * centres).sum(1)
     c_half = centres.to(unit.h.dtype)
     c_norm_max = float(torch.linalg.vector_norm(centres, dim=1).max())
-    rows = max(1, BLOCK_ELEMENTS // max(1, len(centres)))
+    rows = max(1, (BLOCK_ELEMENTS // 4) // max(1, len(centres)))  # cache-sized (rows × centres) blocks
     out = torch.full((n,), math.inf, dtype=torch.float64, device=x32.device)
     pair_rows, pair_cols = [], []
     for s in range(0, n, rows):
