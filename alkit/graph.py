@@ -29,6 +29,7 @@ __all__ = ["BallGraph", "BLOCK_ELEMENTS", "INDEXES", "nearest_other_sqdist", "kn
            "greedy_cover", "covered_by", "KnnIndex", "AdaptiveKnn"]
 
 BLOCK_ELEMENTS = 1 << 24  # distances per block (64 MiB of float32)
+KNN_BLOCK_ROWS = 65536    # rows per block of the neighbour-list bookkeeping
 INDEXES = ("exact", "hnsw", "ivf")
 HNSW_M = 32  # links per node of faiss.IndexHNSWFlat
 
@@ -186,15 +187,19 @@ def ball_graph_from_knn(d2: np.ndarray, idx: np.ndarray, delta: float) -> BallGr
     delta : float
     """
     n = len(idx)
-    rows = np.arange(n)[:, None]
-    keep = (d2 < float(delta) ** 2) & (idx >= 0) & (idx != rows)
-    own = np.ones((n, 1), dtype=bool)
-    members = np.concatenate([rows, idx], axis=1)
-    mask = np.concatenate([own, keep], axis=1)
-    counts = mask.sum(1)
+    thr = float(delta) ** 2
+    counts = np.empty(n, dtype=np.int64)
+    parts = []
+    for s in range(0, n, KNN_BLOCK_ROWS):  # row blocks: no (n, k) temporaries at 1.28M
+        e = min(n, s + KNN_BLOCK_ROWS)
+        rows = np.arange(s, e)[:, None]
+        ib = idx[s:e]
+        mask = np.concatenate([np.ones((e - s, 1), dtype=bool), (d2[s:e] < thr) & (ib >= 0) & (ib != rows)], axis=1)
+        counts[s:e] = mask.sum(1)
+        parts.append(np.concatenate([rows.astype(np.int32), ib.astype(np.int32)], axis=1)[mask])
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    return BallGraph(indptr, members[mask].astype(np.int32), float(delta))
+    return BallGraph(indptr, np.concatenate(parts) if parts else np.zeros(0, np.int32), float(delta))
 
 
 def nearest_other_sqdist_knn(d2: np.ndarray, idx: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -379,11 +384,11 @@ class _ListIndex:
                 return cand
             p = min(2 * p, self.nlist)
 
-    def search(self, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, rows: np.ndarray | None, k: int, idx_dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
         rows = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
         k = int(min(k, self.n))
         d2_out = np.full((len(rows), k), np.inf, dtype=np.float32)
-        idx_out = np.full((len(rows), k), -1, dtype=np.int64)
+        idx_out = np.full((len(rows), k), -1, dtype=idx_dtype)
         lab = self.labels[rows]
         by_list = np.argsort(lab, kind="stable")
         lists, first = np.unique(lab[by_list], return_index=True)
@@ -443,16 +448,17 @@ class KnnIndex:
         ix.add(self.x)
         self.index = ix
 
-    def search(self, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(d2, idx)`` of shape (len(rows), k): squared distances ascending (``inf`` / ``-1`` where missing)."""
+    def search(self, rows: np.ndarray | None, k: int, idx_dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
+        """``(d2, idx)`` of shape (len(rows), k): squared distances ascending (``inf`` / ``-1`` where
+        missing); ``idx`` of ``idx_dtype`` (int32 halves the lists of a large pool)."""
         if self.kind == "ivf":
-            return self.lists.search(rows, k)
+            return self.lists.search(rows, k, idx_dtype)
         k = int(min(k, self.n))
         self.index.hnsw.efSearch = max(2 * k, 128)
         q = self.x if rows is None else self.x[np.asarray(rows, dtype=np.int64)]
         d2, idx = self.index.search(q, k)
         d2 = np.where(idx < 0, np.inf, np.maximum(d2, 0)).astype(np.float32)
-        return d2, idx.astype(np.int64)
+        return d2, idx.astype(idx_dtype)
 
 
 class AdaptiveKnn:
@@ -479,7 +485,7 @@ class AdaptiveKnn:
     def __init__(self, x: np.ndarray, k0: int, index: str = "hnsw", seed: int = 0, device: str = "auto"):
         self.ix = KnnIndex(x, index, seed, device)
         self.n = self.ix.n
-        self.d2, self.idx = self.ix.search(None, k0)
+        self.d2, self.idx = self.ix.search(None, k0, idx_dtype=np.int32)  # (n, k0): 8 bytes an entry
         self.k0 = self.d2.shape[1]
         self.long: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # row -> longer (d2, idx)
         self.n_requeried = 0
@@ -537,7 +543,10 @@ class AdaptiveKnn:
             return np.isinf(r2_of(d2, idx, rows)) & (idx[:, -1] >= 0) & (d2[:, -1] < max_sqdist)
 
         def current_r2():
-            r2 = r2_of(self.d2, self.idx, np.arange(self.n)).astype(np.float32)
+            r2 = np.empty(self.n, dtype=np.float32)
+            for s in range(0, self.n, KNN_BLOCK_ROWS):  # row blocks: no (n, k) temporaries
+                e = min(self.n, s + KNN_BLOCK_ROWS)
+                r2[s:e] = r2_of(self.d2[s:e], self.idx[s:e], np.arange(s, e))
             for r, (a, b) in self.long.items():
                 r2[r] = r2_of(a[None], b[None], np.array([r]))[0]
             return r2

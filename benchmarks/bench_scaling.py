@@ -11,7 +11,7 @@ larger one, and one whose time predicted from the previous N (linear in N) would
 child's remaining time is skipped with that prediction as the reason; the child's wall-clock
 limit catches the rest. A whole N is skipped when the machine has not enough free memory for
 the features plus one copy of them (what every strategy's ``pool.x[unlabeled]`` costs). At
-N > 50 000 ProbCover runs with its approximate index when the registry lists one
+N > 50 000 ProbCover runs with its approximate index (``index="ivf"``) when the registry lists one
 (``alkit.strategies.info("probcover").params["index"]``), else it is skipped (the exact δ
 search is N²·d).
 """
@@ -45,7 +45,7 @@ def _params(strategy: str, N: int) -> tuple[dict[str, Any] | None, str]:
     if strategy == "probcover" and N > EXACT_PROBCOVER_MAX_N:
         params = alkit.strategies.info("probcover").params
         if "index" in params:
-            return {"index": "hnsw"}, "approximate index (hnsw)"
+            return {"index": "ivf"}, "approximate index (ivf: inverted lists by matrix products, no pool copy)"
         return None, "probcover has no approximate-index option; the exact δ search is N²·d"
     return {}, ""
 

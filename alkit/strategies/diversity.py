@@ -244,24 +244,26 @@ def kcenter_greedy(x: np.ndarray, labeled: np.ndarray, budget: int, rng: np.rand
     return picks, radius
 
 
-def _min_sq_dists_to_set_screened(x32: torch.Tensor, x_sq: torch.Tensor, unit: _screen.UnitHalf,
-                                  centres: torch.Tensor) -> torch.Tensor:
-    """:func:`_min_sq_dists_to_set` (float64) for a large pool, screened by one bfloat16 product.
+def _min_sq_dists_to_set_screened(x32: torch.Tensor, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """:func:`_min_sq_dists_to_set` (float64) for a large pool, screened by bfloat16 products.
 
-    Per row, only the centres that can be its nearest (:func:`alkit._screen.pair_candidates`)
-    are evaluated in float64, grouped by centre; a block whose candidates exceed four per row
-    runs exactly.
+    Per block of rows, one bfloat16 product of the unit rows (made block by block: no bfloat16
+    copy of the pool) with the centres gives the centres that can be each row's nearest
+    (:func:`alkit._screen.pair_candidates`); only those pairs are evaluated in float64, grouped
+    by centre. A block whose candidates exceed four per row runs exactly.
     """
     n = len(x32)
     c_sq = (centres * centres).sum(1)
-    c_half = centres.to(unit.h.dtype)
+    c_half = centres.to(torch.bfloat16)
     c_norm_max = float(torch.linalg.vector_norm(centres, dim=1).max())
+    tol = _screen.COS_TOL[torch.bfloat16]
     rows = max(1, (BLOCK_ELEMENTS // 4) // max(1, len(centres)))  # cache-sized (rows × centres) blocks
     out = torch.full((n,), math.inf, dtype=torch.float64, device=x32.device)
     pair_rows, pair_cols = [], []
     for s in range(0, n, rows):
         e = min(n, s + rows)
-        r, c = _screen.pair_candidates(x_sq[s:e], unit.norm[s:e], c_sq, c_norm_max, unit.h[s:e] @ c_half.T, unit.tol)
+        unit = _screen.UnitHalf([(0, x32[s:e])], e - s, x32.shape[1], x32.device, torch.bfloat16)
+        r, c = _screen.pair_candidates(x_sq[s:e], unit.norm, c_sq, c_norm_max, unit.h @ c_half.T, tol)
         if len(r) > 4 * (e - s):  # screening does not pay here: the exact block
             xb = x32[s:e].to(torch.float64)
             out[s:e] = (x_sq[s:e, None] - 2.0 * (xb @ centres.T) + c_sq[None, :]).min(1).values
@@ -293,14 +295,11 @@ def _kcenter_greedy_screened(x: np.ndarray, labeled: np.ndarray, budget: int, rn
     blocks = [(s, x32[s:s + F64_BLOCK_ROWS]) for s in range(0, n, F64_BLOCK_ROWS)]
     # float64 squared norms in cache-sized blocks (per-row sums: the same bits as one pass)
     x_sq = torch.cat([(xb64 * xb64).sum(1) for xb64 in (x32[s:s + 512].to(torch.float64) for s in range(0, n, 512))])
-    unit = _screen.UnitHalf(blocks, n, d, dev)
     picks = np.empty(budget, dtype=np.int64)
     if len(labeled):
         lab64 = _as_tensor(labeled, dev, torch.float64)
         if _screen.accumulates_in_float32(torch.bfloat16):
-            bf = _screen.UnitHalf(blocks, n, d, dev, torch.bfloat16)
-            min_d2 = _min_sq_dists_to_set_screened(x32, x_sq, bf, lab64)
-            del bf
+            min_d2 = _min_sq_dists_to_set_screened(x32, x_sq, lab64)
         else:
             min_d2 = _min_sq_dists_to_set(_F64Rows(x, dev), x_sq, lab64)
         start = 0
@@ -308,6 +307,7 @@ def _kcenter_greedy_screened(x: np.ndarray, labeled: np.ndarray, budget: int, rn
         picks[0] = int(rng.integers(n))
         min_d2 = torch.full((n,), math.inf, dtype=torch.float64, device=dev)
         start = 1
+    unit = _screen.UnitHalf(blocks, n, d, dev)
     for i in range(budget):
         if i >= start:
             picks[i] = int(torch.argmax(min_d2))
