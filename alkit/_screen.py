@@ -23,6 +23,8 @@ from collections.abc import Iterable
 
 import torch
 
+from ._utils import memory_headroom_bytes
+
 __all__ = ["COS_TOL", "MIN_ROWS", "ENABLED", "UnitHalf", "enabled", "accumulates_in_float32",
            "lower_bound_sq", "pair_candidates"]
 
@@ -56,9 +58,16 @@ def accumulates_in_float32(dtype: torch.dtype = torch.float16) -> bool:
     return all(bool(((g.float() - exact).abs() <= tol).all()) for g in got)
 
 
-def enabled(n: int, device: torch.device, dtype: torch.dtype = torch.float16) -> bool:
-    """Whether a pass over ``n`` rows on ``device`` is screened."""
-    return bool(ENABLED and n >= MIN_ROWS and device.type == "cpu" and accumulates_in_float32(dtype))
+def enabled(n: int, device: torch.device, dtype: torch.dtype = torch.float16, nbytes: int | None = None) -> bool:
+    """Whether a pass over ``n`` rows on ``device`` is screened.
+
+    ``nbytes``: the size of the half-precision copies it needs; screening is off (the exact
+    passes run, slower but in less memory) when they would take more than half of what this
+    process can still allocate (:func:`alkit._utils.memory_headroom_bytes`).
+    """
+    if not (ENABLED and n >= MIN_ROWS and device.type == "cpu" and accumulates_in_float32(dtype)):
+        return False
+    return nbytes is None or nbytes <= memory_headroom_bytes() // 2
 
 
 class UnitHalf:

@@ -102,3 +102,25 @@ def l2_normalize(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.maximum(norms, 1e-12)
+
+
+def memory_headroom_bytes() -> int:
+    """Bytes this process can still allocate: ``MemAvailable``, and when an address-space limit
+    (``RLIMIT_AS``) is set, that limit minus the current virtual size (whichever is smaller)."""
+    avail = 2 << 30
+    try:
+        with open("/proc/meminfo") as f:
+            avail = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        pass
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/status") as f:
+                vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+            avail = min(avail, soft - vm)
+    except (ImportError, OSError, StopIteration, ValueError):
+        pass
+    return max(0, int(avail))

@@ -68,7 +68,7 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
     step = torch.empty_like(d2)
     # large pools: float16 screening, exact float32 recomputation of the rows it flags (_screen)
     screen = (_screen.UnitHalf(((s, xt[s:s + 65536]) for s in range(0, n, 65536)), n, xt.shape[1], dev)
-              if k > 1 and _screen.enabled(n, dev) else None)
+              if k > 1 and _screen.enabled(n, dev, nbytes=2 * xt.numel()) else None)
     for i in range(1, k):
         w[:] = d2.cpu().numpy()                  # float32 → float64, into one buffer
         total = w.sum()

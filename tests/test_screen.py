@@ -114,10 +114,48 @@ def test_badge_seeds_unchanged_by_screening(monkeypatch, lazy):
 
     def run():
         zz = _LazyF64Rows(lambda idx: z[idx], len(z), z.shape[1], CPU) if lazy else z
-        return badge_seeds(zz, delta, 50, np.random.default_rng(9), device="cpu")
+        dd = _LazyF64Rows(lambda idx: delta[idx], len(delta), delta.shape[1], CPU) if lazy else delta
+        return badge_seeds(zz, dd, 50, np.random.default_rng(9), device="cpu")
 
     on, off = _both(monkeypatch, run)
     np.testing.assert_array_equal(on, off)
+
+
+@needs_fp32_accumulation
+def test_kcenter_greedy_on_recomputed_rows(monkeypatch):
+    x = _clustered(seed=4)
+    lazy = _LazyF64Rows(lambda idx: x[30:][idx], len(x) - 30, x.shape[1], CPU)
+    (p_on, _), (p_off, _) = _both(monkeypatch, lambda: kcenter_greedy(lazy, x[:30], 40, np.random.default_rng(0), device="cpu"))
+    np.testing.assert_array_equal(p_on, p_off)
+    np.testing.assert_array_equal(p_on, kcenter_greedy(x[30:], x[:30], 40, np.random.default_rng(0), device="cpu")[0])
+
+
+@needs_fp32_accumulation
+@pytest.mark.parametrize("name", ["coreset", "badge"])
+def test_large_pool_strategies_keep_only_half_copies(monkeypatch, name, digits):
+    """Above the store limit CoreSet and BADGE recompute z (and BADGE δ) where the screen flags
+    rows: the picks of the stored, unscreened path."""
+    from alkit import strategies
+    from alkit.strategies import diversity
+
+    from .strategies.template import make_state
+
+    pool, probe = make_state(digits, 30)
+    off = strategies.select(name, pool, probe, 12, np.random.default_rng(7))  # digits: below MIN_ROWS
+    monkeypatch.setattr(_screen, "MIN_ROWS", 0)
+    monkeypatch.setattr(diversity, "BADGE_STORE_Z_MAX_BYTES", 0)
+    calls = []
+    real_embed = probe.embed
+
+    def counting_embed(x, rows=None):
+        calls.append(len(x) if rows is None else len(rows))
+        return real_embed(x, rows=rows)
+
+    monkeypatch.setattr(probe, "embed", counting_embed)
+    on = strategies.select(name, pool, probe, 12, np.random.default_rng(7))
+    np.testing.assert_array_equal(on.indices, off.indices)
+    n_unl = int((~pool.labeled).sum())
+    assert max(calls) <= n_unl and min(calls) < n_unl / 4  # recomputed rows, not one stored z
 
 
 def test_screening_off_without_float32_accumulation(monkeypatch):

@@ -359,9 +359,9 @@ def test_badge_recomputed_embeddings_give_identical_picks(digits, monkeypatch):
     calls = []
     real_embed = probe.embed
 
-    def counting_embed(x):
-        calls.append(len(x))
-        return real_embed(x)
+    def counting_embed(x, rows=None):
+        calls.append(len(x) if rows is None else len(rows))
+        return real_embed(x, rows=rows)
 
     monkeypatch.setattr(probe, "embed", counting_embed)
     monkeypatch.setattr(diversity, "BADGE_STORE_Z_MAX_BYTES", 0)
