@@ -40,6 +40,8 @@ MIN_ROWS = 8192
 FULL_PASS_FRACTION = 0.25
 #: Set to False to turn screening off everywhere (every pass exact).
 ENABLED = True
+#: The half-precision copies may take at most this fraction of the allocatable memory.
+HEADROOM_FRACTION = 0.7
 
 
 @functools.cache
@@ -62,12 +64,13 @@ def enabled(n: int, device: torch.device, dtype: torch.dtype = torch.float16, nb
     """Whether a pass over ``n`` rows on ``device`` is screened.
 
     ``nbytes``: the size of the half-precision copies it needs; screening is off (the exact
-    passes run, slower but in less memory) when they would take more than half of what this
-    process can still allocate (:func:`alkit._utils.memory_headroom_bytes`).
+    passes run, slower but in less memory) when they would take more than
+    :data:`HEADROOM_FRACTION` of what this process can still allocate
+    (:func:`alkit._utils.memory_headroom_bytes`, which honours an ``RLIMIT_AS``).
     """
     if not (ENABLED and n >= MIN_ROWS and device.type == "cpu" and accumulates_in_float32(dtype)):
         return False
-    return nbytes is None or nbytes <= memory_headroom_bytes() // 2
+    return nbytes is None or nbytes <= HEADROOM_FRACTION * memory_headroom_bytes()
 
 
 class UnitHalf:

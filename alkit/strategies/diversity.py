@@ -388,8 +388,9 @@ def coreset(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     d = z_l.shape[1]
     if not len(lab):
         z_l = np.empty((0, d), np.float32)
-    if len(unl) * d * 4 > _store_z_limit() and _screen.enabled(len(unl), dev, nbytes=2 * len(unl) * d):
-        # a large pool: z is recomputed from pool.x where needed (only the float16 copy is kept)
+    if len(unl) * d * 4 > _store_z_limit():
+        # a large pool: z is recomputed from pool.x where needed (screened: only its float16
+        # copy is kept; else each pass recomputes it block by block, as BADGE)
         z_u = _LazyF64Rows(lambda idx: embed_rows(probe, pool.x, unl[idx]), len(unl), d, dev)
     else:
         z_u = embed_rows(probe, pool.x, unl)

@@ -430,9 +430,10 @@ def probcover(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, 
         α of Yehuda et al. (0.95).
     index : {"exact", "hnsw", "ivf"}
         ``"exact"``: blockwise exact distances (O(N² d) time, memory of the graph only).
-        ``"hnsw"`` / ``"ivf"``: faiss approximate kNN, for large N: lists of ``max_neighbors``
-        + 1 neighbours, searched again with a doubled k only for the points whose δ-ball (or
-        nearest other pseudo-class) lies beyond their list (see
+        ``"hnsw"`` (faiss HNSW) / ``"ivf"`` (inverted lists searched by matrix products, exact
+        float32 distances, no copy of the pool: the choice at ImageNet-1k scale), for large N:
+        lists of ``max_neighbors`` + 1 neighbours, searched again with a doubled k only for the
+        points whose δ-ball (or nearest other pseudo-class) lies beyond their list (see
         docs/strategies_representative.md for the measured agreement).
     max_neighbors : int
         Initial list length of the approximate indices (ignored by ``"exact"``); balls are
