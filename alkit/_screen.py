@@ -26,7 +26,7 @@ import torch
 from ._utils import memory_headroom_bytes
 
 __all__ = ["COS_TOL", "MIN_ROWS", "ENABLED", "UnitHalf", "enabled", "accumulates_in_float32",
-           "lower_bound_sq", "pair_candidates"]
+           "in_chunks", "lower_bound_sq", "pair_candidates"]
 
 #: Bound on |cos − cos̃| for unit rows stored in each dtype: two input roundings (2·2⁻¹¹ for
 #: float16, 2·2⁻⁹ for bfloat16), the rounding of the output (2⁻¹² / 2⁻⁹ for |cos| ≤ 1) and the
@@ -110,6 +110,14 @@ class UnitHalf:
     def cos(self, i: int) -> torch.Tensor:
         """Approximate cosines of every row with row ``i``, shape (n,), float32."""
         return torch.mv(self.h, self.h[i]).float()
+
+
+def in_chunks(rows: torch.Tensor, fn, chunk: int = 16384) -> torch.Tensor:
+    """``fn(rows)`` evaluated on chunks of at most ``chunk`` rows and concatenated (bounded
+    temporaries when a pass flags many rows of a large pool)."""
+    if len(rows) <= chunk:
+        return fn(rows)
+    return torch.cat([fn(rows[i:i + chunk]) for i in range(0, len(rows), chunk)])
 
 
 def lower_bound_sq(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor | float,

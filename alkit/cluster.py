@@ -93,7 +93,8 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
             torch.mv(xt, xt[idx], out=step).mul_(-2).add_(x_sq).add_(x_sq[idx]).clamp_min_(0)
             torch.minimum(d2, step, out=d2)
         elif len(rows):
-            sub = torch.mv(xt[rows], xt[idx]).mul_(-2).add_(x_sq[rows]).add_(x_sq[idx]).clamp_min_(0)
+            sub = _screen.in_chunks(rows, lambda rb, c=idx: torch.mv(xt[rb], xt[c]).mul_(-2).add_(x_sq[rb])
+                                    .add_(x_sq[c]).clamp_min_(0))
             d2[rows] = torch.minimum(d2[rows], sub)
         d2[idx] = 0
     return seeds

@@ -262,8 +262,7 @@ def kcenter_greedy(x: np.ndarray, labeled: np.ndarray, budget: int, rng: np.rand
     return picks, radius
 
 
-def _min_sq_dists_to_set_screened(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor,
-                                  lazy: bool = False) -> torch.Tensor:
+def _min_sq_dists_to_set_screened(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
     """:func:`_min_sq_dists_to_set` (float64) for a large pool, screened by bfloat16 products.
 
     Per block of rows, one bfloat16 product of the unit rows (made block by block: no bfloat16
@@ -278,38 +277,35 @@ def _min_sq_dists_to_set_screened(take, n: int, d: int, x_sq: torch.Tensor, cent
     tol = _screen.COS_TOL[torch.bfloat16]
     rows = max(1, (BLOCK_ELEMENTS // 4) // max(1, len(centres)))  # cache-sized (rows × centres) blocks
     out = torch.full((n,), math.inf, dtype=torch.float64, device=dev)
-    pair_rows, pair_cols = [], []
     for s0 in range(0, n, F64_BLOCK_ROWS):
-        x32 = take(slice(s0, min(n, s0 + F64_BLOCK_ROWS)))
+        x32 = take(slice(s0, min(n, s0 + F64_BLOCK_ROWS)))  # recomputed once per block when lazy
         unit = _screen.UnitHalf([(0, x32)], len(x32), d, dev, torch.bfloat16)
+        pair_rows, pair_cols = [], []
         for i in range(0, len(x32), rows):
-            s, e = s0 + i, s0 + min(len(x32), i + rows)
-            r, c = _screen.pair_candidates(x_sq[s:e], unit.norm[i:i + rows], c_sq, c_norm_max,
-                                           unit.h[i:i + rows] @ c_half.T, tol)
-            if len(r) > 4 * (e - s):  # screening does not pay here: the exact block
-                xb = x32[i:i + rows].to(torch.float64)
-                out[s:e] = (x_sq[s:e, None] - 2.0 * (xb @ centres.T) + c_sq[None, :]).min(1).values
+            e = min(len(x32), i + rows)
+            r, c = _screen.pair_candidates(x_sq[s0 + i:s0 + e], unit.norm[i:e], c_sq, c_norm_max,
+                                           unit.h[i:e] @ c_half.T, tol)
+            if len(r) > 4 * (e - i):  # screening does not pay here: the exact sub-block
+                xb = x32[i:e].to(torch.float64)
+                d2 = x_sq[s0 + i:s0 + e, None] - 2.0 * (xb @ centres.T) + c_sq[None, :]
+                out[s0 + i:s0 + e] = d2.min(1).values
             else:
-                pair_rows.append(r + s)
+                pair_rows.append(r + i)
                 pair_cols.append(c)
-    if pair_rows:
-        # the candidate pairs grouped by centre: one float64 matrix-vector product per centre
+        if not pair_rows:
+            continue
+        # the block's candidate pairs grouped by centre: one float64 matrix-vector product each
         r, c = torch.cat(pair_rows), torch.cat(pair_cols)
         order = torch.argsort(c, stable=True)
         r, c = r[order], c[order]
         cols, counts = torch.unique_consecutive(c, return_counts=True)
         d2 = torch.empty(len(r), dtype=torch.float64, device=dev)
-        if lazy:  # each candidate row recomputed once
-            r_uniq, inverse = torch.unique(r, return_inverse=True)
-            x_pairs = take(r_uniq)[inverse]
-        else:
-            x_pairs = take(r)  # the candidate rows, grouped by centre
         a = 0
         for j, m in zip(cols.tolist(), counts.tolist()):
             rs = r[a:a + m]
-            d2[a:a + m] = x_sq[rs] - 2.0 * (x_pairs[a:a + m].to(torch.float64) @ centres[j]) + c_sq[j]
+            d2[a:a + m] = x_sq[s0 + rs] - 2.0 * (x32[rs].to(torch.float64) @ centres[j]) + c_sq[j]
             a += m
-        out.scatter_reduce_(0, r, d2, "amin")
+        out.scatter_reduce_(0, s0 + r, d2, "amin")
     return out.clamp_min_(0.0)
 
 
@@ -325,7 +321,7 @@ def _kcenter_greedy_screened(x, labeled: np.ndarray, budget: int, rng: np.random
     if len(labeled):
         lab64 = _as_tensor(labeled, dev, torch.float64)
         if _screen.accumulates_in_float32(torch.bfloat16):
-            min_d2 = _min_sq_dists_to_set_screened(take, n, d, x_sq, lab64, isinstance(x, _LazyF64Rows))
+            min_d2 = _min_sq_dists_to_set_screened(take, n, d, x_sq, lab64)
         else:
             min_d2 = _min_sq_dists_to_set(x if isinstance(x, _F64Rows) else _F64Rows(np.asarray(x), dev), x_sq, lab64)
         start = 0
@@ -346,7 +342,8 @@ def _kcenter_greedy_screened(x, labeled: np.ndarray, budget: int, rng: np.random
                                           for s in range(0, n, F64_BLOCK_ROWS))])
             torch.minimum(min_d2, d2, out=min_d2)
         elif len(rows):
-            d2 = (x_sq[rows] - 2.0 * (take(rows).to(torch.float64) @ c64) + x_sq[j]).clamp_min_(0.0)
+            d2 = _screen.in_chunks(rows, lambda rb, c=c64, j=j: (x_sq[rb] - 2.0 * (take(rb).to(torch.float64) @ c)
+                                                     + x_sq[j]).clamp_min_(0.0))
             min_d2[rows] = torch.minimum(min_d2[rows], d2)
         min_d2[j] = -1.0  # a centre is never picked again, even among duplicates
     radius = float(min_d2.max().clamp_min(0.0).sqrt()) if budget < n else 0.0
@@ -548,7 +545,7 @@ def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch
         if len(rows) > _screen.FULL_PASS_FRACTION * n:
             torch.minimum(min_d2, full_pass(idx), out=min_d2)
         elif len(rows):
-            min_d2[rows] = torch.minimum(min_d2[rows], exact(rows, idx))
+            min_d2[rows] = torch.minimum(min_d2[rows], _screen.in_chunks(rows, lambda rb, c=idx: exact(rb, c)))
         min_d2[idx] = 0.0
     return seeds
 
