@@ -336,7 +336,7 @@ def _kcenter_greedy_screened(x, labeled: np.ndarray, budget: int, rng: np.random
         c64 = take(slice(j, j + 1))[0].to(torch.float64)
         lb = _screen.lower_bound_sq(x_sq, unit.norm, x_sq[j], unit.norm[j], unit.cos(j), unit.tol)
         rows = torch.nonzero(lb < min_d2).squeeze(1)
-        if len(rows) > _screen.FULL_PASS_FRACTION * n:
+        if len(rows) > _screen.FULL_PASS_FRACTION * n and not isinstance(x, _LazyF64Rows):
             d2 = torch.cat([(x_sq[s:s + len(xb)] - 2.0 * (xb.to(torch.float64) @ c64) + x_sq[j]).clamp_min_(0.0)
                             for s, xb in ((s, take(slice(s, min(n, s + F64_BLOCK_ROWS))))
                                           for s in range(0, n, F64_BLOCK_ROWS))])
@@ -504,6 +504,7 @@ def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch
     """
     take_z, n, dz = _row_source(z, dev)
     take_d, n_d, dd = _row_source(delta, dev)
+    lazy = isinstance(z, _LazyF64Rows) or isinstance(delta, _LazyF64Rows)
     if n_d != n:
         raise InvalidInputError(f"badge_seeds: z has {n} rows but delta has {n_d}.")
     z_sq = torch.empty(n, dtype=torch.float64, device=dev)
@@ -542,7 +543,7 @@ def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch
         upper_dot = prod_s * (cz * cd + tz * cd.abs() + td * cz.abs() + tz * td)
         lb = a + a[idx] - 2.0 * upper_dot.to(torch.float64) - _screen.SLACK * (a + a[idx])
         rows = torch.nonzero(lb < min_d2).squeeze(1)
-        if len(rows) > _screen.FULL_PASS_FRACTION * n:
+        if len(rows) > _screen.FULL_PASS_FRACTION * n and not lazy:  # recomputed rows: only the flagged
             torch.minimum(min_d2, full_pass(idx), out=min_d2)
         elif len(rows):
             min_d2[rows] = torch.minimum(min_d2[rows], _screen.in_chunks(rows, lambda rb, c=idx: exact(rb, c)))
