@@ -97,11 +97,24 @@ def alkit_home() -> Path:
     return Path(os.environ.get("ALKIT_HOME", Path.home() / ".cache" / "alkit")).expanduser()
 
 
-def l2_normalize(x: np.ndarray) -> np.ndarray:
-    """Row-wise L2 normalisation in float32 (zero rows stay zero)."""
+def row_norms(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Row L2 norms of shape (n,) in float32, in row chunks (no (n, d) temporary)."""
     x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.maximum(norms, 1e-12)
+    out = np.empty(len(x), dtype=np.float32)
+    for s in range(0, len(x), chunk):
+        out[s:s + chunk] = np.linalg.norm(x[s:s + chunk], axis=1)
+    return out
+
+
+def l2_normalize(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Row-wise L2 normalisation in float32 (zero rows stay zero), in row chunks: the output is
+    the only (n, d) allocation."""
+    x = np.asarray(x, dtype=np.float32)
+    out = np.empty_like(x)
+    for s in range(0, len(x), chunk):
+        b = x[s:s + chunk]
+        np.divide(b, np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12), out=out[s:s + chunk])
+    return out
 
 
 def memory_headroom_bytes() -> int:

@@ -12,7 +12,8 @@ import torch
 from . import _screen
 from ._utils import l2_normalize, resolve_device
 
-__all__ = ["kmeans_nearest", "kmeans_pp_seeds", "kmeans", "knn", "n_distinct_at_least", "sq_dists_to"]
+__all__ = ["kmeans_nearest", "kmeans_pp_seeds", "kmeans", "knn", "n_distinct_at_least", "row_sq_norms",
+           "sq_dists_to"]
 
 N_ITER = 100
 MAX_POINTS_PER_CENTROID = 512
@@ -22,6 +23,13 @@ def _faiss():
     import faiss
 
     return faiss
+
+
+def row_sq_norms(xt: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+    """``(xt * xt).sum(1)`` in row chunks: the same values without an (n, d) temporary."""
+    if len(xt) <= chunk:
+        return (xt * xt).sum(1)
+    return torch.cat([(b * b).sum(1) for b in torch.split(xt, chunk)])
 
 
 def sq_dists_to(x: np.ndarray, c: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:
@@ -56,7 +64,7 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
     n = len(x)
     dev = resolve_device(device)
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(dev)
-    x_sq = (xt * xt).sum(1)
+    x_sq = row_sq_norms(xt)
     seeds = np.empty(k, dtype=np.int64)
     seeds[0] = rng.integers(n)
     d2 = torch.clamp(x_sq - 2 * (xt @ xt[seeds[0]]) + x_sq[seeds[0]], min=0)

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ._utils import resolve_device
+from .cluster import row_sq_norms
 from .errors import InvalidInputError
 
 __all__ = ["BallGraph", "BLOCK_ELEMENTS", "INDEXES", "nearest_other_sqdist", "knn_lists",
@@ -91,7 +92,7 @@ def _blocks(x: np.ndarray, device: str):
     """Yield ``(start, stop, d² block of shape (stop - start, n))`` over row blocks (torch)."""
     dev = resolve_device(device)
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(dev)
-    sq = (xt * xt).sum(1)
+    sq = row_sq_norms(xt)
     b = _rows_per_block(len(x))
     for s in range(0, len(x), b):
         e = min(len(x), s + b)
@@ -357,7 +358,7 @@ class _ListIndex:
         self.n = n
         self.dev = resolve_device(device)
         self.xt = torch.from_numpy(self.x).to(self.dev)
-        self.sq = (self.xt * self.xt).sum(1)
+        self.sq = row_sq_norms(self.xt)
         nlist = int(max(1, min(n // 39 or 1, round(4 * np.sqrt(n)))))
         rng = np.random.default_rng(seed)
         n_train = min(n, IVF_TRAIN_PER_LIST * nlist)

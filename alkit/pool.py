@@ -10,6 +10,9 @@ import numpy as np
 from .data import check_features
 from .errors import BudgetError, EmptyPoolError, InvalidInputError
 
+#: Rows whose L2 norm is within this of 1 count as normalised (:attr:`Pool.x_l2` is then ``x``).
+UNIT_NORM_TOL = 1e-6
+
 __all__ = ["Pool", "Selection", "top_up", "check_budget"]
 
 
@@ -94,11 +97,17 @@ class Pool:
 
     @property
     def x_l2(self) -> np.ndarray:
-        """L2-normalised features (computed once per run, used by clustering and graphs)."""
-        if self._x_l2 is None:
-            from ._utils import l2_normalize
+        """L2-normalised features (computed once per run, used by clustering and graphs).
 
-            self._x_l2 = l2_normalize(self.x)
+        Features whose rows already have unit norm (within :data:`UNIT_NORM_TOL`, as cached
+        CLIP-style embeddings and the synthetic sets do) are used as they are: no second
+        (n, d) copy, which at 1.28M × 1536 is 7.9 GB.
+        """
+        if self._x_l2 is None:
+            from ._utils import l2_normalize, row_norms
+
+            unit = len(self.x) and bool(np.all(np.abs(row_norms(self.x) - 1.0) <= UNIT_NORM_TOL))
+            self._x_l2 = self.x if unit else l2_normalize(self.x)
         return self._x_l2
 
     def add_labels(self, indices: np.ndarray, labels: np.ndarray) -> None:

@@ -19,7 +19,7 @@ import torch
 from .. import graph as _graph
 from .. import initial_pools
 from .._utils import l2_normalize, resolve_device
-from ..cluster import kmeans_nearest
+from ..cluster import kmeans_nearest, row_sq_norms
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 
@@ -107,7 +107,7 @@ def typicality(x: np.ndarray, knn: int, device: str = "auto", squared: bool = Tr
     k = int(min(max(knn, 0), m - 1)) + 1
     dev = resolve_device(device)
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(dev)
-    sq = (xt * xt).sum(1)
+    sq = row_sq_norms(xt)
     out = np.empty(m, dtype=np.float32)
     b = int(max(1, min(m, _graph.BLOCK_ELEMENTS // max(m, 1))))
     for s in range(0, m, b):
