@@ -73,3 +73,26 @@ def test_add_labels_validation():
         pool.add_labels([1], [5])
     with pytest.raises(InvalidInputError, match="one label per index"):
         pool.add_labels([1, 2], [0])
+
+
+def test_x_l2_reuses_unit_features_and_normalises_others():
+    from alkit._utils import l2_normalize
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 8)).astype(np.float32)
+    pool = Pool(x, 3)
+    np.testing.assert_array_equal(pool.x_l2, x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
+    assert pool.x_l2 is not pool.x
+    unit = l2_normalize(x)
+    upool = Pool(unit, 3)
+    assert upool.x_l2 is upool.x  # already normalised: no second copy
+
+
+def test_l2_normalize_in_chunks_equals_one_pass():
+    from alkit._utils import l2_normalize, row_norms
+
+    x = np.random.default_rng(1).standard_normal((1000, 5)).astype(np.float32)
+    x[3] = 0.0
+    one = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    np.testing.assert_array_equal(l2_normalize(x, chunk=7), one)
+    np.testing.assert_array_equal(row_norms(x, chunk=7), np.linalg.norm(x, axis=1))
