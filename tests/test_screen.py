@@ -138,20 +138,13 @@ def test_large_pool_strategies_keep_only_half_copies(monkeypatch, name, digits):
     from alkit import strategies
     from alkit.strategies import diversity
 
-    from .strategies.template import make_state
+    from .strategies.template import count_embed_calls, make_state
 
     pool, probe = make_state(digits, 30)
     off = strategies.select(name, pool, probe, 12, np.random.default_rng(7))  # digits: below MIN_ROWS
     monkeypatch.setattr(_screen, "MIN_ROWS", 0)
     monkeypatch.setattr(diversity, "BADGE_STORE_Z_MAX_BYTES", 0)
-    calls = []
-    real_embed = probe.embed
-
-    def counting_embed(x, rows=None):
-        calls.append(len(x) if rows is None else len(rows))
-        return real_embed(x, rows=rows)
-
-    monkeypatch.setattr(probe, "embed", counting_embed)
+    calls = count_embed_calls(probe, monkeypatch)
     on = strategies.select(name, pool, probe, 12, np.random.default_rng(7))
     np.testing.assert_array_equal(on.indices, off.indices)
     n_unl = int((~pool.labeled).sum())

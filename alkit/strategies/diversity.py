@@ -467,11 +467,19 @@ def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generat
     dr = delta if isinstance(delta, _F64Rows) else _F64Rows(np.asarray(delta), dev)
     z_sq, d_sq = zr.sq_norms(), dr.sq_norms()
     n = zr.n
+    return _d2_sample(n, k, rng, lambda c: _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, c),
+                      lambda m, c: torch.minimum(m, _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, c), out=m))
+
+
+def _d2_sample(n: int, k: int, rng: np.random.Generator, first, update) -> np.ndarray:
+    """BADGE's D² sampling: the first seed ``rng.integers(n)``, D² = ``first(seed)``; each next
+    seed by the inverse CDF (``searchsorted(cumsum(D²), rng.random()·ΣD², "right")``, uniform
+    among unchosen points once every D² is 0), then ``update(D², seed)`` lowers D² in place."""
     seeds = np.empty(k, dtype=np.int64)
     chosen = np.zeros(n, dtype=bool)
     seeds[0] = int(rng.integers(n))
     chosen[seeds[0]] = True
-    min_d2 = _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, int(seeds[0]))
+    min_d2 = first(int(seeds[0]))
     min_d2[seeds[0]] = 0.0
     cdf = np.empty(n, dtype=np.float64)
     for i in range(1, k):
@@ -483,7 +491,7 @@ def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generat
             idx = int(rng.choice(np.flatnonzero(~chosen)))
         seeds[i] = idx
         chosen[idx] = True
-        torch.minimum(min_d2, _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, idx), out=min_d2)
+        update(min_d2, idx)
         min_d2[idx] = 0.0
     return seeds
 
@@ -523,21 +531,7 @@ def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch
     def full_pass(c: int) -> torch.Tensor:
         return torch.cat([exact(slice(s, min(n, s + step)), c) for s in range(0, n, step)])
 
-    seeds = np.empty(k, dtype=np.int64)
-    chosen = np.zeros(n, dtype=bool)
-    seeds[0] = int(rng.integers(n))
-    chosen[seeds[0]] = True
-    min_d2 = full_pass(int(seeds[0]))
-    min_d2[seeds[0]] = 0.0
-    cdf = np.empty(n, dtype=np.float64)
-    for i in range(1, k):
-        np.cumsum(min_d2.cpu().numpy(), out=cdf)
-        if cdf[-1] > 0:
-            idx = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
-        else:
-            idx = int(rng.choice(np.flatnonzero(~chosen)))
-        seeds[i] = idx
-        chosen[idx] = True
+    def update(min_d2: torch.Tensor, idx: int) -> None:
         cz, cd = hz.cos(idx), hd.cos(idx)
         prod_s = (hz.norm * hz.norm[idx]) * (hd.norm * hd.norm[idx])
         upper_dot = prod_s * (cz * cd + tz * cd.abs() + td * cz.abs() + tz * td)
@@ -546,9 +540,9 @@ def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch
         if len(rows) > _screen.FULL_PASS_FRACTION * n and not lazy:  # recomputed rows: only the flagged
             torch.minimum(min_d2, full_pass(idx), out=min_d2)
         elif len(rows):
-            min_d2[rows] = torch.minimum(min_d2[rows], _screen.in_chunks(rows, lambda rb, c=idx: exact(rb, c)))
-        min_d2[idx] = 0.0
-    return seeds
+            min_d2[rows] = torch.minimum(min_d2[rows], _screen.in_chunks(rows, lambda rb: exact(rb, idx)))
+
+    return _d2_sample(n, k, rng, full_pass, update)
 
 
 def badge(pool: Pool, probe, budget: int, rng: np.random.Generator, *,

@@ -35,6 +35,19 @@ def make_state(emb, n_labeled: int, seed: int = 0, labels=None, device="cpu"):
     return pool, probe
 
 
+def count_embed_calls(probe, monkeypatch) -> list[int]:
+    """Wrap ``probe.embed``: the returned list gets the number of rows of every call."""
+    calls: list[int] = []
+    real_embed = probe.embed
+
+    def counting_embed(x, rows=None):
+        calls.append(len(x) if rows is None else len(rows))
+        return real_embed(x, rows=rows)
+
+    monkeypatch.setattr(probe, "embed", counting_embed)
+    return calls
+
+
 def _select(name, pool, probe, budget, seed, params, device="cpu"):
     return strategies.select(name, pool, probe, budget, np.random.default_rng(seed), device=device, **params)
 

@@ -351,19 +351,12 @@ def test_badge_recomputed_embeddings_give_identical_picks(digits, monkeypatch):
     from alkit import strategies
     from alkit.strategies import diversity
 
-    from .template import make_state
+    from .template import count_embed_calls, make_state
 
     pool, probe = make_state(digits, 30)
     monkeypatch.setattr(diversity, "F64_COPY_MAX_BYTES", 0)  # the stored path in blocks too
     stored = strategies.select("badge", pool, probe, 10, np.random.default_rng(7))
-    calls = []
-    real_embed = probe.embed
-
-    def counting_embed(x, rows=None):
-        calls.append(len(x) if rows is None else len(rows))
-        return real_embed(x, rows=rows)
-
-    monkeypatch.setattr(probe, "embed", counting_embed)
+    calls = count_embed_calls(probe, monkeypatch)
     monkeypatch.setattr(diversity, "BADGE_STORE_Z_MAX_BYTES", 0)
     lazy = strategies.select("badge", pool, probe, 10, np.random.default_rng(7))
     np.testing.assert_array_equal(stored.indices, lazy.indices)
