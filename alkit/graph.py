@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from ._utils import resolve_device
-from .cluster import row_sq_norms
+from .cluster import assign, kmeans, row_sq_norms
 from .errors import InvalidInputError
 
 __all__ = ["BallGraph", "BLOCK_ELEMENTS", "INDEXES", "nearest_other_sqdist", "knn_lists",
@@ -351,8 +351,6 @@ class _ListIndex:
     """
 
     def __init__(self, x: np.ndarray, seed: int = 0, device: str = "auto"):
-        from .cluster import assign, kmeans
-
         self.x = np.ascontiguousarray(x, dtype=np.float32)
         n, d = self.x.shape
         self.n = n
