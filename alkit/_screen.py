@@ -26,7 +26,7 @@ import torch
 from ._utils import memory_headroom_bytes
 
 __all__ = ["COS_TOL", "MIN_ROWS", "ENABLED", "UnitHalf", "enabled", "accumulates_in_float32",
-           "in_chunks", "lower_bound_sq", "pair_candidates"]
+           "in_chunks", "in_slices", "lower_min_", "lower_bound_sq", "pair_candidates"]
 
 #: Bound on |cos − cos̃| for unit rows stored in each dtype: two input roundings (2·2⁻¹¹ for
 #: float16, 2·2⁻⁹ for bfloat16), the rounding of the output (2⁻¹² / 2⁻⁹ for |cos| ≤ 1) and the
@@ -118,6 +118,26 @@ def in_chunks(rows: torch.Tensor, fn, chunk: int = 16384) -> torch.Tensor:
     if len(rows) <= chunk:
         return fn(rows)
     return torch.cat([fn(rows[i:i + chunk]) for i in range(0, len(rows), chunk)])
+
+
+def in_slices(n: int, fn, chunk: int = 16384) -> torch.Tensor:
+    """``fn(slice)`` over consecutive row slices covering ``0..n``, concatenated: a full pass."""
+    return torch.cat([fn(slice(s, min(n, s + chunk))) for s in range(0, n, chunk)])
+
+
+def lower_min_(min_d2: torch.Tensor, lb: torch.Tensor, exact, full=None) -> None:
+    """``min_d2 ← min(min_d2, D²)`` in place, given a lower bound ``lb ≤ D²`` for every row.
+
+    Only the rows with ``lb < min_d2`` can change: ``exact(rows)`` (an index tensor) gives their
+    D², evaluated :func:`in_chunks`. ``full()``, when given, gives the D² of every row and is used
+    instead once more than :data:`FULL_PASS_FRACTION` of the rows are flagged (a contiguous pass
+    is then cheaper than a gather); leave it out where rows are recomputed, not stored.
+    """
+    rows = torch.nonzero(lb < min_d2).squeeze(1)
+    if full is not None and len(rows) > FULL_PASS_FRACTION * len(min_d2):
+        torch.minimum(min_d2, full(), out=min_d2)
+    elif len(rows):
+        min_d2[rows] = torch.minimum(min_d2[rows], in_chunks(rows, exact))
 
 
 def lower_bound_sq(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor | float,

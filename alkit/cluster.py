@@ -90,20 +90,16 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
             idx = int(rng.choice(np.flatnonzero(~chosen)))
         seeds[i] = idx
         chosen[idx] = True
-        rows = None
-        if screen is not None:
+        # x_sq − 2·(x·c) + ‖c‖², clamped at 0: the same operations, in place for the full pass
+        def full(c=idx):
+            return torch.mv(xt, xt[c], out=step).mul_(-2).add_(x_sq).add_(x_sq[c]).clamp_min_(0)
+
+        if screen is None:
+            torch.minimum(d2, full(), out=d2)
+        else:
             lb = _screen.lower_bound_sq(x_sq, screen.norm, x_sq[idx], screen.norm[idx], screen.cos(idx), screen.tol)
-            rows = torch.nonzero(lb < d2).squeeze(1)
-            if len(rows) > _screen.FULL_PASS_FRACTION * n:
-                rows = None
-        if rows is None:
-            # x_sq − 2·(x·c) + ‖c‖², clamped at 0: the same operations, in place
-            torch.mv(xt, xt[idx], out=step).mul_(-2).add_(x_sq).add_(x_sq[idx]).clamp_min_(0)
-            torch.minimum(d2, step, out=d2)
-        elif len(rows):
-            sub = _screen.in_chunks(rows, lambda rb, c=idx: torch.mv(xt[rb], xt[c]).mul_(-2).add_(x_sq[rb])
-                                    .add_(x_sq[c]).clamp_min_(0))
-            d2[rows] = torch.minimum(d2[rows], sub)
+            _screen.lower_min_(d2, lb, lambda rb, c=idx: torch.mv(xt[rb], xt[c]).mul_(-2).add_(x_sq[rb])
+                               .add_(x_sq[c]).clamp_min_(0), full)
         d2[idx] = 0
     return seeds
 

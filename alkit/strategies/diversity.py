@@ -315,6 +315,7 @@ def _kcenter_greedy_screened(x, labeled: np.ndarray, budget: int, rng: np.random
     distance that can change a minimum recomputed in float64, and no float64 copy of ``x``
     (``x`` may be a :class:`_LazyF64Rows`: then only the float16 copy is kept)."""
     take, n, d = _row_source(x, dev)
+    lazy = isinstance(x, _LazyF64Rows)  # recomputed rows: evaluate only the flagged ones
     x_sq = torch.empty(n, dtype=torch.float64, device=dev)
     unit = _screen.UnitHalf(_sq_norms64_and_blocks(take, n, x_sq), n, d, dev)
     picks = np.empty(budget, dtype=np.int64)
@@ -334,17 +335,12 @@ def _kcenter_greedy_screened(x, labeled: np.ndarray, budget: int, rng: np.random
             picks[i] = int(torch.argmax(min_d2))
         j = int(picks[i])
         c64 = take(slice(j, j + 1))[0].to(torch.float64)
+
+        def exact(rb, c=c64, j=j):  # rows (an index tensor or a slice), float64
+            return (x_sq[rb] - 2.0 * (take(rb).to(torch.float64) @ c) + x_sq[j]).clamp_min_(0.0)
+
         lb = _screen.lower_bound_sq(x_sq, unit.norm, x_sq[j], unit.norm[j], unit.cos(j), unit.tol)
-        rows = torch.nonzero(lb < min_d2).squeeze(1)
-        if len(rows) > _screen.FULL_PASS_FRACTION * n and not isinstance(x, _LazyF64Rows):
-            d2 = torch.cat([(x_sq[s:s + len(xb)] - 2.0 * (xb.to(torch.float64) @ c64) + x_sq[j]).clamp_min_(0.0)
-                            for s, xb in ((s, take(slice(s, min(n, s + F64_BLOCK_ROWS))))
-                                          for s in range(0, n, F64_BLOCK_ROWS))])
-            torch.minimum(min_d2, d2, out=min_d2)
-        elif len(rows):
-            d2 = _screen.in_chunks(rows, lambda rb, c=c64, j=j: (x_sq[rb] - 2.0 * (take(rb).to(torch.float64) @ c)
-                                                     + x_sq[j]).clamp_min_(0.0))
-            min_d2[rows] = torch.minimum(min_d2[rows], d2)
+        _screen.lower_min_(min_d2, lb, exact, None if lazy else lambda: _screen.in_slices(n, exact, F64_BLOCK_ROWS))
         min_d2[j] = -1.0  # a centre is never picked again, even among duplicates
     radius = float(min_d2.max().clamp_min(0.0).sqrt()) if budget < n else 0.0
     return picks, radius
@@ -521,7 +517,6 @@ def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch
     hd = _screen.UnitHalf(_sq_norms64_and_blocks(take_d, n, d_sq), n, dd, dev)
     a = z_sq * d_sq
     tz, td = hz.tol, hd.tol
-    step = F64_BLOCK_ROWS
 
     def exact(rows: torch.Tensor | slice, c: int) -> torch.Tensor:
         zc, dc = take_z(slice(c, c + 1))[0].to(torch.float64), take_d(slice(c, c + 1))[0].to(torch.float64)
@@ -529,18 +524,15 @@ def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch
         return (z_sq[rows] * d_sq[rows] - 2.0 * dots + z_sq[c] * d_sq[c]).clamp_min_(0.0)
 
     def full_pass(c: int) -> torch.Tensor:
-        return torch.cat([exact(slice(s, min(n, s + step)), c) for s in range(0, n, step)])
+        return _screen.in_slices(n, lambda rb: exact(rb, c), F64_BLOCK_ROWS)
 
     def update(min_d2: torch.Tensor, idx: int) -> None:
         cz, cd = hz.cos(idx), hd.cos(idx)
         prod_s = (hz.norm * hz.norm[idx]) * (hd.norm * hd.norm[idx])
         upper_dot = prod_s * (cz * cd + tz * cd.abs() + td * cz.abs() + tz * td)
         lb = a + a[idx] - 2.0 * upper_dot.to(torch.float64) - _screen.SLACK * (a + a[idx])
-        rows = torch.nonzero(lb < min_d2).squeeze(1)
-        if len(rows) > _screen.FULL_PASS_FRACTION * n and not lazy:  # recomputed rows: only the flagged
-            torch.minimum(min_d2, full_pass(idx), out=min_d2)
-        elif len(rows):
-            min_d2[rows] = torch.minimum(min_d2[rows], _screen.in_chunks(rows, lambda rb: exact(rb, idx)))
+        # recomputed rows: only the flagged ones, never a full pass
+        _screen.lower_min_(min_d2, lb, lambda rb: exact(rb, idx), None if lazy else lambda: full_pass(idx))
 
     return _d2_sample(n, k, rng, full_pass, update)
 
