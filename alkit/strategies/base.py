@@ -8,7 +8,7 @@ from ..cluster import kmeans_nearest
 from ..pool import Pool, Selection, top_up
 from ..probe import LinearProbe
 
-__all__ = ["top_k", "typical_block", "rank_select", "pool_blocks", "embed_rows", "pool_scores"]
+__all__ = ["top_k", "typical_block", "rank_select", "pool_blocks", "rows_blockwise", "embed_rows", "pool_scores"]
 
 CLUSTER_FACTOR = 50  # cluster=True: top min(50·B, |U|) by score, then k-means with k = B
 POOL_BLOCK_ROWS = 32768  # rows of the pool read at a time (rounded to a multiple of the probe's chunk)
@@ -30,20 +30,26 @@ def pool_blocks(n: int, probe=None, block_rows: int = POOL_BLOCK_ROWS):
         yield s, min(n, s + step)
 
 
+def rows_blockwise(fn, x: np.ndarray, rows: np.ndarray, probe=None) -> np.ndarray:
+    """``fn(x[rows])`` computed on :func:`pool_blocks` of ``rows`` (whole probe chunks, so a
+    stochastic ``fn`` sees the masks of one call) and concatenated along the first axis: only
+    one block of ``x[rows]`` is ever copied."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = None
+    for s, e in pool_blocks(len(rows), probe):
+        fb = fn(x[rows[s:e]])
+        if out is None:
+            out = np.empty((len(rows),) + fb.shape[1:], dtype=fb.dtype)
+        out[s:e] = fb
+    return out if out is not None else fn(x[rows])
+
+
 def embed_rows(probe, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``probe.embed(x[rows])`` of shape (len(rows), d), read block by block from ``x``."""
     rows = np.asarray(rows, dtype=np.int64)
     if isinstance(probe, LinearProbe):  # gathers chunk by chunk straight into its output
         return probe.embed(x, rows=rows)
-    if len(rows) <= POOL_BLOCK_ROWS:
-        return probe.embed(x[rows])
-    out = None
-    for s, e in pool_blocks(len(rows), probe):
-        zb = probe.embed(x[rows[s:e]])
-        if out is None:
-            out = np.empty((len(rows), zb.shape[1]), dtype=zb.dtype)
-        out[s:e] = zb
-    return out
+    return rows_blockwise(probe.embed, x, rows, probe)
 
 
 def pool_scores(pool: Pool, probe, score_fn, *, dropout: bool = False) -> np.ndarray:
@@ -52,14 +58,8 @@ def pool_scores(pool: Pool, probe, score_fn, *, dropout: bool = False) -> np.nda
     Never copies ``pool.x[unlabeled]`` nor holds an (|U|, C) array for more than one block.
     Returns an ndarray of shape (n_unlabeled,).
     """
-    unl = pool.unlabeled_idx
-    out = None
-    for s, e in pool_blocks(len(unl), probe):
-        sb = score_fn(probe.predict_proba(pool.x[unl[s:e]], dropout=dropout))
-        if out is None:
-            out = np.empty(len(unl), dtype=sb.dtype)
-        out[s:e] = sb
-    return out
+    return rows_blockwise(lambda xb: score_fn(probe.predict_proba(xb, dropout=dropout)), pool.x,
+                          pool.unlabeled_idx, probe)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection
 from . import register, scores
-from .base import pool_blocks, rank_select, top_k
+from .base import rank_select, rows_blockwise, top_k
 
 __all__ = ["bald", "power_bald", "bald_scores"]
 
@@ -52,14 +52,7 @@ def bald_scores(probe, x: np.ndarray, M: int) -> np.ndarray:
 
 def _bald_pool_scores(probe, pool: Pool, M: int) -> np.ndarray:
     """:func:`bald_scores` of the unlabeled points, read from ``pool.x`` block by block."""
-    unl = pool.unlabeled_idx
-    out = None
-    for s, e in pool_blocks(len(unl), probe):
-        sb = bald_scores(probe, pool.x[unl[s:e]], M)
-        if out is None:
-            out = np.empty(len(unl), dtype=sb.dtype)
-        out[s:e] = sb
-    return out if out is not None else bald_scores(probe, pool.x[unl], M)
+    return rows_blockwise(lambda xb: bald_scores(probe, xb, M), pool.x, pool.unlabeled_idx, probe)
 
 
 def bald(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: int = 20,
