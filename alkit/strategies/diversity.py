@@ -156,6 +156,20 @@ class _LazyF64Rows(_F64Rows):
         return src.to(torch.float64)
 
 
+def _lazy_embeddings(probe, pool: Pool, rows: np.ndarray, dev: torch.device, d: int | None = None) -> _LazyF64Rows:
+    """The probe embeddings of ``pool.x[rows]``, never stored: recomputed from the pool where read
+    (``d``: their width, by default the feature width, as for a linear probe)."""
+    return _LazyF64Rows(lambda idx: embed_rows(probe, pool.x, rows[idx]), len(rows),
+                        pool.x.shape[1] if d is None else d, dev)
+
+
+def _gradient_factor(proba: np.ndarray) -> np.ndarray:
+    """BADGE's δ = p − onehot(argmax p), float32, shape (n, C)."""
+    db = np.array(proba, dtype=np.float32)
+    db[np.arange(len(db)), db.argmax(1)] -= 1.0
+    return db
+
+
 def _row_source(x, dev: torch.device):
     """``(take, n, d)``: float32 rows (by slice or index) of a stored matrix or a :class:`_LazyF64Rows`."""
     if isinstance(x, _LazyF64Rows):
@@ -384,7 +398,7 @@ def coreset(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     if len(unl) * d * 4 > _store_z_limit():
         # a large pool: z is recomputed from pool.x where needed (screened: only its float16
         # copy is kept; else each pass recomputes it block by block, as BADGE)
-        z_u = _LazyF64Rows(lambda idx: embed_rows(probe, pool.x, unl[idx]), len(unl), d, dev)
+        z_u = _lazy_embeddings(probe, pool, unl, dev, d)
     else:
         z_u = embed_rows(probe, pool.x, unl)
     picks, radius = kcenter_greedy(z_u, z_l, budget, rng, dev)
@@ -574,19 +588,13 @@ def badge(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     if not store_z and _screen.enabled(len(unl), dev, nbytes=2 * len(unl) * (pool.x.shape[1] + pool.n_classes)):
         # screened passes recompute only the rows they flag: keep neither z nor δ (only their
         # float16 copies; 1.28M × (1536 + 1000): 6.5 GB instead of 13 GB of float32)
-        def delta_rows(idx):
-            db = np.array(probe.predict_proba(pool.x[unl[idx]]), dtype=np.float32)
-            db[np.arange(len(db)), db.argmax(1)] -= 1.0
-            return db
-
-        z = _LazyF64Rows(lambda idx: embed_rows(probe, pool.x, unl[idx]), len(unl), pool.x.shape[1], dev)
-        delta = _LazyF64Rows(delta_rows, len(unl), pool.n_classes, dev)
-        return Selection(unl[badge_seeds(z, delta, budget, rng, dev)])
+        delta = _LazyF64Rows(lambda idx: _gradient_factor(probe.predict_proba(pool.x[unl[idx]])),
+                             len(unl), pool.n_classes, dev)
+        return Selection(unl[badge_seeds(_lazy_embeddings(probe, pool, unl, dev), delta, budget, rng, dev)])
     delta = z = None
     for s, e in pool_blocks(len(unl), probe):
         x_b = pool.x[unl[s:e]]
-        db = np.array(probe.predict_proba(x_b), dtype=np.float32)
-        db[np.arange(len(db)), db.argmax(1)] -= 1.0
+        db = _gradient_factor(probe.predict_proba(x_b))
         if delta is None:
             delta = np.empty((len(unl), db.shape[1]), dtype=np.float32)
         delta[s:e] = db
@@ -597,7 +605,7 @@ def badge(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
             z[s:e] = zb
         del x_b, db
     if not store_z:
-        z = _LazyF64Rows(lambda idx: embed_rows(probe, pool.x, unl[idx]), len(unl), pool.x.shape[1], dev)
+        z = _lazy_embeddings(probe, pool, unl, dev)
     picks = badge_seeds(z, delta, budget, rng, dev)
     return Selection(unl[picks])
 
