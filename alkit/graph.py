@@ -203,10 +203,15 @@ def ball_graph_from_knn(d2: np.ndarray, idx: np.ndarray, delta: float) -> BallGr
     return BallGraph(indptr, np.concatenate(parts) if parts else np.zeros(0, np.int32), float(delta))
 
 
-def nearest_other_sqdist_knn(d2: np.ndarray, idx: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """:func:`nearest_other_sqdist` from capped neighbour lists (``inf`` if none of them differs)."""
+def nearest_other_sqdist_knn(d2: np.ndarray, idx: np.ndarray, labels: np.ndarray,
+                             rows: np.ndarray | None = None) -> np.ndarray:
+    """:func:`nearest_other_sqdist` from neighbour lists (``inf`` if none of them differs).
+
+    ``d2``, ``idx``: the lists of ``rows`` (all rows, in order, by default), shape (len(rows), k).
+    """
     labels = np.asarray(labels)
-    other = (idx >= 0) & (labels[np.maximum(idx, 0)] != labels[:, None])
+    own = labels if rows is None else labels[rows]
+    other = (idx >= 0) & (labels[np.maximum(idx, 0)] != own[:, None])
     return np.where(other, d2, np.inf).min(1).astype(np.float32)
 
 
@@ -534,20 +539,17 @@ class AdaptiveKnn:
         """
         labels = np.asarray(labels)
 
-        def r2_of(d2, idx, rows):
-            other = (idx >= 0) & (labels[np.maximum(idx, 0)] != labels[rows][:, None])
-            return np.where(other, d2, np.inf).min(1)
-
         def need(d2, idx, rows):
-            return np.isinf(r2_of(d2, idx, rows)) & (idx[:, -1] >= 0) & (d2[:, -1] < max_sqdist)
+            return (np.isinf(nearest_other_sqdist_knn(d2, idx, labels, rows)) & (idx[:, -1] >= 0)
+                    & (d2[:, -1] < max_sqdist))
 
         def current_r2():
             r2 = np.empty(self.n, dtype=np.float32)
             for s in range(0, self.n, KNN_BLOCK_ROWS):  # row blocks: no (n, k) temporaries
                 e = min(self.n, s + KNN_BLOCK_ROWS)
-                r2[s:e] = r2_of(self.d2[s:e], self.idx[s:e], np.arange(s, e))
+                r2[s:e] = nearest_other_sqdist_knn(self.d2[s:e], self.idx[s:e], labels, np.arange(s, e))
             for r, (a, b) in self.long.items():
-                r2[r] = r2_of(a[None], b[None], np.array([r]))[0]
+                r2[r] = nearest_other_sqdist_knn(a[None], b[None], labels, np.array([r]))[0]
             return r2
 
         r2 = current_r2()
