@@ -106,14 +106,15 @@ def row_norms(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
     return out
 
 
-def l2_normalize(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
+def l2_normalize(x: np.ndarray, chunk: int = 8192, norms: np.ndarray | None = None) -> np.ndarray:
     """Row-wise L2 normalisation in float32 (zero rows stay zero), in row chunks: the output is
-    the only (n, d) allocation."""
+    the only (n, d) allocation. ``norms``: the rows' :func:`row_norms` when already computed."""
     x = np.asarray(x, dtype=np.float32)
+    if norms is None:
+        norms = row_norms(x, chunk)
     out = np.empty_like(x)
     for s in range(0, len(x), chunk):
-        b = x[s:s + chunk]
-        np.divide(b, np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12), out=out[s:s + chunk])
+        np.divide(x[s:s + chunk], np.maximum(norms[s:s + chunk, None], 1e-12), out=out[s:s + chunk])
     return out
 
 

@@ -25,11 +25,19 @@ def _faiss():
     return faiss
 
 
-def row_sq_norms(xt: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
-    """``(xt * xt).sum(1)`` in row chunks: the same values without an (n, d) temporary."""
+def row_sq_norms(xt: torch.Tensor, chunk: int = 8192, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """``(xt * xt).sum(1)`` in row chunks: the same values without an (n, d) temporary.
+
+    ``dtype``: convert each chunk first (e.g. float64 norms of float32 rows, without a float64
+    copy of the whole matrix).
+    """
+    def sq(b):
+        b = b if dtype is None else b.to(dtype)
+        return (b * b).sum(1)
+
     if len(xt) <= chunk:
-        return (xt * xt).sum(1)
-    return torch.cat([(b * b).sum(1) for b in torch.split(xt, chunk)])
+        return sq(xt)
+    return torch.cat([sq(b) for b in torch.split(xt, chunk)])
 
 
 def sq_dists_to(x: np.ndarray, c: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:

@@ -106,8 +106,9 @@ class Pool:
         if self._x_l2 is None:
             from ._utils import l2_normalize, row_norms
 
-            unit = len(self.x) and bool(np.all(np.abs(row_norms(self.x) - 1.0) <= UNIT_NORM_TOL))
-            self._x_l2 = self.x if unit else l2_normalize(self.x)
+            norms = row_norms(self.x)
+            unit = len(self.x) and bool(np.all(np.abs(norms - 1.0) <= UNIT_NORM_TOL))
+            self._x_l2 = self.x if unit else l2_normalize(self.x, norms=norms)
         return self._x_l2
 
     def add_labels(self, indices: np.ndarray, labels: np.ndarray) -> None:

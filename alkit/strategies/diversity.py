@@ -23,7 +23,7 @@ import torch
 
 from .. import _screen
 from .._utils import memory_headroom_bytes, resolve_device
-from ..cluster import kmeans_nearest
+from ..cluster import kmeans_nearest, row_sq_norms
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 from . import register
@@ -186,7 +186,7 @@ def _sq_norms64_and_blocks(take, n: int, sq_out: torch.Tensor, rows: int = F64_B
     squared norms (cache-sized pieces: the bits of one pass) on the way."""
     for s in range(0, n, rows):
         xb = take(slice(s, min(n, s + rows)))
-        sq_out[s:s + len(xb)] = _sq_norms64(xb)
+        sq_out[s:s + len(xb)] = row_sq_norms(xb, 512, torch.float64)  # cache-sized float64 pieces
         yield s, xb
 
 
@@ -504,11 +504,6 @@ def _d2_sample(n: int, k: int, rng: np.random.Generator, first, update) -> np.nd
         update(min_d2, idx)
         min_d2[idx] = 0.0
     return seeds
-
-
-def _sq_norms64(x32: torch.Tensor) -> torch.Tensor:
-    """Float64 squared row norms of float32 rows, in cache-sized blocks (the bits of one pass)."""
-    return torch.cat([(b * b).sum(1) for b in (x32[s:s + 512].to(torch.float64) for s in range(0, len(x32), 512))])
 
 
 def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch.device) -> np.ndarray:
