@@ -27,7 +27,7 @@ from .errors import InvalidInputError
 
 __all__ = ["BallGraph", "BLOCK_ELEMENTS", "INDEXES", "nearest_other_sqdist", "knn_lists",
            "ball_graph_exact", "ball_graph_from_knn", "nearest_other_sqdist_knn", "purity", "search_delta",
-           "greedy_cover", "covered_by", "KnnIndex", "AdaptiveKnn"]
+           "greedy_cover", "covered_by", "KnnIndex", "AdaptiveKnn", "ivf_ball_graph", "bisection_grid"]
 
 BLOCK_ELEMENTS = 1 << 24  # distances per block (64 MiB of float32)
 KNN_BLOCK_ROWS = 65536    # rows per block of the neighbour-list bookkeeping
@@ -266,6 +266,21 @@ def search_delta(r2: np.ndarray, n_iter: int = 6, threshold: float = 0.95,
             "evaluated": [(float(a), float(b)) for a, b in evaluated], "reference_reported_delta": float(delta)}
 
 
+BISECTION_GRID_MAX = 63  # radii the one-pass range count may track (6 bisection steps)
+
+
+def bisection_grid(n_iter: int) -> np.ndarray | None:
+    """Every δ that :func:`search_delta` can evaluate in ``n_iter`` steps, ascending, or None if too many.
+
+    The bisection starts at 1/2 and halves its interval, so step i evaluates a multiple of
+    2^-i: the values are k / 2^n_iter, 0 < k < 2^n_iter (63 of them for the default 6 steps).
+    """
+    m = 2 ** int(n_iter)
+    if m - 1 > BISECTION_GRID_MAX:
+        return None
+    return np.arange(1, m, dtype=np.float64) / m
+
+
 def _gather_rows(g: BallGraph, rows: np.ndarray) -> np.ndarray:
     """Concatenation of the CSR rows ``rows`` of ``g`` (vectorised)."""
     starts = g.indptr[rows]
@@ -277,13 +292,36 @@ def _gather_rows(g: BallGraph, rows: np.ndarray) -> np.ndarray:
     return g.indices[np.arange(total) + offsets].astype(np.int64)
 
 
-def greedy_cover(graph: BallGraph, budget: int, covered: np.ndarray | None = None,
-                 transpose: BallGraph | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _ball_gains(graph: BallGraph, nodes: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """Uncovered members of the balls of ``nodes``, shape (len(nodes),), int64 (chunked gathers)."""
+    nodes = np.asarray(nodes, dtype=np.int64)
+    out = np.zeros(len(nodes), dtype=np.int64)
+    lens = graph.indptr[nodes + 1] - graph.indptr[nodes]
+    ends = np.cumsum(lens)
+    s = 0
+    while s < len(nodes):  # chunks of about BLOCK_ELEMENTS members
+        e = max(s + 1, int(np.searchsorted(ends, (ends[s - 1] if s else 0) + BLOCK_ELEMENTS, side="right")))
+        e = min(e, len(nodes))
+        members = _gather_rows(graph, nodes[s:e])
+        seg = np.repeat(np.arange(e - s), lens[s:e])
+        out[s:e] = np.bincount(seg, weights=~covered[members], minlength=e - s).astype(np.int64)
+        s = e
+    return out
+
+
+def greedy_cover(graph: BallGraph, budget: int, covered: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Greedy maximum coverage (ProbCover's selection).
 
     Repeatedly takes the node whose ball holds the most uncovered points (ties: lowest
-    index), marks its ball covered and removes the in-edges of every newly covered node.
-    Stops early once every point is covered (max degree 0).
+    index) and marks its ball covered — the reference's "remove the in-edges of every
+    covered node" — stopping early once every point is covered (max gain 0).
+
+    The gains are evaluated lazily (Minoux's accelerated greedy), so no transposed graph is
+    needed: a pick only lowers gains, so after a pick every stored gain is an upper bound;
+    the nodes whose bound reaches the current maximum are re-counted, and the lowest-index
+    node of maximum gain is taken once its gain is exact. Any node of lower index with the
+    same true gain would have a bound at least as large and be ahead of it, so the picks
+    are exactly those of the eager greedy.
 
     Parameters
     ----------
@@ -292,8 +330,6 @@ def greedy_cover(graph: BallGraph, budget: int, covered: np.ndarray | None = Non
         At most this many picks.
     covered : ndarray of shape (n,), bool, optional
         Points covered already (the union of the labeled points' balls).
-    transpose : BallGraph, optional
-        ``graph.transpose()``, if already computed.
 
     Returns
     -------
@@ -304,21 +340,23 @@ def greedy_cover(graph: BallGraph, budget: int, covered: np.ndarray | None = Non
     """
     n = graph.n
     covered = np.zeros(n, dtype=bool) if covered is None else np.asarray(covered, dtype=bool).copy()
-    gt = graph.transpose() if transpose is None else transpose
-    rows = np.repeat(np.arange(n, dtype=np.int64), graph.degrees())
-    degree = np.bincount(rows[~covered[graph.indices]], minlength=n).astype(np.int64)
-    del rows
-    picks = []
-    for _ in range(int(budget)):
-        p = int(np.argmax(degree))
-        if degree[p] <= 0:
+    gain = _ball_gains(graph, np.arange(n), covered)
+    exact = np.ones(n, dtype=bool)
+    picks: list[int] = []
+    while len(picks) < int(budget):
+        p = int(np.argmax(gain))
+        if gain[p] <= 0:
             break
+        if not exact[p]:
+            stale = np.flatnonzero((gain >= gain[p]) & ~exact)
+            gain[stale] = _ball_gains(graph, stale, covered)
+            exact[stale] = True
+            continue
         ball = graph.indices[graph.indptr[p]:graph.indptr[p + 1]]
-        new = ball[~covered[ball]].astype(np.int64)
-        covered[new] = True
-        centres, counts = np.unique(_gather_rows(gt, new), return_counts=True)
-        degree[centres] -= counts
+        covered[ball] = True
         picks.append(p)
+        exact[:] = False
+        gain[p], exact[p] = 0, True
     return np.asarray(picks, dtype=np.int64), covered
 
 
@@ -335,7 +373,7 @@ def covered_by(graph: BallGraph, nodes: np.ndarray) -> np.ndarray:
 MAX_ADAPTIVE_K = 1 << 14  # longest neighbour list of the adaptive re-queries
 
 
-IVF_NPROBE = 32            # lists searched per query list (doubled until they hold ≥ k points)
+IVF_NPROBE = 32            # lists searched per query list, counted in lists of mean size
 IVF_TRAIN_PER_LIST = 64    # coarse k-means training rows per list
 IVF_TRAIN_ITER = 10        # coarse k-means iterations
 
@@ -346,13 +384,19 @@ class _ListIndex:
     A coarse k-means (nlist = round(4√n) centroids, at least 39 points per list, trained on
     ≤ :data:`IVF_TRAIN_PER_LIST`·nlist random rows for :data:`IVF_TRAIN_ITER` iterations with
     the shared :func:`alkit.cluster.kmeans`) splits the rows into lists. The queries of one list
-    are compared, by one matrix product per block, with every row of the :data:`IVF_NPROBE`
-    lists whose centroids are nearest that list's centroid (doubled until they hold at least k
-    rows), and the k smallest ``‖q‖² + ‖x‖² − 2q·x`` (clamped at 0; 0 for the query itself, as
-    the exact graph) are kept. Distances are exact float32; a neighbour is missed only when it
-    lies outside the probed lists. Nothing is copied but the per-list candidate rows, so memory
-    is the pool plus the output lists (faiss ``IndexIVFFlat`` would hold a second copy of the
-    pool: 7.9 GB at 1.28M × 1536). Deterministic for a seed.
+    are compared, by one matrix product per block, with the rows of the lists whose centroids
+    are nearest that list's centroid (its own list first), taken in that order until they hold
+    :data:`IVF_NPROBE` · n / nlist rows (:data:`IVF_NPROBE` lists of mean size, so unbalanced
+    lists cost no more than balanced ones) or, for a k-NN search, at least k. Distances are
+    ``‖q‖² + ‖x‖² − 2q·x`` in float32, clamped at 0, and 0 for the query itself (as the exact
+    graph); a neighbour is missed only when it lies outside the probed lists. Nothing is copied
+    but the per-list candidate rows, so memory is the pool plus the output (faiss
+    ``IndexIVFFlat`` would hold a second copy of the pool: 7.9 GB at 1.28M × 1536).
+    Deterministic for a seed.
+
+    Two uses: :meth:`search` (k nearest neighbours, for :class:`KnnIndex`) and the range
+    passes of ProbCover (:meth:`range_counts`, then :meth:`range_graph`), which see every
+    candidate of every row once per pass and so need no neighbour lists at all.
     """
 
     def __init__(self, x: np.ndarray, seed: int = 0, device: str = "auto"):
@@ -373,47 +417,172 @@ class _ListIndex:
         self.labels = labels
         self.order = np.argsort(labels, kind="stable")
         self.starts = np.searchsorted(labels[self.order], np.arange(nlist + 1))
+        self.sizes = np.diff(self.starts)
         c = torch.from_numpy(np.ascontiguousarray(centroids, dtype=np.float32))
         c_sq = (c * c).sum(1)
         cd = torch.addmm(c_sq[:, None] + c_sq[None, :], c, c.T, alpha=-2.0)
+        cd.fill_diagonal_(-float("inf"))  # a list's own rows come first, even among equal centroids
         self.probe_order = torch.argsort(cd, dim=1, stable=True).to(torch.int32).numpy()
         self.nlist = nlist
+        self.n_candidates = 0  # candidate distances computed by the last pass
 
     def _candidates(self, lst: int, k: int) -> np.ndarray:
-        p = min(IVF_NPROBE, self.nlist)
-        while True:
-            lists = self.probe_order[lst, :p]
-            cand = np.concatenate([self.order[self.starts[j]:self.starts[j + 1]] for j in lists])
-            if len(cand) >= k or p >= self.nlist:
-                return cand
-            p = min(2 * p, self.nlist)
+        need = max(int(k), min(self.n, -(-IVF_NPROBE * self.n // self.nlist)))
+        lists = self.probe_order[lst]
+        p = min(self.nlist, int(np.searchsorted(np.cumsum(self.sizes[lists]), need)) + 1)
+        return np.concatenate([self.order[self.starts[j]:self.starts[j + 1]] for j in lists[:p]])
+
+    def _blocks(self, rows: np.ndarray, k: int):
+        """Yield ``(pos, q, cand, cand_t, d2)``: positions in ``rows``, their row ids (tensor), the
+        candidate ids (numpy and tensor) and the (len(pos), len(cand)) float32 squared distances."""
+        lab = self.labels[rows]
+        by_list = np.argsort(lab, kind="stable")
+        lists, first = np.unique(lab[by_list], return_index=True)
+        bounds = np.append(first, len(rows))
+        self.n_candidates = 0
+        for j, lst in enumerate(lists.tolist()):
+            pos = by_list[bounds[j]:bounds[j + 1]]
+            cand = self._candidates(lst, k)
+            cand_t = torch.from_numpy(cand).to(self.dev)
+            xc = self.xt[cand_t]
+            sq_c = self.sq[cand_t]
+            step = max(1, BLOCK_ELEMENTS // max(1, len(cand)))
+            self.n_candidates += len(pos) * len(cand)
+            for s in range(0, len(pos), step):
+                pb = pos[s:s + step]
+                q = torch.from_numpy(rows[pb]).to(self.dev)
+                d2 = torch.addmm(self.sq[q, None] + sq_c[None, :], self.xt[q], xc.T, alpha=-2.0).clamp_min_(0)
+                d2.masked_fill_(q[:, None] == cand_t[None, :], 0.0)  # centre ∈ ball, as the exact graph
+                yield pb, q, cand, cand_t, d2
 
     def search(self, rows: np.ndarray | None, k: int, idx_dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
         rows = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
         k = int(min(k, self.n))
         d2_out = np.full((len(rows), k), np.inf, dtype=np.float32)
         idx_out = np.full((len(rows), k), -1, dtype=idx_dtype)
-        lab = self.labels[rows]
-        by_list = np.argsort(lab, kind="stable")
-        lists, first = np.unique(lab[by_list], return_index=True)
-        bounds = np.append(first, len(rows))
-        for j, lst in enumerate(lists.tolist()):
-            pos = by_list[bounds[j]:bounds[j + 1]]                 # positions in ``rows``
-            cand = self._candidates(lst, k)
-            cand_t = torch.from_numpy(cand).to(self.dev)
-            xc = self.xt[cand_t]
-            sq_c = self.sq[cand_t]
+        for pb, _, cand, _, d2 in self._blocks(rows, k):
             kk = min(k, len(cand))
-            step = max(1, BLOCK_ELEMENTS // max(1, len(cand)))
-            for s in range(0, len(pos), step):
-                pb = pos[s:s + step]
-                q = torch.from_numpy(rows[pb]).to(self.dev)
-                d2 = torch.addmm(self.sq[q, None] + sq_c[None, :], self.xt[q], xc.T, alpha=-2.0).clamp_min_(0)
-                d2.masked_fill_(q[:, None] == cand_t[None, :], 0.0)  # centre ∈ ball, as the exact graph
-                v, at = torch.topk(d2, kk, dim=1, largest=False, sorted=True)
-                d2_out[pb, :kk] = v.cpu().numpy()
-                idx_out[pb, :kk] = cand[at.cpu().numpy()]
+            v, at = torch.topk(d2, kk, dim=1, largest=False, sorted=True)
+            d2_out[pb, :kk] = v.cpu().numpy()
+            idx_out[pb, :kk] = cand[at.cpu().numpy()]
         return d2_out, idx_out
+
+    def range_counts(self, thresholds_sq: np.ndarray,
+                     labels: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
+        """One pass over every row's candidates: ball sizes at several radii, and the nearest other label.
+
+        Parameters
+        ----------
+        thresholds_sq : ndarray of shape (t,), ascending
+            Squared radii (compared in float32, strictly: ``d² < δ²``).
+        labels : ndarray of shape (n,), int, optional
+            Pseudo-classes; with them, the squared distance to the nearest candidate of another one.
+
+        Returns
+        -------
+        r2 : ndarray of shape (n,), float32, or None
+            As :func:`nearest_other_sqdist` over the candidates (``inf`` if all share the label).
+        counts : ndarray of shape (n, t), int32
+            Candidates (the centre included) closer than each radius.
+        """
+        thr = np.asarray(thresholds_sq, dtype=np.float32)
+        if thr.ndim != 1 or (np.diff(thr) < 0).any():
+            raise InvalidInputError("thresholds_sq must be an ascending 1-d array.")
+        thr_t = torch.from_numpy(thr).to(self.dev)
+        t = len(thr)
+        counts = np.empty((self.n, t), dtype=np.int32)
+        r2 = None if labels is None else np.empty(self.n, dtype=np.float32)
+        lab = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(self.dev)
+        for pb, q, _, cand_t, d2 in self._blocks(np.arange(self.n), 1):
+            if t:
+                rr, cc = (d2 < thr_t[-1]).nonzero(as_tuple=True)
+                bucket = torch.bucketize(d2[rr, cc], thr_t, right=True)  # radii ≤ d²: in the larger balls
+                hist = torch.bincount(rr * (t + 1) + bucket, minlength=len(pb) * (t + 1)).view(len(pb), t + 1)
+                counts[pb] = hist.cumsum(1)[:, :t].cpu().numpy()
+            if lab is not None:
+                d2.masked_fill_(lab[q][:, None] == lab[cand_t][None, :], float("inf"))
+                r2[pb] = d2.min(1).values.cpu().numpy()
+        return r2, counts
+
+    def range_graph(self, delta: float, counts: np.ndarray) -> BallGraph:
+        """The δ-ball graph over the candidates, written straight into its CSR arrays.
+
+        ``counts`` (shape (n,)): the ball sizes from :meth:`range_counts` at δ², which size the
+        arrays before the pass (no second copy of the edges). The pass recomputes the same
+        products; should a kernel round differently, a row keeps its ``counts`` nearest candidates.
+        """
+        counts = np.asarray(counts, dtype=np.int64)
+        thr = np.float32(float(delta) ** 2)
+        indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        indices = np.empty(int(indptr[-1]), dtype=np.int32)
+        for pb, _, cand, _, d2 in self._blocks(np.arange(self.n), 1):
+            want = torch.from_numpy(counts[pb]).to(self.dev)
+            mask = d2 < float(thr)
+            bad = mask.sum(1) != want
+            if bool(bad.any()):
+                rank = torch.argsort(torch.argsort(d2[bad], dim=1, stable=True), dim=1)
+                mask[bad] = rank < want[bad, None]
+            rr, cc = (v.cpu().numpy() for v in mask.nonzero(as_tuple=True))  # row-major
+            seg = np.cumsum(counts[pb]) - counts[pb]
+            indices[indptr[pb[rr]] + np.arange(len(rr)) - seg[rr]] = cand[cc]
+        return BallGraph(indptr, indices, float(delta))
+
+
+def ivf_ball_graph(x: np.ndarray, labels: np.ndarray | None, delta: float | None = None, n_iter: int = 6,
+                   threshold: float = 0.95, rule: str = "largest", seed: int = 0,
+                   device: str = "auto") -> tuple[BallGraph, dict, dict]:
+    """ProbCover's δ search and δ-ball graph through the inverted lists (``index="ivf"``).
+
+    Two passes over every row's candidates (:class:`_ListIndex`): the first gives each row's
+    nearest other pseudo-class (for the purity bisection) together with its ball size at
+    every δ the bisection can reach (:func:`bisection_grid`), the second writes the edges at
+    the chosen δ into arrays sized by those counts. No neighbour lists, no list regrowth and
+    no second copy of the edges, so memory is the pool plus the graph. With more than
+    :data:`BISECTION_GRID_MAX` reachable radii the sizes take a pass of their own.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, d)
+        L2-normalised rows.
+    labels : ndarray of shape (n,), int, or None
+        Pseudo-classes (needed when ``delta`` is None).
+    delta : float, optional
+        A fixed radius: no search, one counting pass.
+    n_iter, threshold, rule
+        As :func:`search_delta`.
+    seed : int
+        Seed of the coarse quantiser.
+    device : str
+
+    Returns
+    -------
+    graph : BallGraph
+    search : dict
+        :func:`search_delta`'s result (empty with a fixed ``delta``).
+    stats : dict
+        ``nlist`` and ``mean_candidates`` (distances computed per row and pass).
+    """
+    lx = _ListIndex(x, seed, device)
+    search: dict = {}
+    if delta is None:
+        if labels is None:
+            raise InvalidInputError("ivf_ball_graph needs the pseudo-class labels to search δ.")
+        grid = bisection_grid(n_iter)
+        r2, counts = lx.range_counts(np.zeros(0) if grid is None else grid ** 2, labels)
+        search = search_delta(r2, n_iter, threshold, rule)
+        delta = search["delta"]
+        if grid is None:
+            _, counts = lx.range_counts(np.array([delta ** 2]))
+            col = counts[:, 0]
+        else:
+            col = counts[:, int(np.flatnonzero(grid == delta)[0])]
+        del counts
+    else:
+        _, counts = lx.range_counts(np.array([float(delta) ** 2]))
+        col = counts[:, 0]
+    g = lx.range_graph(float(delta), col)
+    return g, search, {"nlist": lx.nlist, "mean_candidates": float(lx.n_candidates / max(1, lx.n))}
 
 
 class KnnIndex:

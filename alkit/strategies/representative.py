@@ -269,7 +269,7 @@ def typiclust(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, 
 # --------------------------------------------------------------------------- ProbCover
 def _probcover_key(p: dict[str, Any]) -> tuple:
     return (p["delta"], p["delta_rule"], p["delta_iter"], p["purity_threshold"], p["index"],
-            p["max_neighbors"] if p["index"] != "exact" else None)
+            p["max_neighbors"] if p["index"] == "hnsw" else None)
 
 
 def _graph_purity(g: _graph.BallGraph, labels: np.ndarray) -> float:
@@ -277,6 +277,14 @@ def _graph_purity(g: _graph.BallGraph, labels: np.ndarray) -> float:
     impure = np.zeros(g.n, dtype=bool)
     impure[rows[labels[rows] != labels[g.indices]]] = True
     return float(1.0 - impure.mean())
+
+
+def _warn_not_pure(search: dict, p: dict[str, Any]) -> None:
+    if not search["any_pure"]:
+        warnings.warn(
+            f"ProbCover: no evaluated δ reached purity {p['purity_threshold']} "
+            f"(evaluated {search['evaluated']}); using δ={search['delta']}. Pass delta= to fix it.",
+            RuntimeWarning, stacklevel=4)
 
 
 def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator, cache: dict,
@@ -287,6 +295,16 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
     if entry is not None and entry["key"] == key and entry["graph"].n == len(x_l2):
         return entry, True
     _, pseudo = kmeans_nearest(x_l2, int(n_classes), rng, device=device, normalize=False)
+    if p["index"] == "ivf":
+        g, search, stats = _graph.ivf_ball_graph(
+            x_l2, pseudo, p["delta"], p["delta_iter"], p["purity_threshold"], p["delta_rule"],
+            seed=int(rng.integers(2**31 - 1)), device=device)
+        if search:
+            _warn_not_pure(search, p)
+        entry = {"key": key, "graph": g, "delta": g.delta, "search": search, "ivf": stats,
+                 "purity": search.get("purity", _graph_purity(g, pseudo))}
+        cache["probcover"] = entry
+        return entry, False
     ak = None
     if p["index"] != "exact":
         # neighbour lists of max_neighbors + 1 that grow only for the rows whose δ-ball (or
@@ -310,15 +328,11 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
                     break
                 level = top
         delta = search["delta"]
-        if not search["any_pure"]:
-            warnings.warn(
-                f"ProbCover: no evaluated δ reached purity {p['purity_threshold']} "
-                f"(evaluated {search['evaluated']}); using δ={delta}. Pass delta= to fix it.",
-                RuntimeWarning, stacklevel=3)
+        _warn_not_pure(search, p)
     else:
         delta = p["delta"]
     g = _graph.ball_graph_exact(x_l2, delta, device) if ak is None else ak.ball_graph(delta)
-    entry = {"key": key, "graph": g, "transpose": g.transpose(), "delta": float(delta),
+    entry = {"key": key, "graph": g, "delta": float(delta),
              "purity": search.get("purity", _graph_purity(g, pseudo)), "search": search}
     if ak is not None:
         entry["n_balls_capped"] = ak.n_capped(delta)
@@ -347,6 +361,9 @@ def _probcover_info(entry: dict, p: dict[str, Any], reused: bool, covered_before
         info["delta_evaluated"] = entry["search"]["evaluated"]
         info["purity_met"] = entry["search"]["purity_met"]
         info["reference_reported_delta"] = entry["search"]["reference_reported_delta"]
+    if "ivf" in entry:
+        info["ivf_nlist"] = entry["ivf"]["nlist"]
+        info["ivf_mean_candidates"] = entry["ivf"]["mean_candidates"]
     if "n_balls_capped" in entry:
         info["n_balls_capped"] = entry["n_balls_capped"]
         info["n_requeried"] = entry["n_requeried"]
@@ -397,7 +414,7 @@ def probcover_initial_pool(x: np.ndarray, budget: int, rng: np.random.Generator,
     cache = {} if cache is None else cache
     x_l2 = l2_normalize(x)
     entry, reused = _probcover_graph(x_l2, int(n_classes), rng, cache, p, device)
-    picks, covered = _graph.greedy_cover(entry["graph"], budget, transpose=entry["transpose"])
+    picks, covered = _graph.greedy_cover(entry["graph"], budget)
     return _complete(picks, len(x), budget, rng, _probcover_info(entry, p, reused, 0, covered))
 
 
@@ -463,7 +480,7 @@ def probcover(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, 
     g = entry["graph"]
     covered = _graph.covered_by(g, pool.labeled_idx)
     before = int(covered.sum())
-    picks, covered = _graph.greedy_cover(g, budget, covered, transpose=entry["transpose"])
+    picks, covered = _graph.greedy_cover(g, budget, covered)
     return top_up(picks, pool, budget, rng, _probcover_info(entry, p, reused, before, covered))
 
 

@@ -77,6 +77,24 @@ def test_greedy_cover_matches_reference_edge_list(n, p, seed, budget, n_lab):
     assert ours.tolist() == _reference_greedy(g.to_edges(), n, budget, labeled)
 
 
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 60), size=st.integers(1, 6), seed=st.integers(0, 10**6), budget=st.integers(1, 12),
+       n_lab=st.integers(0, 3), block=st.sampled_from([3, 1 << 24]))
+def test_lazy_greedy_matches_reference_under_many_ties(n, size, seed, budget, n_lab, block):
+    """Balls of (nearly) one size tie everywhere: the lazy gains must still give the eager picks,
+    also when the gains are counted in tiny chunks."""
+    import unittest.mock
+
+    r = np.random.default_rng(seed)
+    balls = [sorted({i, *r.choice(n, min(size, n), replace=False).tolist()}) for i in range(n)]
+    g = _graph_from_balls(balls)
+    labeled = r.choice(n, min(n_lab, n), replace=False)
+    with unittest.mock.patch.object(G, "BLOCK_ELEMENTS", block):
+        ours, cov = G.greedy_cover(g, budget, G.covered_by(g, labeled))
+    assert ours.tolist() == _reference_greedy(g.to_edges(), n, budget, labeled)
+    assert cov.tolist() == (G.covered_by(g, np.concatenate([labeled, ours]).astype(int))).tolist()
+
+
 def test_transpose_is_reverse_graph():
     g = _graph_from_balls([[0, 2], [1], [2, 0, 1]])
     t = g.transpose()
@@ -232,7 +250,7 @@ def test_bad_parameters_raise_clear_errors(small_synthetic):
         initial_pools.select("probcover", small_synthetic.x_train, 3, rng, n_classes=8, radius=0.3)
 
 
-@pytest.mark.parametrize("index", ["hnsw", "ivf"])
+@pytest.mark.parametrize("index", ["hnsw"])
 def test_adaptive_lists_grow_past_a_small_cap(index, small_synthetic):
     """With max_neighbors far below the ball sizes, the adaptive re-query still gives the exact
     picks (the fixed-cap lists would not)."""
@@ -274,3 +292,82 @@ def test_ivf_lists_widen_the_probe_to_hold_k_and_are_deterministic(monkeypatch, 
     d2b, idxb = G.KnnIndex(x, "ivf", seed=3, device="cpu").search(np.arange(0, len(x), 7), k)
     np.testing.assert_array_equal(idx, idxb)
     np.testing.assert_array_equal(d2, d2b)
+
+
+# ----------------------------------------------------------------------------- ivf range passes
+def test_bisection_grid_holds_every_evaluated_delta():
+    r = np.random.default_rng(0)
+    for n_iter in (1, 3, 6):
+        grid = G.bisection_grid(n_iter)
+        assert len(grid) == 2 ** n_iter - 1 and (np.diff(grid) > 0).all()
+        for _ in range(30):
+            r2 = r.random(200) ** r.uniform(0.2, 5)
+            for thr in (0.5, 0.95, 1.0):
+                ev = G.search_delta(r2, n_iter, thr)["evaluated"]
+                assert all(d in set(grid.tolist()) for d, _ in ev)
+    assert G.bisection_grid(7) is None  # 127 radii: counted in a pass of their own
+
+
+def test_ivf_range_passes_with_every_list_probed_are_exact(monkeypatch, small_synthetic):
+    x = l2_normalize(small_synthetic.x_train)
+    monkeypatch.setattr(G, "IVF_NPROBE", 10 ** 6)  # every list: exact distances over all pairs
+    labels = np.random.default_rng(1).integers(0, 8, len(x))
+    lx = G._ListIndex(x, seed=2, device="cpu")
+    grid = G.bisection_grid(6)
+    r2, counts = lx.range_counts(grid ** 2, labels)
+    np.testing.assert_allclose(r2, G.nearest_other_sqdist(x, labels, device="cpu"), atol=2e-5)
+    d2 = _brute_sqdist(x)
+    np.fill_diagonal(d2, 0)
+    for j in (20, 30, 40, 63):
+        exact = (d2 < grid[j - 1] ** 2).sum(1)
+        near_boundary = np.abs(d2 - grid[j - 1] ** 2).min(1) < 1e-5
+        assert (counts[:, j - 1] == exact)[~near_boundary].all()
+    delta = grid[39]
+    g = lx.range_graph(delta, counts[:, 39])
+    assert (g.degrees() == counts[:, 39]).all()
+    ours = set(map(tuple, g.to_edges().tolist()))
+    ref = set(map(tuple, G.ball_graph_exact(x, delta, device="cpu").to_edges().tolist()))
+    assert all(abs(d2[i, j] - delta ** 2) < 1e-5 for i, j in ours ^ ref)  # only float32 boundary ties
+    assert all((i, i) in ours for i in range(len(x)))  # every ball holds its centre
+
+
+def test_ivf_range_graph_keeps_the_counted_sizes_if_a_kernel_rounds_differently(small_synthetic):
+    """The edges are written into arrays sized by the counting pass; a row whose recount differs
+    keeps exactly its counted number of nearest candidates (no overflow into the next row)."""
+    x = l2_normalize(small_synthetic.x_train)
+    lx = G._ListIndex(x, seed=0, device="cpu")
+    _, counts = lx.range_counts(np.array([0.8 ** 2]))
+    col = counts[:, 0].astype(np.int64)
+    rows = np.arange(0, len(x), 5)
+    col[rows] = np.maximum(1, col[rows] + np.where(rows % 2 == 0, 3, -1))
+    g = lx.range_graph(0.8, col)
+    assert (g.degrees() == col).all()
+    d2 = _brute_sqdist(x)
+    for i in rows[:40]:
+        members = g.indices[g.indptr[i]:g.indptr[i + 1]]
+        assert len(set(members.tolist())) == len(members) and i in members
+        outside = np.setdiff1d(lx._candidates(lx.labels[i], 1), members)
+        assert d2[i, members].max() <= d2[i, outside].min() + 1e-5  # the nearest ones
+
+
+def test_probcover_ivf_matches_exact_search_and_picks(small_synthetic):
+    x = small_synthetic.x_train
+    exact = probcover(Pool(x, 8), None, 8, np.random.default_rng(0), device="cpu")
+    approx = probcover(Pool(x, 8), None, 8, np.random.default_rng(0), index="ivf", device="cpu")
+    assert approx.info["delta"] == exact.info["delta"]
+    assert approx.info["ivf_nlist"] >= 1 and approx.info["ivf_mean_candidates"] > 0
+    assert len(set(approx.indices.tolist()) & set(exact.indices.tolist())) >= 6
+    # 7 bisection steps (127 radii) take the extra counting pass: same δ as the exact search
+    e7 = probcover(Pool(x, 8), None, 4, np.random.default_rng(0), delta_iter=7, device="cpu")
+    a7 = probcover(Pool(x, 8), None, 4, np.random.default_rng(0), delta_iter=7, index="ivf", device="cpu")
+    assert a7.info["delta"] == e7.info["delta"]
+    # a fixed δ: one counting pass, no search
+    fixed = probcover(Pool(x, 8), None, 4, np.random.default_rng(0), delta=0.6, index="ivf", device="cpu")
+    assert fixed.info["delta"] == 0.6 and "delta_evaluated" not in fixed.info
+
+
+def test_probcover_ivf_is_deterministic(small_synthetic):
+    x = small_synthetic.x_train
+    a = probcover(Pool(x, 8), None, 8, np.random.default_rng(5), index="ivf", device="cpu")
+    b = probcover(Pool(x, 8), None, 8, np.random.default_rng(5), index="ivf", device="cpu")
+    assert a.indices.tolist() == b.indices.tolist() and a.info["n_edges"] == b.info["n_edges"]
