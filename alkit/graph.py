@@ -8,10 +8,15 @@ and every ball holds its centre.
 Memory: nothing is ever N × N. The exact graph is built in row blocks of at most
 :data:`BLOCK_ELEMENTS` distances; what is kept is the graph itself, ``n_edges`` int32 targets
 plus an (N + 1) int64 row pointer, i.e. N × (mean ball size) — it grows with the density of
-the data at the chosen δ, which is why ProbCover reports ``n_edges``. The approximate
-indices (``"hnsw"``, ``"ivf"``, :class:`AdaptiveKnn`) start from ``max_neighbors`` + 1
-neighbours per point and search again, with a doubled k, only the points whose ball (or
-nearest other pseudo-class) lies beyond their list, up to :data:`MAX_ADAPTIVE_K`.
+the data at the chosen δ, which is why ProbCover reports ``n_edges``. The greedy cover needs
+no transposed copy (:func:`greedy_cover` evaluates its gains lazily).
+
+Approximate graphs for large pools: ``"ivf"`` (:func:`ivf_ball_graph`) makes two range passes
+over inverted lists — nearest other pseudo-class and ball sizes at every reachable δ, then the
+edges written into pre-sized arrays; ``"hnsw"`` (:class:`AdaptiveKnn`) starts from
+``max_neighbors`` + 1 neighbours per point and searches again, with a doubled k, only the
+points whose ball (or nearest other pseudo-class) lies beyond their list, up to
+:data:`MAX_ADAPTIVE_K`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """ProbCover's approximate δ-ball graph against the exact one: edge recall, precision, picks.
 
 Builds ProbCover's graph on one pool with ``index="exact"`` and with each approximate index
-(``alkit.graph.AdaptiveKnn``: lists of ``max_neighbors`` + 1 that grow where a ball or the δ
-search needs more), then compares the edge sets and the B picks from an empty pool. The
+(``"hnsw"``: ``alkit.graph.AdaptiveKnn``, lists of ``max_neighbors`` + 1 that grow where a ball
+or the δ search needs more; ``"ivf"``: ``alkit.graph.ivf_ball_graph``, two range passes over
+the inverted lists, ``max_neighbors`` unused), then compares the edge sets and the B picks from
+an empty pool. The
 figures in docs/strategies_representative.md come from this script, e.g.::
 
     .venv/bin/python benchmarks/probcover_agreement.py --data "synthetic:N=20000,d=256,C=20,seed=0" \\
-        --budget 20 --runs hnsw:256 ivf:256 hnsw:64
+        --budget 20 --runs hnsw:256 ivf hnsw:64
     .venv/bin/python benchmarks/probcover_agreement.py --data "synthetic:N=50000,d=1536,C=100,seed=0,test=0" \\
-        --budget 100 --runs hnsw:256
+        --budget 100 --runs ivf hnsw:256
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True, help="an alkit.load_embeddings name (e.g. synthetic:N=…,d=…,C=…)")
     p.add_argument("--budget", type=int, default=100)
     p.add_argument("--delta", type=float, default=None, help="a fixed δ (default: searched)")
-    p.add_argument("--runs", nargs="+", default=["hnsw:256"], help="INDEX:MAX_NEIGHBORS pairs")
+    p.add_argument("--runs", nargs="+", default=["hnsw:256"], help="INDEX[:MAX_NEIGHBORS] (ivf ignores it)")
     args = p.parse_args(argv)
 
     import scipy.sparse as sp
@@ -53,18 +55,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"exact: {te:.1f} s, δ = {se.info['delta']}, {ge.n_edges} edges, largest ball {ge.degrees().max()}, "
           f"coverage {se.info['coverage']:.4f}")
     a = adj(ge)
-    print("| index | max_neighbors | largest ball | balls capped | rows re-searched | edge recall | "
-          "edge precision | picks shared (same order) | time s (exact) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| index | max_neighbors | largest ball | balls capped | rows re-searched | candidates per row | "
+          "edge recall | edge precision | picks shared (same order) | time s (exact) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for run in args.runs:
-        index, mn = run.split(":")
+        index, _, mn = run.partition(":")
+        mn = mn or "256"
         sa, ga, ta, caught = one(index, int(mn))
         b = adj(ga)
         inter = a.multiply(b).nnz
         shared = len(set(se.indices.tolist()) & set(sa.indices.tolist()))
         same = bool(len(se.indices) == len(sa.indices) and (se.indices == sa.indices).all())
-        print(f"| {index} | {mn} | {ga.degrees().max()} | {sa.info.get('n_balls_capped')} | "
-              f"{sa.info.get('n_requeried')} | {inter / a.nnz:.6f} | {inter / b.nnz:.6f} | "
+        cand = sa.info.get("ivf_mean_candidates")
+        print(f"| {index} | {'—' if index == 'ivf' else mn} | {ga.degrees().max()} | "
+              f"{sa.info.get('n_balls_capped', '—')} | {sa.info.get('n_requeried', '—')} | "
+              f"{'—' if cand is None else f'{cand:.0f} of {n}'} | {inter / a.nnz:.6f} | {inter / b.nnz:.6f} | "
               f"{shared} / {len(se.indices)} ({'yes' if same else 'no'}) | {ta:.1f} ({te:.1f}) |"
               + (f" warnings: {[str(w.message)[:60] for w in caught]}" if caught else ""))
     return 0

@@ -447,13 +447,14 @@ def probcover(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, 
         α of Yehuda et al. (0.95).
     index : {"exact", "hnsw", "ivf"}
         ``"exact"``: blockwise exact distances (O(N² d) time, memory of the graph only).
-        ``"hnsw"`` (faiss HNSW) / ``"ivf"`` (inverted lists searched by matrix products, exact
-        float32 distances, no copy of the pool: the choice at ImageNet-1k scale), for large N:
+        ``"ivf"``: two range passes over inverted lists searched by matrix products (exact
+        float32 distances to the candidates of 32 lists, no copy of the pool; the choice at
+        ImageNet-1k scale, :func:`alkit.graph.ivf_ball_graph`). ``"hnsw"`` (faiss HNSW):
         lists of ``max_neighbors`` + 1 neighbours, searched again with a doubled k only for the
-        points whose δ-ball (or nearest other pseudo-class) lies beyond their list (see
-        docs/strategies_representative.md for the measured agreement).
+        points whose δ-ball (or nearest other pseudo-class) lies beyond their list. See
+        docs/strategies_representative.md for the measured agreement with ``"exact"``.
     max_neighbors : int
-        Initial list length of the approximate indices (ignored by ``"exact"``); balls are
+        Initial list length of ``"hnsw"`` (ignored by ``"exact"`` and ``"ivf"``); balls are
         only truncated beyond :data:`alkit.graph.MAX_ADAPTIVE_K` points (``n_balls_capped``).
 
     Returns
@@ -461,13 +462,16 @@ def probcover(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, 
     Selection
         ``info``: ``delta``, ``n_edges``, ``purity``, ``mean_ball_size``, ``graph_bytes``,
         ``coverage`` (fraction covered after the picks), ``n_covered_before``,
-        ``graph_reused``, ``n_topped_up``, and the δ search (``delta_evaluated``, ``purity_met``).
+        ``graph_reused``, ``n_topped_up``, the δ search (``delta_evaluated``, ``purity_met``),
+        and per index ``n_balls_capped`` / ``n_requeried`` / ``max_list`` (``"hnsw"``) or
+        ``ivf_nlist`` / ``ivf_mean_candidates`` (``"ivf"``).
 
     Notes
     -----
-    Memory is that of the graph, N × mean ball size edges (4 bytes each plus its
-    transpose), reported as ``n_edges`` / ``graph_bytes``. Time: two passes over all
-    pairs (nearest other pseudo-class, then the edges) for ``index="exact"``.
+    Memory is that of the graph, N × mean ball size edges (4 bytes each, no transposed
+    copy: the greedy gains are evaluated lazily), reported as ``n_edges`` / ``graph_bytes``.
+    Time: two passes over all pairs (nearest other pseudo-class, then the edges) for
+    ``index="exact"``; the same two passes over each row's 32 · N / nlist candidates for ``"ivf"``.
 
     References
     ----------
