@@ -26,7 +26,7 @@ import torch
 from ._utils import memory_headroom_bytes
 
 __all__ = ["COS_TOL", "MIN_ROWS", "ENABLED", "UnitHalf", "enabled", "accumulates_in_float32",
-           "in_chunks", "in_slices", "lower_min_", "lower_bound_sq", "pair_candidates"]
+           "in_chunks", "in_slices", "lower_min_", "lower_bound_sq", "min_upper_bound_sq"]
 
 #: Bound on |cos − cos̃| for unit rows stored in each dtype: two input roundings (2·2⁻¹¹ for
 #: float16, 2·2⁻⁹ for bfloat16), the rounding of the output (2⁻¹² / 2⁻⁹ for |cos| ≤ 1) and the
@@ -147,9 +147,18 @@ def lower_bound_sq(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor | 
     return s - 2.0 * (norm * c_norm).to(s.dtype) * (cos.to(s.dtype) + tol) - SLACK * s
 
 
-def pair_candidates(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor, c_norm_max: float,
+def _approx_offsets(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor, c_norm_max: float,
                     dots: torch.Tensor, tol: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each row of a block, the centres that can be its nearest.
+    """``b_ij ≈ d²_ij − ‖x_i‖²`` in float32, shape (rows, m), and each row's bound on its error."""
+    c_sq32 = c_sq.to(torch.float32)
+    b = dots.to(torch.float32).mul_((-2.0 * norm.to(torch.float32))[:, None]).add_(c_sq32[None, :])
+    err = 2.0 * norm.to(torch.float32) * (tol * c_norm_max) + SLACK * (x_sq.to(torch.float32) + float(c_sq32.max()))
+    return b, err
+
+
+def min_upper_bound_sq(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor, c_norm_max: float,
+                       dots: torch.Tensor, tol: float) -> torch.Tensor:
+    """An upper bound on ``min_j ‖x_i − c_j‖²`` for each row of a block, float64, shape (rows,).
 
     Parameters
     ----------
@@ -163,16 +172,6 @@ def pair_candidates(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor, 
         Approximate ``(x_i/‖x_i‖)·c_j``, each within ``tol·‖c_j‖`` (unit rows times the raw
         centres in half precision, float32 accumulation).
     tol : float
-
-    Returns
-    -------
-    rows, cols : Tensor of shape (n_pairs,)
-        Candidate pairs: every centre whose approximate d² is within twice the row's error
-        bound of the row's approximate minimum, so the true nearest centre is always among them.
     """
-    c_sq32 = c_sq.to(torch.float32)
-    # approximate d²_ij − ‖x_i‖² (the row constant does not change the row's order)
-    b = dots.to(torch.float32).mul_((-2.0 * norm.to(torch.float32))[:, None]).add_(c_sq32[None, :])
-    err = 2.0 * norm.to(torch.float32) * (tol * c_norm_max) + SLACK * (x_sq.to(torch.float32) + float(c_sq32.max()))
-    thr = b.min(1).values + 2.0 * err
-    return torch.nonzero(b <= thr[:, None], as_tuple=True)
+    b, err = _approx_offsets(x_sq, norm, c_sq, c_norm_max, dots, tol)
+    return x_sq.to(torch.float64) + (b.min(1).values + err).to(torch.float64)

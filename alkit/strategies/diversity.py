@@ -199,34 +199,57 @@ def _sq_norms64_and_blocks(take, n: int, sq_out: torch.Tensor, rows: int = F64_B
 
 
 # ---------------------------------------------------------------------------- CoreSet
-def _min_sq_dists_to_set(x: torch.Tensor | _F64Rows, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
-    """Squared Euclidean distance of every row of ``x`` to its nearest row of ``centres``.
-
-    Blocks of rows × all centres, at most ``BLOCK_ELEMENTS`` entries at a time.
-    """
-    c_sq = (centres * centres).sum(1)
-    rows = max(1, BLOCK_ELEMENTS // max(1, len(centres)))
-    n = x.n if isinstance(x, _F64Rows) else len(x)
-    out = torch.empty(n, dtype=x_sq.dtype, device=x_sq.device)
-    for s in range(0, n, rows):
-        xb = x.slice(s, s + rows) if isinstance(x, _F64Rows) else x[s:s + rows]
-        d2 = x_sq[s:s + len(xb), None] - 2.0 * (xb @ centres.T) + c_sq[None, :]
-        out[s:s + len(xb)] = d2.min(1).values.clamp_min_(0.0)
-    return out
+KCENTER_BATCH = 64  # stale rows re-evaluated together by the lazy k-center (doubled per round)
 
 
-def kcenter_greedy(x: np.ndarray, labeled: np.ndarray, budget: int, rng: np.random.Generator,
+def _kcenter_bounds(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor, screen: bool) -> torch.Tensor:
+    """Fill ``x_sq`` (float64 squared row norms) and return an upper bound on every row's squared
+    distance to its nearest centre: from one bfloat16 product per block of unit rows when
+    ``screen`` (:func:`alkit._screen.min_upper_bound_sq`), else ``inf`` (no bound)."""
+    dev = x_sq.device
+    ub = torch.full((n,), math.inf, dtype=torch.float64, device=dev)
+    if screen:
+        c_sq = (centres * centres).sum(1)
+        c_half = centres.to(torch.bfloat16)
+        c_norm_max = float(torch.linalg.vector_norm(centres, dim=1).max())
+        rows = max(1, (BLOCK_ELEMENTS // 4) // max(1, len(centres)))  # cache-sized (rows × centres) blocks
+    for s0, xb in _sq_norms64_and_blocks(take, n, x_sq):
+        if not screen:
+            continue
+        unit = _screen.UnitHalf([(0, xb)], len(xb), d, dev, torch.bfloat16)  # block by block: no copy
+        for i in range(0, len(xb), rows):
+            e = min(len(xb), i + rows)
+            ub[s0 + i:s0 + e] = _screen.min_upper_bound_sq(x_sq[s0 + i:s0 + e], unit.norm[i:e], c_sq, c_norm_max,
+                                                           unit.h[i:e] @ c_half.T, unit.tol)
+    return ub
+
+
+def kcenter_greedy(x, labeled: np.ndarray, budget: int, rng: np.random.Generator,
                    device: str | torch.device = "cpu") -> tuple[np.ndarray, float]:
     """Greedy k-center (farthest-first traversal) from a set of existing centres.
 
-    Each pick is the point farthest (Euclidean) from its nearest centre; it then becomes a
-    centre and the min-distance vector is updated with one distance pass (B passes in all),
-    so memory is O(n·d) — no n × n matrix.
+    Each pick is the point farthest (Euclidean) from its nearest centre, which then becomes a
+    centre. Distances are ``‖x‖² − 2x·c + ‖c‖²`` in float64 (clamped at 0), memory is O(n):
+    no n × n matrix and no copy of ``x``.
+
+    The minima are evaluated lazily. A row's distance to its nearest centre only falls as
+    centres are added, so a value computed against the first centres is an upper bound for
+    later picks. Each pick takes the row of largest bound; if its value is not up to date, the
+    stale rows of largest bound (:data:`KCENTER_BATCH`, doubled per round) are brought up to
+    date against the centres they have not seen, and the search repeats. A row taken with an
+    up-to-date value is the eager pass's pick, ties to the lowest index included: any row of
+    lower index with the same true distance has a bound at least as large and comes first.
+    Before any exact value exists the bounds come, on CPU pools of at least
+    :data:`alkit._screen.MIN_ROWS` rows, from one bfloat16 product of the unit rows with the
+    existing centres (each within :data:`alkit._screen.COS_TOL`); otherwise the first
+    search computes every row exactly. On spread-out data a pick then costs a handful of rows
+    instead of a pass over the pool.
 
     Parameters
     ----------
     x : ndarray of shape (n, d)
-        Candidate points (e.g. probe embeddings of the unlabeled pool).
+        Candidate points (e.g. probe embeddings of the unlabeled pool); also a
+        :class:`_LazyF64Rows` (rows recomputed where read).
     labeled : ndarray of shape (m, d)
         Existing centres (e.g. embeddings of the labeled pool); may be empty (m = 0), then the
         first pick is uniform via ``rng``.
@@ -242,121 +265,66 @@ def kcenter_greedy(x: np.ndarray, labeled: np.ndarray, budget: int, rng: np.rand
         Row indices into ``x``, in pick order (ties: the lowest index).
     radius : float
         Largest distance of an unpicked row to its nearest centre after the batch.
-
-    Notes
-    -----
-    On CPU pools of at least :data:`alkit._screen.MIN_ROWS` rows the passes are screened in
-    half precision and only the distances that can lower a minimum are computed in float64
-    (:func:`_kcenter_greedy_screened`): the same picks without a float64 copy of ``x``.
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
-    n_rows, dim = (x.n, x.d) if isinstance(x, _LazyF64Rows) else np.shape(x)
-    if _screen.enabled(n_rows, dev, nbytes=2 * n_rows * dim):
-        return _kcenter_greedy_screened(x, labeled, budget, rng, dev)
-    xr = x if isinstance(x, _F64Rows) else _F64Rows(np.asarray(x), dev)
-    x_sq = xr.sq_norms()
-    n = xr.n
-    picks = np.empty(budget, dtype=np.int64)
-    if len(labeled):
-        min_d2 = _min_sq_dists_to_set(xr, x_sq, _as_tensor(labeled, dev, torch.float64))
-        start = 0
-    else:
-        first = int(rng.integers(n))
-        picks[0] = first
-        min_d2 = (x_sq - 2.0 * xr.matvec(xr.row(first)) + x_sq[first]).clamp_min_(0.0)
-        min_d2[first] = -1.0
-        start = 1
-    for i in range(start, budget):
-        j = int(torch.argmax(min_d2))
-        picks[i] = j
-        d2 = (x_sq - 2.0 * xr.matvec(xr.row(j)) + x_sq[j]).clamp_min_(0.0)
-        torch.minimum(min_d2, d2, out=min_d2)
-        min_d2[j] = -1.0  # a centre is never picked again, even among duplicates
-    radius = float(min_d2.max().clamp_min(0.0).sqrt()) if budget < n else 0.0
-    return picks, radius
-
-
-def _min_sq_dists_to_set_screened(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
-    """:func:`_min_sq_dists_to_set` (float64) for a large pool, screened by bfloat16 products.
-
-    Per block of rows, one bfloat16 product of the unit rows (made block by block: no bfloat16
-    copy of the pool) with the centres gives the centres that can be each row's nearest
-    (:func:`alkit._screen.pair_candidates`); only those pairs are evaluated in float64, grouped
-    by centre. A block whose candidates exceed four per row runs exactly.
-    """
-    dev = x_sq.device
-    c_sq = (centres * centres).sum(1)
-    c_half = centres.to(torch.bfloat16)
-    c_norm_max = float(torch.linalg.vector_norm(centres, dim=1).max())
-    tol = _screen.COS_TOL[torch.bfloat16]
-    rows = max(1, (BLOCK_ELEMENTS // 4) // max(1, len(centres)))  # cache-sized (rows × centres) blocks
-    out = torch.full((n,), math.inf, dtype=torch.float64, device=dev)
-    for s0 in range(0, n, F64_BLOCK_ROWS):
-        x32 = take(slice(s0, min(n, s0 + F64_BLOCK_ROWS)))  # recomputed once per block when lazy
-        unit = _screen.UnitHalf([(0, x32)], len(x32), d, dev, torch.bfloat16)
-        pair_rows, pair_cols = [], []
-        for i in range(0, len(x32), rows):
-            e = min(len(x32), i + rows)
-            r, c = _screen.pair_candidates(x_sq[s0 + i:s0 + e], unit.norm[i:e], c_sq, c_norm_max,
-                                           unit.h[i:e] @ c_half.T, tol)
-            if len(r) > 4 * (e - i):  # screening does not pay here: the exact sub-block
-                xb = x32[i:e].to(torch.float64)
-                d2 = x_sq[s0 + i:s0 + e, None] - 2.0 * (xb @ centres.T) + c_sq[None, :]
-                out[s0 + i:s0 + e] = d2.min(1).values
-            else:
-                pair_rows.append(r + i)
-                pair_cols.append(c)
-        if not pair_rows:
-            continue
-        # the block's candidate pairs grouped by centre: one float64 matrix-vector product each
-        r, c = torch.cat(pair_rows), torch.cat(pair_cols)
-        order = torch.argsort(c, stable=True)
-        r, c = r[order], c[order]
-        cols, counts = torch.unique_consecutive(c, return_counts=True)
-        d2 = torch.empty(len(r), dtype=torch.float64, device=dev)
-        a = 0
-        for j, m in zip(cols.tolist(), counts.tolist()):
-            rs = r[a:a + m]
-            d2[a:a + m] = x_sq[s0 + rs] - 2.0 * (x32[rs].to(torch.float64) @ centres[j]) + c_sq[j]
-            a += m
-        out.scatter_reduce_(0, s0 + r, d2, "amin")
-    return out.clamp_min_(0.0)
-
-
-def _kcenter_greedy_screened(x, labeled: np.ndarray, budget: int, rng: np.random.Generator,
-                             dev: torch.device) -> tuple[np.ndarray, float]:
-    """:func:`kcenter_greedy` on a large pool: float16 screening (:mod:`alkit._screen`), every
-    distance that can change a minimum recomputed in float64, and no float64 copy of ``x``
-    (``x`` may be a :class:`_LazyF64Rows`: then only the float16 copy is kept)."""
     take, n, d = _row_source(x, dev)
-    lazy = isinstance(x, _LazyF64Rows)  # recomputed rows: evaluate only the flagged ones
+    labeled = np.asarray(labeled, dtype=np.float64).reshape(-1, d)
+    m = len(labeled)
+    cent = torch.empty((m + budget, d), dtype=torch.float64, device=dev)  # labeled rows, then the picks
+    cent[:m] = _as_tensor(labeled, dev, torch.float64)
+    c_sq = (cent[:m] * cent[:m]).sum(1)
+    c_sq = torch.cat([c_sq, torch.empty(budget, dtype=torch.float64, device=dev)])
     x_sq = torch.empty(n, dtype=torch.float64, device=dev)
-    unit = _screen.UnitHalf(_sq_norms64_and_blocks(take, n, x_sq), n, d, dev)
+    screen = m > 0 and _screen.enabled(n, dev, torch.bfloat16)
+    ub = _kcenter_bounds(take, n, d, x_sq, cent[:m], screen)  # ub[i] ≥ min over the centres
+    seen = torch.zeros(n, dtype=torch.int64, device=dev)  # centres whose distance ub[i] includes
+    done = torch.iinfo(torch.int64).max  # `seen` of a picked row: never stale
+
+    def refresh(rows: torch.Tensor, total: int) -> None:
+        """Bring ``rows`` up to date against the centres ``seen[row]:total`` they have not seen."""
+        s_rows = seen[rows]
+        for group in (rows[s_rows == 0], rows[s_rows > 0]):  # never evaluated / evaluated before
+            if not len(group):
+                continue
+            lo = int(seen[group].min())
+            cols = torch.arange(lo, total, device=dev)
+
+            def exact(rb, lo=lo, cols=cols):
+                d2 = (x_sq[rb, None] - 2.0 * (take(rb).to(torch.float64) @ cent[lo:total].T)
+                      + c_sq[None, lo:total]).clamp_min_(0.0)
+                d2.masked_fill_(cols[None, :] < seen[rb, None], math.inf)  # already in ub
+                fresh = d2.min(1).values
+                return torch.where(seen[rb] > 0, torch.minimum(ub[rb], fresh), fresh)
+
+            chunk = max(1, min(F64_BLOCK_ROWS, (F64_BLOCK_ROWS * 64) // len(cols)))
+            ub[group] = _screen.in_chunks(group, exact, chunk)
+            seen[group] = total
+
+    def settle(total: int) -> int:
+        """The row of largest distance to its nearest of ``total`` centres (lowest index on ties)."""
+        k = KCENTER_BATCH
+        while True:
+            p = int(torch.argmax(ub))
+            if int(seen[p]) >= total:
+                return p
+            stale = ub.masked_fill(seen >= total, -math.inf)
+            if math.isinf(float(ub[p])):  # no bound yet: every unbounded row at once
+                rows = torch.nonzero(torch.isinf(stale) & (stale > 0)).squeeze(1)
+            else:
+                rows = torch.topk(stale, min(k, n)).indices
+                rows = rows[stale[rows] > -math.inf]
+                k *= 2
+            refresh(rows, total)
+
     picks = np.empty(budget, dtype=np.int64)
-    if len(labeled):
-        lab64 = _as_tensor(labeled, dev, torch.float64)
-        if _screen.accumulates_in_float32(torch.bfloat16):
-            min_d2 = _min_sq_dists_to_set_screened(take, n, d, x_sq, lab64)
-        else:
-            min_d2 = _min_sq_dists_to_set(x if isinstance(x, _F64Rows) else _F64Rows(np.asarray(x), dev), x_sq, lab64)
-        start = 0
-    else:
-        picks[0] = int(rng.integers(n))
-        min_d2 = torch.full((n,), math.inf, dtype=torch.float64, device=dev)
-        start = 1
     for i in range(budget):
-        if i >= start:
-            picks[i] = int(torch.argmax(min_d2))
-        j = int(picks[i])
-        c64 = take(slice(j, j + 1))[0].to(torch.float64)
-
-        def exact(rb, c=c64, j=j):  # rows (an index tensor or a slice), float64
-            return (x_sq[rb] - 2.0 * (take(rb).to(torch.float64) @ c) + x_sq[j]).clamp_min_(0.0)
-
-        lb = _screen.lower_bound_sq(x_sq, unit.norm, x_sq[j], unit.norm[j], unit.cos(j), unit.tol)
-        _screen.lower_min_(min_d2, lb, exact, None if lazy else lambda: _screen.in_slices(n, exact, F64_BLOCK_ROWS))
-        min_d2[j] = -1.0  # a centre is never picked again, even among duplicates
-    radius = float(min_d2.max().clamp_min(0.0).sqrt()) if budget < n else 0.0
+        total = m + i
+        j = settle(total) if total else int(rng.integers(n))
+        picks[i] = j
+        cent[total] = take(slice(j, j + 1))[0].to(torch.float64)
+        c_sq[total] = x_sq[j]
+        ub[j], seen[j] = -1.0, done  # a centre is never picked again, even among duplicates
+    radius = float(ub[settle(m + budget)].clamp_min(0.0).sqrt()) if budget < n else 0.0
     return picks, radius
 
 

@@ -92,6 +92,47 @@ def test_kcenter_duplicates_never_repicked():
     assert sorted(picks.tolist()) == [0, 1, 2, 3, 4] and radius == 0.0
 
 
+def _eager_kcenter(x, lab, budget, first=0):
+    """The textbook farthest-first traversal: one full float64 pass per pick."""
+    x64 = x.astype(np.float64)
+    sq = (x64 * x64).sum(1)
+    md = np.full(len(x), np.inf)
+    if len(lab):
+        l64 = lab.astype(np.float64)
+        md = np.maximum(sq[:, None] - 2 * x64 @ l64.T + (l64 * l64).sum(1)[None], 0).min(1)
+    picks = []
+    for i in range(budget):
+        j = first if (i == 0 and not len(lab)) else int(np.argmax(md))
+        picks.append(j)
+        md = np.minimum(md, np.maximum(sq - 2 * x64 @ x64[j] + sq[j], 0))
+        md[j] = -1
+    return picks, float(np.sqrt(max(md.max(), 0)))
+
+
+@pytest.mark.parametrize("n_labeled", [0, 1, 40])
+@pytest.mark.parametrize("batch", [1, 64])
+@pytest.mark.parametrize("screen", [False, True])
+def test_lazy_kcenter_is_the_eager_traversal(monkeypatch, n_labeled, batch, screen):
+    """Lazy minima (bounds refreshed only where the maximum needs them) give the eager picks:
+    clustered data with duplicated rows and grid points at equal distances (ties)."""
+    from alkit import _screen
+    from alkit.strategies import diversity
+
+    rng = np.random.default_rng(n_labeled + batch)
+    centres = rng.standard_normal((12, 16)) * 4
+    x = (centres[rng.integers(12, size=3000)] + rng.standard_normal((3000, 16))).astype(np.float32)
+    x[200:260] = x[:60]  # duplicates
+    x[300:340] = np.repeat(np.eye(4, 16, dtype=np.float32) * 50, 10, axis=0)  # far, tied points
+    lab, pool = x[:n_labeled], x[n_labeled:]
+    monkeypatch.setattr(diversity, "KCENTER_BATCH", batch)
+    monkeypatch.setattr(_screen, "MIN_ROWS", 0 if screen else 10 ** 9)
+    first = int(np.random.default_rng(3).integers(len(pool)))
+    picks, radius = kcenter_greedy(pool, lab, 80, np.random.default_rng(3), device="cpu")
+    ref_picks, ref_radius = _eager_kcenter(pool, lab, 80, first)
+    assert picks.tolist() == ref_picks
+    assert radius == pytest.approx(ref_radius, rel=1e-12)
+
+
 def test_coreset_matches_bruteforce_on_digits(digits):
     pool, probe = make_state(digits, 30)
     z = probe.embed(pool.x).astype(np.float64)
