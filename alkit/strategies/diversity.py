@@ -202,25 +202,31 @@ def _sq_norms64_and_blocks(take, n: int, sq_out: torch.Tensor, rows: int = F64_B
 KCENTER_BATCH = 64  # stale rows re-evaluated together by the lazy k-center (doubled per round)
 
 
-def _kcenter_bounds(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor, screen: bool) -> torch.Tensor:
+def _kcenter_bounds(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
     """Fill ``x_sq`` (float64 squared row norms) and return an upper bound on every row's squared
-    distance to its nearest centre: from one bfloat16 product per block of unit rows when
-    ``screen`` (:func:`alkit._screen.min_upper_bound_sq`), else ``inf`` (no bound)."""
+    distance to its nearest centre: its exact float64 distance to the centre that a low-precision
+    product (bfloat16 on pools of at least :data:`alkit._screen.MIN_ROWS` rows, else float32)
+    ranks nearest. The product only chooses the centre, so the bound holds at any precision, and
+    it is the true minimum wherever that choice is right; ``inf`` with no centres."""
     dev = x_sq.device
     ub = torch.full((n,), math.inf, dtype=torch.float64, device=dev)
-    if screen:
+    m = len(centres)
+    low = torch.bfloat16 if (n >= _screen.MIN_ROWS and _screen.ENABLED) else torch.float32
+    if m:
         c_sq = (centres * centres).sum(1)
-        c_half = centres.to(torch.bfloat16)
-        c_norm_max = float(torch.linalg.vector_norm(centres, dim=1).max())
-        rows = max(1, (BLOCK_ELEMENTS // 4) // max(1, len(centres)))  # cache-sized (rows × centres) blocks
+        c_low = centres.to(low)
+        c_sq32 = c_sq.to(torch.float32)
+        rows = max(1, (BLOCK_ELEMENTS // 4) // m)  # cache-sized (rows × centres) blocks
     for s0, xb in _sq_norms64_and_blocks(take, n, x_sq):
-        if not screen:
+        if not m:
             continue
-        unit = _screen.UnitHalf([(0, xb)], len(xb), d, dev, torch.bfloat16)  # block by block: no copy
         for i in range(0, len(xb), rows):
             e = min(len(xb), i + rows)
-            ub[s0 + i:s0 + e] = _screen.min_upper_bound_sq(x_sq[s0 + i:s0 + e], unit.norm[i:e], c_sq, c_norm_max,
-                                                           unit.h[i:e] @ c_half.T, unit.tol)
+            j = (c_sq32[None, :] - 2.0 * (xb[i:e].to(low) @ c_low.T).float()).argmin(1)
+            xs = x_sq[s0 + i:s0 + e]
+            d2 = (xs - 2.0 * (xb[i:e].to(torch.float64) * centres[j]).sum(1) + c_sq[j]).clamp_min_(0.0)
+            # room for the rounding of ‖x‖² − 2x·c + ‖c‖² (the search recomputes it with another kernel)
+            ub[s0 + i:s0 + e] = d2 + 1e-12 * (xs + c_sq[j])
     return ub
 
 
@@ -239,11 +245,9 @@ def kcenter_greedy(x, labeled: np.ndarray, budget: int, rng: np.random.Generator
     date against the centres they have not seen, and the search repeats. A row taken with an
     up-to-date value is the eager pass's pick, ties to the lowest index included: any row of
     lower index with the same true distance has a bound at least as large and comes first.
-    Before any exact value exists the bounds come, on CPU pools of at least
-    :data:`alkit._screen.MIN_ROWS` rows, from one bfloat16 product of the unit rows with the
-    existing centres (each within :data:`alkit._screen.COS_TOL`); otherwise the first
-    search computes every row exactly. On spread-out data a pick then costs a handful of rows
-    instead of a pass over the pool.
+    The first bounds are each row's exact distance to the existing centre that one
+    low-precision product ranks nearest (:func:`_kcenter_bounds`; usually the true minimum).
+    A pick then costs a few stale rows instead of a pass over the pool.
 
     Parameters
     ----------
@@ -275,8 +279,7 @@ def kcenter_greedy(x, labeled: np.ndarray, budget: int, rng: np.random.Generator
     c_sq = (cent[:m] * cent[:m]).sum(1)
     c_sq = torch.cat([c_sq, torch.empty(budget, dtype=torch.float64, device=dev)])
     x_sq = torch.empty(n, dtype=torch.float64, device=dev)
-    screen = m > 0 and _screen.enabled(n, dev, torch.bfloat16)
-    ub = _kcenter_bounds(take, n, d, x_sq, cent[:m], screen)  # ub[i] ≥ min over the centres
+    ub = _kcenter_bounds(take, n, d, x_sq, cent[:m])  # ub[i] ≥ its distance to the nearest centre
     seen = torch.zeros(n, dtype=torch.int64, device=dev)  # centres whose distance ub[i] includes
     done = torch.iinfo(torch.int64).max  # `seen` of a picked row: never stale
 
