@@ -1,4 +1,4 @@
-"""Exact seeding passes screened in half precision (k-means++, greedy k-center, BADGE).
+"""Exact seeding passes screened in half precision (k-means++, BADGE).
 
 Every pass of those seedings lowers a running minimum, ``m_j ← min(m_j, D²(j, c))`` for a
 new centre ``c``, and on a large pool only the rows near ``c`` change. :class:`UnitHalf`
@@ -26,7 +26,7 @@ import torch
 from ._utils import memory_headroom_bytes
 
 __all__ = ["COS_TOL", "MIN_ROWS", "ENABLED", "UnitHalf", "enabled", "accumulates_in_float32",
-           "in_chunks", "in_slices", "lower_min_", "lower_bound_sq", "min_upper_bound_sq"]
+           "in_chunks", "in_slices", "lower_min_", "lower_bound_sq"]
 
 #: Bound on |cos − cos̃| for unit rows stored in each dtype: two input roundings (2·2⁻¹¹ for
 #: float16, 2·2⁻⁹ for bfloat16), the rounding of the output (2⁻¹² / 2⁻⁹ for |cos| ≤ 1) and the
@@ -145,33 +145,3 @@ def lower_bound_sq(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor | 
     """A lower bound on ``‖x_j − c‖² = ‖x_j‖² + ‖c‖² − 2‖x_j‖‖c‖cos_j`` from ``cos̃`` within ``tol``."""
     s = x_sq + c_sq
     return s - 2.0 * (norm * c_norm).to(s.dtype) * (cos.to(s.dtype) + tol) - SLACK * s
-
-
-def _approx_offsets(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor, c_norm_max: float,
-                    dots: torch.Tensor, tol: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """``b_ij ≈ d²_ij − ‖x_i‖²`` in float32, shape (rows, m), and each row's bound on its error."""
-    c_sq32 = c_sq.to(torch.float32)
-    b = dots.to(torch.float32).mul_((-2.0 * norm.to(torch.float32))[:, None]).add_(c_sq32[None, :])
-    err = 2.0 * norm.to(torch.float32) * (tol * c_norm_max) + SLACK * (x_sq.to(torch.float32) + float(c_sq32.max()))
-    return b, err
-
-
-def min_upper_bound_sq(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor, c_norm_max: float,
-                       dots: torch.Tensor, tol: float) -> torch.Tensor:
-    """An upper bound on ``min_j ‖x_i − c_j‖²`` for each row of a block, float64, shape (rows,).
-
-    Parameters
-    ----------
-    x_sq, norm : Tensor of shape (rows,)
-        ‖x_i‖² and ‖x_i‖.
-    c_sq : Tensor of shape (m,)
-        ‖c_j‖².
-    c_norm_max : float
-        max_j ‖c_j‖.
-    dots : Tensor of shape (rows, m)
-        Approximate ``(x_i/‖x_i‖)·c_j``, each within ``tol·‖c_j‖`` (unit rows times the raw
-        centres in half precision, float32 accumulation).
-    tol : float
-    """
-    b, err = _approx_offsets(x_sq, norm, c_sq, c_norm_max, dots, tol)
-    return x_sq.to(torch.float64) + (b.min(1).values + err).to(torch.float64)

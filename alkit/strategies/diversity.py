@@ -367,8 +367,8 @@ def coreset(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     if not len(lab):
         z_l = np.empty((0, d), np.float32)
     if len(unl) * d * 4 > _store_z_limit():
-        # a large pool: z is recomputed from pool.x where needed (screened: only its float16
-        # copy is kept; else each pass recomputes it block by block, as BADGE)
+        # a large pool: z is recomputed from pool.x where read (one pass for the bounds, then
+        # only the rows the lazy search refreshes)
         z_u = _lazy_embeddings(probe, pool, unl, dev, d)
     else:
         z_u = embed_rows(probe, pool.x, unl)
