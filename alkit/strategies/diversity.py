@@ -121,12 +121,6 @@ class _F64Rows:
         """Row squared norms, shape (n,), float64."""
         return torch.cat([(xb * xb).sum(1) for _, _, xb in self.blocks()])
 
-    def matvec(self, v: torch.Tensor) -> torch.Tensor:
-        """``x @ v``, shape (n,), float64."""
-        if self.full is not None:
-            return self.full @ v
-        return torch.cat([xb @ v for _, _, xb in self.blocks()])
-
 
 class _LazyF64Rows(_F64Rows):
     """Like :class:`_F64Rows` for a matrix that is never stored: ``rows_fn(idx)`` recomputes
