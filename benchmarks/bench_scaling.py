@@ -18,6 +18,7 @@ search is N²·d).
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,10 @@ def case(emit, N: int, C: int, strategies: list[str], previous: dict[str, Any], 
         except MemoryError as exc:
             emit({**base, "status": "oom", "note": f"MemoryError: {exc}"[:200]})
             continue
+        scalars = {k: v for k, v in sel.info.items() if isinstance(v, (bool, int, float, str))}
         emit({**base, "status": "ok", "seconds": secs, "peak_rss_mib": peak, "rss_before_mib": before,
-              "n_candidates": sel.info.get("n_candidates"), "note": pnote})
+              "n_candidates": sel.info.get("n_candidates"), "note": pnote,
+              "info": json.dumps(scalars, sort_keys=True, default=str)})
         del pool, sel
 
 
