@@ -32,7 +32,8 @@ def row_sq_norms(xt: torch.Tensor, chunk: int = 8192, dtype: torch.dtype | None 
     copy of the whole matrix).
     """
     def sq(b):
-        b = b if dtype is None else b.to(dtype)
+        if dtype is not None and b.dtype != dtype:
+            return b.to(dtype).square_().sum(1)  # squared in the converted copy: no second temporary
         return (b * b).sum(1)
 
     if len(xt) <= chunk:
