@@ -198,29 +198,39 @@ KCENTER_BATCH = 64  # stale rows re-evaluated together by the lazy k-center (dou
 
 def _kcenter_bounds(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
     """Fill ``x_sq`` (float64 squared row norms) and return an upper bound on every row's squared
-    distance to its nearest centre: its exact float64 distance to the centre that a low-precision
-    product (bfloat16 on pools of at least :data:`alkit._screen.MIN_ROWS` rows, else float32)
-    ranks nearest. The product only chooses the centre, so the bound holds at any precision, and
-    it is the true minimum wherever that choice is right; ``inf`` with no centres."""
+    distance to its nearest centre: its distance to the centre that a low-precision product
+    (bfloat16 on pools of at least :data:`alkit._screen.MIN_ROWS` rows, else float32) ranks
+    nearest, from float32 products summed in float64 plus their rounding bound. The product only
+    chooses the centre, so the bound holds at any precision, and it is within that rounding of the
+    true minimum wherever the choice is right; ``inf`` with no centres. The blocks reuse
+    preallocated buffers (fresh large temporaries cost a page fault per 4 KiB)."""
     dev = x_sq.device
     ub = torch.full((n,), math.inf, dtype=torch.float64, device=dev)
     m = len(centres)
     low = torch.bfloat16 if (n >= _screen.MIN_ROWS and _screen.ENABLED) else torch.float32
     if m:
         c_sq = (centres * centres).sum(1)
-        c_low = centres.to(low)
+        c32 = centres.to(torch.float32)
+        c_lowT = centres.to(low).T
         c_sq32 = c_sq.to(torch.float32)
-        rows = max(1, (BLOCK_ELEMENTS // 4) // m)  # cache-sized (rows × centres) blocks
+        rows = max(1, min(n, (BLOCK_ELEMENTS // 4) // m))  # cache-sized (rows × centres) blocks
+        xl = torch.empty((rows, d), dtype=low, device=dev)
+        dots = torch.empty((rows, m), dtype=low, device=dev)
+        approx = torch.empty((rows, m), dtype=torch.float32, device=dev)
+        gathered = torch.empty((rows, d), dtype=torch.float32, device=dev)
     for s0, xb in _sq_norms64_and_blocks(take, n, x_sq):
         if not m:
             continue
         for i in range(0, len(xb), rows):
-            e = min(len(xb), i + rows)
-            j = (c_sq32[None, :] - 2.0 * (xb[i:e].to(low) @ c_low.T).float()).argmin(1)
-            xs = x_sq[s0 + i:s0 + e]
-            d2 = (xs - 2.0 * (xb[i:e].to(torch.float64) * centres[j]).sum(1) + c_sq[j]).clamp_min_(0.0)
-            # room for the rounding of ‖x‖² − 2x·c + ‖c‖² (the search recomputes it with another kernel)
-            ub[s0 + i:s0 + e] = d2 + 1e-12 * (xs + c_sq[j])
+            r = min(len(xb), i + rows) - i
+            xr = xb[i:i + r]
+            torch.mm(xl[:r].copy_(xr), c_lowT, out=dots[:r])
+            j = approx[:r].copy_(dots[:r]).mul_(-2.0).add_(c_sq32).argmin(1)
+            g = torch.index_select(c32, 0, j, out=gathered[:r]).mul_(xr)
+            xs, cs = x_sq[s0 + i:s0 + i + r], c_sq[j]
+            d2 = (xs - 2.0 * g.sum(1, dtype=torch.float64) + cs).clamp_min_(0.0)
+            # float32 products: |error| ≤ 2⁻²⁴·Σ|x_k c_k| ≤ 2⁻²⁵(‖x‖² + ‖c‖²) per dot product
+            ub[s0 + i:s0 + i + r] = d2 + 1e-7 * (xs + cs)
     return ub
 
 
