@@ -194,6 +194,7 @@ def _sq_norms64_and_blocks(take, n: int, sq_out: torch.Tensor, rows: int = F64_B
 
 # ---------------------------------------------------------------------------- CoreSet
 KCENTER_BATCH = 64  # stale rows re-evaluated together by the lazy k-center (doubled per round)
+KCENTER_BOUND_ROWS = 4096  # rows per block of the bound pass (recomputed blocks stay below glibc's mmap threshold)
 
 
 def _kcenter_bounds(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
@@ -218,7 +219,7 @@ def _kcenter_bounds(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Ten
         dots = torch.empty((rows, m), dtype=low, device=dev)
         approx = torch.empty((rows, m), dtype=torch.float32, device=dev)
         gathered = torch.empty((rows, d), dtype=torch.float32, device=dev)
-    for s0, xb in _sq_norms64_and_blocks(take, n, x_sq):
+    for s0, xb in _sq_norms64_and_blocks(take, n, x_sq, KCENTER_BOUND_ROWS):
         if not m:
             continue
         for i in range(0, len(xb), rows):
@@ -370,12 +371,9 @@ def coreset(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     d = z_l.shape[1]
     if not len(lab):
         z_l = np.empty((0, d), np.float32)
-    if len(unl) * d * 4 > _store_z_limit():
-        # a large pool: z is recomputed from pool.x where read (one pass for the bounds, then
-        # only the rows the lazy search refreshes)
-        z_u = _lazy_embeddings(probe, pool, unl, dev, d)
-    else:
-        z_u = embed_rows(probe, pool.x, unl)
+    # z is never stored: recomputed from pool.x where read (one pass of blocks for the bounds,
+    # then only the rows the lazy search refreshes), so no (|U|, d) array is allocated
+    z_u = _lazy_embeddings(probe, pool, unl, dev, d)
     picks, radius = kcenter_greedy(z_u, z_l, budget, rng, dev)
     return Selection(unl[picks], {"radius": radius})
 
