@@ -133,6 +133,37 @@ def test_lazy_kcenter_is_the_eager_traversal(monkeypatch, n_labeled, batch, scre
     assert radius == pytest.approx(ref_radius, rel=1e-12)
 
 
+@pytest.mark.parametrize("low", ["bfloat16", "float32"])
+def test_kcenter_bounds_are_upper_bounds(monkeypatch, low):
+    """Each row's first bound is ≥ its float64 distance to the nearest centre (rows of very
+    different norms, duplicates of centres), and equal to it up to rounding where the
+    low-precision product picks the right centre."""
+    import math
+
+    import torch
+
+    from alkit import _screen
+    from alkit.strategies import diversity
+
+    monkeypatch.setattr(_screen, "MIN_ROWS", 0 if low == "bfloat16" else 10 ** 9)
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((5000, 24)) * 10.0 ** rng.uniform(-3, 3, size=(5000, 1))).astype(np.float32)
+    c = np.concatenate([x[:40], rng.standard_normal((60, 24)).astype(np.float32)])  # 40 rows are centres
+    x_sq = torch.empty(len(x), dtype=torch.float64)
+    ub = diversity._kcenter_bounds(torch.from_numpy(x).__getitem__, len(x), 24, x_sq,
+                                   torch.from_numpy(c).double()).numpy()
+    x64, c64 = x.astype(np.float64), c.astype(np.float64)
+    exact = np.maximum((x64 ** 2).sum(1)[:, None] - 2 * x64 @ c64.T + (c64 ** 2).sum(1)[None], 0).min(1)
+    np.testing.assert_allclose(x_sq.numpy(), (x64 ** 2).sum(1), rtol=1e-15)
+    assert (ub >= exact).all()
+    tight = ub <= exact + 1e-6 * ((x64 ** 2).sum(1) + (c64 ** 2).sum(1).max())
+    assert tight.mean() > 0.9
+    assert (ub[:40] <= 1e-6 * (x64[:40] ** 2).sum(1) + 1e-30).all()  # a centre's own row: bound ≈ 0
+    empty = diversity._kcenter_bounds(torch.from_numpy(x).__getitem__, len(x), 24, x_sq,
+                                      torch.zeros((0, 24), dtype=torch.float64))
+    assert bool(torch.isinf(empty).all()) and not math.isnan(float(x_sq.sum()))
+
+
 def test_coreset_matches_bruteforce_on_digits(digits):
     pool, probe = make_state(digits, 30)
     z = probe.embed(pool.x).astype(np.float64)
