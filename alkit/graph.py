@@ -581,8 +581,8 @@ def ivf_ball_graph(x: np.ndarray, labels: np.ndarray | None, delta: float | None
             _, counts = lx.range_counts(np.array([delta ** 2]))
             col = counts[:, 0]
         else:
-            col = counts[:, int(np.flatnonzero(grid == delta)[0])]
-        del counts
+            col = counts[:, int(np.flatnonzero(grid == delta)[0])].copy()
+        del counts  # (n, 63) int32: freed before the edges are allocated
     else:
         _, counts = lx.range_counts(np.array([float(delta) ** 2]))
         col = counts[:, 0]
@@ -595,8 +595,8 @@ class KnnIndex:
 
     ``"hnsw"``: ``faiss.IndexHNSWFlat(d, 32)``, efConstruction 80, efSearch max(2k, 128) per
     query; ``"ivf"``: inverted lists searched by matrix products (:class:`_ListIndex`:
-    nlist = round(4 √n), the :data:`IVF_NPROBE` nearest lists of each query's list, exact
-    float32 distances, no copy of the pool). :func:`knn_lists` is one :meth:`search` of all rows.
+    nlist = round(4 √n), the rows of the lists nearest each query's list up to
+    :data:`IVF_NPROBE` lists of mean size, exact float32 distances, no copy of the pool). :func:`knn_lists` is one :meth:`search` of all rows.
 
     Parameters
     ----------
