@@ -570,6 +570,7 @@ def ivf_ball_graph(x: np.ndarray, labels: np.ndarray | None, delta: float | None
     """
     lx = _ListIndex(x, seed, device)
     search: dict = {}
+    col = None  # ball sizes at δ
     if delta is None:
         if labels is None:
             raise InvalidInputError("ivf_ball_graph needs the pseudo-class labels to search δ.")
@@ -577,15 +578,11 @@ def ivf_ball_graph(x: np.ndarray, labels: np.ndarray | None, delta: float | None
         r2, counts = lx.range_counts(np.zeros(0) if grid is None else grid ** 2, labels)
         search = search_delta(r2, n_iter, threshold, rule)
         delta = search["delta"]
-        if grid is None:
-            _, counts = lx.range_counts(np.array([delta ** 2]))
-            col = counts[:, 0]
-        else:
+        if grid is not None:  # a copy: the (n, 63) int32 counts are freed before the edges exist
             col = counts[:, int(np.flatnonzero(grid == delta)[0])].copy()
-        del counts  # (n, 63) int32: freed before the edges are allocated
-    else:
-        _, counts = lx.range_counts(np.array([float(delta) ** 2]))
-        col = counts[:, 0]
+        del counts
+    if col is None:  # a fixed δ, or too many reachable radii: a counting pass of its own
+        col = lx.range_counts(np.array([float(delta) ** 2]))[1][:, 0]
     g = lx.range_graph(float(delta), col)
     return g, search, {"nlist": lx.nlist, "mean_candidates": float(lx.n_candidates / max(1, lx.n))}
 
