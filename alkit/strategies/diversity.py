@@ -184,12 +184,13 @@ def _sq_norms64_and_blocks(take, n: int, sq_out: torch.Tensor, rows: int = F64_B
         yield s, xb
 
 
-# The greedy distance passes (CoreSet, BADGE) run in float64: the ‖a‖² − 2a·b + ‖b‖²
-# expansion then has no cancellation error between close points, so the picks do not
-# depend on the BLAS or the device (and match float64 references exactly). One float64
-# copy of the (n, d) embedding is O(n·d) memory and is made once up front (converting
-# on every pass was measured 12× slower on CPU) unless it exceeds F64_COPY_MAX_BYTES:
-# then blocks are converted per pass (_F64Rows), with bit-identical products.
+# The greedy distances (CoreSet, BADGE) are float64: the ‖a‖² − 2a·b + ‖b‖² expansion then
+# has no cancellation error between close points, so the picks do not depend on the BLAS or
+# the device (and match float64 references exactly). CoreSet evaluates only the rows its lazy
+# search refreshes and makes no copy. BADGE's unscreened passes make one float64 copy of the
+# (n, d) embedding up front (converting on every pass was measured 12× slower on CPU) unless
+# it exceeds F64_COPY_MAX_BYTES: then blocks are converted per pass (_F64Rows), with
+# bit-identical products.
 
 
 # ---------------------------------------------------------------------------- CoreSet
@@ -250,8 +251,9 @@ def kcenter_greedy(x, labeled: np.ndarray, budget: int, rng: np.random.Generator
     date against the centres they have not seen, and the search repeats. A row taken with an
     up-to-date value is the eager pass's pick, ties to the lowest index included: any row of
     lower index with the same true distance has a bound at least as large and comes first.
-    The first bounds are each row's exact distance to the existing centre that one
-    low-precision product ranks nearest (:func:`_kcenter_bounds`; usually the true minimum).
+    The first bounds are each row's distance (plus its rounding bound) to the existing centre
+    that one low-precision product ranks nearest (:func:`_kcenter_bounds`; usually the true
+    minimum).
     A pick then costs a few stale rows instead of a pass over the pool.
 
     Parameters
@@ -757,7 +759,7 @@ def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye
 
 
 def _anchor_sq_dists(zb: torch.Tensor, anc: torch.Tensor, anc_sq: torch.Tensor) -> torch.Tensor:
-    """‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖² in float64, evaluated in that order, clamped at 0: shape (m, A)."""
+    """‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖² in the inputs' dtype, evaluated in that order, clamped at 0: shape (m, A)."""
     return torch.mm(zb, anc.T).mul_(-2.0).add_((zb * zb).sum(1, keepdim=True)).add_(anc_sq).clamp_min_(0.0)
 
 
@@ -823,7 +825,6 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
     # W(ĝ ⊙ keep) = (W diag(keep) Wᵀ)(p − e)/‖g‖ only need two C × C matrices
     gram = W @ W.T
     gram_keep = (W * keep) @ W.T
-    anc32_t = anc32.T.contiguous()
     anc_sq32 = (anc32 * anc32).sum(1)
     anc_norm_max = float(anc_sq.max().sqrt()) if len(anc) else 0.0
     # bound on the float32 ‖z‖² − 2z·z* + ‖z*‖² error, relative to (‖z‖ + ‖z*‖)²: 16 × γ_(d+4)
@@ -845,9 +846,7 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
         # ε·maxₐ‖z*ₐ − z‖ against the flip step: from float32 distances where their error bound
         # decides, from the float64 ones of _anchor_sq_dists for the rest
         s_star = _flip_step(logits, y_hat, v)
-        d2_32 = torch.mm(zb32, anc32_t).mul_(-2.0).add_((zb32 * zb32).sum(1, keepdim=True)).add_(anc_sq32)
-        m32 = d2_32.max(1).values.to(f64)
-        del d2_32
+        m32 = _anchor_sq_dists(zb32, anc32, anc_sq32).max(1).values.to(f64)
         err = tol32 * (zb.norm(dim=1) + anc_norm_max) ** 2
         lo = (m32 - err).clamp_min_(0.0).sqrt_().mul_(epsilon)
         hi = (m32 + err).clamp_min_(0.0).sqrt_().mul_(epsilon)
