@@ -42,9 +42,11 @@ bench-quick: install
 
 lint: install
 	$(VENV)/bin/ruff check alkit tests benchmarks notebooks/*.py
+	$(VENV)/bin/ruff format --check alkit tests benchmarks notebooks/*.py
 
 format: install
-	$(VENV)/bin/ruff format alkit tests benchmarks
+	$(VENV)/bin/ruff format alkit tests benchmarks notebooks/*.py
+	$(VENV)/bin/jupytext --sync notebooks/[0-9][0-9]_*.py
 
 clean:
 	rm -rf outputs results runs figures .pytest_cache .ruff_cache .hypothesis build dist *.egg-info

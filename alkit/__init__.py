@@ -30,7 +30,24 @@ def embed(dataset, backbone, root=None, device="auto", **kwargs):
 
 
 __all__ = [
-    "EmbeddingSet", "load_embeddings", "ActiveLearner", "evaluate", "Run", "run_al", "load_results",
-    "method_label", "SimulatedOracle", "ExportOracle", "WidgetOracle", "Pool", "Selection", "top_up",
-    "LinearProbe", "embed", "strategies", "initial_pools", "errors", "__version__",
+    "EmbeddingSet",
+    "load_embeddings",
+    "ActiveLearner",
+    "evaluate",
+    "Run",
+    "run_al",
+    "load_results",
+    "method_label",
+    "SimulatedOracle",
+    "ExportOracle",
+    "WidgetOracle",
+    "Pool",
+    "Selection",
+    "top_up",
+    "LinearProbe",
+    "embed",
+    "strategies",
+    "initial_pools",
+    "errors",
+    "__version__",
 ]

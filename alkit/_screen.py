@@ -25,8 +25,18 @@ import torch
 
 from ._utils import memory_headroom_bytes
 
-__all__ = ["COS_TOL", "MIN_ROWS", "ENABLED", "UnitHalf", "enabled", "accumulates_in_float32",
-           "in_chunks", "in_slices", "lower_min_", "lower_bound_sq"]
+__all__ = [
+    "COS_TOL",
+    "MIN_ROWS",
+    "ENABLED",
+    "UnitHalf",
+    "enabled",
+    "accumulates_in_float32",
+    "in_chunks",
+    "in_slices",
+    "lower_min_",
+    "lower_bound_sq",
+]
 
 #: Bound on |cos − cos̃| for unit rows stored in each dtype: two input roundings (2·2⁻¹¹ for
 #: float16, 2·2⁻⁹ for bfloat16), the rounding of the output (2⁻¹² / 2⁻⁹ for |cos| ≤ 1) and the
@@ -51,16 +61,21 @@ def accumulates_in_float32(dtype: torch.dtype = torch.float16) -> bool:
     1 + 1535 · 2⁻¹² is lost to a half-precision accumulator (the ulp of 1 is 2⁻¹⁰) but exact in
     float32; the product is checked against it for ``mv`` and ``mm``.
     """
-    a = torch.full((4, 1536), 2.0 ** -12)
+    a = torch.full((4, 1536), 2.0**-12)
     a[:, 0] = 1.0
-    exact = 1.0 + 1535 * 2.0 ** -12
+    exact = 1.0 + 1535 * 2.0**-12
     ah = a.to(dtype)
-    got = [torch.mv(ah, torch.ones(1536, dtype=dtype)), (ah @ torch.ones(1536, 8, dtype=dtype))[:, 0]]
-    tol = 2.0 ** -8  # the output's own rounding; a half-precision accumulator is off by ~0.37
+    got = [
+        torch.mv(ah, torch.ones(1536, dtype=dtype)),
+        (ah @ torch.ones(1536, 8, dtype=dtype))[:, 0],
+    ]
+    tol = 2.0**-8  # the output's own rounding; a half-precision accumulator is off by ~0.37
     return all(bool(((g.float() - exact).abs() <= tol).all()) for g in got)
 
 
-def enabled(n: int, device: torch.device, dtype: torch.dtype = torch.float16, nbytes: int | None = None) -> bool:
+def enabled(
+    n: int, device: torch.device, dtype: torch.dtype = torch.float16, nbytes: int | None = None
+) -> bool:
     """Whether a pass over ``n`` rows on ``device`` is screened.
 
     ``nbytes``: the size of the half-precision copies it needs; screening is off (the exact
@@ -95,17 +110,23 @@ class UnitHalf:
         :data:`COS_TOL` of ``dtype``.
     """
 
-    def __init__(self, blocks: Iterable[tuple[int, torch.Tensor]], n: int, d: int, device: torch.device,
-                 dtype: torch.dtype = torch.float16) -> None:
+    def __init__(
+        self,
+        blocks: Iterable[tuple[int, torch.Tensor]],
+        n: int,
+        d: int,
+        device: torch.device,
+        dtype: torch.dtype = torch.float16,
+    ) -> None:
         self.h = torch.empty((n, d), dtype=dtype, device=device)
         self.norm = torch.empty(n, dtype=torch.float32, device=device)
         self.tol = COS_TOL[dtype]
         for s0, block in blocks:
             for i in range(0, len(block), 2048):  # cache-sized pieces: 7× faster than 16k-row ones
-                s, xb = s0 + i, block[i:i + 2048]
+                s, xb = s0 + i, block[i : i + 2048]
                 nb = torch.linalg.vector_norm(xb, dim=1)
-                self.norm[s:s + len(xb)] = nb
-                self.h[s:s + len(xb)] = xb / nb.clamp_min(torch.finfo(nb.dtype).tiny)[:, None]
+                self.norm[s : s + len(xb)] = nb
+                self.h[s : s + len(xb)] = xb / nb.clamp_min(torch.finfo(nb.dtype).tiny)[:, None]
 
     def cos(self, i: int) -> torch.Tensor:
         """Approximate cosines of every row with row ``i``, shape (n,), float32."""
@@ -117,7 +138,7 @@ def in_chunks(rows: torch.Tensor, fn, chunk: int = 16384) -> torch.Tensor:
     temporaries when a pass flags many rows of a large pool)."""
     if len(rows) <= chunk:
         return fn(rows)
-    return torch.cat([fn(rows[i:i + chunk]) for i in range(0, len(rows), chunk)])
+    return torch.cat([fn(rows[i : i + chunk]) for i in range(0, len(rows), chunk)])
 
 
 def in_slices(n: int, fn, chunk: int = 16384) -> torch.Tensor:
@@ -140,8 +161,14 @@ def lower_min_(min_d2: torch.Tensor, lb: torch.Tensor, exact, full=None) -> None
         min_d2[rows] = torch.minimum(min_d2[rows], in_chunks(rows, exact))
 
 
-def lower_bound_sq(x_sq: torch.Tensor, norm: torch.Tensor, c_sq: torch.Tensor | float,
-                   c_norm: torch.Tensor | float, cos: torch.Tensor, tol: float) -> torch.Tensor:
+def lower_bound_sq(
+    x_sq: torch.Tensor,
+    norm: torch.Tensor,
+    c_sq: torch.Tensor | float,
+    c_norm: torch.Tensor | float,
+    cos: torch.Tensor,
+    tol: float,
+) -> torch.Tensor:
     """A lower bound on ``‖x_j − c‖² = ‖x_j‖² + ‖c‖² − 2‖x_j‖‖c‖cos_j`` from ``cos̃`` within ``tol``."""
     s = x_sq + c_sq
     return s - 2.0 * (norm * c_norm).to(s.dtype) * (cos.to(s.dtype) + tol) - SLACK * s

@@ -36,7 +36,9 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     return np.random.default_rng(0 if rng is None else rng)
 
 
-def torch_generator(rng: np.random.Generator, device: torch.device | str = "cpu") -> torch.Generator:
+def torch_generator(
+    rng: np.random.Generator, device: torch.device | str = "cpu"
+) -> torch.Generator:
     """A torch Generator seeded from ``rng`` (consumes one draw of ``rng``)."""
     g = torch.Generator(device=device)
     g.manual_seed(int(rng.integers(0, 2**63 - 1)))
@@ -102,7 +104,7 @@ def row_norms(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     out = np.empty(len(x), dtype=np.float32)
     for s in range(0, len(x), chunk):
-        out[s:s + chunk] = np.linalg.norm(x[s:s + chunk], axis=1)
+        out[s : s + chunk] = np.linalg.norm(x[s : s + chunk], axis=1)
     return out
 
 
@@ -114,7 +116,9 @@ def l2_normalize(x: np.ndarray, chunk: int = 8192, norms: np.ndarray | None = No
         norms = row_norms(x, chunk)
     out = np.empty_like(x)
     for s in range(0, len(x), chunk):
-        np.divide(x[s:s + chunk], np.maximum(norms[s:s + chunk, None], 1e-12), out=out[s:s + chunk])
+        np.divide(
+            x[s : s + chunk], np.maximum(norms[s : s + chunk, None], 1e-12), out=out[s : s + chunk]
+        )
     return out
 
 
@@ -124,7 +128,9 @@ def memory_headroom_bytes() -> int:
     avail = 2 << 30
     try:
         with open("/proc/meminfo") as f:
-            avail = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+            avail = next(
+                int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")
+            )
     except (OSError, StopIteration, ValueError):
         pass
     try:

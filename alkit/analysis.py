@@ -22,9 +22,18 @@ from scipy import stats
 from .errors import InvalidInputError, UnknownNameError
 
 __all__ = [
-    "SETTING", "CONFIG", "RUN_KEY",
-    "learning_curves", "delta_half", "delta_ssl", "win_matrix", "WinMatrix", "auc", "summary_table",
-    "default_pool_rows", "batch_redundancy",
+    "SETTING",
+    "CONFIG",
+    "RUN_KEY",
+    "learning_curves",
+    "delta_half",
+    "delta_ssl",
+    "win_matrix",
+    "WinMatrix",
+    "auc",
+    "summary_table",
+    "default_pool_rows",
+    "batch_redundancy",
 ]
 
 SETTING = ["dataset", "backbone"]
@@ -63,7 +72,11 @@ def _t_interval(mean: np.ndarray, std: np.ndarray, n: np.ndarray, level: float =
     """Two-sided t confidence interval; NaN where n < 2."""
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan)) * np.asarray(std) / np.sqrt(n)
+        half = (
+            stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
+            * np.asarray(std)
+            / np.sqrt(n)
+        )
     return mean - half, mean + half
 
 
@@ -74,8 +87,9 @@ def _aggregate(df: pd.DataFrame, keys: list[str], value: str, level: float = 0.9
     if "n_labeled" in df.columns:
         out["n_labeled"] = g["n_labeled"].mean().to_numpy()
     out.loc[out["n_seeds"] < 2, "std"] = np.nan
-    out["ci_low"], out["ci_high"] = _t_interval(out["mean"].to_numpy(), out["std"].to_numpy(),
-                                                out["n_seeds"].to_numpy(), level)
+    out["ci_low"], out["ci_high"] = _t_interval(
+        out["mean"].to_numpy(), out["std"].to_numpy(), out["n_seeds"].to_numpy(), level
+    )
     return out
 
 
@@ -99,7 +113,9 @@ def _paired_test(d: np.ndarray) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------------- curves
-def learning_curves(df: pd.DataFrame, metric: str = "accuracy", level: float = 0.95) -> pd.DataFrame:
+def learning_curves(
+    df: pd.DataFrame, metric: str = "accuracy", level: float = 0.95
+) -> pd.DataFrame:
     """Mean, std and confidence interval of ``metric`` over seeds, per configuration and iteration.
 
     Parameters
@@ -122,8 +138,9 @@ def learning_curves(df: pd.DataFrame, metric: str = "accuracy", level: float = 0
     return _aggregate(df, SETTING + CONFIG + ["iteration"], metric, level)
 
 
-def delta_half(df: pd.DataFrame, metric: str = "accuracy", per_run: bool = False,
-               level: float = 0.95) -> pd.DataFrame:
+def delta_half(
+    df: pd.DataFrame, metric: str = "accuracy", per_run: bool = False, level: float = 0.95
+) -> pd.DataFrame:
     """Δ(i) = metric(i) − metric(i/2) for every even iteration i (the paper's Figure 1).
 
     Computed per run (same seed), then aggregated over seeds.
@@ -146,7 +163,8 @@ def delta_half(df: pd.DataFrame, metric: str = "accuracy", per_run: bool = False
     cur = df[df["iteration"] % 2 == 0][RUN_KEY + ["iteration", "n_labeled", metric]].copy()
     cur["half_iteration"] = cur["iteration"] // 2
     half = df[RUN_KEY + ["iteration", metric]].rename(
-        columns={"iteration": "half_iteration", metric: "_half"})
+        columns={"iteration": "half_iteration", metric: "_half"}
+    )
     m = cur.merge(half, on=RUN_KEY + ["half_iteration"], how="inner")
     m["delta"] = m[metric] - m["_half"]
     per = m[RUN_KEY + ["iteration", "half_iteration", "n_labeled", "delta"]]
@@ -154,13 +172,21 @@ def delta_half(df: pd.DataFrame, metric: str = "accuracy", per_run: bool = False
     if per_run:
         return per
     if per.empty:
-        return pd.DataFrame(columns=SETTING + CONFIG + ["iteration", "mean", "std", "n_seeds",
-                                                        "n_labeled", "ci_low", "ci_high"])
+        return pd.DataFrame(
+            columns=SETTING
+            + CONFIG
+            + ["iteration", "mean", "std", "n_seeds", "n_labeled", "ci_low", "ci_high"]
+        )
     return _aggregate(per, SETTING + CONFIG + ["iteration"], "delta", level)
 
 
-def delta_ssl(df: pd.DataFrame, metric: str = "accuracy", by: Sequence[str] | None = None,
-              level: float = 0.95, alpha: float = 0.05) -> pd.DataFrame:
+def delta_ssl(
+    df: pd.DataFrame,
+    metric: str = "accuracy",
+    by: Sequence[str] | None = None,
+    level: float = 0.95,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Δ_ssl: metric with label propagation minus without, per iteration (the paper's Figure 4).
 
     Runs are paired on (setting, method, initial_pool, budget, seed, iteration); the
@@ -189,13 +215,27 @@ def delta_ssl(df: pd.DataFrame, metric: str = "accuracy", by: Sequence[str] | No
     by = list(SETTING + ["method", "initial_pool", "budget"] if by is None else by)
     bad = [b for b in by if b not in df.columns or b in ("iteration", "propagate")]
     if bad:
-        raise InvalidInputError(f"delta_ssl: cannot group by {bad}; use columns of the table other "
-                                "than iteration and propagate.")
+        raise InvalidInputError(
+            f"delta_ssl: cannot group by {bad}; use columns of the table other "
+            "than iteration and propagate."
+        )
     on = df[df["propagate"]][pair_keys + ["n_labeled", metric]]
     off = df[~df["propagate"]][pair_keys + [metric]]
     m = on.merge(off, on=pair_keys, suffixes=("_with", "_without"))
-    cols = by + ["iteration", "n_labeled", "n_pairs", "with_lp", "without_lp", "diff", "std",
-                 "ci_low", "ci_high", "t", "p", "significant"]
+    cols = by + [
+        "iteration",
+        "n_labeled",
+        "n_pairs",
+        "with_lp",
+        "without_lp",
+        "diff",
+        "std",
+        "ci_low",
+        "ci_high",
+        "t",
+        "p",
+        "significant",
+    ]
     if m.empty:
         return pd.DataFrame(columns=cols)
     m["d"] = m[f"{metric}_with"] - m[f"{metric}_without"]
@@ -207,9 +247,22 @@ def delta_ssl(df: pd.DataFrame, metric: str = "accuracy", by: Sequence[str] | No
         n = len(d)
         std = d.std(ddof=1) if n > 1 else np.nan
         lo, hi = _t_interval(np.array([d.mean()]), np.array([std]), np.array([n]), level)
-        rows.append((*key, g["n_labeled"].mean(), n, g[f"{metric}_with"].mean(),
-                     g[f"{metric}_without"].mean(), d.mean(), std, lo[0], hi[0], t, p,
-                     bool(p < alpha) if np.isfinite(p) else False))
+        rows.append(
+            (
+                *key,
+                g["n_labeled"].mean(),
+                n,
+                g[f"{metric}_with"].mean(),
+                g[f"{metric}_without"].mean(),
+                d.mean(),
+                std,
+                lo[0],
+                hi[0],
+                t,
+                p,
+                bool(p < alpha) if np.isfinite(p) else False,
+            )
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -232,7 +285,9 @@ def auc(df: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
         span = x[-1] - x[0]
         area = float(np.trapezoid(y, x) / span) if span > 0 else float(y.mean())
         rows.append((*key, len(g), int(x[0]), int(x[-1]), area))
-    return pd.DataFrame(rows, columns=RUN_KEY + ["n_iterations", "n_labeled_min", "n_labeled_max", "auc"])
+    return pd.DataFrame(
+        rows, columns=RUN_KEY + ["n_iterations", "n_labeled_min", "n_labeled_max", "auc"]
+    )
 
 
 # ---------------------------------------------------------------------------- win matrix
@@ -308,9 +363,15 @@ def default_pool_rows(df: pd.DataFrame) -> pd.Series:
     return df["initial_pool"] == col.map(defaults)
 
 
-def win_matrix(df: pd.DataFrame, initial_pool: str = "default", min_iteration: int = 2,
-               metric: str = "accuracy", propagate: bool = False, methods: Sequence[str] | None = None,
-               level: float = 0.95) -> WinMatrix:
+def win_matrix(
+    df: pd.DataFrame,
+    initial_pool: str = "default",
+    min_iteration: int = 2,
+    metric: str = "accuracy",
+    propagate: bool = False,
+    methods: Sequence[str] | None = None,
+    level: float = 0.95,
+) -> WinMatrix:
     """Pairwise win matrix over settings, exactly as DESIGN §6 (after Ash et al., 2020).
 
     For every setting (dataset, backbone), every pair of methods (r, c) that both ran there
@@ -360,8 +421,10 @@ def win_matrix(df: pd.DataFrame, initial_pool: str = "default", min_iteration: i
     if methods is not None:
         unknown = sorted(set(methods) - set(df["method"]))
         if unknown:
-            raise InvalidInputError(f"win_matrix: methods {unknown} have no runs after filtering "
-                                    f"(initial_pool={initial_pool!r}, propagate={propagate}).")
+            raise InvalidInputError(
+                f"win_matrix: methods {unknown} have no runs after filtering "
+                f"(initial_pool={initial_pool!r}, propagate={propagate})."
+            )
         df = df[df["method"].isin(methods)]
         order = list(methods)
     else:
@@ -394,7 +457,9 @@ def win_matrix(df: pd.DataFrame, initial_pool: str = "default", min_iteration: i
         missing += [(*setting, m) for m in order if m not in present]
         g = g[g["iteration"] >= min_iteration]
         # acc[method, seed, iteration], NaN where a run or an iteration is absent
-        cube = g.pivot_table(index=["method", "seed"], columns="iteration", values=metric, aggfunc="first")
+        cube = g.pivot_table(
+            index=["method", "seed"], columns="iteration", values=metric, aggfunc="first"
+        )
         seeds = sorted(cube.index.get_level_values("seed").unique())
         iters = list(cube.columns)
         full = pd.MultiIndex.from_product([present, seeds], names=["method", "seed"])
@@ -405,9 +470,9 @@ def win_matrix(df: pd.DataFrame, initial_pool: str = "default", min_iteration: i
                     continue
                 i, j = m_idx[r], m_idx[c]
                 both[i, j] += 1
-                d = acc[a] - acc[b]                        # (seeds, iterations)
+                d = acc[a] - acc[b]  # (seeds, iterations)
                 valid = ~np.isnan(d)
-                n = valid.sum(axis=0)                      # paired seeds per iteration
+                n = valid.sum(axis=0)  # paired seeds per iteration
                 counted = n > 0
                 n_iter = int(counted.sum())
                 if n_iter == 0:
@@ -418,13 +483,41 @@ def win_matrix(df: pd.DataFrame, initial_pool: str = "default", min_iteration: i
                 if share > 0:
                     contributors.setdefault((r, c), []).append(setting)
                 for col in np.flatnonzero(counted):
-                    details.append((*setting, r, c, iters[col], int(n[col]), mean[col], t[col],
-                                    crit[col], bool(win[col]), 1.0 / n_iter))
-    details_df = pd.DataFrame(details, columns=SETTING + ["winner", "loser", "iteration", "n_seeds", "mean_diff",
-                                                        "t", "t_critical", "win", "weight"])
+                    details.append(
+                        (
+                            *setting,
+                            r,
+                            c,
+                            iters[col],
+                            int(n[col]),
+                            mean[col],
+                            t[col],
+                            crit[col],
+                            bool(win[col]),
+                            1.0 / n_iter,
+                        )
+                    )
+    details_df = pd.DataFrame(
+        details,
+        columns=SETTING
+        + [
+            "winner",
+            "loser",
+            "iteration",
+            "n_seeds",
+            "mean_diff",
+            "t",
+            "t_critical",
+            "win",
+            "weight",
+        ],
+    )
     if len(details_df) and (details_df["n_seeds"] < 2).any():
-        warnings.warn("win_matrix: some comparisons have a single paired seed; a t-test is impossible there "
-                      "and the zero-variance rule (win when d > 0) decides. Run more seeds.", stacklevel=2)
+        warnings.warn(
+            "win_matrix: some comparisons have a single paired seed; a t-test is impossible there "
+            "and the zero-variance rule (win when d > 0) decides. Run more seeds.",
+            stacklevel=2,
+        )
     missing_df = pd.DataFrame(missing, columns=SETTING + ["method"])
     if len(missing_df):
         warnings.warn(
@@ -434,11 +527,17 @@ def win_matrix(df: pd.DataFrame, initial_pool: str = "default", min_iteration: i
             stacklevel=2,
         )
     return WinMatrix(
-        wins=pd.DataFrame(wins, index=pd.Index(order, name="winner"), columns=pd.Index(order, name="loser")),
-        n_settings=pd.DataFrame(both, index=pd.Index(order, name="winner"), columns=pd.Index(order, name="loser")),
+        wins=pd.DataFrame(
+            wins, index=pd.Index(order, name="winner"), columns=pd.Index(order, name="loser")
+        ),
+        n_settings=pd.DataFrame(
+            both, index=pd.Index(order, name="winner"), columns=pd.Index(order, name="loser")
+        ),
         contributors=contributors,
         details=details_df,
-        missing=missing_df, settings=settings, initial_pool=initial_pool,
+        missing=missing_df,
+        settings=settings,
+        initial_pool=initial_pool,
     )
 
 
@@ -448,20 +547,32 @@ def _one_sided_wins(d: np.ndarray, valid: np.ndarray, n: np.ndarray, level: floa
         dz = np.where(valid, d, 0.0)
         mean = dz.sum(axis=0) / n
         dev = np.where(valid, d - mean, 0.0)
-        var = (dev ** 2).sum(axis=0) / (n - 1)
-        spread = np.nanmax(np.where(valid, d, np.nan), axis=0) - np.nanmin(np.where(valid, d, np.nan), axis=0)
+        var = (dev**2).sum(axis=0) / (n - 1)
+        spread = np.nanmax(np.where(valid, d, np.nan), axis=0) - np.nanmin(
+            np.where(valid, d, np.nan), axis=0
+        )
         equal = spread <= _EQUAL_ATOL
         t = mean / np.sqrt(var / n)
         crit = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
         win = np.where(equal, mean > _EQUAL_ATOL, t > crit)
-        t = np.where(equal, np.where(mean > _EQUAL_ATOL, np.inf, np.where(mean < -_EQUAL_ATOL, -np.inf, 0.0)), t)
+        t = np.where(
+            equal,
+            np.where(mean > _EQUAL_ATOL, np.inf, np.where(mean < -_EQUAL_ATOL, -np.inf, 0.0)),
+            t,
+        )
     return win & (n > 0), t, crit, mean
 
 
 # ---------------------------------------------------------------------------- summary table
-def summary_table(df: pd.DataFrame, iterations: Sequence[int] | None = None, metric: str = "accuracy",
-                  baseline: str = "random", alpha: float = 0.05, long: bool = False,
-                  decimals: int = 1) -> pd.DataFrame:
+def summary_table(
+    df: pd.DataFrame,
+    iterations: Sequence[int] | None = None,
+    metric: str = "accuracy",
+    baseline: str = "random",
+    alpha: float = 0.05,
+    long: bool = False,
+    decimals: int = 1,
+) -> pd.DataFrame:
     """The paper's style of table: metric ± std (in %) at chosen iterations, marked vs. random.
 
     A cell is marked ``↑`` (``↓``) when a two-sided paired t-test over seeds against the
@@ -491,12 +602,16 @@ def summary_table(df: pd.DataFrame, iterations: Sequence[int] | None = None, met
     present = sorted(df["iteration"].unique())
     if iterations is None:
         lo, hi = present[0], present[-1]
-        iterations = sorted({lo, hi, *[2**e for e in range(1, 12) if lo < 2**e < hi and 2**e in present]})
+        iterations = sorted(
+            {lo, hi, *[2**e for e in range(1, 12) if lo < 2**e < hi and 2**e in present]}
+        )
     iterations = [int(i) for i in iterations]
     absent = sorted(set(iterations) - set(present))
     if absent:
-        raise InvalidInputError(f"summary_table: iterations {absent} are not in the results "
-                                f"(present: {present[0]}..{present[-1]}).")
+        raise InvalidInputError(
+            f"summary_table: iterations {absent} are not in the results "
+            f"(present: {present[0]}..{present[-1]})."
+        )
     sub = df[df["iteration"].isin(iterations)]
     curves = _aggregate(sub, SETTING + CONFIG + ["iteration"], metric)
     base_rows = sub[sub["method"] == baseline]
@@ -504,18 +619,29 @@ def summary_table(df: pd.DataFrame, iterations: Sequence[int] | None = None, met
     for row in curves.itertuples(index=False):
         diff, p = np.nan, np.nan
         if row.method != baseline and len(base_rows):
-            cand = base_rows[(base_rows["dataset"] == row.dataset) & (base_rows["backbone"] == row.backbone)
-                             & (base_rows["propagate"] == row.propagate) & (base_rows["budget"] == row.budget)
-                             & (base_rows["iteration"] == row.iteration)]
+            cand = base_rows[
+                (base_rows["dataset"] == row.dataset)
+                & (base_rows["backbone"] == row.backbone)
+                & (base_rows["propagate"] == row.propagate)
+                & (base_rows["budget"] == row.budget)
+                & (base_rows["iteration"] == row.iteration)
+            ]
             if (cand["initial_pool"] == row.initial_pool).any():
                 cand = cand[cand["initial_pool"] == row.initial_pool]
             elif cand["initial_pool"].nunique() > 1:
                 cand = cand[cand["initial_pool"] == "random"]
-            mine = sub[(sub["dataset"] == row.dataset) & (sub["backbone"] == row.backbone)
-                       & (sub["method"] == row.method) & (sub["initial_pool"] == row.initial_pool)
-                       & (sub["propagate"] == row.propagate) & (sub["budget"] == row.budget)
-                       & (sub["iteration"] == row.iteration)]
-            pair = mine[["seed", metric]].merge(cand[["seed", metric]], on="seed", suffixes=("", "_base"))
+            mine = sub[
+                (sub["dataset"] == row.dataset)
+                & (sub["backbone"] == row.backbone)
+                & (sub["method"] == row.method)
+                & (sub["initial_pool"] == row.initial_pool)
+                & (sub["propagate"] == row.propagate)
+                & (sub["budget"] == row.budget)
+                & (sub["iteration"] == row.iteration)
+            ]
+            pair = mine[["seed", metric]].merge(
+                cand[["seed", metric]], on="seed", suffixes=("", "_base")
+            )
             if len(pair):
                 d = (pair[metric] - pair[f"{metric}_base"]).to_numpy()
                 diff = float(d.mean())
@@ -525,8 +651,11 @@ def summary_table(df: pd.DataFrame, iterations: Sequence[int] | None = None, met
     curves["diff_vs_baseline"] = diffs
     curves["p_vs_baseline"] = pvals
     sig = curves["p_vs_baseline"] < alpha
-    curves["flag"] = np.where(sig & (curves["diff_vs_baseline"] > 0), "better",
-                              np.where(sig & (curves["diff_vs_baseline"] < 0), "worse", ""))
+    curves["flag"] = np.where(
+        sig & (curves["diff_vs_baseline"] > 0),
+        "better",
+        np.where(sig & (curves["diff_vs_baseline"] < 0), "worse", ""),
+    )
     if long:
         return curves
     mark = {"better": " ↑", "worse": " ↓", "": ""}
@@ -544,7 +673,9 @@ def summary_table(df: pd.DataFrame, iterations: Sequence[int] | None = None, met
     return wide.fillna("")
 
 
-def batch_redundancy(x: np.ndarray, indices: np.ndarray, center: str | np.ndarray | None = "mean") -> float:
+def batch_redundancy(
+    x: np.ndarray, indices: np.ndarray, center: str | np.ndarray | None = "mean"
+) -> float:
     """Mean pairwise cosine similarity of a queried batch (1 = identical points, 0 = unrelated).
 
     Parameters

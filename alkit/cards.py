@@ -23,7 +23,14 @@ import yaml
 
 from .errors import InvalidInputError, UnknownNameError
 
-__all__ = ["DataCard", "load_card", "available_cards", "validate_card", "datasets_status", "CARD_SCHEMA"]
+__all__ = [
+    "DataCard",
+    "load_card",
+    "available_cards",
+    "validate_card",
+    "datasets_status",
+    "CARD_SCHEMA",
+]
 
 LOADER_TYPES = ("torchvision", "image_folder", "split_files")
 
@@ -101,7 +108,9 @@ def validate_card(data: Any, source: str = "<card>") -> list[str]:
                 errs.append(f"{source}: missing field {key!r}")
             continue
         if not isinstance(data[key], typ):
-            errs.append(f"{source}: field {key!r} must be {getattr(typ, '__name__', typ)}, got {type(data[key]).__name__}")
+            errs.append(
+                f"{source}: field {key!r} must be {getattr(typ, '__name__', typ)}, got {type(data[key]).__name__}"
+            )
     unknown = sorted(set(data) - set(CARD_SCHEMA))
     if unknown:
         errs.append(f"{source}: unknown fields {unknown}")
@@ -115,7 +124,9 @@ def validate_card(data: Any, source: str = "<card>") -> list[str]:
         errs.append(f"{source}: duplicate class names {dup[:5]}")
     for extra in ("class_ids", "class_descriptions"):
         if data.get(extra) is not None and len(data[extra]) != len(classes):
-            errs.append(f"{source}: {extra} has {len(data[extra])} entries for {len(classes)} classes")
+            errs.append(
+                f"{source}: {extra} has {len(data[extra])} entries for {len(classes)} classes"
+            )
     if data.get("class_ids") is not None and len(set(data["class_ids"])) != len(data["class_ids"]):
         errs.append(f"{source}: duplicate class_ids")
     if data["domain"] not in ("natural", "biomedical"):
@@ -129,12 +140,18 @@ def validate_card(data: Any, source: str = "<card>") -> list[str]:
             continue
         c = s["count"]
         if not (c == "unknown" or (isinstance(c, int) and not isinstance(c, bool) and c >= 0)):
-            errs.append(f"{source}: split {sname!r} count must be a non-negative integer or 'unknown', got {c!r}")
+            errs.append(
+                f"{source}: split {sname!r} count must be a non-negative integer or 'unknown', got {c!r}"
+            )
     loader = data["loader"]
     kind = loader.get("type")
     if kind not in LOADER_TYPES:
         errs.append(f"{source}: loader.type must be one of {LOADER_TYPES}, got {kind!r}")
-    need = {"torchvision": ("class", "splits"), "split_files": ("files",), "image_folder": ("train",)}.get(kind, ())
+    need = {
+        "torchvision": ("class", "splits"),
+        "split_files": ("files",),
+        "image_folder": ("train",),
+    }.get(kind, ())
     for k in need:
         if k not in loader:
             errs.append(f"{source}: loader of type {kind!r} needs {k!r}")
@@ -186,7 +203,9 @@ def load_card(name: str) -> DataCard:
     if text is None:
         res = _cards_dir() / f"{name}.yaml"
         if not res.is_file():
-            raise UnknownNameError(f"No data card {name!r}; available: {', '.join(available_cards())}.")
+            raise UnknownNameError(
+                f"No data card {name!r}; available: {', '.join(available_cards())}."
+            )
         source, text = f"alkit/data_cards/{name}.yaml", res.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)
@@ -196,7 +215,9 @@ def load_card(name: str) -> DataCard:
     if errs:
         raise InvalidInputError("Invalid data card:\n  " + "\n  ".join(errs))
     if data["name"] != name:
-        raise InvalidInputError(f"{source}: name {data['name']!r} does not match the file name {name!r}.")
+        raise InvalidInputError(
+            f"{source}: name {data['name']!r} does not match the file name {name!r}."
+        )
     return DataCard(**data, source=source)
 
 
@@ -225,13 +246,20 @@ def datasets_status(root: str | os.PathLike | None = None) -> Any:
         if "__" in key:
             ds, bbn = key.split("__", 1)
             cached.setdefault(ds, set()).add(bbn)
-    backbones = list(PAPER_BACKBONES) + sorted({b for s in cached.values() for b in s} - set(PAPER_BACKBONES))
+    backbones = list(PAPER_BACKBONES) + sorted(
+        {b for s in cached.values() for b in s} - set(PAPER_BACKBONES)
+    )
     rows = []
     for name in available_cards():
         card = load_card(name)
         base = Path(root).expanduser() / name if root is not None else data_root(name)
-        row = {"name": name, "title": card.title, "classes": card.n_classes,
-               "data": bool(data_present(card, base)), "paper_backbone": card.paper.get("backbone", "")}
+        row = {
+            "name": name,
+            "title": card.title,
+            "classes": card.n_classes,
+            "data": bool(data_present(card, base)),
+            "paper_backbone": card.paper.get("backbone", ""),
+        }
         for b in backbones:
             row[b] = b in cached.get(name, set())
         rows.append(row)

@@ -56,16 +56,32 @@ def _cmd_run(args) -> int:
     params = _parse_params(args.param)
     frames = []
     for seed in args.seeds:
-        run = run_al(emb, strategy=args.strategy, initial_pool=args.initial_pool, budget=args.budget,
-                     initial_budget=args.initial_budget, iterations=args.iterations, seed=seed,
-                     propagation=True if args.propagate else None, device=args.device, progress=True, **params)
+        run = run_al(
+            emb,
+            strategy=args.strategy,
+            initial_pool=args.initial_pool,
+            budget=args.budget,
+            initial_budget=args.initial_budget,
+            iterations=args.iterations,
+            seed=seed,
+            propagation=True if args.propagate else None,
+            device=args.device,
+            progress=True,
+            **params,
+        )
         frames.append(run.to_frame())
     df = pd.concat(frames, ignore_index=True)
     out = Path(args.out)
-    path = out / f"{emb.dataset.replace(':', '_').replace('/', '_')}__{df['method'].iloc[0]}__{df['initial_pool'].iloc[0]}.parquet" if out.suffix != ".parquet" else out
+    path = (
+        out
+        / f"{emb.dataset.replace(':', '_').replace('/', '_')}__{df['method'].iloc[0]}__{df['initial_pool'].iloc[0]}.parquet"
+        if out.suffix != ".parquet"
+        else out
+    )
     write_parquet_atomic(df, path)
-    summary = (df.groupby("iteration")[["n_labeled", "accuracy"]]
-               .agg({"n_labeled": "first", "accuracy": ["mean", "std"]}))
+    summary = df.groupby("iteration")[["n_labeled", "accuracy"]].agg(
+        {"n_labeled": "first", "accuracy": ["mean", "std"]}
+    )
     summary.columns = ["n_labeled", "accuracy_mean", "accuracy_std"]
     print(summary.to_string(float_format=lambda v: f"{v:.4f}"))
     print(f"\nresults: {path}")
@@ -102,7 +118,9 @@ def _cmd_next(args) -> int:
     if args.labels:
         df = pd.read_csv(args.labels, dtype={"label": str}, keep_default_na=False)
         if "index" not in df.columns or "label" not in df.columns:
-            raise InvalidInputError(f"{args.labels} needs columns 'index' and 'label'; found {list(df.columns)}.")
+            raise InvalidInputError(
+                f"{args.labels} needs columns 'index' and 'label'; found {list(df.columns)}."
+            )
         df = df[df["label"].str.strip() != ""]
         if args.classes:
             classes = [c.strip() for c in Path(args.classes).read_text().splitlines() if c.strip()]
@@ -114,7 +132,9 @@ def _cmd_next(args) -> int:
                     "pass --classes FILE (one class name per line)."
                 )
         lookup = {c: i for i, c in enumerate(classes)}
-        lab_csv = np.array([lookup[v] if v in lookup else int(v) for v in df["label"].str.strip()], dtype=np.int64)
+        lab_csv = np.array(
+            [lookup[v] if v in lookup else int(v) for v in df["label"].str.strip()], dtype=np.int64
+        )
         idx = np.concatenate([idx, df["index"].to_numpy(np.int64)])
         lab = np.concatenate([lab, lab_csv])
         idx, first = np.unique(idx, return_index=True)
@@ -122,11 +142,18 @@ def _cmd_next(args) -> int:
     n_classes = len(classes)
     if n_classes < 2:
         raise InvalidInputError("At least 2 classes are needed; pass --classes FILE.")
-    pool_emb = EmbeddingSet(emb.x_train, -np.ones(len(emb.x_train), dtype=np.int64), classes=classes,
-                            meta=emb.meta)
-    learner = ActiveLearner(pool_emb, strategy=args.strategy, budget=args.budget, seed=args.seed,
-                            initial_pool=args.initial_pool, device=args.device,
-                            ids=emb.meta.get("ids"))
+    pool_emb = EmbeddingSet(
+        emb.x_train, -np.ones(len(emb.x_train), dtype=np.int64), classes=classes, meta=emb.meta
+    )
+    learner = ActiveLearner(
+        pool_emb,
+        strategy=args.strategy,
+        budget=args.budget,
+        seed=args.seed,
+        initial_pool=args.initial_pool,
+        device=args.device,
+        ids=emb.meta.get("ids"),
+    )
     if len(idx):
         learner.teach(idx, lab)
     sel = learner.query(args.budget)
@@ -145,18 +172,23 @@ def _cmd_next(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="alkit", description="Active learning on frozen foundation-model embeddings.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="alkit",
+        description="Active learning on frozen foundation-model embeddings.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("datasets", help="list built-in sets, data cards and cached embeddings")
     p.set_defaults(func=_cmd_datasets)
 
-    p = sub.add_parser("run", help="run AL simulations (one strategy, several seeds)",
-                       epilog="example: alkit run --dataset digits --strategy entropy --initial-pool centroids "
-                              "--seeds 1 10 100 --iterations 20 --out results/",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "run",
+        help="run AL simulations (one strategy, several seeds)",
+        epilog="example: alkit run --dataset digits --strategy entropy --initial-pool centroids "
+        "--seeds 1 10 100 --iterations 20 --out results/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--dataset", required=True, help="digits, synthetic:…, a cached key or a path")
     p.add_argument("--strategy", default="dropquery")
     p.add_argument("--initial-pool", default=None, help="default: the strategy's paper default")
@@ -164,18 +196,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=20)
     p.add_argument("--budget", type=int, default=None, help="default: number of classes")
     p.add_argument("--initial-budget", type=int, default=None, help="default: number of classes")
-    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="strategy parameter (repeatable)")
+    p.add_argument(
+        "--param", action="append", metavar="KEY=VALUE", help="strategy parameter (repeatable)"
+    )
     p.add_argument("--propagate", action="store_true", help="label propagation (DESIGN §6)")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", default="results/")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("next", help="which of your items to label next (writes a CSV to fill in)",
-                       epilog="example: alkit next --embeddings my.npz --labels labeled.csv --budget 50 --out to_label.csv\n"
-                              "labeled.csv has columns index,label (label = class name or index).",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--embeddings", required=True, help=".npz/.npy/cached key; y_train = -1 where unknown")
-    p.add_argument("--labels", default=None, help="CSV with columns index,label of the items labeled so far")
+    p = sub.add_parser(
+        "next",
+        help="which of your items to label next (writes a CSV to fill in)",
+        epilog="example: alkit next --embeddings my.npz --labels labeled.csv --budget 50 --out to_label.csv\n"
+        "labeled.csv has columns index,label (label = class name or index).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--embeddings", required=True, help=".npz/.npy/cached key; y_train = -1 where unknown"
+    )
+    p.add_argument(
+        "--labels", default=None, help="CSV with columns index,label of the items labeled so far"
+    )
     p.add_argument("--classes", default=None, help="text file, one class name per line")
     p.add_argument("--budget", type=int, required=True)
     p.add_argument("--strategy", default="dropquery")

@@ -12,8 +12,15 @@ import torch
 from . import _screen
 from ._utils import l2_normalize, resolve_device
 
-__all__ = ["kmeans_nearest", "kmeans_pp_seeds", "kmeans", "knn", "n_distinct_at_least", "row_sq_norms",
-           "sq_dists_to"]
+__all__ = [
+    "kmeans_nearest",
+    "kmeans_pp_seeds",
+    "kmeans",
+    "knn",
+    "n_distinct_at_least",
+    "row_sq_norms",
+    "sq_dists_to",
+]
 
 N_ITER = 100
 MAX_POINTS_PER_CENTROID = 512
@@ -25,15 +32,20 @@ def _faiss():
     return faiss
 
 
-def row_sq_norms(xt: torch.Tensor, chunk: int = 8192, dtype: torch.dtype | None = None) -> torch.Tensor:
+def row_sq_norms(
+    xt: torch.Tensor, chunk: int = 8192, dtype: torch.dtype | None = None
+) -> torch.Tensor:
     """``(xt * xt).sum(1)`` in row chunks: the same values without an (n, d) temporary.
 
     ``dtype``: convert each chunk first (e.g. float64 norms of float32 rows, without a float64
     copy of the whole matrix).
     """
+
     def sq(b):
         if dtype is not None and b.dtype != dtype:
-            return b.to(dtype).square_().sum(1)  # squared in the converted copy: no second temporary
+            return (
+                b.to(dtype).square_().sum(1)
+            )  # squared in the converted copy: no second temporary
         return (b * b).sum(1)
 
     if len(xt) <= chunk:
@@ -49,7 +61,9 @@ def sq_dists_to(x: np.ndarray, c: np.ndarray, x_sq: np.ndarray | None = None) ->
     return np.maximum(d, 0.0, out=d)
 
 
-def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str = "auto") -> np.ndarray:
+def kmeans_pp_seeds(
+    x: np.ndarray, k: int, rng: np.random.Generator, device: str = "auto"
+) -> np.ndarray:
     """k-means++ seeding: the first seed uniform, then D² sampling.
 
     Parameters
@@ -84,10 +98,13 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
     cdf = np.empty(n, dtype=np.float64)
     step = torch.empty_like(d2)
     # large pools: float16 screening, exact float32 recomputation of the rows it flags (_screen)
-    screen = (_screen.UnitHalf(((s, xt[s:s + 65536]) for s in range(0, n, 65536)), n, xt.shape[1], dev)
-              if k > 1 and _screen.enabled(n, dev, nbytes=2 * xt.numel()) else None)
+    screen = (
+        _screen.UnitHalf(((s, xt[s : s + 65536]) for s in range(0, n, 65536)), n, xt.shape[1], dev)
+        if k > 1 and _screen.enabled(n, dev, nbytes=2 * xt.numel())
+        else None
+    )
     for i in range(1, k):
-        w[:] = d2.cpu().numpy()                  # float32 → float64, into one buffer
+        w[:] = d2.cpu().numpy()  # float32 → float64, into one buffer
         total = w.sum()
         if total > 0:
             # inverse-CDF draw: one uniform per seed, deterministic under rng
@@ -99,6 +116,7 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
             idx = int(rng.choice(np.flatnonzero(~chosen)))
         seeds[i] = idx
         chosen[idx] = True
+
         # x_sq − 2·(x·c) + ‖c‖², clamped at 0: the same operations, in place for the full pass
         def full(c=idx):
             return torch.mv(xt, xt[c], out=step).mul_(-2).add_(x_sq).add_(x_sq[c]).clamp_min_(0)
@@ -106,15 +124,28 @@ def kmeans_pp_seeds(x: np.ndarray, k: int, rng: np.random.Generator, device: str
         if screen is None:
             torch.minimum(d2, full(), out=d2)
         else:
-            lb = _screen.lower_bound_sq(x_sq, screen.norm, x_sq[idx], screen.norm[idx], screen.cos(idx), screen.tol)
-            _screen.lower_min_(d2, lb, lambda rb, c=idx: torch.mv(xt[rb], xt[c]).mul_(-2).add_(x_sq[rb])
-                               .add_(x_sq[c]).clamp_min_(0), full)
+            lb = _screen.lower_bound_sq(
+                x_sq, screen.norm, x_sq[idx], screen.norm[idx], screen.cos(idx), screen.tol
+            )
+            _screen.lower_min_(
+                d2,
+                lb,
+                lambda rb, c=idx: (
+                    torch.mv(xt[rb], xt[c]).mul_(-2).add_(x_sq[rb]).add_(x_sq[c]).clamp_min_(0)
+                ),
+                full,
+            )
         d2[idx] = 0
     return seeds
 
 
-def kmeans(x: np.ndarray, init: np.ndarray, rng: np.random.Generator, n_iter: int = N_ITER,
-           device: str = "auto") -> np.ndarray:
+def kmeans(
+    x: np.ndarray,
+    init: np.ndarray,
+    rng: np.random.Generator,
+    n_iter: int = N_ITER,
+    device: str = "auto",
+) -> np.ndarray:
     """Lloyd's k-means from given initial centroids; returns centroids of shape (k, d).
 
     When ``n > 512·k`` the centroids are trained on a random subsample of 512·k points
@@ -128,10 +159,20 @@ def kmeans(x: np.ndarray, init: np.ndarray, rng: np.random.Generator, n_iter: in
         sub = x[np.sort(rng.choice(n, MAX_POINTS_PER_CENTROID * k, replace=False))]
     if dev.type == "cpu":
         faiss = _faiss()
-        km = faiss.Kmeans(d, k, niter=n_iter, seed=int(rng.integers(2**31 - 1)), verbose=False,
-                          min_points_per_centroid=1, max_points_per_centroid=MAX_POINTS_PER_CENTROID,
-                          spherical=False)
-        km.train(np.ascontiguousarray(sub, dtype=np.float32), init_centroids=np.ascontiguousarray(init, dtype=np.float32))
+        km = faiss.Kmeans(
+            d,
+            k,
+            niter=n_iter,
+            seed=int(rng.integers(2**31 - 1)),
+            verbose=False,
+            min_points_per_centroid=1,
+            max_points_per_centroid=MAX_POINTS_PER_CENTROID,
+            spherical=False,
+        )
+        km.train(
+            np.ascontiguousarray(sub, dtype=np.float32),
+            init_centroids=np.ascontiguousarray(init, dtype=np.float32),
+        )
         return km.centroids.copy()
     xt = torch.from_numpy(np.ascontiguousarray(sub, dtype=np.float32)).to(dev)
     c = torch.from_numpy(np.ascontiguousarray(init, dtype=np.float32)).to(dev)
@@ -146,7 +187,9 @@ def kmeans(x: np.ndarray, init: np.ndarray, rng: np.random.Generator, n_iter: in
     return c.cpu().numpy()
 
 
-def assign(x: np.ndarray, centroids: np.ndarray, device: str = "auto", chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+def assign(
+    x: np.ndarray, centroids: np.ndarray, device: str = "auto", chunk: int = 65536
+) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid of every row: (labels (n,), squared distances (n,))."""
     dev = resolve_device(device)
     c = torch.from_numpy(np.ascontiguousarray(centroids, dtype=np.float32)).to(dev)
@@ -154,11 +197,11 @@ def assign(x: np.ndarray, centroids: np.ndarray, device: str = "auto", chunk: in
     labels = np.empty(len(x), dtype=np.int64)
     dist = np.empty(len(x), dtype=np.float32)
     for s in range(0, len(x), chunk):
-        xb = torch.from_numpy(np.ascontiguousarray(x[s:s + chunk], dtype=np.float32)).to(dev)
+        xb = torch.from_numpy(np.ascontiguousarray(x[s : s + chunk], dtype=np.float32)).to(dev)
         d2 = (xb * xb).sum(1, keepdim=True) - 2 * xb @ c.T + c_sq
         val, idx = d2.min(1)
-        labels[s:s + len(xb)] = idx.cpu().numpy()
-        dist[s:s + len(xb)] = val.clamp_min(0).cpu().numpy()
+        labels[s : s + len(xb)] = idx.cpu().numpy()
+        dist[s : s + len(xb)] = val.clamp_min(0).cpu().numpy()
     return labels, dist
 
 
@@ -176,7 +219,7 @@ def n_distinct_at_least(x: np.ndarray, k: int) -> tuple[bool, np.ndarray | None]
     direction = np.random.default_rng(12345).standard_normal(x.shape[1]).astype(np.float32)
     proj = np.empty(len(x), dtype=np.float32)
     for s in range(0, len(x), 65536):
-        proj[s:s + 65536] = np.asarray(x[s:s + 65536], dtype=np.float32) @ direction
+        proj[s : s + 65536] = np.asarray(x[s : s + 65536], dtype=np.float32) @ direction
     if len(np.unique(proj)) >= k:
         return True, None
     _, first = np.unique(x, axis=0, return_index=True)
@@ -185,8 +228,14 @@ def n_distinct_at_least(x: np.ndarray, k: int) -> tuple[bool, np.ndarray | None]
     return False, np.sort(first)
 
 
-def kmeans_nearest(x: np.ndarray, k: int, rng: np.random.Generator, device: str = "auto",
-                   normalize: bool = True, n_iter: int = N_ITER) -> tuple[np.ndarray, np.ndarray]:
+def kmeans_nearest(
+    x: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    device: str = "auto",
+    normalize: bool = True,
+    n_iter: int = N_ITER,
+) -> tuple[np.ndarray, np.ndarray]:
     """The shared clustering step (DESIGN §6): one representative per k-means cluster.
 
     Parameters
@@ -226,8 +275,14 @@ def kmeans_nearest(x: np.ndarray, k: int, rng: np.random.Generator, device: str 
     return picks.astype(np.int64), labels
 
 
-def knn(x: np.ndarray, k: int, query: np.ndarray | None = None, exclude_self: bool = True,
-        device: str = "auto", chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def knn(
+    x: np.ndarray,
+    k: int,
+    query: np.ndarray | None = None,
+    exclude_self: bool = True,
+    device: str = "auto",
+    chunk: int = 4096,
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours by inner product on (already normalised) rows.
 
     Returns ``(similarities, indices)``, each of shape (n_query, k), most similar first.
@@ -250,10 +305,10 @@ def knn(x: np.ndarray, k: int, query: np.ndarray | None = None, exclude_self: bo
         sims = np.empty((len(q), kk), dtype=np.float32)
         idx = np.empty((len(q), kk), dtype=np.int64)
         for s in range(0, len(q), chunk):
-            qb = torch.from_numpy(q[s:s + chunk]).to(dev)
+            qb = torch.from_numpy(q[s : s + chunk]).to(dev)
             v, i = torch.topk(qb @ xt.T, kk, dim=1)
-            sims[s:s + len(qb)] = v.cpu().numpy()
-            idx[s:s + len(qb)] = i.cpu().numpy()
+            sims[s : s + len(qb)] = v.cpu().numpy()
+            idx[s : s + len(qb)] = i.cpu().numpy()
     if self_query and exclude_self:
         rows = np.arange(len(q))[:, None]
         is_self = idx == rows

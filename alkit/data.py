@@ -42,7 +42,9 @@ def check_features(x: Any, name: str = "x") -> np.ndarray:
             "Reshape it, e.g. x.reshape(len(x), -1)."
         )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise InvalidInputError(f"{name} is empty (shape {arr.shape}); pass at least one sample and one feature.")
+        raise InvalidInputError(
+            f"{name} is empty (shape {arr.shape}); pass at least one sample and one feature."
+        )
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise InvalidInputError(f"{name} must be real-valued numbers; got dtype {arr.dtype}.")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
@@ -56,7 +58,9 @@ def check_features(x: Any, name: str = "x") -> np.ndarray:
     return arr
 
 
-def check_labels(y: Any, n: int, n_classes: int | None = None, name: str = "y", allow_unknown: bool = True) -> np.ndarray:
+def check_labels(
+    y: Any, n: int, n_classes: int | None = None, name: str = "y", allow_unknown: bool = True
+) -> np.ndarray:
     """Validate integer labels (``-1`` = unknown) and return them as int64.
 
     Raises
@@ -85,7 +89,9 @@ def check_labels(y: Any, n: int, n_classes: int | None = None, name: str = "y", 
     arr = arr.astype(np.int64)
     low = -1 if allow_unknown else 0
     if len(arr) and arr.min() < low:
-        raise InvalidInputError(f"{name} holds labels below {low} (min {arr.min()}); use -1 for unknown labels.")
+        raise InvalidInputError(
+            f"{name} holds labels below {low} (min {arr.min()}); use -1 for unknown labels."
+        )
     if n_classes is not None and len(arr) and arr.max() >= n_classes:
         raise InvalidInputError(
             f"{name} holds label {arr.max()} but there are only {n_classes} classes (0..{n_classes - 1}); "
@@ -152,7 +158,9 @@ class EmbeddingSet:
                     f"x_test has {self.x_test.shape[1]} features but x_train has {self.x_train.shape[1]}; "
                     "embed both splits with the same backbone."
                 )
-            self.y_test = check_labels(self.y_test, len(self.x_test), n_known, "y_test", allow_unknown=False)
+            self.y_test = check_labels(
+                self.y_test, len(self.x_test), n_known, "y_test", allow_unknown=False
+            )
         self.meta = dict(self.meta)
         self.meta.setdefault("dataset", "custom")
         self.meta.setdefault("backbone", "unknown")
@@ -206,14 +214,19 @@ class EmbeddingSet:
         any other path writes a directory, built under a temporary name and renamed as one.
         """
         path = Path(path)
-        meta = dict(self.meta, classes=self.classes, format_version=FORMAT_VERSION,
-                    checksum=self.checksum)
+        meta = dict(
+            self.meta, classes=self.classes, format_version=FORMAT_VERSION, checksum=self.checksum
+        )
         meta.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat())
         arrays = {k: v for k, v in self._arrays().items() if v is not None}
         if path.suffix == ".npz":
             with atomic_path(path, ".npz") as tmp:
                 with open(tmp, "wb") as fh:
-                    np.savez(fh, **arrays, __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+                    np.savez(
+                        fh,
+                        **arrays,
+                        __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                    )
             return path
         from safetensors.numpy import save_file
 
@@ -261,10 +274,21 @@ class EmbeddingSet:
                 with np.load(path, allow_pickle=False) as z:
                     arrays = {k: z[k] for k in z.files if k != "__meta__"}
                     meta = json.loads(bytes(z["__meta__"]).decode())
-        except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError, json.JSONDecodeError) as exc:
-            raise CorruptCacheError(f"Embedding file {path} is truncated or unreadable ({exc}); {fix}") from exc
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            ValueError,
+            KeyError,
+            EOFError,
+            json.JSONDecodeError,
+        ) as exc:
+            raise CorruptCacheError(
+                f"Embedding file {path} is truncated or unreadable ({exc}); {fix}"
+            ) from exc
         except Exception as exc:  # safetensors raises its own error types
-            raise CorruptCacheError(f"Embedding file {path} is unreadable ({type(exc).__name__}: {exc}); {fix}") from exc
+            raise CorruptCacheError(
+                f"Embedding file {path} is unreadable ({type(exc).__name__}: {exc}); {fix}"
+            ) from exc
         expected = meta.get("checksum")
         if verify and expected is not None:
             got = _checksum({k: arrays.get(k) for k in _ARRAYS})
@@ -278,8 +302,14 @@ class EmbeddingSet:
         missing = [k for k in ("x_train", "y_train") if k not in arrays]
         if missing:
             raise CorruptCacheError(f"Embedding file {path} lacks {missing}; {fix}")
-        return cls(arrays["x_train"], arrays["y_train"], arrays.get("x_test"), arrays.get("y_test"),
-                   classes=classes, meta=meta)
+        return cls(
+            arrays["x_train"],
+            arrays["y_train"],
+            arrays.get("x_test"),
+            arrays.get("y_test"),
+            classes=classes,
+            meta=meta,
+        )
 
 
 def embeddings_dir() -> Path:
@@ -351,7 +381,11 @@ def load_embeddings(name_or_path: str | os.PathLike) -> EmbeddingSet:
     if path.exists():
         if path.suffix == ".npy":
             x = np.load(path, allow_pickle=False)
-            return EmbeddingSet(x, -np.ones(len(x), dtype=np.int64), meta={"dataset": path.stem, "source": str(path)})
+            return EmbeddingSet(
+                x,
+                -np.ones(len(x), dtype=np.int64),
+                meta={"dataset": path.stem, "source": str(path)},
+            )
         return EmbeddingSet.load(path)
     cached = _cache_path(name)
     if cached is not None:

@@ -20,8 +20,11 @@ SEEDS = (1, 10, 100)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alkit.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m alkit.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", default="outputs/demo")
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--skip-sweep", action="store_true", help="only step 1")
@@ -37,16 +40,28 @@ def main(argv: list[str] | None = None) -> int:
     frames = []
     for strategy in ("random", "entropy", "margin"):
         for seed in SEEDS:
-            run = run_al(emb, strategy=strategy, initial_pool="centroids", iterations=args.iterations, seed=seed)
+            run = run_al(
+                emb,
+                strategy=strategy,
+                initial_pool="centroids",
+                iterations=args.iterations,
+                seed=seed,
+            )
             frames.append(run.to_frame())
     df = pd.concat(frames, ignore_index=True)
     results = out / "results.parquet"
     write_parquet_atomic(df, results)
     fig_path = out / "al_curves.png"
     plots.al_curves(df, path=fig_path)
-    last = df[df["iteration"] == df["iteration"].max()].groupby("method")["accuracy"].agg(["mean", "std"])
-    print(f"Step 1 done in {time.perf_counter() - t0:.0f} s. Accuracy at {int(df['n_labeled'].max())} labels "
-          f"(mean ± std over seeds {list(SEEDS)}):")
+    last = (
+        df[df["iteration"] == df["iteration"].max()]
+        .groupby("method")["accuracy"]
+        .agg(["mean", "std"])
+    )
+    print(
+        f"Step 1 done in {time.perf_counter() - t0:.0f} s. Accuracy at {int(df['n_labeled'].max())} labels "
+        f"(mean ± std over seeds {list(SEEDS)}):"
+    )
     for method, row in last.iterrows():
         print(f"  {method:<10} {100 * row['mean']:.1f} ± {100 * row['std']:.1f} %")
     print(f"results: {results}\nfigure:  {fig_path}")
@@ -60,10 +75,14 @@ def main(argv: list[str] | None = None) -> int:
         sweep_dir = out / "sweep"
         t1 = time.perf_counter()
         table = sweep.sweep(str(grid), sweep_dir)
-        print(f"Step 2 done in {time.perf_counter() - t1:.0f} s: {table['method'].nunique()} methods, "
-              f"{len(table)} rows → {sweep_dir}")
+        print(
+            f"Step 2 done in {time.perf_counter() - t1:.0f} s: {table['method'].nunique()} methods, "
+            f"{len(table)} rows → {sweep_dir}"
+        )
         paths = report.report(table, out / "figures")
-        print(f"Step 3: {len(paths)} report files (AL curves, win matrix, tables) → {out / 'figures'}")
+        print(
+            f"Step 3: {len(paths)} report files (AL curves, win matrix, tables) → {out / 'figures'}"
+        )
     print(f"Total {time.perf_counter() - t0:.0f} s. Everything is under {out}/")
     return 0
 

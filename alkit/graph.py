@@ -30,12 +30,27 @@ from ._utils import resolve_device
 from .cluster import assign, kmeans, row_sq_norms
 from .errors import InvalidInputError
 
-__all__ = ["BallGraph", "BLOCK_ELEMENTS", "INDEXES", "nearest_other_sqdist", "knn_lists",
-           "ball_graph_exact", "ball_graph_from_knn", "nearest_other_sqdist_knn", "purity", "search_delta",
-           "greedy_cover", "covered_by", "KnnIndex", "AdaptiveKnn", "ivf_ball_graph", "bisection_grid"]
+__all__ = [
+    "BallGraph",
+    "BLOCK_ELEMENTS",
+    "INDEXES",
+    "nearest_other_sqdist",
+    "knn_lists",
+    "ball_graph_exact",
+    "ball_graph_from_knn",
+    "nearest_other_sqdist_knn",
+    "purity",
+    "search_delta",
+    "greedy_cover",
+    "covered_by",
+    "KnnIndex",
+    "AdaptiveKnn",
+    "ivf_ball_graph",
+    "bisection_grid",
+]
 
 BLOCK_ELEMENTS = 1 << 24  # distances per block (64 MiB of float32)
-KNN_BLOCK_ROWS = 65536    # rows per block of the neighbour-list bookkeeping
+KNN_BLOCK_ROWS = 65536  # rows per block of the neighbour-list bookkeeping
 INDEXES = ("exact", "hnsw", "ivf")
 HNSW_M = 32  # links per node of faiss.IndexHNSWFlat
 
@@ -78,8 +93,10 @@ class BallGraph:
         """The reversed graph: row ``j`` lists every ``i`` whose ball holds ``j`` (O(n_edges))."""
         import scipy.sparse as sp
 
-        a = sp.csr_matrix((np.ones(self.n_edges, dtype=np.int8), self.indices, self.indptr),
-                          shape=(self.n, self.n))
+        a = sp.csr_matrix(
+            (np.ones(self.n_edges, dtype=np.int8), self.indices, self.indptr),
+            shape=(self.n, self.n),
+        )
         t = a.tocsc()  # column-compressed = CSR of the transpose
         return BallGraph(t.indptr.astype(np.int64), t.indices.astype(np.int32), self.delta)
 
@@ -149,15 +166,18 @@ def ball_graph_exact(x: np.ndarray, delta: float, device: str = "auto") -> BallG
     for s, e, d2 in _blocks(x, device):
         mask = d2 < thr
         counts[s:e] = mask.sum(1).cpu().numpy()
-        parts.append(mask.nonzero()[:, 1].to(torch.int32).cpu().numpy())  # row-major: sorted per row
+        parts.append(
+            mask.nonzero()[:, 1].to(torch.int32).cpu().numpy()
+        )  # row-major: sorted per row
     indptr = np.zeros(len(x) + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
     return BallGraph(indptr, indices, float(delta))
 
 
-def knn_lists(x: np.ndarray, k: int, index: str = "hnsw", seed: int = 0,
-              device: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+def knn_lists(
+    x: np.ndarray, k: int, index: str = "hnsw", seed: int = 0, device: str = "auto"
+) -> tuple[np.ndarray, np.ndarray]:
     """Approximate k nearest neighbours (self included): one :meth:`KnnIndex.search` of every row.
 
     Parameters
@@ -200,16 +220,21 @@ def ball_graph_from_knn(d2: np.ndarray, idx: np.ndarray, delta: float) -> BallGr
         e = min(n, s + KNN_BLOCK_ROWS)
         rows = np.arange(s, e)[:, None]
         ib = idx[s:e]
-        mask = np.concatenate([np.ones((e - s, 1), dtype=bool), (d2[s:e] < thr) & (ib >= 0) & (ib != rows)], axis=1)
+        mask = np.concatenate(
+            [np.ones((e - s, 1), dtype=bool), (d2[s:e] < thr) & (ib >= 0) & (ib != rows)], axis=1
+        )
         counts[s:e] = mask.sum(1)
         parts.append(np.concatenate([rows.astype(np.int32), ib.astype(np.int32)], axis=1)[mask])
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    return BallGraph(indptr, np.concatenate(parts) if parts else np.zeros(0, np.int32), float(delta))
+    return BallGraph(
+        indptr, np.concatenate(parts) if parts else np.zeros(0, np.int32), float(delta)
+    )
 
 
-def nearest_other_sqdist_knn(d2: np.ndarray, idx: np.ndarray, labels: np.ndarray,
-                             rows: np.ndarray | None = None) -> np.ndarray:
+def nearest_other_sqdist_knn(
+    d2: np.ndarray, idx: np.ndarray, labels: np.ndarray, rows: np.ndarray | None = None
+) -> np.ndarray:
     """:func:`nearest_other_sqdist` from neighbour lists (``inf`` if none of them differs).
 
     ``d2``, ``idx``: the lists of ``rows`` (all rows, in order, by default), shape (len(rows), k).
@@ -225,8 +250,9 @@ def purity(r2: np.ndarray, delta: float) -> float:
     return float(np.mean(r2 >= np.float32(float(delta) ** 2)))
 
 
-def search_delta(r2: np.ndarray, n_iter: int = 6, threshold: float = 0.95,
-                 rule: str = "largest") -> dict:
+def search_delta(
+    r2: np.ndarray, n_iter: int = 6, threshold: float = 0.95, rule: str = "largest"
+) -> dict:
     """The reference's bisection for δ on [0, 1].
 
     Starts at 0.5; purity < ``threshold`` halves towards the lower bound, otherwise towards
@@ -266,9 +292,14 @@ def search_delta(r2: np.ndarray, n_iter: int = 6, threshold: float = 0.95,
     else:
         pure = [e for e in evaluated if e[1] >= threshold]
         chosen = max(pure) if pure else min(evaluated)
-    return {"delta": float(chosen[0]), "purity": float(chosen[1]), "purity_met": bool(chosen[1] >= threshold),
-            "any_pure": bool(any(e[1] >= threshold for e in evaluated)),
-            "evaluated": [(float(a), float(b)) for a, b in evaluated], "reference_reported_delta": float(delta)}
+    return {
+        "delta": float(chosen[0]),
+        "purity": float(chosen[1]),
+        "purity_met": bool(chosen[1] >= threshold),
+        "any_pure": bool(any(e[1] >= threshold for e in evaluated)),
+        "evaluated": [(float(a), float(b)) for a, b in evaluated],
+        "reference_reported_delta": float(delta),
+    }
 
 
 BISECTION_GRID_MAX = 63  # radii the one-pass range count may track (6 bisection steps)
@@ -305,7 +336,10 @@ def _ball_gains(graph: BallGraph, nodes: np.ndarray, covered: np.ndarray) -> np.
     ends = np.cumsum(lens)
     s = 0
     while s < len(nodes):  # chunks of about BLOCK_ELEMENTS members
-        e = max(s + 1, int(np.searchsorted(ends, (ends[s - 1] if s else 0) + BLOCK_ELEMENTS, side="right")))
+        e = max(
+            s + 1,
+            int(np.searchsorted(ends, (ends[s - 1] if s else 0) + BLOCK_ELEMENTS, side="right")),
+        )
         e = min(e, len(nodes))
         members = _gather_rows(graph, nodes[s:e])
         seg = np.repeat(np.arange(e - s), lens[s:e])
@@ -314,7 +348,9 @@ def _ball_gains(graph: BallGraph, nodes: np.ndarray, covered: np.ndarray) -> np.
     return out
 
 
-def greedy_cover(graph: BallGraph, budget: int, covered: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def greedy_cover(
+    graph: BallGraph, budget: int, covered: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Greedy maximum coverage (ProbCover's selection).
 
     Repeatedly takes the node whose ball holds the most uncovered points (ties: lowest
@@ -357,7 +393,7 @@ def greedy_cover(graph: BallGraph, budget: int, covered: np.ndarray | None = Non
             gain[stale] = _ball_gains(graph, stale, covered)
             exact[stale] = True
             continue
-        ball = graph.indices[graph.indptr[p]:graph.indptr[p + 1]]
+        ball = graph.indices[graph.indptr[p] : graph.indptr[p + 1]]
         covered[ball] = True
         picks.append(p)
         exact[:] = False
@@ -378,9 +414,9 @@ def covered_by(graph: BallGraph, nodes: np.ndarray) -> np.ndarray:
 MAX_ADAPTIVE_K = 1 << 14  # longest neighbour list of the adaptive re-queries
 
 
-IVF_NPROBE = 32            # lists searched per query list, counted in lists of mean size
-IVF_TRAIN_PER_LIST = 64    # coarse k-means training rows per list
-IVF_TRAIN_ITER = 10        # coarse k-means iterations
+IVF_NPROBE = 32  # lists searched per query list, counted in lists of mean size
+IVF_TRAIN_PER_LIST = 64  # coarse k-means training rows per list
+IVF_TRAIN_ITER = 10  # coarse k-means iterations
 
 
 class _ListIndex:
@@ -435,7 +471,7 @@ class _ListIndex:
         need = max(int(k), min(self.n, -(-IVF_NPROBE * self.n // self.nlist)))
         lists = self.probe_order[lst]
         p = min(self.nlist, int(np.searchsorted(np.cumsum(self.sizes[lists]), need)) + 1)
-        return np.concatenate([self.order[self.starts[j]:self.starts[j + 1]] for j in lists[:p]])
+        return np.concatenate([self.order[self.starts[j] : self.starts[j + 1]] for j in lists[:p]])
 
     def _blocks(self, rows: np.ndarray, k: int):
         """Yield ``(pos, q, cand, cand_t, d2)``: positions in ``rows``, their row ids (tensor), the
@@ -446,7 +482,7 @@ class _ListIndex:
         bounds = np.append(first, len(rows))
         self.n_candidates = 0
         for j, lst in enumerate(lists.tolist()):
-            pos = by_list[bounds[j]:bounds[j + 1]]
+            pos = by_list[bounds[j] : bounds[j + 1]]
             cand = self._candidates(lst, k)
             cand_t = torch.from_numpy(cand).to(self.dev)
             xc = self.xt[cand_t]
@@ -454,13 +490,19 @@ class _ListIndex:
             step = max(1, BLOCK_ELEMENTS // max(1, len(cand)))
             self.n_candidates += len(pos) * len(cand)
             for s in range(0, len(pos), step):
-                pb = pos[s:s + step]
+                pb = pos[s : s + step]
                 q = torch.from_numpy(rows[pb]).to(self.dev)
-                d2 = torch.addmm(self.sq[q, None] + sq_c[None, :], self.xt[q], xc.T, alpha=-2.0).clamp_min_(0)
-                d2.masked_fill_(q[:, None] == cand_t[None, :], 0.0)  # centre ∈ ball, as the exact graph
+                d2 = torch.addmm(
+                    self.sq[q, None] + sq_c[None, :], self.xt[q], xc.T, alpha=-2.0
+                ).clamp_min_(0)
+                d2.masked_fill_(
+                    q[:, None] == cand_t[None, :], 0.0
+                )  # centre ∈ ball, as the exact graph
                 yield pb, q, cand, cand_t, d2
 
-    def search(self, rows: np.ndarray | None, k: int, idx_dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, rows: np.ndarray | None, k: int, idx_dtype=np.int64
+    ) -> tuple[np.ndarray, np.ndarray]:
         rows = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
         k = int(min(k, self.n))
         d2_out = np.full((len(rows), k), np.inf, dtype=np.float32)
@@ -472,8 +514,9 @@ class _ListIndex:
             idx_out[pb, :kk] = cand[at.cpu().numpy()]
         return d2_out, idx_out
 
-    def range_counts(self, thresholds_sq: np.ndarray,
-                     labels: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
+    def range_counts(
+        self, thresholds_sq: np.ndarray, labels: np.ndarray | None = None
+    ) -> tuple[np.ndarray | None, np.ndarray]:
         """One pass over every row's candidates: ball sizes at several radii, and the nearest other label.
 
         Parameters
@@ -497,12 +540,20 @@ class _ListIndex:
         t = len(thr)
         counts = np.empty((self.n, t), dtype=np.int32)
         r2 = None if labels is None else np.empty(self.n, dtype=np.float32)
-        lab = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(self.dev)
+        lab = (
+            None
+            if labels is None
+            else torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(self.dev)
+        )
         for pb, q, _, cand_t, d2 in self._blocks(np.arange(self.n), 1):
             if t:
                 rr, cc = (d2 < thr_t[-1]).nonzero(as_tuple=True)
-                bucket = torch.bucketize(d2[rr, cc], thr_t, right=True)  # radii ≤ d²: in the larger balls
-                hist = torch.bincount(rr * (t + 1) + bucket, minlength=len(pb) * (t + 1)).view(len(pb), t + 1)
+                bucket = torch.bucketize(
+                    d2[rr, cc], thr_t, right=True
+                )  # radii ≤ d²: in the larger balls
+                hist = torch.bincount(rr * (t + 1) + bucket, minlength=len(pb) * (t + 1)).view(
+                    len(pb), t + 1
+                )
                 counts[pb] = hist.cumsum(1)[:, :t].cpu().numpy()
             if lab is not None:
                 d2.masked_fill_(lab[q][:, None] == lab[cand_t][None, :], float("inf"))
@@ -534,9 +585,16 @@ class _ListIndex:
         return BallGraph(indptr, indices, float(delta))
 
 
-def ivf_ball_graph(x: np.ndarray, labels: np.ndarray | None, delta: float | None = None, n_iter: int = 6,
-                   threshold: float = 0.95, rule: str = "largest", seed: int = 0,
-                   device: str = "auto") -> tuple[BallGraph, dict, dict]:
+def ivf_ball_graph(
+    x: np.ndarray,
+    labels: np.ndarray | None,
+    delta: float | None = None,
+    n_iter: int = 6,
+    threshold: float = 0.95,
+    rule: str = "largest",
+    seed: int = 0,
+    device: str = "auto",
+) -> tuple[BallGraph, dict, dict]:
     """ProbCover's δ search and δ-ball graph through the inverted lists (``index="ivf"``).
 
     Two passes over every row's candidates (:class:`_ListIndex`): the first gives each row's
@@ -575,7 +633,7 @@ def ivf_ball_graph(x: np.ndarray, labels: np.ndarray | None, delta: float | None
         if labels is None:
             raise InvalidInputError("ivf_ball_graph needs the pseudo-class labels to search δ.")
         grid = bisection_grid(n_iter)
-        r2, counts = lx.range_counts(np.zeros(0) if grid is None else grid ** 2, labels)
+        r2, counts = lx.range_counts(np.zeros(0) if grid is None else grid**2, labels)
         search = search_delta(r2, n_iter, threshold, rule)
         delta = search["delta"]
         if grid is not None:  # a copy: the (n, 63) int32 counts are freed before the edges exist
@@ -623,7 +681,9 @@ class KnnIndex:
         ix.add(self.x)
         self.index = ix
 
-    def search(self, rows: np.ndarray | None, k: int, idx_dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, rows: np.ndarray | None, k: int, idx_dtype=np.int64
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(d2, idx)`` of shape (len(rows), k): squared distances ascending (``inf`` / ``-1`` where
         missing); ``idx`` of ``idx_dtype`` (int32 halves the lists of a large pool)."""
         if self.kind == "ivf":
@@ -657,10 +717,14 @@ class AdaptiveKnn:
         Device of the ``"ivf"`` matrix products.
     """
 
-    def __init__(self, x: np.ndarray, k0: int, index: str = "hnsw", seed: int = 0, device: str = "auto"):
+    def __init__(
+        self, x: np.ndarray, k0: int, index: str = "hnsw", seed: int = 0, device: str = "auto"
+    ):
         self.ix = KnnIndex(x, index, seed, device)
         self.n = self.ix.n
-        self.d2, self.idx = self.ix.search(None, k0, idx_dtype=np.int32)  # (n, k0): 8 bytes an entry
+        self.d2, self.idx = self.ix.search(
+            None, k0, idx_dtype=np.int32
+        )  # (n, k0): 8 bytes an entry
         self.k0 = self.d2.shape[1]
         self.long: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # row -> longer (d2, idx)
         self.n_requeried = 0
@@ -711,14 +775,19 @@ class AdaptiveKnn:
         labels = np.asarray(labels)
 
         def need(d2, idx, rows):
-            return (np.isinf(nearest_other_sqdist_knn(d2, idx, labels, rows)) & (idx[:, -1] >= 0)
-                    & (d2[:, -1] < max_sqdist))
+            return (
+                np.isinf(nearest_other_sqdist_knn(d2, idx, labels, rows))
+                & (idx[:, -1] >= 0)
+                & (d2[:, -1] < max_sqdist)
+            )
 
         def current_r2():
             r2 = np.empty(self.n, dtype=np.float32)
             for s in range(0, self.n, KNN_BLOCK_ROWS):  # row blocks: no (n, k) temporaries
                 e = min(self.n, s + KNN_BLOCK_ROWS)
-                r2[s:e] = nearest_other_sqdist_knn(self.d2[s:e], self.idx[s:e], labels, np.arange(s, e))
+                r2[s:e] = nearest_other_sqdist_knn(
+                    self.d2[s:e], self.idx[s:e], labels, np.arange(s, e)
+                )
             for r, (a, b) in self.long.items():
                 r2[r] = nearest_other_sqdist_knn(a[None], b[None], labels, np.array([r]))[0]
             return r2
@@ -756,7 +825,7 @@ class AdaptiveKnn:
         old_rows[list(extra)] = False
         indices[np.repeat(old_rows, counts)] = g.indices[np.repeat(old_rows, g.degrees())]
         for r, members in extra.items():
-            indices[indptr[r]:indptr[r + 1]] = members
+            indices[indptr[r] : indptr[r + 1]] = members
         return BallGraph(indptr, indices, float(delta))
 
     def n_capped(self, delta: float) -> int:

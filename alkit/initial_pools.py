@@ -38,29 +38,55 @@ def get(name: str) -> Callable[..., Selection]:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise UnknownNameError(f"Unknown initial pool {name!r}; available: {', '.join(available())}.") from None
+        raise UnknownNameError(
+            f"Unknown initial pool {name!r}; available: {', '.join(available())}."
+        ) from None
 
 
-def select(name: str, x: np.ndarray, budget: int, rng: np.random.Generator, n_classes: int | None = None,
-           cache: dict | None = None, **params) -> Selection:
+def select(
+    name: str,
+    x: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    n_classes: int | None = None,
+    cache: dict | None = None,
+    **params,
+) -> Selection:
     """Validate and run initial pool ``name``; the result has exactly ``budget`` unique indices."""
     fn = get(name)
     x = check_features(x, "x")
     budget = check_budget(budget, len(x), "initial_budget")
-    sel = fn(x, budget, rng, n_classes=n_classes, cache=cache if cache is not None else {}, **params)
+    sel = fn(
+        x, budget, rng, n_classes=n_classes, cache=cache if cache is not None else {}, **params
+    )
     if len(sel.indices) != budget or len(np.unique(sel.indices)) != budget:
-        raise AssertionError(f"initial pool {name!r} returned {len(sel.indices)} indices for budget {budget}")
+        raise AssertionError(
+            f"initial pool {name!r} returned {len(sel.indices)} indices for budget {budget}"
+        )
     return sel
 
 
-def random(x: np.ndarray, budget: int, rng: np.random.Generator, n_classes: int | None = None,
-           cache: dict | None = None, **params) -> Selection:
+def random(
+    x: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    n_classes: int | None = None,
+    cache: dict | None = None,
+    **params,
+) -> Selection:
     """``budget`` points uniformly at random."""
     return Selection(rng.choice(len(x), size=budget, replace=False))
 
 
-def centroids(x: np.ndarray, budget: int, rng: np.random.Generator, n_classes: int | None = None,
-              cache: dict | None = None, device: str = "auto", **params) -> Selection:
+def centroids(
+    x: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    n_classes: int | None = None,
+    cache: dict | None = None,
+    device: str = "auto",
+    **params,
+) -> Selection:
     """One point per k-means cluster (k = budget) of the L2-normalised features: the member
     nearest each centroid (DropQuery's initial pool; Gupte et al. 2024, §4.1)."""
     picks, _ = kmeans_nearest(x, budget, rng, device=device)

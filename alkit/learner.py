@@ -33,7 +33,11 @@ def evaluate(probe: LinearProbe, x: np.ndarray, y: np.ndarray) -> dict[str, floa
         return {
             "accuracy": float(accuracy_score(y, pred)),
             "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
-            "macro_f1": float(f1_score(y, pred, average="macro", labels=np.arange(probe.n_classes), zero_division=0)),
+            "macro_f1": float(
+                f1_score(
+                    y, pred, average="macro", labels=np.arange(probe.n_classes), zero_division=0
+                )
+            ),
         }
 
 
@@ -44,7 +48,9 @@ def _propagation_settings(propagation) -> dict | None:
         return {}
     if isinstance(propagation, dict):
         return dict(propagation)
-    raise InvalidInputError(f"propagation must be None, True or a dict of settings; got {propagation!r}.")
+    raise InvalidInputError(
+        f"propagation must be None, True or a dict of settings; got {propagation!r}."
+    )
 
 
 class ActiveLearner:
@@ -80,11 +86,22 @@ class ActiveLearner:
         Strategy parameters (e.g. ``M=5`` for DropQuery, ``cluster=True`` for entropy).
     """
 
-    def __init__(self, emb_or_x, strategy: str = "dropquery", initial_pool: str | None = None,
-                 budget: int | None = None, initial_budget: int | None = None, seed: int = 0,
-                 probe: dict | None = None, propagation: Any = None, device: str = "auto",
-                 n_classes: int | None = None, classes: list[str] | None = None, ids=None,
-                 **params) -> None:
+    def __init__(
+        self,
+        emb_or_x,
+        strategy: str = "dropquery",
+        initial_pool: str | None = None,
+        budget: int | None = None,
+        initial_budget: int | None = None,
+        seed: int = 0,
+        probe: dict | None = None,
+        propagation: Any = None,
+        device: str = "auto",
+        n_classes: int | None = None,
+        classes: list[str] | None = None,
+        ids=None,
+        **params,
+    ) -> None:
         if isinstance(emb_or_x, EmbeddingSet):
             x = emb_or_x.x_train
             classes = classes or emb_or_x.classes
@@ -94,7 +111,9 @@ class ActiveLearner:
         if n_classes is None and classes is not None:
             n_classes = len(classes)
         if n_classes is None or int(n_classes) < 2:
-            raise InvalidInputError("Pass n_classes (≥ 2) or classes when the pool is a plain array.")
+            raise InvalidInputError(
+                "Pass n_classes (≥ 2) or classes when the pool is a plain array."
+            )
         self.n_classes = int(n_classes)
         self.classes = [str(c) for c in (classes or range(self.n_classes))]
         self.strategy = strategy
@@ -102,8 +121,11 @@ class ActiveLearner:
         self.initial_pool = initial_pool or strategies.default_initial_pool(strategy)
         initial_pools.get(self.initial_pool)  # validate the name now
         self.budget = self.n_classes if budget is None else check_budget(budget, len(x))
-        self.initial_budget = self.n_classes if initial_budget is None else check_budget(
-            initial_budget, len(x), "initial_budget")
+        self.initial_budget = (
+            self.n_classes
+            if initial_budget is None
+            else check_budget(initial_budget, len(x), "initial_budget")
+        )
         self.seed = int(seed)
         self.device = str(resolve_device(device))
         self.probe_config = ProbeConfig.from_dict(probe)
@@ -111,10 +133,25 @@ class ActiveLearner:
         self.ids = None if ids is None else list(ids)
         self._streams = run_streams(self.seed)
         self.pool = Pool(x, self.n_classes)
-        self.probe = LinearProbe(self.n_classes, device=self.device, seed=self._streams["probe"],
-                                 **{k: getattr(self.probe_config, k) for k in
-                                    ("dropout", "lr", "weight_decay", "batch_size", "max_epochs",
-                                     "patience", "min_delta", "bn_eps", "bn_momentum")})
+        self.probe = LinearProbe(
+            self.n_classes,
+            device=self.device,
+            seed=self._streams["probe"],
+            **{
+                k: getattr(self.probe_config, k)
+                for k in (
+                    "dropout",
+                    "lr",
+                    "weight_decay",
+                    "batch_size",
+                    "max_epochs",
+                    "patience",
+                    "min_delta",
+                    "bn_eps",
+                    "bn_momentum",
+                )
+            },
+        )
         self._propagator = None
         if self.propagation is not None:
             from .propagation import LabelPropagator
@@ -143,15 +180,29 @@ class ActiveLearner:
         t0 = time.perf_counter()
         if self.pool.n_labeled == 0:
             n = self.initial_budget if n is None else n
-            sel = initial_pools.select(self.initial_pool, self.pool.x, n, self._streams["initial_pool"],
-                                       n_classes=self.n_classes, cache=self.pool.cache, device=self.device)
+            sel = initial_pools.select(
+                self.initial_pool,
+                self.pool.x,
+                n,
+                self._streams["initial_pool"],
+                n_classes=self.n_classes,
+                cache=self.pool.cache,
+                device=self.device,
+            )
             sel.info.setdefault("phase", "initial_pool")
         else:
             n = self.budget if n is None else n
             if self._stale:
                 self.fit()
-            sel = strategies.select(self.strategy, self.pool, self.probe, n, self._streams["strategy"],
-                                    device=self.device, **self.params)
+            sel = strategies.select(
+                self.strategy,
+                self.pool,
+                self.probe,
+                n,
+                self._streams["strategy"],
+                device=self.device,
+                **self.params,
+            )
             sel.info.setdefault("phase", "query")
         self.last_query_seconds = time.perf_counter() - t0
         self.pending = sel
@@ -177,7 +228,9 @@ class ActiveLearner:
         if self._propagator is None:
             self.probe.fit(self.pool.x[lab], self.pool.labels[lab])
         else:
-            targets, weights = self._propagator.propagate(self.pool.x, lab, self.pool.labels[lab], self.n_classes)
+            targets, weights = self._propagator.propagate(
+                self.pool.x, lab, self.pool.labels[lab], self.n_classes
+            )
             used = weights > 0
             self.probe.fit(self.pool.x[used], targets[used], sample_weight=weights[used])
         self.last_fit_seconds = time.perf_counter() - t0
@@ -221,34 +274,62 @@ class ActiveLearner:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         sel = self.pending if self.pending is not None else self.query(n)
-        paths = {"to_label": ExportOracle(out / "to_label.csv", self.classes, self.ids).export(sel.indices)}
+        paths = {
+            "to_label": ExportOracle(out / "to_label.csv", self.classes, self.ids).export(
+                sel.indices
+            )
+        }
         if self.pool.n_labeled == 0:
             return paths  # nothing to predict with yet: only the initial pool to label
         proba = self.predict_proba()
         ids = self.ids if self.ids is not None else np.arange(self.pool.n)
         pred = proba.argmax(1)
-        df = pd.DataFrame({
-            "index": np.arange(self.pool.n), "id": ids, "labeled": self.pool.labeled,
-            "label": [self.classes[v] if v >= 0 else "" for v in self.pool.labels],
-            "predicted": [self.classes[v] for v in pred], "confidence": proba.max(1),
-        })
+        df = pd.DataFrame(
+            {
+                "index": np.arange(self.pool.n),
+                "id": ids,
+                "labeled": self.pool.labeled,
+                "label": [self.classes[v] if v >= 0 else "" for v in self.pool.labels],
+                "predicted": [self.classes[v] for v in pred],
+                "confidence": proba.max(1),
+            }
+        )
         with atomic_path(out / "predictions.csv", ".csv") as tmp:
             df.to_csv(tmp, index=False)
         paths["predictions"] = out / "predictions.csv"
         with atomic_path(out / "probe.npz", ".npz") as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, **self.probe.state_dict(), classes=np.array(self.classes),
-                         config=np.array(json.dumps(self.config())))
+                np.savez(
+                    fh,
+                    **self.probe.state_dict(),
+                    classes=np.array(self.classes),
+                    config=np.array(json.dumps(self.config())),
+                )
         paths["probe"] = out / "probe.npz"
         return paths
 
     def config(self) -> dict[str, Any]:
         """Everything needed to recreate this learner (JSON-serialisable)."""
         return {
-            "strategy": self.strategy, "params": self.params, "initial_pool": self.initial_pool,
-            "budget": self.budget, "initial_budget": self.initial_budget, "seed": self.seed,
-            "probe": {k: getattr(self.probe_config, k) for k in
-                      ("dropout", "lr", "weight_decay", "batch_size", "max_epochs", "patience", "min_delta",
-                       "bn_eps", "bn_momentum")},
+            "strategy": self.strategy,
+            "params": self.params,
+            "initial_pool": self.initial_pool,
+            "budget": self.budget,
+            "initial_budget": self.initial_budget,
+            "seed": self.seed,
+            "probe": {
+                k: getattr(self.probe_config, k)
+                for k in (
+                    "dropout",
+                    "lr",
+                    "weight_decay",
+                    "batch_size",
+                    "max_epochs",
+                    "patience",
+                    "min_delta",
+                    "bn_eps",
+                    "bn_momentum",
+                )
+            },
             "propagation": self.propagation,
         }

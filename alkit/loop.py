@@ -23,10 +23,29 @@ __all__ = ["run_al", "Run", "method_label", "load_results", "SCHEMA_VERSION", "R
 
 SCHEMA_VERSION = 1
 RESULT_COLUMNS = [
-    "schema_version", "dataset", "backbone", "embedding_checksum", "method", "strategy", "params",
-    "initial_pool", "propagate", "budget", "initial_budget", "seed", "iteration", "n_labeled",
-    "n_classes_seen", "accuracy", "balanced_accuracy", "macro_f1", "n_topped_up", "query_seconds",
-    "fit_seconds", "fit_epochs", "info",
+    "schema_version",
+    "dataset",
+    "backbone",
+    "embedding_checksum",
+    "method",
+    "strategy",
+    "params",
+    "initial_pool",
+    "propagate",
+    "budget",
+    "initial_budget",
+    "seed",
+    "iteration",
+    "n_labeled",
+    "n_classes_seen",
+    "accuracy",
+    "balanced_accuracy",
+    "macro_f1",
+    "n_topped_up",
+    "query_seconds",
+    "fit_seconds",
+    "fit_epochs",
+    "info",
 ]
 
 
@@ -37,7 +56,9 @@ def method_label(strategy: str, params: dict[str, Any] | None = None) -> str:
     that are on become ``+name``, other values ``(key=value, …)``.
     """
     defaults = strategies.info(strategy).params if strategy in strategies.available() else {}
-    params = {k: v for k, v in (params or {}).items() if k != "device" and defaults.get(k, object()) != v}
+    params = {
+        k: v for k, v in (params or {}).items() if k != "device" and defaults.get(k, object()) != v
+    }
     flags = [k for k, v in sorted(params.items()) if v is True]
     others = {k: v for k, v in sorted(params.items()) if v is not True}
     label = strategy + "".join(f"+{k}" for k in flags)
@@ -92,10 +113,21 @@ class Run:
         return Path(path)
 
 
-def run_al(emb, strategy: str = "dropquery", initial_pool: str | None = None, budget: int | None = None,
-           initial_budget: int | None = None, iterations: int = 20, seed: int = 0,
-           probe: dict | None = None, propagation: Any = None, oracle=None, device: str = "auto",
-           progress: bool = False, **params) -> Run:
+def run_al(
+    emb,
+    strategy: str = "dropquery",
+    initial_pool: str | None = None,
+    budget: int | None = None,
+    initial_budget: int | None = None,
+    iterations: int = 20,
+    seed: int = 0,
+    probe: dict | None = None,
+    propagation: Any = None,
+    oracle=None,
+    device: str = "auto",
+    progress: bool = False,
+    **params,
+) -> Run:
     """Simulate active learning with ground-truth labels (the paper's protocol, DESIGN §5).
 
     At iteration 1 the initial pool is labeled; at each later iteration the strategy
@@ -131,11 +163,24 @@ def run_al(emb, strategy: str = "dropquery", initial_pool: str | None = None, bu
     """
     if not isinstance(emb, EmbeddingSet):
         emb = load_embeddings(emb)
-    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
+    if (
+        isinstance(iterations, bool)
+        or not isinstance(iterations, (int, np.integer))
+        or iterations < 1
+    ):
         raise BudgetError(f"iterations must be a positive integer, got {iterations!r}.")
-    learner = ActiveLearner(emb, strategy=strategy, initial_pool=initial_pool, budget=budget,
-                            initial_budget=initial_budget, seed=seed, probe=probe, propagation=propagation,
-                            device=device, **params)
+    learner = ActiveLearner(
+        emb,
+        strategy=strategy,
+        initial_pool=initial_pool,
+        budget=budget,
+        initial_budget=initial_budget,
+        seed=seed,
+        probe=probe,
+        propagation=propagation,
+        device=device,
+        **params,
+    )
     total = learner.initial_budget + (iterations - 1) * learner.budget
     if total > len(emb.x_train):
         raise BudgetError(
@@ -146,14 +191,26 @@ def run_al(emb, strategy: str = "dropquery", initial_pool: str | None = None, bu
     if oracle is None:
         oracle = SimulatedOracle(emb.y_train)
     if not emb.has_test:
-        warnings.warn(f"{emb.dataset!r} has no test split: the results have no accuracy columns.", stacklevel=2)
+        warnings.warn(
+            f"{emb.dataset!r} has no test split: the results have no accuracy columns.",
+            stacklevel=2,
+        )
     method = method_label(strategy, learner.params)
     base = {
-        "schema_version": SCHEMA_VERSION, "dataset": emb.dataset, "backbone": emb.backbone,
-        "embedding_checksum": emb.checksum, "method": method, "strategy": strategy,
-        "params": json.dumps({k: v for k, v in learner.params.items() if k != "device"}, sort_keys=True),
-        "initial_pool": learner.initial_pool, "propagate": learner.propagation is not None,
-        "budget": learner.budget, "initial_budget": learner.initial_budget, "seed": int(seed),
+        "schema_version": SCHEMA_VERSION,
+        "dataset": emb.dataset,
+        "backbone": emb.backbone,
+        "embedding_checksum": emb.checksum,
+        "method": method,
+        "strategy": strategy,
+        "params": json.dumps(
+            {k: v for k, v in learner.params.items() if k != "device"}, sort_keys=True
+        ),
+        "initial_pool": learner.initial_pool,
+        "propagate": learner.propagation is not None,
+        "budget": learner.budget,
+        "initial_budget": learner.initial_budget,
+        "seed": int(seed),
     }
     rows = []
     iterator = range(1, iterations + 1)
@@ -166,19 +223,33 @@ def run_al(emb, strategy: str = "dropquery", initial_pool: str | None = None, bu
         labels = oracle.label(sel.indices)
         learner.teach(sel.indices, labels)
         learner.fit()
-        metrics = (learner.evaluate(emb.x_test, emb.y_test) if emb.has_test
-                   else {"accuracy": np.nan, "balanced_accuracy": np.nan, "macro_f1": np.nan})
+        metrics = (
+            learner.evaluate(emb.x_test, emb.y_test)
+            if emb.has_test
+            else {"accuracy": np.nan, "balanced_accuracy": np.nan, "macro_f1": np.nan}
+        )
         known = learner.pool.labels[learner.pool.labeled]
-        rows.append({
-            **base, "iteration": it, "n_labeled": learner.n_labeled,
-            "n_classes_seen": int(len(np.unique(known))), **metrics,
-            "n_topped_up": int(sel.info.get("n_topped_up", 0)),
-            "query_seconds": learner.last_query_seconds, "fit_seconds": learner.last_fit_seconds,
-            "fit_epochs": int(learner.probe.n_epochs_),
-            "info": json.dumps(_jsonable(sel.info), sort_keys=True, default=str),
-        })
-    config = {"dataset": emb.dataset, "backbone": emb.backbone, "iterations": iterations,
-              **learner.config(), **{"device": learner.device}}
+        rows.append(
+            {
+                **base,
+                "iteration": it,
+                "n_labeled": learner.n_labeled,
+                "n_classes_seen": int(len(np.unique(known))),
+                **metrics,
+                "n_topped_up": int(sel.info.get("n_topped_up", 0)),
+                "query_seconds": learner.last_query_seconds,
+                "fit_seconds": learner.last_fit_seconds,
+                "fit_epochs": int(learner.probe.n_epochs_),
+                "info": json.dumps(_jsonable(sel.info), sort_keys=True, default=str),
+            }
+        )
+    config = {
+        "dataset": emb.dataset,
+        "backbone": emb.backbone,
+        "iterations": iterations,
+        **learner.config(),
+        **{"device": learner.device},
+    }
     history = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     return Run(history, np.asarray(learner.acquired, dtype=np.int64), config, learner.selections)
 
@@ -196,8 +267,13 @@ def load_results(path: str | os.PathLike, on_error: str = "raise") -> pd.DataFra
     if path.is_file():
         files = [path]
     else:
-        files = sorted(p for p in path.rglob("*.parquet")
-                       if not any(part.startswith(".") or part == "failures" for part in p.relative_to(path).parts))
+        files = sorted(
+            p
+            for p in path.rglob("*.parquet")
+            if not any(
+                part.startswith(".") or part == "failures" for part in p.relative_to(path).parts
+            )
+        )
     frames = []
     for f in files:
         try:
@@ -208,8 +284,14 @@ def load_results(path: str | os.PathLike, on_error: str = "raise") -> pd.DataFra
                 warnings.warn(msg, stacklevel=2)
                 continue
             raise CorruptCacheError(msg) from exc
-        if "schema_version" in df.columns and len(df) and int(df["schema_version"].max()) > SCHEMA_VERSION:
-            raise CorruptCacheError(f"{f} has schema_version {df['schema_version'].max()} > {SCHEMA_VERSION}; upgrade alkit.")
+        if (
+            "schema_version" in df.columns
+            and len(df)
+            and int(df["schema_version"].max()) > SCHEMA_VERSION
+        ):
+            raise CorruptCacheError(
+                f"{f} has schema_version {df['schema_version'].max()} > {SCHEMA_VERSION}; upgrade alkit."
+            )
         frames.append(df)
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)

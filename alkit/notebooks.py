@@ -25,8 +25,18 @@ from typing import Any
 
 from .errors import InvalidInputError, MissingResourceError, UnknownNameError
 
-__all__ = ["setup", "PAPER_SEEDS", "add_arguments", "main", "notebooks_dir", "available", "resolve", "run_notebook", "parse_parameters",
-           "dataset_slug"]
+__all__ = [
+    "setup",
+    "PAPER_SEEDS",
+    "add_arguments",
+    "main",
+    "notebooks_dir",
+    "available",
+    "resolve",
+    "run_notebook",
+    "parse_parameters",
+    "dataset_slug",
+]
 
 _NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+$")
 
@@ -45,12 +55,17 @@ def notebooks_dir(path: str | os.PathLike | None = None) -> Path:
     elif os.environ.get("ALKIT_NOTEBOOKS"):
         candidates.append(Path(os.environ["ALKIT_NOTEBOOKS"]))
     else:
-        candidates += [Path(__file__).resolve().parent.parent / "notebooks", Path.cwd() / "notebooks"]
+        candidates += [
+            Path(__file__).resolve().parent.parent / "notebooks",
+            Path.cwd() / "notebooks",
+        ]
     for c in candidates:
         if c.is_dir() and any(c.glob("*.ipynb")):
             return c
     raise MissingResourceError(
-        "No notebooks found (looked in " + ", ".join(str(c) for c in candidates) + "). The notebooks ship with "
+        "No notebooks found (looked in "
+        + ", ".join(str(c) for c in candidates)
+        + "). The notebooks ship with "
         "the source repository, not the wheel: clone it and pass --notebooks-dir REPO/notebooks "
         "(or set ALKIT_NOTEBOOKS)."
     )
@@ -74,17 +89,27 @@ def resolve(name: str, directory: str | os.PathLike | None = None) -> Path:
     matches = [n for n in books if n.startswith(stem + "_") or n.split("_", 1)[0] == stem]
     if len(matches) == 1:
         return books[matches[0]]
-    raise UnknownNameError(f"Unknown notebook {name!r}" + (f" (ambiguous: {matches})" if matches else "")
-                           + f"; available: {', '.join(books)}.")
+    raise UnknownNameError(
+        f"Unknown notebook {name!r}"
+        + (f" (ambiguous: {matches})" if matches else "")
+        + f"; available: {', '.join(books)}."
+    )
 
 
 PAPER_SEEDS = [1, 10, 100, 1000, 10000]  # the reference implementation's seeds
 QUICK_SEEDS = [0, 1, 2]
 
 
-def setup(dataset: str, backbone: str | None = None, seeds: list[int] | None = None,
-          iterations: int | None = None, out_dir: str | os.PathLike | None = None, quick: bool = True,
-          quick_iterations: int = 4, quick_seeds: list[int] | None = None):
+def setup(
+    dataset: str,
+    backbone: str | None = None,
+    seeds: list[int] | None = None,
+    iterations: int | None = None,
+    out_dir: str | os.PathLike | None = None,
+    quick: bool = True,
+    quick_iterations: int = 4,
+    quick_seeds: list[int] | None = None,
+):
     """The shared first cell of the lesson notebooks: resolve the parameters, load the data.
 
     Parameters
@@ -106,7 +131,9 @@ def setup(dataset: str, backbone: str | None = None, seeds: list[int] | None = N
     """
     from .data import load_embeddings
 
-    seeds = list(seeds) if seeds else (list(quick_seeds or QUICK_SEEDS) if quick else list(PAPER_SEEDS))
+    seeds = (
+        list(seeds) if seeds else (list(quick_seeds or QUICK_SEEDS) if quick else list(PAPER_SEEDS))
+    )
     iterations = iterations or (quick_iterations if quick else 20)
     emb = load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
     out = None
@@ -148,8 +175,14 @@ def dataset_slug(dataset: str) -> str:
     return slug or "dataset"
 
 
-def run_notebook(notebook: str | os.PathLike, out_dir: str | os.PathLike, parameters: dict[str, Any] | None = None,
-                 kernel_name: str | None = None, timeout: int | None = None, progress: bool = False) -> Path:
+def run_notebook(
+    notebook: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    parameters: dict[str, Any] | None = None,
+    kernel_name: str | None = None,
+    timeout: int | None = None,
+    progress: bool = False,
+) -> Path:
     """Execute ``notebook`` with papermill into ``out_dir``; its ``out_dir`` parameter points there too.
 
     Parameters
@@ -178,7 +211,9 @@ def run_notebook(notebook: str | os.PathLike, out_dir: str | os.PathLike, parame
     try:
         import papermill
     except ImportError as exc:  # pragma: no cover - papermill is in the notebooks extra
-        raise MissingResourceError("alkit notebooks needs papermill: pip install 'alkit[notebooks]'.") from exc
+        raise MissingResourceError(
+            "alkit notebooks needs papermill: pip install 'alkit[notebooks]'."
+        ) from exc
     notebook = Path(notebook).resolve()
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -188,35 +223,67 @@ def run_notebook(notebook: str | os.PathLike, out_dir: str | os.PathLike, parame
     except TypeError as exc:
         raise InvalidInputError(f"Notebook parameters must be JSON-serialisable: {exc}") from exc
     target = out / notebook.name
-    papermill.execute_notebook(str(notebook), str(target), parameters=params, cwd=str(notebook.parent),
-                               kernel_name=kernel_name, execution_timeout=timeout, progress_bar=progress,
-                               report_mode=False)
+    papermill.execute_notebook(
+        str(notebook),
+        str(target),
+        parameters=params,
+        cwd=str(notebook.parent),
+        kernel_name=kernel_name,
+        execution_timeout=timeout,
+        progress_bar=progress,
+        report_mode=False,
+    )
     return target
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``alkit notebooks``: ``list`` and ``run``."""
     parser.description = "List the lesson notebooks, or run one per data set with papermill."
-    parser.epilog = ("examples:\n"
-                     "  alkit notebooks list\n"
-                     "  alkit notebooks run --notebook 01_initial_pool --datasets cifar100 food101 --out runs/\n"
-                     "  alkit notebooks run --notebook 00 --datasets digits \"synthetic:N=2000,d=32,C=5,seed=0\" "
-                     "--out runs/ -p seeds=[1,2]\n"
-                     "  alkit notebooks run --notebook 03 --datasets cifar100 -p backbone=dinov2:vitg14 --full")
+    parser.epilog = (
+        "examples:\n"
+        "  alkit notebooks list\n"
+        "  alkit notebooks run --notebook 01_initial_pool --datasets cifar100 food101 --out runs/\n"
+        '  alkit notebooks run --notebook 00 --datasets digits "synthetic:N=2000,d=32,C=5,seed=0" '
+        "--out runs/ -p seeds=[1,2]\n"
+        "  alkit notebooks run --notebook 03 --datasets cifar100 -p backbone=dinov2:vitg14 --full"
+    )
     sub = parser.add_subparsers(dest="notebooks_command", required=True)
     p = sub.add_parser("list", help="list the notebooks and their parameters")
-    p.add_argument("--notebooks-dir", default=None, help="where the notebooks are (default: the repository's)")
-    p = sub.add_parser("run", help="run a notebook once per data set (papermill)",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--notebook", required=True, help="name (01_initial_pool), number (01) or path of a notebook")
-    p.add_argument("--datasets", nargs="+", required=True, help="data sets to inject as the dataset parameter")
-    p.add_argument("--out", default="runs", help="output root: OUT/<notebook>/<dataset>/ (default runs/)")
-    p.add_argument("-p", "--parameter", action="append", metavar="KEY=VALUE", default=[],
-                   help="another parameter (JSON value), repeatable, e.g. -p seeds=[1,10] -p quick=false")
-    p.add_argument("--full", action="store_true", help="the paper's protocol: shorthand for -p quick=false")
+    p.add_argument(
+        "--notebooks-dir", default=None, help="where the notebooks are (default: the repository's)"
+    )
+    p = sub.add_parser(
+        "run",
+        help="run a notebook once per data set (papermill)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--notebook",
+        required=True,
+        help="name (01_initial_pool), number (01) or path of a notebook",
+    )
+    p.add_argument(
+        "--datasets", nargs="+", required=True, help="data sets to inject as the dataset parameter"
+    )
+    p.add_argument(
+        "--out", default="runs", help="output root: OUT/<notebook>/<dataset>/ (default runs/)"
+    )
+    p.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        metavar="KEY=VALUE",
+        default=[],
+        help="another parameter (JSON value), repeatable, e.g. -p seeds=[1,10] -p quick=false",
+    )
+    p.add_argument(
+        "--full", action="store_true", help="the paper's protocol: shorthand for -p quick=false"
+    )
     p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
     p.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
-    p.add_argument("--notebooks-dir", default=None, help="where the notebooks are (default: the repository's)")
+    p.add_argument(
+        "--notebooks-dir", default=None, help="where the notebooks are (default: the repository's)"
+    )
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -226,11 +293,22 @@ def _list(args: argparse.Namespace) -> int:
     print(f"Notebooks in {notebooks_dir(args.notebooks_dir)}:")
     for name, path in books.items():
         nb = nbformat.read(path, as_version=4)
-        title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells
-                      if c.cell_type == "markdown" and c.source.strip()), "")
-        params = next((c.source for c in nb.cells if "parameters" in c.metadata.get("tags", [])), "")
-        names = [line.split("=", 1)[0].strip() for line in params.splitlines()
-                 if "=" in line and not line.lstrip().startswith("#")]
+        title = next(
+            (
+                c.source.splitlines()[0].lstrip("# ").strip()
+                for c in nb.cells
+                if c.cell_type == "markdown" and c.source.strip()
+            ),
+            "",
+        )
+        params = next(
+            (c.source for c in nb.cells if "parameters" in c.metadata.get("tags", [])), ""
+        )
+        names = [
+            line.split("=", 1)[0].strip()
+            for line in params.splitlines()
+            if "=" in line and not line.lstrip().startswith("#")
+        ]
         print(f"  {name:<36} {title}")
         print(f"  {'':<36} parameters: {', '.join(names)}")
     return 0
@@ -243,7 +321,9 @@ def _run(args: argparse.Namespace) -> int:
         params["quick"] = False
     for reserved in ("dataset", "out_dir"):
         if reserved in params:
-            raise InvalidInputError(f"-p {reserved}=… is set by alkit notebooks run itself (use --datasets / --out).")
+            raise InvalidInputError(
+                f"-p {reserved}=… is set by alkit notebooks run itself (use --datasets / --out)."
+            )
     root = Path(args.out) / notebook.stem
     failed = []
     for ds in args.datasets:
@@ -251,18 +331,33 @@ def _run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         print(f"[{notebook.stem}] {ds} → {out}", flush=True)
         try:
-            executed = run_notebook(notebook, out, {**params, "dataset": ds}, kernel_name=args.kernel,
-                                    timeout=args.timeout)
-        except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
+            executed = run_notebook(
+                notebook,
+                out,
+                {**params, "dataset": ds},
+                kernel_name=args.kernel,
+                timeout=args.timeout,
+            )
+        except (
+            Exception
+        ) as exc:  # papermill raises PapermillExecutionError with the cell's traceback
             failed.append(ds)
             msg = str(exc).strip().splitlines()
-            print(f"  FAILED after {time.perf_counter() - t0:.0f} s: {msg[-1] if msg else type(exc).__name__}\n"
-                  f"  the partly executed notebook is {out / notebook.name}", file=sys.stderr)
+            print(
+                f"  FAILED after {time.perf_counter() - t0:.0f} s: {msg[-1] if msg else type(exc).__name__}\n"
+                f"  the partly executed notebook is {out / notebook.name}",
+                file=sys.stderr,
+            )
             continue
         tables = sorted(p.name for p in out.glob("*.parquet"))
-        print(f"  done in {time.perf_counter() - t0:.0f} s: {executed.name}; results: {', '.join(tables) or 'none'}")
+        print(
+            f"  done in {time.perf_counter() - t0:.0f} s: {executed.name}; results: {', '.join(tables) or 'none'}"
+        )
     if failed:
-        print(f"{len(failed)} of {len(args.datasets)} data set(s) failed: {', '.join(failed)}", file=sys.stderr)
+        print(
+            f"{len(failed)} of {len(args.datasets)} data set(s) failed: {', '.join(failed)}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -80,7 +80,9 @@ class ExportOracle:
         except Exception as exc:
             raise InvalidInputError(f"Cannot read the labels CSV {path}: {exc}") from exc
         if "index" not in df.columns or "label" not in df.columns:
-            raise InvalidInputError(f"{path} needs columns 'index' and 'label'; found {list(df.columns)}.")
+            raise InvalidInputError(
+                f"{path} needs columns 'index' and 'label'; found {list(df.columns)}."
+            )
         df = df[df["label"].astype(str).str.strip() != ""]
         name_to_idx = {c: i for i, c in enumerate(self.classes)}
         labels = []
@@ -103,7 +105,9 @@ class ExportOracle:
         lookup = dict(zip(got_idx.tolist(), got_lab.tolist()))
         missing = [int(i) for i in indices if int(i) not in lookup]
         if missing:
-            raise InvalidInputError(f"{self.path} has no label for indices {missing[:10]}; fill the 'label' column.")
+            raise InvalidInputError(
+                f"{self.path} has no label for indices {missing[:10]}; fill the 'label' column."
+            )
         return np.array([lookup[int(i)] for i in indices], dtype=np.int64)
 
 

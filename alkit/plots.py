@@ -26,8 +26,9 @@ __all__ = ["al_curves", "win_matrix_heatmap", "delta_curves", "delta_ssl_bars", 
 _FORMATS = ("png", "svg")
 
 
-def save_figure(fig: Figure, path: str | os.PathLike, formats: Sequence[str] = _FORMATS,
-                dpi: int = 150) -> list[Path]:
+def save_figure(
+    fig: Figure, path: str | os.PathLike, formats: Sequence[str] = _FORMATS, dpi: int = 150
+) -> list[Path]:
     """Write ``fig`` as ``<path>.<fmt>`` for every format (default PNG and SVG); returns the paths.
 
     A suffix on ``path`` is replaced. SVGs carry no date, so reruns give identical files.
@@ -77,9 +78,15 @@ def _config_label(row, vary: dict[str, bool]) -> str:
     return label + (f" [{', '.join(extra)}]" if extra else "")
 
 
-def al_curves(df: pd.DataFrame, metric: str = "accuracy", methods: Sequence[str] | None = None,
-              ncols: int = 4, panel_size: tuple[float, float] = (4.0, 3.2), band: bool = True,
-              path: str | os.PathLike | None = None) -> Figure:
+def al_curves(
+    df: pd.DataFrame,
+    metric: str = "accuracy",
+    methods: Sequence[str] | None = None,
+    ncols: int = 4,
+    panel_size: tuple[float, float] = (4.0, 3.2),
+    band: bool = True,
+    path: str | os.PathLike | None = None,
+) -> Figure:
     """AL curves: one panel per setting, mean over seeds ± 95 % CI band per method.
 
     Parameters
@@ -103,7 +110,10 @@ def al_curves(df: pd.DataFrame, metric: str = "accuracy", methods: Sequence[str]
         if curves.empty:
             raise InvalidInputError(f"al_curves: none of {list(methods)} is in the results.")
     order = list(methods) if methods is not None else sorted(curves["method"].unique())
-    vary = {c: curves.groupby("method")[c].nunique().max() > 1 for c in ("initial_pool", "propagate", "budget")}
+    vary = {
+        c: curves.groupby("method")[c].nunique().max() > 1
+        for c in ("initial_pool", "propagate", "budget")
+    }
     settings = list(curves.groupby(analysis.SETTING, sort=True).groups)
     several_bb = curves["backbone"].nunique() > 1
     fig, axes = _grid(len(settings), ncols, panel_size)
@@ -113,25 +123,45 @@ def al_curves(df: pd.DataFrame, metric: str = "accuracy", methods: Sequence[str]
         configs = sub.drop_duplicates(analysis.CONFIG)
         configs = configs.assign(_o=configs["method"].map({m: i for i, m in enumerate(order)}))
         for _, cfg in configs.sort_values(["_o", "initial_pool", "propagate", "budget"]).iterrows():
-            c = sub[(sub[analysis.CONFIG] == cfg[analysis.CONFIG]).all(axis=1)].sort_values("n_labeled")
-            line = ax.plot(c["n_labeled"], 100 * c["mean"], marker="o", markersize=2.5, lw=1.4,
-                           color=colors[cfg["method"]], ls="--" if cfg["propagate"] and vary["propagate"] else "-",
-                           label=_config_label(cfg, vary))[0]
+            c = sub[(sub[analysis.CONFIG] == cfg[analysis.CONFIG]).all(axis=1)].sort_values(
+                "n_labeled"
+            )
+            line = ax.plot(
+                c["n_labeled"],
+                100 * c["mean"],
+                marker="o",
+                markersize=2.5,
+                lw=1.4,
+                color=colors[cfg["method"]],
+                ls="--" if cfg["propagate"] and vary["propagate"] else "-",
+                label=_config_label(cfg, vary),
+            )[0]
             if band and c["ci_low"].notna().any():
-                ax.fill_between(c["n_labeled"], 100 * c["ci_low"], 100 * c["ci_high"],
-                                color=line.get_color(), alpha=0.18, lw=0)
+                ax.fill_between(
+                    c["n_labeled"],
+                    100 * c["ci_low"],
+                    100 * c["ci_high"],
+                    color=line.get_color(),
+                    alpha=0.18,
+                    lw=0,
+                )
         ax.set_title(_setting_title(ds, bb, several_bb))
         ax.set_xlabel("Labeled examples")
-        ax.set_ylabel(f"Top-1 {metric.replace('_', ' ')} (%)" if metric == "accuracy"
-                      else f"{metric.replace('_', ' ').capitalize()} (%)")
+        ax.set_ylabel(
+            f"Top-1 {metric.replace('_', ' ')} (%)"
+            if metric == "accuracy"
+            else f"{metric.replace('_', ' ').capitalize()} (%)"
+        )
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
-    for ax in axes[1:len(settings)]:
+    for ax in axes[1 : len(settings)]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), frameon=False)
+    fig.legend(
+        handles, labels, loc="outside lower center", ncols=min(len(labels), 6), frameon=False
+    )
     return _finish(fig, path)
 
 
@@ -142,8 +172,14 @@ def _colors(methods: Sequence[str]) -> dict[str, tuple]:
     return {m: cmap(i % cmap.N) for i, m in enumerate(methods)}
 
 
-def win_matrix_heatmap(result: analysis.WinMatrix, ax=None, cmap: str = "viridis", decimals: int = 2,
-                       title: str | None = None, path: str | os.PathLike | None = None) -> Figure:
+def win_matrix_heatmap(
+    result: analysis.WinMatrix,
+    ax=None,
+    cmap: str = "viridis",
+    decimals: int = 2,
+    title: str | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
     """The win matrix as the paper's Figure 3: rows = winner, columns = loser, plus a total column.
 
     Cells hold the summed wins (at most the number of settings where both ran); the diagonal
@@ -159,7 +195,9 @@ def win_matrix_heatmap(result: analysis.WinMatrix, ax=None, cmap: str = "viridis
         Decimals of the annotations.
     """
     if not isinstance(result, analysis.WinMatrix):
-        raise InvalidInputError("win_matrix_heatmap expects the WinMatrix returned by analysis.win_matrix().")
+        raise InvalidInputError(
+            "win_matrix_heatmap expects the WinMatrix returned by analysis.win_matrix()."
+        )
     wins = result.wins.to_numpy(dtype=float)
     both = result.n_settings.to_numpy()
     methods = result.methods
@@ -184,22 +222,39 @@ def win_matrix_heatmap(result: analysis.WinMatrix, ax=None, cmap: str = "viridis
                 ax.text(j, i, "–", ha="center", va="center", color="0.5", fontsize=8)
                 continue
             val = shown[i, j]
-            ax.text(j, i, fmt.format(val), ha="center", va="center", fontsize=8,
-                    color="white" if val < 0.6 * vmax else "black")
-        ax.text(m, i, fmt.format(totals[i]), ha="center", va="center", fontsize=8, fontweight="bold")
+            ax.text(
+                j,
+                i,
+                fmt.format(val),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if val < 0.6 * vmax else "black",
+            )
+        ax.text(
+            m, i, fmt.format(totals[i]), ha="center", va="center", fontsize=8, fontweight="bold"
+        )
     ax.set_xticks(range(m + 1), [*methods, "Total"], rotation=45, ha="right")
     ax.set_yticks(range(m), methods)
     ax.set_xlabel("Loser (column strategy)")
     ax.set_ylabel("Winner (row strategy)")
     n_set = len(result.settings)
-    ax.set_title(title if title is not None else f"Wins over {n_set} setting{'s' if n_set != 1 else ''}")
+    ax.set_title(
+        title if title is not None else f"Wins over {n_set} setting{'s' if n_set != 1 else ''}"
+    )
     fig.colorbar(im, ax=ax, label="Settings won", shrink=0.8)
     return _finish(fig, path)
 
 
-def delta_curves(df: pd.DataFrame, method: str | None = None, metric: str = "accuracy",
-                 propagate: bool | None = False, ncols: int = 4, panel_size: tuple[float, float] = (4.0, 3.2),
-                 path: str | os.PathLike | None = None) -> Figure:
+def delta_curves(
+    df: pd.DataFrame,
+    method: str | None = None,
+    metric: str = "accuracy",
+    propagate: bool | None = False,
+    ncols: int = 4,
+    panel_size: tuple[float, float] = (4.0, 3.2),
+    path: str | os.PathLike | None = None,
+) -> Figure:
     """Δ(i) = metric(i) − metric(i/2) per backbone (the paper's Figure 1), one panel per dataset.
 
     Parameters
@@ -217,7 +272,9 @@ def delta_curves(df: pd.DataFrame, method: str | None = None, metric: str = "acc
             raise InvalidInputError(f"delta_curves: method {method!r} is not in the results.")
     per = analysis.delta_half(df, metric, per_run=True)
     if per.empty:
-        raise InvalidInputError("delta_curves: needs runs with at least 2 iterations (Δ(i) uses i and i/2).")
+        raise InvalidInputError(
+            "delta_curves: needs runs with at least 2 iterations (Δ(i) uses i and i/2)."
+        )
     agg = analysis._aggregate(per, ["dataset", "backbone", "iteration"], "delta")
     datasets = sorted(agg["dataset"].unique())
     backbones = sorted(agg["backbone"].unique())
@@ -228,10 +285,23 @@ def delta_curves(df: pd.DataFrame, method: str | None = None, metric: str = "acc
             c = agg[(agg["dataset"] == ds) & (agg["backbone"] == bb)].sort_values("iteration")
             if c.empty:
                 continue
-            ax.plot(c["iteration"], 100 * c["mean"], marker="o", markersize=3, color=colors[bb], label=str(bb))
+            ax.plot(
+                c["iteration"],
+                100 * c["mean"],
+                marker="o",
+                markersize=3,
+                color=colors[bb],
+                label=str(bb),
+            )
             if c["ci_low"].notna().any():
-                ax.fill_between(c["iteration"], 100 * c["ci_low"], 100 * c["ci_high"], color=colors[bb],
-                                alpha=0.18, lw=0)
+                ax.fill_between(
+                    c["iteration"],
+                    100 * c["ci_low"],
+                    100 * c["ci_high"],
+                    color=colors[bb],
+                    alpha=0.18,
+                    lw=0,
+                )
         ax.axhline(0, color="0.4", lw=0.8)
         ax.set_title(str(ds) + (f" — {method}" if method else ""))
         ax.set_xlabel("Iteration i (even)")
@@ -241,9 +311,14 @@ def delta_curves(df: pd.DataFrame, method: str | None = None, metric: str = "acc
     return _finish(fig, path)
 
 
-def delta_ssl_bars(df: pd.DataFrame, method: str | None = None, by: str | None = "dataset",
-                   metric: str = "accuracy", figsize: tuple[float, float] | None = None,
-                   path: str | os.PathLike | None = None) -> Figure:
+def delta_ssl_bars(
+    df: pd.DataFrame,
+    method: str | None = None,
+    by: str | None = "dataset",
+    metric: str = "accuracy",
+    figsize: tuple[float, float] | None = None,
+    path: str | os.PathLike | None = None,
+) -> Figure:
     """Δ_ssl (with minus without label propagation) per iteration as bars with 95 % CI error bars.
 
     Parameters
@@ -261,13 +336,17 @@ def delta_ssl_bars(df: pd.DataFrame, method: str | None = None, by: str | None =
             raise InvalidInputError(f"delta_ssl_bars: method {method!r} is not in the results.")
     res = analysis.delta_ssl(df, metric, by=[] if by is None else [by])
     if res.empty:
-        raise InvalidInputError("delta_ssl_bars: no run has a partner with the other propagate value "
-                                "(same setting, method, initial pool, budget and seed).")
+        raise InvalidInputError(
+            "delta_ssl_bars: no run has a partner with the other propagate value "
+            "(same setting, method, initial pool, budget and seed)."
+        )
     groups = [None] if by is None else sorted(res[by].unique())
     iters = sorted(res["iteration"].unique())
     width = 0.8 / len(groups)
-    fig = Figure(figsize=figsize or (max(5.0, 0.45 * len(iters) * max(1, len(groups)) + 1.5), 3.4),
-                 layout="constrained")
+    fig = Figure(
+        figsize=figsize or (max(5.0, 0.45 * len(iters) * max(1, len(groups)) + 1.5), 3.4),
+        layout="constrained",
+    )
     ax = fig.add_subplot()
     colors = _colors([str(g) for g in groups])
     pos = {it: k for k, it in enumerate(iters)}
@@ -277,12 +356,24 @@ def delta_ssl_bars(df: pd.DataFrame, method: str | None = None, by: str | None =
         y = 100 * r["diff"].to_numpy()
         err = 100 * np.vstack([r["diff"] - r["ci_low"], r["ci_high"] - r["diff"]])
         err = np.where(np.isfinite(err), err, 0.0)
-        ax.bar(x, y, width=width * 0.95, color=colors[str(grp)], label=None if grp is None else str(grp))
+        ax.bar(
+            x,
+            y,
+            width=width * 0.95,
+            color=colors[str(grp)],
+            label=None if grp is None else str(grp),
+        )
         ax.errorbar(x, y, yerr=err, fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         for xi, yi, e_hi, e_lo, s in zip(x, y, err[1], err[0], r["significant"]):
             if s:
-                ax.text(xi, yi + (e_hi if yi >= 0 else -e_lo), "*", ha="center",
-                        va="bottom" if yi >= 0 else "top", fontsize=9)
+                ax.text(
+                    xi,
+                    yi + (e_hi if yi >= 0 else -e_lo),
+                    "*",
+                    ha="center",
+                    va="bottom" if yi >= 0 else "top",
+                    fontsize=9,
+                )
     ax.axhline(0, color="0.3", lw=0.8)
     ax.set_xticks(range(len(iters)), [str(i) for i in iters])
     ax.set_xlabel("AL iteration")

@@ -62,13 +62,25 @@ class Pool:
         ProbCover's graph) and reused across iterations.
     """
 
-    def __init__(self, x: np.ndarray, n_classes: int, labeled: np.ndarray | None = None,
-                 labels: np.ndarray | None = None, cache: dict | None = None) -> None:
+    def __init__(
+        self,
+        x: np.ndarray,
+        n_classes: int,
+        labeled: np.ndarray | None = None,
+        labels: np.ndarray | None = None,
+        cache: dict | None = None,
+    ) -> None:
         self.x = check_features(x, "x")
         self.n_classes = int(n_classes)
         n = len(self.x)
-        self.labeled = np.zeros(n, dtype=bool) if labeled is None else np.asarray(labeled, dtype=bool).copy()
-        self.labels = np.full(n, -1, dtype=np.int64) if labels is None else np.asarray(labels, dtype=np.int64).copy()
+        self.labeled = (
+            np.zeros(n, dtype=bool) if labeled is None else np.asarray(labeled, dtype=bool).copy()
+        )
+        self.labels = (
+            np.full(n, -1, dtype=np.int64)
+            if labels is None
+            else np.asarray(labels, dtype=np.int64).copy()
+        )
         if self.labeled.shape != (n,) or self.labels.shape != (n,):
             raise InvalidInputError("labeled and labels must have one entry per pool row.")
         self.labels[~self.labeled] = -1
@@ -116,9 +128,13 @@ class Pool:
         indices = np.asarray(indices, dtype=np.int64).ravel()
         labels = np.asarray(labels).ravel()
         if len(indices) != len(labels):
-            raise InvalidInputError(f"{len(indices)} indices but {len(labels)} labels; pass one label per index.")
+            raise InvalidInputError(
+                f"{len(indices)} indices but {len(labels)} labels; pass one label per index."
+            )
         if len(indices) and (indices.min() < 0 or indices.max() >= self.n):
-            raise InvalidInputError(f"indices must be in [0, {self.n}); got {indices.min()}..{indices.max()}.")
+            raise InvalidInputError(
+                f"indices must be in [0, {self.n}); got {indices.min()}..{indices.max()}."
+            )
         if len(np.unique(indices)) != len(indices):
             raise InvalidInputError("indices passed to teach() contain duplicates.")
         if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
@@ -144,7 +160,9 @@ def check_budget(budget: Any, n_unlabeled: int, name: str = "budget") -> int:
     if budget <= 0:
         raise BudgetError(f"{name} must be a positive integer, got {budget}.")
     if n_unlabeled == 0:
-        raise EmptyPoolError(f"The pool is exhausted: every point is labeled, nothing is left for {name}={budget}.")
+        raise EmptyPoolError(
+            f"The pool is exhausted: every point is labeled, nothing is left for {name}={budget}."
+        )
     if budget > n_unlabeled:
         raise BudgetError(
             f"{name}={budget} exceeds the {n_unlabeled} unlabeled points left; "
@@ -153,8 +171,9 @@ def check_budget(budget: Any, n_unlabeled: int, name: str = "budget") -> int:
     return budget
 
 
-def top_up(picked: np.ndarray, pool: Pool, budget: int, rng: np.random.Generator,
-           info: dict | None = None) -> Selection:
+def top_up(
+    picked: np.ndarray, pool: Pool, budget: int, rng: np.random.Generator, info: dict | None = None
+) -> Selection:
     """Complete ``picked`` to exactly ``budget`` unique unlabeled indices at random.
 
     A method that yields fewer than ``budget`` points (TypiClust's skipped clusters,

@@ -24,8 +24,15 @@ from .errors import InvalidInputError
 __all__ = ["LinearProbe", "ProbeConfig", "PROBE_DEFAULTS"]
 
 PROBE_DEFAULTS = dict(
-    dropout=0.75, lr=1e-2, weight_decay=1e-2, batch_size=4096, max_epochs=400,
-    patience=20, min_delta=1e-3, bn_eps=1e-5, bn_momentum=0.1,
+    dropout=0.75,
+    lr=1e-2,
+    weight_decay=1e-2,
+    batch_size=4096,
+    max_epochs=400,
+    patience=20,
+    min_delta=1e-3,
+    bn_eps=1e-5,
+    bn_momentum=0.1,
 )
 
 
@@ -95,16 +102,37 @@ class LinearProbe:
     Gupte et al., "Revisiting Active Learning in the Era of Vision Foundation Models", TMLR 2024.
     """
 
-    def __init__(self, n_classes: int, *, dropout: float = 0.75, lr: float = 1e-2,
-                 weight_decay: float = 1e-2, batch_size: int = 4096, max_epochs: int = 400,
-                 patience: int = 20, min_delta: float = 1e-3, bn_eps: float = 1e-5,
-                 bn_momentum: float = 0.1, device: str = "auto",
-                 seed: int | np.random.Generator = 0, chunk_size: int = 8192) -> None:
+    def __init__(
+        self,
+        n_classes: int,
+        *,
+        dropout: float = 0.75,
+        lr: float = 1e-2,
+        weight_decay: float = 1e-2,
+        batch_size: int = 4096,
+        max_epochs: int = 400,
+        patience: int = 20,
+        min_delta: float = 1e-3,
+        bn_eps: float = 1e-5,
+        bn_momentum: float = 0.1,
+        device: str = "auto",
+        seed: int | np.random.Generator = 0,
+        chunk_size: int = 8192,
+    ) -> None:
         if int(n_classes) < 2:
             raise InvalidInputError(f"n_classes must be ≥ 2, got {n_classes}.")
         self.n_classes = int(n_classes)
-        self.config = ProbeConfig(dropout, lr, weight_decay, batch_size, max_epochs, patience,
-                                  min_delta, bn_eps, bn_momentum)
+        self.config = ProbeConfig(
+            dropout,
+            lr,
+            weight_decay,
+            batch_size,
+            max_epochs,
+            patience,
+            min_delta,
+            bn_eps,
+            bn_momentum,
+        )
         ProbeConfig.from_dict({k: getattr(self.config, k) for k in PROBE_DEFAULTS})
         self.device = resolve_device(device)
         self.chunk_size = int(chunk_size)
@@ -152,13 +180,15 @@ class LinearProbe:
         k = q * 128
         if abs(k - round(k)) < 1e-9 and 0 < round(k) < 128:
             words = torch.empty((n_el + 7) // 8, dtype=torch.int64, device=self.device)
-            words.random_(generator=self.generator)   # 63 uniform low bits per word
+            words.random_(generator=self.generator)  # 63 uniform low bits per word
             bits = words.view(torch.uint8)[:n_el].view(shape)
             return bits.bitwise_and_(0x7F).lt(int(round(k)))
         return torch.rand(shape, generator=self.generator, device=self.device).lt_(q)
 
     # ------------------------------------------------------------------ training
-    def fit(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> LinearProbe:
+    def fit(
+        self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> LinearProbe:
         """Train from scratch on ``(x, y)``.
 
         Parameters
@@ -218,11 +248,11 @@ class LinearProbe:
                     if single_batch:
                         xb, yb, wb = xt, yt, wt
                     else:
-                        idx = order[start:start + bs]
+                        idx = order[start : start + bs]
                         xb, yb = xt[idx], yt[idx]
                         wb = None if wt is None else wt[idx]
                     m = len(xb)
-                    h = self._keep_mask((m, d)).mul_(xb)          # dropout(x): xb is pre-scaled by 1/q
+                    h = self._keep_mask((m, d)).mul_(xb)  # dropout(x): xb is pre-scaled by 1/q
                     # BatchNorm with batch statistics; column reductions as matrix products
                     # (much faster on CPU than reductions along dim 0)
                     ones = torch.full((1, m), 1.0 / m, device=dev)
@@ -260,8 +290,12 @@ class LinearProbe:
                 # checkpoint on the lowest epoch loss (strict), as Lightning's ModelCheckpoint
                 if epoch_loss < best_loss:
                     best_loss, best_epoch = epoch_loss, epoch
-                    best_state = (params[0].detach().clone(), params[1].detach().clone(),
-                                  running_mean.clone(), running_var.clone())
+                    best_state = (
+                        params[0].detach().clone(),
+                        params[1].detach().clone(),
+                        running_mean.clone(),
+                        running_var.clone(),
+                    )
                 # early stopping with min_delta, as Lightning's EarlyStopping
                 if epoch_loss < es_best - cfg.min_delta:
                     es_best, wait = epoch_loss, 0
@@ -278,7 +312,7 @@ class LinearProbe:
     def _fold(self) -> None:
         """Fold eval-mode BatchNorm into the linear layer for inference."""
         inv_std = torch.rsqrt(self.running_var_ + self.config.bn_eps)
-        self._w_eff = self.weight_ * inv_std                      # (C, d)
+        self._w_eff = self.weight_ * inv_std  # (C, d)
         self._b_eff = self.bias_ - self._w_eff @ self.running_mean_
         self._inv_std = inv_std
         self._inv_keep = 1.0 / (1.0 - self.config.dropout)
@@ -305,7 +339,7 @@ class LinearProbe:
         for start, xb in self._chunks(x):
             if dropout:
                 xb = self._keep_mask(xb.shape).mul_(xb).mul_(self._inv_keep)
-            out[start:start + len(xb)] = torch.addmm(self._b_eff, xb, self._w_eff.T).cpu().numpy()
+            out[start : start + len(xb)] = torch.addmm(self._b_eff, xb, self._w_eff.T).cpu().numpy()
         return out
 
     def predict_proba(self, x: np.ndarray, dropout: bool = False) -> np.ndarray:
@@ -331,7 +365,7 @@ class LinearProbe:
         out = np.empty((len(x) if rows is None else len(rows), self.n_features_), dtype=np.float32)
         out_t = torch.from_numpy(out)
         for start, xb in self._chunks(x, rows):
-            o = out_t[start:start + len(xb)]
+            o = out_t[start : start + len(xb)]
             if xb.device.type == "cpu":  # straight into the output: no temporaries
                 torch.sub(xb, self.running_mean_, out=o).mul_(self._inv_std)
             else:
@@ -339,8 +373,9 @@ class LinearProbe:
         return out
 
     @torch.inference_mode()
-    def mc_argmax(self, x: np.ndarray, n_passes: int,
-                  rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def mc_argmax(
+        self, x: np.ndarray, n_passes: int, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Clean and stochastic predictions, computed chunk by chunk.
 
         With ``rows`` (int indices), those of ``x[rows]``, gathered chunk by chunk (the same
@@ -368,7 +403,7 @@ class LinearProbe:
             if buf is None:  # one masked-input buffer for every pass and chunk
                 buf = torch.empty_like(xs)
             for j in range(n_passes):
-                xm = buf[:len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
+                xm = buf[: len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
                 passes[j, sl] = torch.addmm(self._b_eff, xm, w_drop).argmax(1).cpu().numpy()
         return clean, passes
 
@@ -394,7 +429,7 @@ class LinearProbe:
             if buf is None:  # one masked-input buffer for every pass and chunk
                 buf = torch.empty_like(xs)
             for _ in range(n_passes):
-                xm = buf[:len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
+                xm = buf[: len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
                 logp = torch.log_softmax(torch.addmm(self._b_eff, xm, w_drop), dim=1)
                 p = logp.exp()
                 acc_p += p
@@ -409,17 +444,21 @@ class LinearProbe:
         """Weights and BatchNorm statistics as numpy arrays."""
         self._check_fitted()
         return {
-            "weight": self.weight_.cpu().numpy(), "bias": self.bias_.cpu().numpy(),
-            "running_mean": self.running_mean_.cpu().numpy(), "running_var": self.running_var_.cpu().numpy(),
+            "weight": self.weight_.cpu().numpy(),
+            "bias": self.bias_.cpu().numpy(),
+            "running_mean": self.running_mean_.cpu().numpy(),
+            "running_var": self.running_var_.cpu().numpy(),
         }
 
     def to_torch_module(self) -> torch.nn.Sequential:
         """The equivalent ``nn.Sequential(Dropout, BatchNorm1d, Linear)`` in eval mode."""
         self._check_fitted()
         d = self.n_features_
-        mod = torch.nn.Sequential(torch.nn.Dropout(self.config.dropout),
-                                  torch.nn.BatchNorm1d(d, affine=False, eps=self.config.bn_eps),
-                                  torch.nn.Linear(d, self.n_classes))
+        mod = torch.nn.Sequential(
+            torch.nn.Dropout(self.config.dropout),
+            torch.nn.BatchNorm1d(d, affine=False, eps=self.config.bn_eps),
+            torch.nn.Linear(d, self.n_classes),
+        )
         with torch.no_grad():
             mod[1].running_mean.copy_(self.running_mean_)
             mod[1].running_var.copy_(self.running_var_)

@@ -38,7 +38,12 @@ __all__ = ["LabelPropagator", "DEFAULTS", "VARIANTS", "propagation_weights"]
 #: Settings accepted by :class:`LabelPropagator` and their defaults.
 #: ``alpha=None`` means the variant's own default (see :data:`VARIANTS`).
 DEFAULTS: dict[str, Any] = {
-    "variant": "reference", "k": 500, "alpha": None, "gamma": 1.0, "n_iter": 100, "tol": 1e-7,
+    "variant": "reference",
+    "k": 500,
+    "alpha": None,
+    "gamma": 1.0,
+    "n_iter": 100,
+    "tol": 1e-7,
     "dtype": "float64",
 }
 
@@ -60,8 +65,8 @@ class _Graph:
     shape: tuple[int, int]
     fingerprint: str
     full_hash: str
-    matrix: sp.csr_matrix          # CPU copy, always kept (small: ≤ 2·N·k entries)
-    torch_matrix: Any = None       # torch sparse CSR on the compute device, when CUDA
+    matrix: sp.csr_matrix  # CPU copy, always kept (small: ≤ 2·N·k entries)
+    torch_matrix: Any = None  # torch sparse CSR on the compute device, when CUDA
 
 
 def _sample_fingerprint(x: np.ndarray) -> str:
@@ -177,14 +182,22 @@ class LabelPropagator:
         if isinstance(a, bool) or not isinstance(a, numbers.Real) or not 0.0 < float(a) < 1.0:
             raise InvalidInputError(f"propagation alpha must be a number in (0, 1); got {a!r}.")
         s["alpha"] = float(a)
-        if isinstance(s["gamma"], bool) or not isinstance(s["gamma"], numbers.Real) or not s["gamma"] > 0:
-            raise InvalidInputError(f"propagation gamma must be a positive number; got {s['gamma']!r}.")
+        if (
+            isinstance(s["gamma"], bool)
+            or not isinstance(s["gamma"], numbers.Real)
+            or not s["gamma"] > 0
+        ):
+            raise InvalidInputError(
+                f"propagation gamma must be a positive number; got {s['gamma']!r}."
+            )
         s["gamma"] = float(s["gamma"])
         if isinstance(s["tol"], bool) or not isinstance(s["tol"], numbers.Real) or s["tol"] < 0:
             raise InvalidInputError(f"propagation tol must be a number ≥ 0; got {s['tol']!r}.")
         s["tol"] = float(s["tol"])
         if s["dtype"] not in ("float64", "float32"):
-            raise InvalidInputError(f"propagation dtype must be 'float64' or 'float32'; got {s['dtype']!r}.")
+            raise InvalidInputError(
+                f"propagation dtype must be 'float64' or 'float32'; got {s['dtype']!r}."
+            )
         self.settings = s
         self.device = resolve_device(device)
         self.n_graph_builds = 0
@@ -216,14 +229,18 @@ class LabelPropagator:
                 return g
         x = check_features(x, "x") if x.dtype != np.float32 or not x.flags.c_contiguous else x
         if len(x) < 2:
-            raise InvalidInputError("Label propagation needs at least 2 pool points to build a graph.")
+            raise InvalidInputError(
+                "Label propagation needs at least 2 pool points to build a graph."
+            )
         if not np.isfinite(x).all():
             check_features(x, "x")  # raises with the offending rows
         matrix = self._build(x)
         torch_matrix = None
         if self.device.type == "cuda":
             torch_matrix = _to_torch_csr(matrix, self.device)
-        self._graph = _Graph(tuple(x.shape), _sample_fingerprint(x), _full_hash(x), matrix, torch_matrix)
+        self._graph = _Graph(
+            tuple(x.shape), _sample_fingerprint(x), _full_hash(x), matrix, torch_matrix
+        )
         self._x_ref = x
         self.n_graph_builds += 1
         return self._graph
@@ -269,8 +286,9 @@ class LabelPropagator:
         return w
 
     # ------------------------------------------------------------------ propagation
-    def scores(self, x: np.ndarray, labeled_idx: np.ndarray, labels: np.ndarray,
-               n_classes: int) -> np.ndarray:
+    def scores(
+        self, x: np.ndarray, labeled_idx: np.ndarray, labels: np.ndarray, n_classes: int
+    ) -> np.ndarray:
         """Propagated class scores F of shape (N, C); labeled rows are one-hot.
 
         Parameters
@@ -296,17 +314,20 @@ class LabelPropagator:
         else:
             a_s, a_y = alpha, 1.0 - alpha
         if graph.torch_matrix is not None:
-            f, steps = _iterate_torch(graph.torch_matrix, y0, a_s, a_y, self.settings["n_iter"],
-                                      self.settings["tol"])
+            f, steps = _iterate_torch(
+                graph.torch_matrix, y0, a_s, a_y, self.settings["n_iter"], self.settings["tol"]
+            )
         else:
-            f, steps = _iterate_scipy(graph.matrix, y0, a_s, a_y, self.settings["n_iter"],
-                                      self.settings["tol"])
+            f, steps = _iterate_scipy(
+                graph.matrix, y0, a_s, a_y, self.settings["n_iter"], self.settings["tol"]
+            )
         self.last_n_iter = steps
         f[labeled_idx] = y0[labeled_idx]
         return f
 
-    def propagate(self, x: np.ndarray, labeled_idx: np.ndarray, labels: np.ndarray,
-                  n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    def propagate(
+        self, x: np.ndarray, labeled_idx: np.ndarray, labels: np.ndarray, n_classes: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Pseudo-labels and per-sample weights for every pool point.
 
         Parameters
@@ -344,17 +365,23 @@ def _check_labels(labeled_idx, labels, n_classes, n) -> tuple[np.ndarray, np.nda
     idx = np.asarray(labeled_idx).ravel()
     lab = np.asarray(labels).ravel()
     if idx.size == 0:
-        raise InvalidInputError("Label propagation needs at least one labeled point; label some first.")
+        raise InvalidInputError(
+            "Label propagation needs at least one labeled point; label some first."
+        )
     if idx.dtype.kind not in "iu" or lab.dtype.kind not in "iu":
         raise InvalidInputError("labeled_idx and labels must be integer arrays.")
     if len(idx) != len(lab):
-        raise InvalidInputError(f"{len(idx)} labeled indices but {len(lab)} labels; pass one label per index.")
+        raise InvalidInputError(
+            f"{len(idx)} labeled indices but {len(lab)} labels; pass one label per index."
+        )
     if idx.min() < 0 or idx.max() >= n:
         raise InvalidInputError(f"labeled_idx must be in [0, {n}); got {idx.min()}..{idx.max()}.")
     if len(np.unique(idx)) != len(idx):
         raise InvalidInputError("labeled_idx contains duplicates.")
     if lab.min() < 0 or lab.max() >= n_classes:
-        raise InvalidInputError(f"labels must be in [0, {n_classes}); got {lab.min()}..{lab.max()}.")
+        raise InvalidInputError(
+            f"labels must be in [0, {n_classes}); got {lab.min()}..{lab.max()}."
+        )
     return idx.astype(np.int64), lab.astype(np.int64), int(n_classes)
 
 
@@ -364,8 +391,9 @@ def _converged(f_new, f_old, tol: float) -> bool:
     return bool((abs(f_new - f_old) <= tol * abs(f_new)).all())
 
 
-def _iterate_scipy(s: sp.csr_matrix, y0: np.ndarray, a_s: float, a_y: float, n_iter: int,
-                   tol: float) -> tuple[np.ndarray, int]:
+def _iterate_scipy(
+    s: sp.csr_matrix, y0: np.ndarray, a_s: float, a_y: float, n_iter: int, tol: float
+) -> tuple[np.ndarray, int]:
     """F ← a_s·S F + a_y·Y₀ from F = Y₀, at most ``n_iter`` steps."""
     f = y0.copy()
     clamp = a_y * y0
@@ -384,13 +412,17 @@ def _to_torch_csr(m: sp.csr_matrix, device) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         return torch.sparse_csr_tensor(
-            torch.from_numpy(m.indptr.astype(np.int64)), torch.from_numpy(m.indices.astype(np.int64)),
-            torch.from_numpy(m.data), size=m.shape, check_invariants=False,
+            torch.from_numpy(m.indptr.astype(np.int64)),
+            torch.from_numpy(m.indices.astype(np.int64)),
+            torch.from_numpy(m.data),
+            size=m.shape,
+            check_invariants=False,
         ).to(device)
 
 
-def _iterate_torch(s: torch.Tensor, y0: np.ndarray, a_s: float, a_y: float, n_iter: int,
-                   tol: float) -> tuple[np.ndarray, int]:
+def _iterate_torch(
+    s: torch.Tensor, y0: np.ndarray, a_s: float, a_y: float, n_iter: int, tol: float
+) -> tuple[np.ndarray, int]:
     """The same iteration as :func:`_iterate_scipy` with a torch sparse CSR ``s`` on its device."""
     y = torch.from_numpy(y0).to(s.device)
     clamp = a_y * y

@@ -32,17 +32,32 @@ __all__ = ["add_arguments", "main", "report", "to_markdown"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``alkit report``."""
     parser.description = "Render the paper's figures and summary tables from a results directory."
-    parser.epilog = ("example: alkit report results/quick --out figures/\n"
-                     "         alkit report results/ --out figures/ --iterations 1 5 10 20 --metric accuracy")
+    parser.epilog = (
+        "example: alkit report results/quick --out figures/\n"
+        "         alkit report results/ --out figures/ --iterations 1 5 10 20 --metric accuracy"
+    )
     parser.add_argument("results", help="directory (or parquet file) of tidy results")
     parser.add_argument("--out", required=True, help="directory for figures and tables (created)")
-    parser.add_argument("--iterations", type=int, nargs="+", default=None,
-                        help="iterations of the summary table (default: first, powers of two, last)")
-    parser.add_argument("--metric", default="accuracy", choices=["accuracy", "balanced_accuracy", "macro_f1"])
-    parser.add_argument("--initial-pool", default="default",
-                        help="win matrix: 'default' (each strategy's paper default) or a pool name")
-    parser.add_argument("--method", default=None,
-                        help="method for the delta curves (default: dropquery if present, else all pooled)")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        nargs="+",
+        default=None,
+        help="iterations of the summary table (default: first, powers of two, last)",
+    )
+    parser.add_argument(
+        "--metric", default="accuracy", choices=["accuracy", "balanced_accuracy", "macro_f1"]
+    )
+    parser.add_argument(
+        "--initial-pool",
+        default="default",
+        help="win matrix: 'default' (each strategy's paper default) or a pool name",
+    )
+    parser.add_argument(
+        "--method",
+        default=None,
+        help="method for the delta curves (default: dropquery if present, else all pooled)",
+    )
     parser.add_argument("--formats", nargs="+", default=["png", "svg"], help="figure formats")
 
 
@@ -101,9 +116,15 @@ def _skip(what: str, why: str) -> None:
     print(f"  skipped {what}: {why}")
 
 
-def report(df: pd.DataFrame, out: str | Path, iterations=None, metric: str = "accuracy",
-           initial_pool: str = "default", method: str | None = None,
-           formats=("png", "svg")) -> list[Path]:
+def report(
+    df: pd.DataFrame,
+    out: str | Path,
+    iterations=None,
+    metric: str = "accuracy",
+    initial_pool: str = "default",
+    method: str | None = None,
+    formats=("png", "svg"),
+) -> list[Path]:
     """Render every figure and table that ``df`` supports into ``out``; returns the written paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -113,26 +134,44 @@ def report(df: pd.DataFrame, out: str | Path, iterations=None, metric: str = "ac
     df = df.copy()
     df["propagate"] = df["propagate"].astype(bool)
     if df[metric].isna().all():
-        raise InvalidInputError(f"The results have no {metric} values (embeddings without a test split?); "
-                                "nothing to report.")
+        raise InvalidInputError(
+            f"The results have no {metric} values (embeddings without a test split?); "
+            "nothing to report."
+        )
     base = df[~df["propagate"]] if (~df["propagate"]).any() else df
 
     w.csv(analysis.learning_curves(df, metric), "learning_curves")
-    w.fig(plots.al_curves(base, metric), "al_curves", "Active learning curves (mean ± 95 % CI over seeds)")
+    w.fig(
+        plots.al_curves(base, metric),
+        "al_curves",
+        "Active learning curves (mean ± 95 % CI over seeds)",
+    )
 
     runs = analysis.auc(df, metric)
     w.csv(runs, "auc")
-    agg = analysis._aggregate(runs.assign(n_labeled=runs["n_labeled_max"]),
-                              analysis.SETTING + analysis.CONFIG, "auc")
+    agg = analysis._aggregate(
+        runs.assign(n_labeled=runs["n_labeled_max"]), analysis.SETTING + analysis.CONFIG, "auc"
+    )
     w.csv(agg, "auc_summary")
-    w.md(agg.drop(columns=["n_labeled"]), "auc_summary", "Area under the learning curve (mean accuracy over the budget)")
+    w.md(
+        agg.drop(columns=["n_labeled"]),
+        "auc_summary",
+        "Area under the learning curve (mean accuracy over the budget)",
+    )
 
     try:
         table = analysis.summary_table(df, iterations=iterations, metric=metric)
         w.csv(table, "summary", index=True)
-        marked = "; ↑/↓ = significantly better/worse than random (paired t-test, p < 0.05)" \
-            if (df["method"] == "random").any() else ""
-        w.md(table, "summary", f"{metric.replace('_', ' ').capitalize()} (%) ± std over seeds{marked}")
+        marked = (
+            "; ↑/↓ = significantly better/worse than random (paired t-test, p < 0.05)"
+            if (df["method"] == "random").any()
+            else ""
+        )
+        w.md(
+            table,
+            "summary",
+            f"{metric.replace('_', ' ').capitalize()} (%) ± std over seeds{marked}",
+        )
     except AlkitError as exc:
         _skip("summary table", str(exc))
 
@@ -157,8 +196,11 @@ def report(df: pd.DataFrame, out: str | Path, iterations=None, metric: str = "ac
             method = "dropquery"
         w.csv(analysis.delta_half(df, metric), "delta_half")
         try:
-            w.fig(plots.delta_curves(base, method=method, metric=metric, propagate=None), "delta_curves",
-                  "Accuracy(i) − accuracy(i/2)" + (f" — {method}" if method else ""))
+            w.fig(
+                plots.delta_curves(base, method=method, metric=metric, propagate=None),
+                "delta_curves",
+                "Accuracy(i) − accuracy(i/2)" + (f" — {method}" if method else ""),
+            )
         except AlkitError as exc:
             _skip("delta curves", str(exc))
     else:
@@ -167,10 +209,15 @@ def report(df: pd.DataFrame, out: str | Path, iterations=None, metric: str = "ac
     ssl = analysis.delta_ssl(df, metric)
     if len(ssl):
         w.csv(ssl, "delta_ssl")
-        w.fig(plots.delta_ssl_bars(df, metric=metric, by="dataset"), "delta_ssl",
-              "Δ_ssl: with minus without label propagation (mean ± 95 % CI)")
+        w.fig(
+            plots.delta_ssl_bars(df, metric=metric, by="dataset"),
+            "delta_ssl",
+            "Δ_ssl: with minus without label propagation (mean ± 95 % CI)",
+        )
     else:
-        _skip("delta_ssl", "no runs with and without label propagation share a configuration and seed")
+        _skip(
+            "delta_ssl", "no runs with and without label propagation share a configuration and seed"
+        )
 
     index = out / "index.md"
     with atomic_path(index, ".md") as tmp:
@@ -185,12 +232,21 @@ def main(args: argparse.Namespace) -> int:
 
     src = Path(args.results)
     if not src.exists():
-        raise InvalidInputError(f"Results path {src} does not exist; pass the --out directory of a sweep or run.")
+        raise InvalidInputError(
+            f"Results path {src} does not exist; pass the --out directory of a sweep or run."
+        )
     df = load_results(src)
     if df.empty:
         raise InvalidInputError(f"No results (*.parquet) found under {src}.")
     print(f"{len(df)} rows from {src}; writing to {args.out}:")
-    paths = report(df, args.out, iterations=args.iterations, metric=args.metric,
-                   initial_pool=args.initial_pool, method=args.method, formats=args.formats)
+    paths = report(
+        df,
+        args.out,
+        iterations=args.iterations,
+        metric=args.metric,
+        initial_pool=args.initial_pool,
+        method=args.method,
+        formats=args.formats,
+    )
     print(f"{len(paths)} files written to {args.out}")
     return 0

@@ -11,7 +11,16 @@ __all__ = ["BUILTINS", "load_builtin", "digits", "synthetic", "parse_synthetic"]
 
 BUILTINS = {"digits": "sklearn's 8x8 handwritten digits (1 797 images, 10 classes), raw pixels"}
 
-_SYNTH_DEFAULTS = {"N": 5000, "d": 64, "C": 10, "seed": 0, "noise": 1.0, "modes": 3, "test": None, "imbalance": 0.0}
+_SYNTH_DEFAULTS = {
+    "N": 5000,
+    "d": 64,
+    "C": 10,
+    "seed": 0,
+    "noise": 1.0,
+    "modes": 3,
+    "test": None,
+    "imbalance": 0.0,
+}
 _CHUNK = 65536
 
 
@@ -28,11 +37,22 @@ def digits(test_size: float = 0.3, seed: int = 0) -> EmbeddingSet:
     data = load_digits()
     x = data.data.astype(np.float32)
     y = data.target.astype(np.int64)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, stratify=y, random_state=seed)
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, y, test_size=test_size, stratify=y, random_state=seed
+    )
     return EmbeddingSet(
-        x_tr, y_tr, x_te, y_te, classes=[str(c) for c in data.target_names],
-        meta={"dataset": "digits", "backbone": "raw-pixels", "features": "raw 8x8 pixels, not foundation embeddings",
-              "source": "sklearn.datasets.load_digits", "split": f"stratified test_size={test_size} seed={seed}"},
+        x_tr,
+        y_tr,
+        x_te,
+        y_te,
+        classes=[str(c) for c in data.target_names],
+        meta={
+            "dataset": "digits",
+            "backbone": "raw-pixels",
+            "features": "raw 8x8 pixels, not foundation embeddings",
+            "source": "sklearn.datasets.load_digits",
+            "split": f"stratified test_size={test_size} seed={seed}",
+        },
     )
 
 
@@ -48,7 +68,9 @@ def parse_synthetic(spec: str) -> dict:
     body = spec.split(":", 1)[1] if ":" in spec else ""
     for item in filter(None, (s.strip() for s in body.split(","))):
         if "=" not in item:
-            raise InvalidInputError(f"Malformed synthetic spec {spec!r}: {item!r} is not KEY=VALUE.")
+            raise InvalidInputError(
+                f"Malformed synthetic spec {spec!r}: {item!r} is not KEY=VALUE."
+            )
         key, val = (s.strip() for s in item.split("=", 1))
         if key not in params:
             raise InvalidInputError(
@@ -70,7 +92,9 @@ def parse_synthetic(spec: str) -> dict:
     return params
 
 
-def _generate(n: int, centres: np.ndarray, class_p: np.ndarray, noise: float, ss: np.random.SeedSequence):
+def _generate(
+    n: int, centres: np.ndarray, class_p: np.ndarray, noise: float, ss: np.random.SeedSequence
+):
     """Draw ``n`` points in chunks of fixed size (deterministic whatever the total)."""
     n_classes, modes, d = centres.shape
     x = np.empty((n, d), dtype=np.float32)
@@ -91,8 +115,16 @@ def _generate(n: int, centres: np.ndarray, class_p: np.ndarray, noise: float, ss
     return x, y
 
 
-def synthetic(N: int = 5000, d: int = 64, C: int = 10, seed: int = 0, noise: float = 1.0,
-              modes: int = 3, test: int | None = None, imbalance: float = 0.0) -> EmbeddingSet:
+def synthetic(
+    N: int = 5000,
+    d: int = 64,
+    C: int = 10,
+    seed: int = 0,
+    noise: float = 1.0,
+    modes: int = 3,
+    test: int | None = None,
+    imbalance: float = 0.0,
+) -> EmbeddingSet:
     """A class-structured mixture on the unit sphere, generated on the fly.
 
     Each class has a random unit direction; each of its ``modes`` sub-clusters sits
@@ -118,14 +150,27 @@ def synthetic(N: int = 5000, d: int = 64, C: int = 10, seed: int = 0, noise: flo
     x_tr, y_tr = _generate(N, centres, class_p, noise, s_train)
     x_te, y_te = _generate(test, centres, class_p, noise, s_test) if test > 0 else (None, None)
     spec = f"synthetic:N={N},d={d},C={C},seed={seed}"
-    extra = {k: v for k, v in dict(noise=noise, modes=modes, imbalance=imbalance).items()
-             if v != _SYNTH_DEFAULTS[k]}
+    extra = {
+        k: v
+        for k, v in dict(noise=noise, modes=modes, imbalance=imbalance).items()
+        if v != _SYNTH_DEFAULTS[k]
+    }
     if extra:
         spec += "," + ",".join(f"{k}={v}" for k, v in extra.items())
     return EmbeddingSet(
-        x_tr, y_tr, x_te, y_te, classes=[f"class_{c}" for c in range(C)],
-        meta={"dataset": spec, "backbone": "synthetic", "features": "unit-sphere class mixture",
-              "params": dict(N=N, d=d, C=C, seed=seed, noise=noise, modes=modes, test=test, imbalance=imbalance)},
+        x_tr,
+        y_tr,
+        x_te,
+        y_te,
+        classes=[f"class_{c}" for c in range(C)],
+        meta={
+            "dataset": spec,
+            "backbone": "synthetic",
+            "features": "unit-sphere class mixture",
+            "params": dict(
+                N=N, d=d, C=C, seed=seed, noise=noise, modes=modes, test=test, imbalance=imbalance
+            ),
+        },
     )
 
 
@@ -137,4 +182,6 @@ def load_builtin(name: str) -> EmbeddingSet:
         emb = synthetic(**parse_synthetic(name))
         emb.meta["dataset"] = name  # keep the caller's spelling: results are keyed by it
         return emb
-    raise InvalidInputError(f"{name!r} is not a built-in set; built-ins: {sorted(BUILTINS)} and synthetic:…")
+    raise InvalidInputError(
+        f"{name!r} is not a built-in set; built-ins: {sorted(BUILTINS)} and synthetic:…"
+    )

@@ -55,8 +55,18 @@ from ._utils import stable_hash, write_json_atomic, write_parquet_atomic
 from .errors import AlkitError, CorruptCacheError, GridError, MissingResourceError
 
 __all__ = [
-    "Cell", "load_grid", "expand_grid", "plan", "sweep", "sweep_status", "shipped_grids",
-    "SweepFailedError", "PAPER_SEEDS", "GRID_KEYS", "add_arguments", "main",
+    "Cell",
+    "load_grid",
+    "expand_grid",
+    "plan",
+    "sweep",
+    "sweep_status",
+    "shipped_grids",
+    "SweepFailedError",
+    "PAPER_SEEDS",
+    "GRID_KEYS",
+    "add_arguments",
+    "main",
 ]
 
 #: The reference implementation's five seeds (``ALFM/conf/al_train.yaml``).
@@ -64,17 +74,34 @@ PAPER_SEEDS = [1, 10, 100, 1000, 10000]
 
 #: Every top-level key a grid may hold, with its default (``None`` = required or derived).
 GRID_KEYS: dict[str, Any] = {
-    "name": None, "description": "", "settings": [], "datasets": [], "strategies": None,
-    "initial_pools": ["default"], "seeds": PAPER_SEEDS, "propagation": [False], "iterations": 20,
-    "budget": None, "initial_budget": None, "probe": {}, "exclude": [], "device": "auto", "imports": [],
+    "name": None,
+    "description": "",
+    "settings": [],
+    "datasets": [],
+    "strategies": None,
+    "initial_pools": ["default"],
+    "seeds": PAPER_SEEDS,
+    "propagation": [False],
+    "iterations": 20,
+    "budget": None,
+    "initial_budget": None,
+    "probe": {},
+    "exclude": [],
+    "device": "auto",
+    "imports": [],
 }
 EXCLUDE_KEYS = ("dataset", "backbone", "strategy", "method", "initial_pool", "seed", "propagate")
 FAILURES_DIR = "failures"
 _RESULT_ATTR = "alkit_cell"
 # environment of every Dask worker process, so BLAS/OpenMP start with one thread (the task
 # also pins torch, faiss and BLAS at run time, for workers started by someone else)
-_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-               "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
+_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
 
 
 class SweepFailedError(RuntimeError):
@@ -97,13 +124,17 @@ def _read_spec(spec: str | os.PathLike | Mapping) -> tuple[dict, str]:
     if isinstance(spec, Mapping):
         return copy.deepcopy(dict(spec)), "grid"
     if not isinstance(spec, (str, os.PathLike)):
-        raise GridError(f"A grid is a dict, a YAML path or a shipped grid name; got {type(spec).__name__}.")
+        raise GridError(
+            f"A grid is a dict, a YAML path or a shipped grid name; got {type(spec).__name__}."
+        )
     path = Path(spec).expanduser()
     if not path.exists():
         shipped = shipped_grids()
         name = str(spec).removesuffix(".yaml")
         if name not in shipped and Path(name).parent.name == "grids":
-            name = Path(name).name  # "grids/quick.yaml" in the docs = the shipped alkit/grids/quick.yaml
+            name = Path(
+                name
+            ).name  # "grids/quick.yaml" in the docs = the shipped alkit/grids/quick.yaml
         if name not in shipped:
             raise GridError(
                 f"No grid file {str(spec)!r} and no shipped grid of that name; shipped grids: "
@@ -117,7 +148,9 @@ def _read_spec(spec: str | os.PathLike | Mapping) -> tuple[dict, str]:
     except yaml.YAMLError as exc:
         raise GridError(f"{path}: not valid YAML ({exc}).") from exc
     if not isinstance(raw, dict):
-        raise GridError(f"{path}: a grid must be a YAML mapping of keys to values; got {type(raw).__name__}.")
+        raise GridError(
+            f"{path}: a grid must be a YAML mapping of keys to values; got {type(raw).__name__}."
+        )
     raw.setdefault("name", path.stem)
     return raw, str(path)
 
@@ -172,7 +205,9 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
     raw, origin = _read_spec(spec)
     unknown = sorted(set(raw) - set(GRID_KEYS))
     if unknown:
-        raise GridError(f"{origin}: unknown field(s) {unknown}; valid fields: {', '.join(GRID_KEYS)}.")
+        raise GridError(
+            f"{origin}: unknown field(s) {unknown}; valid fields: {', '.join(GRID_KEYS)}."
+        )
     grid: dict[str, Any] = {k: copy.deepcopy(v) for k, v in GRID_KEYS.items()}
     grid.update(raw)
     grid["name"] = _check_str(grid["name"] or "grid", "name", origin)
@@ -181,14 +216,18 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
     grid["device"] = _check_str(grid["device"], "device", origin)
 
     # imports first: they may register the strategies named below
-    imports = _as_list(grid["imports"], "imports", origin) if grid["imports"] not in ([], None) else []
+    imports = (
+        _as_list(grid["imports"], "imports", origin) if grid["imports"] not in ([], None) else []
+    )
     for i, mod in enumerate(imports):
         _check_str(mod, f"imports[{i}]", origin)
         if check_registry:
             try:
                 importlib.import_module(mod)
             except ImportError as exc:
-                raise GridError(f"{origin}: field 'imports[{i}]': cannot import {mod!r} ({exc}).") from exc
+                raise GridError(
+                    f"{origin}: field 'imports[{i}]': cannot import {mod!r} ({exc})."
+                ) from exc
     grid["imports"] = imports
 
     grid["settings"] = _parse_settings(grid, origin)
@@ -207,7 +246,9 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
     seeds = _as_list(grid["seeds"], "seeds", origin)
     for i, s in enumerate(seeds):
         if not _is_int(s) or s < 0:
-            raise GridError(f"{origin}: field 'seeds[{i}]' must be a non-negative integer; got {s!r}.")
+            raise GridError(
+                f"{origin}: field 'seeds[{i}]' must be a non-negative integer; got {s!r}."
+            )
     grid["seeds"] = [int(s) for s in dict.fromkeys(seeds)]
 
     props = []
@@ -230,14 +271,20 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
             if v is None and allow_none:
                 continue
             if not _is_int(v) or v < 1:
-                what = "a positive integer" + (" or null (= number of classes)" if allow_none else "")
-                raise GridError(f"{origin}: field {key!r}{f'[{i}]' if len(vals) > 1 else ''} must be {what}; got {v!r}.")
+                what = "a positive integer" + (
+                    " or null (= number of classes)" if allow_none else ""
+                )
+                raise GridError(
+                    f"{origin}: field {key!r}{f'[{i}]' if len(vals) > 1 else ''} must be {what}; got {v!r}."
+                )
         grid[key] = [None if v is None else int(v) for v in dict.fromkeys(vals)]
 
     if grid["probe"] is None:
         grid["probe"] = {}
     if not isinstance(grid["probe"], dict):
-        raise GridError(f"{origin}: field 'probe' must be a dict of probe settings; got {grid['probe']!r}.")
+        raise GridError(
+            f"{origin}: field 'probe' must be a dict of probe settings; got {grid['probe']!r}."
+        )
     grid["probe"] = _full_probe(grid["probe"], origin)
 
     excl = grid["exclude"] or []
@@ -246,10 +293,14 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
     rules = []
     for i, rule in enumerate(excl):
         if not isinstance(rule, dict) or not rule:
-            raise GridError(f"{origin}: field 'exclude[{i}]' must be a non-empty dict; got {rule!r}.")
+            raise GridError(
+                f"{origin}: field 'exclude[{i}]' must be a non-empty dict; got {rule!r}."
+            )
         bad = sorted(set(rule) - set(EXCLUDE_KEYS))
         if bad:
-            raise GridError(f"{origin}: field 'exclude[{i}]' has unknown key(s) {bad}; valid: {', '.join(EXCLUDE_KEYS)}.")
+            raise GridError(
+                f"{origin}: field 'exclude[{i}]' has unknown key(s) {bad}; valid: {', '.join(EXCLUDE_KEYS)}."
+            )
         rules.append({k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in rule.items()})
     grid["exclude"] = rules
     return grid
@@ -261,21 +312,31 @@ def _parse_settings(grid: dict, origin: str) -> list[dict]:
     settings_raw = grid["settings"] if grid["settings"] is not None else []
     datasets_raw = grid["datasets"] if grid["datasets"] is not None else []
     if not isinstance(settings_raw, list):
-        raise GridError(f"{origin}: field 'settings' must be a list of {{dataset, backbone}} entries.")
+        raise GridError(
+            f"{origin}: field 'settings' must be a list of {{dataset, backbone}} entries."
+        )
     if not isinstance(datasets_raw, list):
         raise GridError(f"{origin}: field 'datasets' must be a list of embedding names or paths.")
     if not settings_raw and not datasets_raw:
-        raise GridError(f"{origin}: the grid has no settings: give 'settings' (dataset, backbone pairs) "
-                        "or 'datasets' (e.g. [digits]); an empty axis runs nothing.")
+        raise GridError(
+            f"{origin}: the grid has no settings: give 'settings' (dataset, backbone pairs) "
+            "or 'datasets' (e.g. [digits]); an empty axis runs nothing."
+        )
     out: list[dict] = []
     for i, entry in enumerate(settings_raw):
         where = f"settings[{i}]"
         if isinstance(entry, str):  # a cached "<dataset>__<backbone>" key or a path
             out.append({"embedding": entry, "dataset": None, "backbone": None})
             continue
-        if not isinstance(entry, dict) or set(entry) - {"dataset", "backbone"} or not {"dataset", "backbone"} <= set(entry):
-            raise GridError(f"{origin}: field {where!r} must be a dict with keys 'dataset' and 'backbone' "
-                            f"(each a string or a list); got {entry!r}.")
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - {"dataset", "backbone"}
+            or not {"dataset", "backbone"} <= set(entry)
+        ):
+            raise GridError(
+                f"{origin}: field {where!r} must be a dict with keys 'dataset' and 'backbone' "
+                f"(each a string or a list); got {entry!r}."
+            )
         ds = _as_list(entry["dataset"], f"{where}.dataset", origin)
         bb = _as_list(entry["backbone"], f"{where}.backbone", origin)
         for j, d in enumerate(ds):
@@ -285,8 +346,15 @@ def _parse_settings(grid: dict, origin: str) -> list[dict]:
         for d, b in itertools.product(ds, bb):
             out.append({"embedding": cache_key(d, b), "dataset": d, "backbone": b})
     for i, name in enumerate(datasets_raw):
-        out.append({"embedding": _check_str(str(name) if isinstance(name, os.PathLike) else name,
-                                            f"datasets[{i}]", origin), "dataset": None, "backbone": None})
+        out.append(
+            {
+                "embedding": _check_str(
+                    str(name) if isinstance(name, os.PathLike) else name, f"datasets[{i}]", origin
+                ),
+                "dataset": None,
+                "backbone": None,
+            }
+        )
     seen, unique = set(), []
     for s in out:
         if s["embedding"] not in seen:
@@ -297,7 +365,9 @@ def _parse_settings(grid: dict, origin: str) -> list[dict]:
 
 def _parse_strategies(raw: Any, origin: str, check_registry: bool) -> list[dict]:
     if raw is None:
-        raise GridError(f"{origin}: field 'strategies' is required (e.g. [random, entropy, dropquery]).")
+        raise GridError(
+            f"{origin}: field 'strategies' is required (e.g. [random, entropy, dropquery])."
+        )
     items = _as_list(raw, "strategies", origin)
     out, labels = [], {}
     for i, item in enumerate(items):
@@ -309,14 +379,18 @@ def _parse_strategies(raw: Any, origin: str, check_registry: bool) -> list[dict]
             if not isinstance(params, dict):
                 raise GridError(f"{origin}: field '{where}.params' must be a dict; got {params!r}.")
         else:
-            raise GridError(f"{origin}: field {where!r} must be a strategy name or "
-                            f"{{name: ..., params: {{...}}}}; got {item!r}.")
+            raise GridError(
+                f"{origin}: field {where!r} must be a strategy name or "
+                f"{{name: ..., params: {{...}}}}; got {item!r}."
+            )
         _check_str(name, f"{where}.name", origin)
         if check_registry:
             if name not in _strategies.available():
-                raise GridError(f"{origin}: field {where!r}: unknown strategy {name!r}; available: "
-                                f"{', '.join(_strategies.available())} (or list a module registering it "
-                                "under 'imports').")
+                raise GridError(
+                    f"{origin}: field {where!r}: unknown strategy {name!r}; available: "
+                    f"{', '.join(_strategies.available())} (or list a module registering it "
+                    "under 'imports')."
+                )
             try:
                 params = _strategies.check_params(name, params)
             except AlkitError as exc:
@@ -344,8 +418,20 @@ def _full_probe(probe: dict, origin: str) -> dict:
         raise GridError(f"{origin}: field 'probe': {exc}") from exc
     except TypeError as exc:
         raise GridError(f"{origin}: field 'probe': {exc}") from exc
-    return {k: getattr(cfg, k) for k in ("dropout", "lr", "weight_decay", "batch_size", "max_epochs",
-                                         "patience", "min_delta", "bn_eps", "bn_momentum")}
+    return {
+        k: getattr(cfg, k)
+        for k in (
+            "dropout",
+            "lr",
+            "weight_decay",
+            "batch_size",
+            "max_epochs",
+            "patience",
+            "min_delta",
+            "bn_eps",
+            "bn_momentum",
+        )
+    }
 
 
 # ---------------------------------------------------------------------------------------- cells
@@ -402,11 +488,19 @@ class Cell:
     def config(self) -> dict:
         """What the result hash covers: run key, every parameter, the embedding checksum."""
         return {
-            "dataset": self.dataset, "backbone": self.backbone, "method": self.method,
-            "initial_pool": self.initial_pool, "propagate": self.propagation is not None,
-            "budget": self.budget, "seed": self.seed,
-            "strategy": self.strategy, "params": self.params, "propagation": self.propagation,
-            "iterations": self.iterations, "initial_budget": self.initial_budget, "probe": self.probe,
+            "dataset": self.dataset,
+            "backbone": self.backbone,
+            "method": self.method,
+            "initial_pool": self.initial_pool,
+            "propagate": self.propagation is not None,
+            "budget": self.budget,
+            "seed": self.seed,
+            "strategy": self.strategy,
+            "params": self.params,
+            "propagation": self.propagation,
+            "iterations": self.iterations,
+            "initial_budget": self.initial_budget,
+            "probe": self.probe,
             "embedding_checksum": self.embedding_checksum,
         }
 
@@ -417,28 +511,43 @@ class Cell:
 
     def describe(self) -> str:
         prop = " +propagation" if self.propagation is not None else ""
-        return (f"{self.dataset} / {self.backbone} / {self.method} / init={self.initial_pool or self.pool_requested}"
-                f"{prop} / seed={self.seed}")
+        return (
+            f"{self.dataset} / {self.backbone} / {self.method} / init={self.initial_pool or self.pool_requested}"
+            f"{prop} / seed={self.seed}"
+        )
 
     def run_kwargs(self) -> dict:
         """Keyword arguments of :func:`alkit.run_al` (without the embeddings)."""
-        return dict(strategy=self.strategy, initial_pool=None if self.pool_requested == "default" else self.initial_pool,
-                    budget=self.budget, initial_budget=self.initial_budget, iterations=self.iterations,
-                    seed=self.seed, probe=self.probe, propagation=self.propagation, device=self.device,
-                    **self.params)
+        return dict(
+            strategy=self.strategy,
+            initial_pool=None if self.pool_requested == "default" else self.initial_pool,
+            budget=self.budget,
+            initial_budget=self.initial_budget,
+            iterations=self.iterations,
+            seed=self.seed,
+            probe=self.probe,
+            propagation=self.propagation,
+            device=self.device,
+            **self.params,
+        )
 
 
 def _matches(rule: dict, cell: Cell) -> bool:
     values = {
-        "dataset": [cell.dataset], "backbone": [cell.backbone], "strategy": [cell.strategy],
-        "method": [cell.method], "initial_pool": [cell.initial_pool, cell.pool_requested],
-        "seed": [cell.seed], "propagate": [cell.propagation is not None],
+        "dataset": [cell.dataset],
+        "backbone": [cell.backbone],
+        "strategy": [cell.strategy],
+        "method": [cell.method],
+        "initial_pool": [cell.initial_pool, cell.pool_requested],
+        "seed": [cell.seed],
+        "propagate": [cell.propagation is not None],
     }
     return all(any(v in values[k] for v in allowed) for k, allowed in rule.items())
 
 
-def expand_grid(spec: str | os.PathLike | Mapping, resolve: bool = True,
-                check_registry: bool = True) -> list[Cell]:
+def expand_grid(
+    spec: str | os.PathLike | Mapping, resolve: bool = True, check_registry: bool = True
+) -> list[Cell]:
     """Expand a grid into its cells (after validation and ``exclude`` rules), duplicates merged.
 
     Parameters
@@ -481,8 +590,11 @@ def _expand(grid: dict, resolve: bool) -> list[Cell]:
             infos[s["embedding"]] = info
         if missing:
             cmds = "\n".join(
-                f"  alkit embed --dataset {s['dataset']} --backbone {s['backbone']}" if s["dataset"]
-                else f"  {s['embedding']} (not a built-in set, a cached key or a file)" for s in missing)
+                f"  alkit embed --dataset {s['dataset']} --backbone {s['backbone']}"
+                if s["dataset"]
+                else f"  {s['embedding']} (not a built-in set, a cached key or a file)"
+                for s in missing
+            )
             raise MissingResourceError(
                 f"Grid {grid['name']!r} needs {len(missing)} embedding set(s) that are not in the cache "
                 f"({_embeddings_dir()}):\n{cmds}\nCreate them, or point ALKIT_HOME at the cache that holds them."
@@ -494,27 +606,49 @@ def _expand(grid: dict, resolve: bool) -> list[Cell]:
         backbone = s["backbone"] or (info or {}).get("backbone")
         n_classes = (info or {}).get("n_classes")
         for strat, pool, prop, iters, budget, ibudget, seed in itertools.product(
-                grid["strategies"], grid["initial_pools"], grid["propagation"], grid["iterations"],
-                grid["budget"], grid["initial_budget"], grid["seeds"]):
+            grid["strategies"],
+            grid["initial_pools"],
+            grid["propagation"],
+            grid["iterations"],
+            grid["budget"],
+            grid["initial_budget"],
+            grid["seeds"],
+        ):
             name = strat["name"]
             if pool == "default":
-                resolved_pool = (_strategies.default_initial_pool(name)
-                                 if name in _strategies.available() else None)
+                resolved_pool = (
+                    _strategies.default_initial_pool(name)
+                    if name in _strategies.available()
+                    else None
+                )
             else:
                 resolved_pool = pool
             cell = Cell(
-                embedding=s["embedding"], dataset=dataset, backbone=backbone, strategy=name,
-                params=strat["params"], method=strat["method"], initial_pool=resolved_pool,
-                pool_requested=pool, seed=seed, propagation=prop, iterations=iters,
+                embedding=s["embedding"],
+                dataset=dataset,
+                backbone=backbone,
+                strategy=name,
+                params=strat["params"],
+                method=strat["method"],
+                initial_pool=resolved_pool,
+                pool_requested=pool,
+                seed=seed,
+                propagation=prop,
+                iterations=iters,
                 budget=budget if budget is not None or n_classes is None else n_classes,
                 initial_budget=ibudget if ibudget is not None or n_classes is None else n_classes,
-                probe=grid["probe"], device=grid["device"], imports=tuple(grid["imports"]),
-                embedding_checksum=(info or {}).get("checksum"), n_classes=n_classes,
+                probe=grid["probe"],
+                device=grid["device"],
+                imports=tuple(grid["imports"]),
+                embedding_checksum=(info or {}).get("checksum"),
+                n_classes=n_classes,
             )
             if any(_matches(rule, cell) for rule in grid["exclude"]):
                 continue
             # "default" and the explicit pool it resolves to are the same run
-            cells.setdefault(cell.hash if resolved_pool is not None else f"{cell.hash}:{pool}", cell)
+            cells.setdefault(
+                cell.hash if resolved_pool is not None else f"{cell.hash}:{pool}", cell
+            )
     return list(cells.values())
 
 
@@ -590,7 +724,9 @@ def _cached_embeddings(name: str):
     if token in _EMB_CACHE:
         _EMB_CACHE.move_to_end(token)
         return _EMB_CACHE[token]
-    while len(_EMB_CACHE) >= _EMB_CACHE_SIZE:  # evict first: at most two sets in memory, never three
+    while (
+        len(_EMB_CACHE) >= _EMB_CACHE_SIZE
+    ):  # evict first: at most two sets in memory, never three
         _EMB_CACHE.popitem(last=False)
     emb = load_embeddings(name)
     _EMB_LOADS += 1
@@ -603,8 +739,12 @@ def _embedding_info(name: str) -> dict | None:
     when it is a file (built-in sets are generated). ``None`` when it does not exist."""
     if _is_builtin(name):
         emb = _cached_embeddings(name)
-        return {"dataset": emb.dataset, "backbone": emb.backbone, "checksum": emb.checksum,
-                "n_classes": emb.n_classes}
+        return {
+            "dataset": emb.dataset,
+            "backbone": emb.backbone,
+            "checksum": emb.checksum,
+            "n_classes": emb.n_classes,
+        }
     path = _locate(name)
     if path is None:
         return None
@@ -619,10 +759,18 @@ def _embedding_info(name: str) -> dict | None:
         meta = None  # unreadable metadata: load it fully below, which names the problem
     if not meta or not meta.get("checksum") or not (meta.get("n_classes") or meta.get("classes")):
         emb = _cached_embeddings(name)
-        return {"dataset": emb.dataset, "backbone": emb.backbone, "checksum": emb.checksum,
-                "n_classes": emb.n_classes}
-    return {"dataset": meta.get("dataset"), "backbone": meta.get("backbone"), "checksum": meta["checksum"],
-            "n_classes": int(meta.get("n_classes") or len(meta["classes"]))}
+        return {
+            "dataset": emb.dataset,
+            "backbone": emb.backbone,
+            "checksum": emb.checksum,
+            "n_classes": emb.n_classes,
+        }
+    return {
+        "dataset": meta.get("dataset"),
+        "backbone": meta.get("backbone"),
+        "checksum": meta["checksum"],
+        "n_classes": int(meta.get("n_classes") or len(meta["classes"])),
+    }
 
 
 # ----------------------------------------------------------------------------------- execution
@@ -686,9 +834,14 @@ def _execute(cell: Cell) -> tuple[str, Any, dict]:
 
 def _failure_record(cell: Cell, exc: BaseException, tb: str, diag: dict | None = None) -> dict:
     return {
-        "hash": cell.hash, "cell": cell.describe(), "config": cell.config(),
-        "error_type": type(exc).__name__, "message": str(exc), "traceback": tb,
-        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(), **(diag or {}),
+        "hash": cell.hash,
+        "cell": cell.describe(),
+        "config": cell.config(),
+        "error_type": type(exc).__name__,
+        "message": str(exc),
+        "traceback": tb,
+        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        **(diag or {}),
     }
 
 
@@ -707,8 +860,9 @@ def _read_result(path: Path, cell: Cell) -> pd.DataFrame | None:
 
 def _write_result(out: Path, cell: Cell, df: pd.DataFrame) -> None:
     df = df.copy()
-    df.attrs = {_RESULT_ATTR: {"hash": cell.hash, "config": cell.config(),
-                               "embedding": cell.embedding}}
+    df.attrs = {
+        _RESULT_ATTR: {"hash": cell.hash, "config": cell.config(), "embedding": cell.embedding}
+    }
     write_parquet_atomic(df, out / f"{cell.hash}.parquet")
     stale = out / FAILURES_DIR / f"{cell.hash}.json"
     if stale.exists():
@@ -743,8 +897,14 @@ def _open_client(scheduler: Any, n_workers: int | None):
     if isinstance(scheduler, Client):
         return scheduler, None, False
     if scheduler in (None, "local"):
-        cluster = LocalCluster(n_workers=n_workers or _n_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR, env=dict(_THREAD_ENV))
+        cluster = LocalCluster(
+            n_workers=n_workers or _n_cores(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            env=dict(_THREAD_ENV),
+        )
         return Client(cluster), cluster, True
     try:
         client = Client(scheduler, timeout="30s")
@@ -757,9 +917,16 @@ def _open_client(scheduler: Any, n_workers: int | None):
     return client, None, True
 
 
-def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, scheduler: Any = None,
-          force: bool = False, progress: bool = True, n_workers: int | None = None,
-          device: str | None = None, raise_on_failure: bool = False) -> pd.DataFrame:
+def sweep(
+    spec: str | os.PathLike | Mapping,
+    out_dir: str | os.PathLike,
+    scheduler: Any = None,
+    force: bool = False,
+    progress: bool = True,
+    n_workers: int | None = None,
+    device: str | None = None,
+    raise_on_failure: bool = False,
+) -> pd.DataFrame:
     """Run every cell of a grid that has no valid result in ``out_dir`` yet.
 
     Parameters
@@ -812,8 +979,14 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
         else:
             results[cell.hash] = df
     out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / f".grid-{grid['name']}.json",
-                      {"grid": grid, "n_cells": len(cells), "written": _dt.datetime.now(_dt.timezone.utc).isoformat()})
+    write_json_atomic(
+        out / f".grid-{grid['name']}.json",
+        {
+            "grid": grid,
+            "n_cells": len(cells),
+            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        },
+    )
 
     failures: list[dict] = []
     workers: dict[str, int] = {}  # "host:pid" -> embedding sets that process has loaded
@@ -821,8 +994,13 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell",
-                   desc=f"sweep {grid['name']}", dynamic_ncols=True)
+        bar = tqdm(
+            total=len(cells),
+            initial=len(cells) - len(todo),
+            unit="cell",
+            desc=f"sweep {grid['name']}",
+            dynamic_ncols=True,
+        )
 
     def record(cell: Cell, status: str, payload: Any, diag: dict | None) -> None:
         if diag:
@@ -855,10 +1033,18 @@ def sweep(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike, schedul
 
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
     table.attrs = {
-        "failures": [{k: f[k] for k in ("hash", "cell", "error_type", "message", "path")} for f in failures],
-        "sweep": {"cells": len(cells), "done": len(results), "ran": len(todo) - len(failures),
-                  "skipped": len(cells) - len(todo), "failed": len(failures), "out_dir": str(out),
-                  "workers": workers},
+        "failures": [
+            {k: f[k] for k in ("hash", "cell", "error_type", "message", "path")} for f in failures
+        ],
+        "sweep": {
+            "cells": len(cells),
+            "done": len(results),
+            "ran": len(todo) - len(failures),
+            "skipped": len(cells) - len(todo),
+            "failed": len(failures),
+            "out_dir": str(out),
+            "workers": workers,
+        },
     }
     if failures and raise_on_failure:
         raise SweepFailedError(_failure_summary(failures, out), failures)
@@ -872,14 +1058,22 @@ def _run_dask(todo: list[Cell], scheduler: Any, n_workers: int | None, record) -
     futures = {}
     try:
         for cell in todo:
-            fut = client.submit(_execute, cell, key=f"alkit-cell-{cell.hash}", pure=False, retries=0)
+            fut = client.submit(
+                _execute, cell, key=f"alkit-cell-{cell.hash}", pure=False, retries=0
+            )
             futures[fut.key] = (fut, cell)
         for fut in as_completed([f for f, _ in futures.values()]):
             cell = futures[fut.key][1]
             try:
                 status, payload, diag = fut.result()
-            except Exception as exc:  # the worker died (KilledWorker), or the cell could not be sent
-                status, payload, diag = "failed", _failure_record(cell, exc, traceback.format_exc()), None
+            except (
+                Exception
+            ) as exc:  # the worker died (KilledWorker), or the cell could not be sent
+                status, payload, diag = (
+                    "failed",
+                    _failure_record(cell, exc, traceback.format_exc()),
+                    None,
+                )
             record(cell, status, payload, diag)
             fut.release()
     finally:
@@ -899,7 +1093,9 @@ def _failure_summary(failures: list[dict], out: Path, limit: int = 10) -> str:
         lines.append(f"  {f['hash']}  {f['cell']}: {f['error_type']}: {msg}")
     if len(failures) > limit:
         lines.append(f"  … and {len(failures) - limit} more")
-    lines.append("Fix the cause and rerun the same command: finished cells are kept, failed ones rerun.")
+    lines.append(
+        "Fix the cause and rerun the same command: finished cells are kept, failed ones rerun."
+    )
     return "\n".join(lines)
 
 
@@ -921,12 +1117,24 @@ def sweep_status(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike) 
             rec = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             rec = {"error_type": "?", "message": "unreadable failure record"}
-        failures.append({"hash": cell.hash, "cell": cell.describe(), "error_type": rec.get("error_type"),
-                         "message": rec.get("message"), "path": str(path)})
+        failures.append(
+            {
+                "hash": cell.hash,
+                "cell": cell.describe(),
+                "error_type": rec.get("error_type"),
+                "message": rec.get("message"),
+                "path": str(path),
+            }
+        )
     n = sum(len(v) for v in state.values())
-    return {"cells": n, "done": len(state["done"]), "failed": len(state["failed"]),
-            "missing": len(state["missing"]) + len(state["corrupt"]), "corrupt": len(state["corrupt"]),
-            "failures": failures}
+    return {
+        "cells": n,
+        "done": len(state["done"]),
+        "failed": len(state["failed"]),
+        "missing": len(state["missing"]) + len(state["corrupt"]),
+        "corrupt": len(state["corrupt"]),
+        "failures": failures,
+    }
 
 
 # ----------------------------------------------------------------------------------------- CLI
@@ -941,18 +1149,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "  alkit sweep paper_natural --out results/nat --status\n"
         "  alkit sweep --list\n"
     )
-    parser.add_argument("grid", nargs="?", help="a grid YAML file or a shipped grid name (see --list)")
-    parser.add_argument("--out", default=None, help="results directory (default: results/<grid name>)")
-    parser.add_argument("--scheduler", default=None,
-                        help="'local' (default when dask is installed: LocalCluster), 'serial', or a Dask "
-                             "scheduler address such as tcp://host:8786")
-    parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: cores)")
-    parser.add_argument("--device", default=None, help="override the grid's device (auto, cpu, cuda)")
-    parser.add_argument("--force", action="store_true", help="rerun cells that already have results")
-    parser.add_argument("--status", action="store_true", help="print done / failed / missing counts and exit")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="validate the grid and print its cells per setting (needs no embeddings)")
-    parser.add_argument("--list", action="store_true", help="list the shipped grids with their cell counts")
+    parser.add_argument(
+        "grid", nargs="?", help="a grid YAML file or a shipped grid name (see --list)"
+    )
+    parser.add_argument(
+        "--out", default=None, help="results directory (default: results/<grid name>)"
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="'local' (default when dask is installed: LocalCluster), 'serial', or a Dask "
+        "scheduler address such as tcp://host:8786",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="LocalCluster workers (default: cores)"
+    )
+    parser.add_argument(
+        "--device", default=None, help="override the grid's device (auto, cpu, cuda)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="rerun cells that already have results"
+    )
+    parser.add_argument(
+        "--status", action="store_true", help="print done / failed / missing counts and exit"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate the grid and print its cells per setting (needs no embeddings)",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="list the shipped grids with their cell counts"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -977,7 +1205,10 @@ def main(args: argparse.Namespace) -> int:
             print(f"{name:<22} {n:>6} cells  {path}")
         return 0
     if not args.grid:
-        print("alkit sweep: give a grid file or shipped grid name (see `alkit sweep --list`).", file=sys.stderr)
+        print(
+            "alkit sweep: give a grid file or shipped grid name (see `alkit sweep --list`).",
+            file=sys.stderr,
+        )
         return 2
     grid = load_grid(args.grid, check_registry=not args.dry_run)
     out = Path(args.out) if args.out else Path("results") / grid["name"]
@@ -989,16 +1220,29 @@ def main(args: argparse.Namespace) -> int:
     if args.status:
         st = sweep_status(args.grid, out)
         corrupt = f" (of which {st['corrupt']} corrupt, to redo)" if st["corrupt"] else ""
-        print(f"grid {grid['name']!r} in {out}: {st['cells']} cells — done {st['done']}, "
-              f"failed {st['failed']}, missing {st['missing']}{corrupt}")
+        print(
+            f"grid {grid['name']!r} in {out}: {st['cells']} cells — done {st['done']}, "
+            f"failed {st['failed']}, missing {st['missing']}{corrupt}"
+        )
         for f in st["failures"][:20]:
-            print(f"  failed {f['hash']}  {f['cell']}: {f['error_type']}: {(f['message'] or '').splitlines()[:1]}")
+            print(
+                f"  failed {f['hash']}  {f['cell']}: {f['error_type']}: {(f['message'] or '').splitlines()[:1]}"
+            )
         return 0
-    table = sweep(args.grid, out, scheduler=args.scheduler, force=args.force, progress=not args.no_progress,
-                  n_workers=args.workers, device=args.device)
+    table = sweep(
+        args.grid,
+        out,
+        scheduler=args.scheduler,
+        force=args.force,
+        progress=not args.no_progress,
+        n_workers=args.workers,
+        device=args.device,
+    )
     info = table.attrs["sweep"]
-    print(f"grid {grid['name']!r}: {info['cells']} cells — ran {info['ran']}, skipped {info['skipped']} "
-          f"(already done), failed {info['failed']}; results in {out}")
+    print(
+        f"grid {grid['name']!r}: {info['cells']} cells — ran {info['ran']}, skipped {info['skipped']} "
+        f"(already done), failed {info['failed']}; results in {out}"
+    )
     if table.attrs["failures"]:
         print(_failure_summary(table.attrs["failures"], out), file=sys.stderr)
         return 1

@@ -69,7 +69,9 @@ def to_png(image: Any, size: int = 64, invert: bool = False) -> bytes:
     if isinstance(image, (str, os.PathLike)):
         path = Path(image)
         if not path.is_file():
-            raise InvalidInputError(f"Image file {path} does not exist; pass an existing image path or an array.")
+            raise InvalidInputError(
+                f"Image file {path} does not exist; pass an existing image path or an array."
+            )
         img = Image.open(path)
         img.load()
     elif isinstance(image, (bytes, bytearray)):
@@ -117,8 +119,11 @@ def to_png(image: Any, size: int = 64, invert: bool = False) -> bytes:
 def image_widget(image: Any, size: int = 64, invert: bool = False):
     """An ``ipywidgets.Image`` showing ``image`` (see :func:`to_png` for what it accepts)."""
     w = _ipywidgets()
-    return w.Image(value=to_png(image, size=size, invert=invert), format="png",
-                   layout=w.Layout(width=f"{size}px", height="auto"))
+    return w.Image(
+        value=to_png(image, size=size, invert=invert),
+        format="png",
+        layout=w.Layout(width=f"{size}px", height="auto"),
+    )
 
 
 class WidgetOracle:
@@ -168,18 +173,32 @@ class WidgetOracle:
         Every submitted ``(indices, labels)`` batch, in order.
     """
 
-    def __init__(self, classes: Sequence[str], images: Any = None, *, ids: Sequence | None = None,
-                 size: int = 72, columns: int = 5, control: str = "auto", invert: bool = False) -> None:
+    def __init__(
+        self,
+        classes: Sequence[str],
+        images: Any = None,
+        *,
+        ids: Sequence | None = None,
+        size: int = 72,
+        columns: int = 5,
+        control: str = "auto",
+        invert: bool = False,
+    ) -> None:
         w = _ipywidgets()
         self.classes = [str(c) for c in classes]
         if len(self.classes) < 2:
             raise InvalidInputError("WidgetOracle needs at least 2 class names.")
         if control not in ("auto", "buttons", "dropdown"):
-            raise InvalidInputError(f"control must be 'auto', 'buttons' or 'dropdown'; got {control!r}.")
+            raise InvalidInputError(
+                f"control must be 'auto', 'buttons' or 'dropdown'; got {control!r}."
+            )
         if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
             raise InvalidInputError(f"columns must be a positive integer; got {columns!r}.")
-        self.control = control if control != "auto" else (
-            "buttons" if len(self.classes) <= MAX_BUTTONS else "dropdown")
+        self.control = (
+            control
+            if control != "auto"
+            else ("buttons" if len(self.classes) <= MAX_BUTTONS else "dropdown")
+        )
         self.images = images
         self.ids = None if ids is None else list(ids)
         self.size = int(size)
@@ -194,10 +213,16 @@ class WidgetOracle:
         self._open = False
 
         self.title = w.HTML("<b>Nothing to label yet.</b>")
-        self.grid = w.GridBox([], layout=w.Layout(grid_template_columns=f"repeat({columns}, auto)",
-                                                  grid_gap="8px"))
-        self.submit_button = w.Button(description="Submit labels", button_style="primary", disabled=True,
-                                      icon="check", tooltip="Send the chosen labels to the learner")
+        self.grid = w.GridBox(
+            [], layout=w.Layout(grid_template_columns=f"repeat({columns}, auto)", grid_gap="8px")
+        )
+        self.submit_button = w.Button(
+            description="Submit labels",
+            button_style="primary",
+            disabled=True,
+            icon="check",
+            tooltip="Send the chosen labels to the learner",
+        )
         self.submit_button.add_class("alkit-submit")
         self.submit_button.on_click(lambda _b: self.submit())
         self.status = w.HTML("")
@@ -220,24 +245,40 @@ class WidgetOracle:
         if self.control == "buttons":
             row = []
             for c, cname in enumerate(self.classes):
-                b = w.Button(description=cname, tooltip=f"label {name} as {cname}",
-                             layout=w.Layout(width="auto", min_width="32px", padding="0 4px"))
+                b = w.Button(
+                    description=cname,
+                    tooltip=f"label {name} as {cname}",
+                    layout=w.Layout(width="auto", min_width="32px", padding="0 4px"),
+                )
                 b.on_click(lambda _b, pos=pos, c=c: self.choose(pos, c))
                 row.append(b)
             self.buttons.append(row)
-            parts.append(w.HBox(row, layout=w.Layout(flex_flow="row wrap", max_width=f"{max(self.size, 160)}px")))
+            parts.append(
+                w.HBox(
+                    row, layout=w.Layout(flex_flow="row wrap", max_width=f"{max(self.size, 160)}px")
+                )
+            )
         else:
-            d = w.Dropdown(options=[("—", -1)] + [(cname, c) for c, cname in enumerate(self.classes)], value=-1,
-                           layout=w.Layout(width=f"{max(self.size, 120)}px"))
+            d = w.Dropdown(
+                options=[("—", -1)] + [(cname, c) for c, cname in enumerate(self.classes)],
+                value=-1,
+                layout=w.Layout(width=f"{max(self.size, 120)}px"),
+            )
             d.observe(lambda ch, pos=pos: self._dropdown_changed(pos, ch["new"]), names="value")
             self.dropdowns.append(d)
             parts.append(d)
-        box = w.VBox(parts, layout=w.Layout(border="1px solid #ddd", padding="4px", align_items="center"))
+        box = w.VBox(
+            parts, layout=w.Layout(border="1px solid #ddd", padding="4px", align_items="center")
+        )
         box.add_class(f"alkit-item-{pos}")
         box.add_class("alkit-item")
         return box
 
-    def ask(self, indices: Sequence[int], on_submit: Callable[[np.ndarray, np.ndarray], Any] | None = None):
+    def ask(
+        self,
+        indices: Sequence[int],
+        on_submit: Callable[[np.ndarray, np.ndarray], Any] | None = None,
+    ):
         """Show the images of ``indices`` for labeling; ``on_submit(indices, labels)`` runs on submit.
 
         Returns
@@ -253,7 +294,9 @@ class WidgetOracle:
         self.buttons, self.dropdowns = [], []
         self._on_submit = on_submit
         self.grid.children = [self._item(pos, int(i)) for pos, i in enumerate(indices)]
-        self.title.value = f"<b>Label these {len(indices)} images</b> (one class each), then submit."
+        self.title.value = (
+            f"<b>Label these {len(indices)} images</b> (one class each), then submit."
+        )
         self._open = True
         self._refresh()
         return self.widget
@@ -268,7 +311,9 @@ class WidgetOracle:
         if not 0 <= pos < len(self.indices):
             raise InvalidInputError(f"pos must be in 0..{len(self.indices) - 1}; got {pos}.")
         if not -1 <= label < len(self.classes):
-            raise InvalidInputError(f"label must be a class index in 0..{len(self.classes) - 1}; got {label}.")
+            raise InvalidInputError(
+                f"label must be a class index in 0..{len(self.classes) - 1}; got {label}."
+            )
         self.answers[pos] = label
         if self.buttons:
             for c, b in enumerate(self.buttons[pos]):
@@ -285,7 +330,9 @@ class WidgetOracle:
         """Choose a label for every shown image, as a user would by clicking (names or indices)."""
         labels = list(labels)
         if len(labels) != len(self.indices):
-            raise InvalidInputError(f"fill needs {len(self.indices)} labels (one per shown image); got {len(labels)}.")
+            raise InvalidInputError(
+                f"fill needs {len(self.indices)} labels (one per shown image); got {len(labels)}."
+            )
         lookup = {c: i for i, c in enumerate(self.classes)}
         for pos, lab in enumerate(labels):
             c = lookup[lab] if isinstance(lab, str) and lab in lookup else int(lab)
@@ -316,7 +363,9 @@ class WidgetOracle:
             raise InvalidInputError("No batch is open for labeling; call ask(indices) first.")
         missing = np.flatnonzero(self.answers < 0)
         if len(missing):
-            self.status.value = f"<span style='color:#b00'>Label all images first ({len(missing)} missing).</span>"
+            self.status.value = (
+                f"<span style='color:#b00'>Label all images first ({len(missing)} missing).</span>"
+            )
             raise InvalidInputError(
                 f"{len(missing)} shown image(s) have no label yet (positions {missing[:10].tolist()}); "
                 "click a class for each before submitting."
@@ -381,9 +430,16 @@ class LabelingLoop:
         One record per iteration (see :meth:`to_frame`).
     """
 
-    def __init__(self, learner, oracle: WidgetOracle, emb=None, x_test: np.ndarray | None = None,
-                 y_test: np.ndarray | None = None, iterations: int | None = None,
-                 save: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self,
+        learner,
+        oracle: WidgetOracle,
+        emb=None,
+        x_test: np.ndarray | None = None,
+        y_test: np.ndarray | None = None,
+        iterations: int | None = None,
+        save: str | os.PathLike | None = None,
+    ) -> None:
         w = _ipywidgets()
         self.learner = learner
         self.oracle = oracle
@@ -394,7 +450,9 @@ class LabelingLoop:
             raise InvalidInputError("Pass both x_test and y_test, or neither.")
         self.x_test, self.y_test = x_test, y_test
         if iterations is not None and (isinstance(iterations, bool) or int(iterations) < 1):
-            raise InvalidInputError(f"iterations must be a positive integer or None; got {iterations!r}.")
+            raise InvalidInputError(
+                f"iterations must be a positive integer or None; got {iterations!r}."
+            )
         self.iterations = iterations
         self.save = None if save is None else Path(save)
         self.rows: list[dict[str, Any]] = []
@@ -429,17 +487,26 @@ class LabelingLoop:
         learner.teach(indices, labels)
         self.accuracy_label.value = "Retraining the probe…"
         learner.fit()
-        metrics = ({"accuracy": np.nan, "balanced_accuracy": np.nan, "macro_f1": np.nan} if self.x_test is None
-                   else learner.evaluate(self.x_test, self.y_test))
+        metrics = (
+            {"accuracy": np.nan, "balanced_accuracy": np.nan, "macro_f1": np.nan}
+            if self.x_test is None
+            else learner.evaluate(self.x_test, self.y_test)
+        )
         known = learner.pool.labels[learner.pool.labeled]
-        self.rows.append({
-            "iteration": len(self.rows) + 1, "n_labeled": learner.n_labeled,
-            "n_classes_seen": int(len(np.unique(known))), **metrics,
-            "n_topped_up": int(sel.info.get("n_topped_up", 0)) if sel is not None else 0,
-            "query_seconds": learner.last_query_seconds, "fit_seconds": learner.last_fit_seconds,
-            "fit_epochs": int(learner.probe.n_epochs_), "info": _info_json(sel.info if sel is not None else {}),
-            "submitted_at": time.time(),
-        })
+        self.rows.append(
+            {
+                "iteration": len(self.rows) + 1,
+                "n_labeled": learner.n_labeled,
+                "n_classes_seen": int(len(np.unique(known))),
+                **metrics,
+                "n_topped_up": int(sel.info.get("n_topped_up", 0)) if sel is not None else 0,
+                "query_seconds": learner.last_query_seconds,
+                "fit_seconds": learner.last_fit_seconds,
+                "fit_epochs": int(learner.probe.n_epochs_),
+                "info": _info_json(sel.info if sel is not None else {}),
+                "submitted_at": time.time(),
+            }
+        )
         self._render()
         if self.save is not None:
             from ._utils import write_parquet_atomic
@@ -454,25 +521,44 @@ class LabelingLoop:
         last = self.rows[-1]
         acc = last["accuracy"]
         acc_txt = "no test split" if np.isnan(acc) else f"test accuracy <b>{100 * acc:.1f} %</b>"
-        self.accuracy_label.value = (f"Iteration {last['iteration']}: probe retrained on "
-                                     f"{last['n_labeled']} labels, {acc_txt}")
+        self.accuracy_label.value = (
+            f"Iteration {last['iteration']}: probe retrained on "
+            f"{last['n_labeled']} labels, {acc_txt}"
+        )
         if not np.isnan(acc):
-            self.curve.value = _curve_png([r["n_labeled"] for r in self.rows], [r["accuracy"] for r in self.rows])
+            self.curve.value = _curve_png(
+                [r["n_labeled"] for r in self.rows], [r["accuracy"] for r in self.rows]
+            )
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy results table (``alkit.loop.RESULT_COLUMNS``), one row per labeled iteration."""
         from .loop import RESULT_COLUMNS, SCHEMA_VERSION, method_label
 
         learner, emb = self.learner, self.emb
-        meta = {} if emb is None else {"dataset": emb.dataset, "backbone": emb.backbone,
-                                       "embedding_checksum": emb.checksum}
+        meta = (
+            {}
+            if emb is None
+            else {
+                "dataset": emb.dataset,
+                "backbone": emb.backbone,
+                "embedding_checksum": emb.checksum,
+            }
+        )
         base = {
-            "schema_version": SCHEMA_VERSION, "dataset": meta.get("dataset", "custom"),
-            "backbone": meta.get("backbone", "unknown"), "embedding_checksum": meta.get("embedding_checksum", ""),
-            "method": method_label(learner.strategy, learner.params), "strategy": learner.strategy,
-            "params": json.dumps({k: v for k, v in learner.params.items() if k != "device"}, sort_keys=True),
-            "initial_pool": learner.initial_pool, "propagate": learner.propagation is not None,
-            "budget": learner.budget, "initial_budget": learner.initial_budget, "seed": learner.seed,
+            "schema_version": SCHEMA_VERSION,
+            "dataset": meta.get("dataset", "custom"),
+            "backbone": meta.get("backbone", "unknown"),
+            "embedding_checksum": meta.get("embedding_checksum", ""),
+            "method": method_label(learner.strategy, learner.params),
+            "strategy": learner.strategy,
+            "params": json.dumps(
+                {k: v for k, v in learner.params.items() if k != "device"}, sort_keys=True
+            ),
+            "initial_pool": learner.initial_pool,
+            "propagate": learner.propagation is not None,
+            "budget": learner.budget,
+            "initial_budget": learner.initial_budget,
+            "seed": learner.seed,
         }
         return pd.DataFrame([{**base, **r} for r in self.rows], columns=RESULT_COLUMNS)
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 KMEANS_ITER = 100
-FULL_ALLPAIRS_FLOP = 1e11   # above this, time a row block of the all-pairs pass and scale
+FULL_ALLPAIRS_FLOP = 1e11  # above this, time a row block of the all-pairs pass and scale
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -65,13 +65,15 @@ def cheap_mask(shape: tuple[int, int], keep: float, rng: np.random.Generator):
 class Arith:
     """Primitive passes on fixed arrays (the unlabeled pool ``xu``, the probe's folded layer)."""
 
-    def __init__(self, xu: np.ndarray, w_eff, b_eff, device: str = "cpu", chunk: int = 8192) -> None:
+    def __init__(
+        self, xu: np.ndarray, w_eff, b_eff, device: str = "cpu", chunk: int = 8192
+    ) -> None:
         import torch
 
         self.torch = torch
         self.dev = torch.device(device)
         self.xu = torch.from_numpy(np.ascontiguousarray(xu, dtype=np.float32)).to(self.dev)
-        self.w = w_eff.detach().to(self.dev, torch.float32).T.contiguous()   # (d, C)
+        self.w = w_eff.detach().to(self.dev, torch.float32).T.contiguous()  # (d, C)
         self.b = b_eff.detach().to(self.dev, torch.float32)
         self.chunk = chunk
         self.n, self.d = self.xu.shape
@@ -81,15 +83,19 @@ class Arith:
         if self.dev.type == "cuda":
             self.torch.cuda.synchronize()
 
-    def logits_pass(self, reduce: str = "argmax", mask_keep: float | None = None,
-                    rng: np.random.Generator | None = None) -> float:
+    def logits_pass(
+        self,
+        reduce: str = "argmax",
+        mask_keep: float | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> float:
         """One pass over U: logits by addmm per chunk, then ``argmax`` / ``softmax`` / ``none``."""
         torch = self.torch
 
         def run() -> None:
             with torch.inference_mode():
                 for s in range(0, self.n, self.chunk):
-                    xb = self.xu[s:s + self.chunk]
+                    xb = self.xu[s : s + self.chunk]
                     if mask_keep is not None:
                         xb = xb * cheap_mask(tuple(xb.shape), mask_keep, rng).to(self.dev)
                     lo = torch.addmm(self.b, xb, self.w)
@@ -98,6 +104,7 @@ class Arith:
                     elif reduce == "softmax":
                         torch.log_softmax(lo, 1)
             self.sync()
+
         return _timed(run)
 
     def elementwise_pass(self) -> float:
@@ -109,8 +116,9 @@ class Arith:
         def run() -> None:
             with torch.inference_mode():
                 for s in range(0, self.n, self.chunk):
-                    (self.xu[s:s + self.chunk] - mu) * inv
+                    (self.xu[s : s + self.chunk] - mu) * inv
             self.sync()
+
         return _timed(run)
 
     def gemm_pass(self, k: int) -> float:
@@ -121,8 +129,9 @@ class Arith:
         def run() -> None:
             with torch.inference_mode():
                 for s in range(0, self.n, self.chunk):
-                    self.xu[s:s + self.chunk] @ other
+                    self.xu[s : s + self.chunk] @ other
             self.sync()
+
         return _timed(run)
 
     def sequential_passes(self, n_passes: int, extra_cols: int = 0) -> float:
@@ -143,6 +152,7 @@ class Arith:
                     best = torch.minimum(best, sq - 2 * dots + sq[j])
                     j = int(torch.argmax(best))
             self.sync()
+
         return _timed(run)
 
     def allpairs_pass(self) -> tuple[float, bool]:
@@ -152,14 +162,19 @@ class Arith:
         sq = (x * x).sum(1)
         rows = max(1, min(self.n, (1 << 24) // max(1, self.n)))
         flop = 2.0 * self.n * self.n * self.d
-        n_rows = self.n if flop <= FULL_ALLPAIRS_FLOP else max(rows, int(self.n * FULL_ALLPAIRS_FLOP / flop))
+        n_rows = (
+            self.n
+            if flop <= FULL_ALLPAIRS_FLOP
+            else max(rows, int(self.n * FULL_ALLPAIRS_FLOP / flop))
+        )
 
         def run() -> None:
             with torch.inference_mode():
                 for s in range(0, n_rows, rows):
-                    xb = x[s:min(n_rows, s + rows)]
-                    (sq[s:s + len(xb), None] - 2 * xb @ x.T + sq).min(1)
+                    xb = x[s : min(n_rows, s + rows)]
+                    (sq[s : s + len(xb), None] - 2 * xb @ x.T + sq).min(1)
             self.sync()
+
         t = _timed(run)
         return t * self.n / n_rows, n_rows < self.n
 
@@ -173,8 +188,14 @@ def folded_layer(probe):
     return w_eff, probe.bias_ - w_eff @ probe.running_mean_
 
 
-def kmeans_limit(n_points: int, k: int, d: int, x_source: np.ndarray, seed: int = 0,
-                 exact_points: np.ndarray | None = None) -> tuple[float, bool]:
+def kmeans_limit(
+    n_points: int,
+    k: int,
+    d: int,
+    x_source: np.ndarray,
+    seed: int = 0,
+    exact_points: np.ndarray | None = None,
+) -> tuple[float, bool]:
     """faiss k-means (``KMEANS_ITER`` iterations at most; faiss stops early once converged) + one
     assignment.
 
@@ -194,17 +215,30 @@ def kmeans_limit(n_points: int, k: int, d: int, x_source: np.ndarray, seed: int 
     if n_points <= k or k < 1:
         return 0.0, False
     n_train = min(n_points, 512 * k)  # the shared clustering's subsample rule
-    km = faiss.Kmeans(d, k, niter=KMEANS_ITER, seed=seed, min_points_per_centroid=1,
-                      max_points_per_centroid=512, verbose=False)
+    km = faiss.Kmeans(
+        d,
+        k,
+        niter=KMEANS_ITER,
+        seed=seed,
+        min_points_per_centroid=1,
+        max_points_per_centroid=512,
+        verbose=False,
+    )
     t0 = time.perf_counter()
     km.train(xs[:n_train])
     km.index.search(xs, 1)
     return time.perf_counter() - t0, False
 
 
-def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], budget: int,
-                   info: dict[str, Any], device: str = "cpu",
-                   captured: list[tuple[np.ndarray, int]] | None = None) -> dict[str, Any]:
+def strategy_limit(
+    name: str,
+    params: dict[str, Any],
+    problem: dict[str, Any],
+    budget: int,
+    info: dict[str, Any],
+    device: str = "cpu",
+    captured: list[tuple[np.ndarray, int]] | None = None,
+) -> dict[str, Any]:
     """The arithmetic limit of strategy ``name`` on ``problem`` (see the module docstring).
 
     Parameters
@@ -282,8 +316,8 @@ def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], b
         n_anchor = int(info.get("n_anchors", C))
         comp["embed"] = a.elementwise_pass()
         comp["logits_pass"] = a.logits_pass("softmax")
-        comp["gradient_gemm"] = a.gemm_pass(C)          # g = (p − onehot) W
-        comp["g_hat_W_gemm"] = a.gemm_pass(C)           # W ĝ
+        comp["gradient_gemm"] = a.gemm_pass(C)  # g = (p − onehot) W
+        comp["g_hat_W_gemm"] = a.gemm_pass(C)  # W ĝ
         comp["anchor_distance_gemm"] = a.gemm_pass(n_anchor)
         n_cand = int(info.get("n_candidates", 0))
         t, e = km(n_cand, budget, xu)
@@ -296,7 +330,9 @@ def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], b
         # typicality: within-cluster neighbour search of the ≤ B clusters visited, mean size N/k
         size = max(2, len(x) // k)
         sub = a.xu[:size]
-        comp["within_cluster_knn"] = min(budget, k) * _timed(lambda: (sub @ sub.T).topk(min(20, size), 1))
+        comp["within_cluster_knn"] = min(budget, k) * _timed(
+            lambda: (sub @ sub.T).topk(min(20, size), 1)
+        )
         note = f"k={k} clusters on all {len(x)} points"
     elif name == "probcover":
         t, e = km(len(x), problem["probe"].n_classes, x, which=0)
@@ -307,7 +343,15 @@ def strategy_limit(name: str, params: dict[str, Any], problem: dict[str, Any], b
         extrap = e or e2
         note = "one exact all-pairs pass over the pool"
     else:
-        return {"limit_seconds": float("nan"), "components": {}, "limit_extrapolated": False,
-                "limit_note": f"no arithmetic limit defined for {name!r}"}
-    return {"limit_seconds": float(sum(comp.values())), "components": {k: round(v, 4) for k, v in comp.items()},
-            "limit_extrapolated": bool(extrap), "limit_note": note.strip()}
+        return {
+            "limit_seconds": float("nan"),
+            "components": {},
+            "limit_extrapolated": False,
+            "limit_note": f"no arithmetic limit defined for {name!r}",
+        }
+    return {
+        "limit_seconds": float(sum(comp.values())),
+        "components": {k: round(v, 4) for k, v in comp.items()},
+        "limit_extrapolated": bool(extrap),
+        "limit_note": note.strip(),
+    }

@@ -36,8 +36,13 @@ from common import (
 
 #: peer name → the alkit strategy it is compared with
 PEERS = {
-    "DropQuery": "dropquery", "TypiClust": "typiclust", "ProbCover": "probcover", "Badge": "badge",
-    "CoreSet": "coreset", "UncertaintySampling(entropy)": "entropy", "RandomSampling": "random",
+    "DropQuery": "dropquery",
+    "TypiClust": "typiclust",
+    "ProbCover": "probcover",
+    "Badge": "badge",
+    "CoreSet": "coreset",
+    "UncertaintySampling(entropy)": "entropy",
+    "RandomSampling": "random",
 }
 
 
@@ -53,10 +58,20 @@ def _probe_classifier_class():
         the probe embedding.
         """
 
-        def __init__(self, probe=None, classes=None, missing_label=np.nan, cost_matrix=None,
-                     random_state=None):
-            super().__init__(classes=classes, missing_label=missing_label, cost_matrix=cost_matrix,
-                             random_state=random_state)
+        def __init__(
+            self,
+            probe=None,
+            classes=None,
+            missing_label=np.nan,
+            cost_matrix=None,
+            random_state=None,
+        ):
+            super().__init__(
+                classes=classes,
+                missing_label=missing_label,
+                cost_matrix=cost_matrix,
+                random_state=random_state,
+            )
             self.probe = probe
 
         def fit(self, X, y, sample_weight=None):
@@ -78,8 +93,9 @@ def case(emit, peer: str, mode: dict[str, Any], device: str = "cpu") -> None:
 
     m = mode_from_dict(mode)
     q = m.query
-    prob = make_problem(q["N"], q["d"], q["C"], q["n_labeled"], device=device,
-                        max_epochs=m.extra.get("max_epochs"))
+    prob = make_problem(
+        q["N"], q["d"], q["C"], q["n_labeled"], device=device, max_epochs=m.extra.get("max_epochs")
+    )
     x, probe = prob["x"], prob["probe"]
     y = np.where(prob["labeled"], prob["y"], np.nan).astype(np.float64)  # skactiveml: NaN = missing
     clf = _probe_classifier_class()(probe=probe, classes=np.arange(q["C"]), random_state=0)
@@ -90,24 +106,43 @@ def case(emit, peer: str, mode: dict[str, Any], device: str = "cpu") -> None:
         return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
 
     calls = {
-        "DropQuery": lambda: skpool.DropQuery(n_dropout_samples=3, dropout_rate=0.75, random_state=0,
-                                              clf_embedding_flag_name="embed").query(
-            x, y, clf, fit_clf=False, batch_size=B),
+        "DropQuery": lambda: skpool.DropQuery(
+            n_dropout_samples=3, dropout_rate=0.75, random_state=0, clf_embedding_flag_name="embed"
+        ).query(x, y, clf, fit_clf=False, batch_size=B),
         "TypiClust": lambda: skpool.TypiClust(k=20, random_state=0).query(l2(x), y, batch_size=B),
-        "ProbCover": lambda: skpool.ProbCover(n_classes=q["C"], random_state=0).query(l2(x), y, batch_size=B),
+        "ProbCover": lambda: skpool.ProbCover(n_classes=q["C"], random_state=0).query(
+            l2(x), y, batch_size=B
+        ),
         "Badge": lambda: skpool.Badge(random_state=0, clf_embedding_flag_name="embed").query(
-            x, y, clf, fit_clf=False, batch_size=B),
+            x, y, clf, fit_clf=False, batch_size=B
+        ),
         "CoreSet": lambda: skpool.CoreSet(random_state=0).query(probe.embed(x), y, batch_size=B),
-        "UncertaintySampling(entropy)": lambda: skpool.UncertaintySampling(method="entropy", random_state=0).query(
-            x, y, clf, fit_clf=False, batch_size=B),
+        "UncertaintySampling(entropy)": lambda: skpool.UncertaintySampling(
+            method="entropy", random_state=0
+        ).query(x, y, clf, fit_clf=False, batch_size=B),
         "RandomSampling": lambda: skpool.RandomSampling(random_state=0).query(x, y, batch_size=B),
     }
     secs, peak, before, idx = measure(calls[peer])
     idx = np.asarray(idx, dtype=np.int64)
-    emit({"peer": peer, "strategy": PEERS[peer], "kind": "peer", "status": "ok", "seconds": secs,
-          "peak_rss_mib": peak, "rss_before_mib": before, "n_returned": int(len(idx)),
-          "n_unique_unlabeled": int(len(np.unique(idx[~prob["labeled"][idx]]))), "N": q["N"], "d": q["d"],
-          "C": q["C"], "n_labeled": q["n_labeled"], "budget": B, "skactiveml": _skactiveml_version()})
+    emit(
+        {
+            "peer": peer,
+            "strategy": PEERS[peer],
+            "kind": "peer",
+            "status": "ok",
+            "seconds": secs,
+            "peak_rss_mib": peak,
+            "rss_before_mib": before,
+            "n_returned": int(len(idx)),
+            "n_unique_unlabeled": int(len(np.unique(idx[~prob["labeled"][idx]]))),
+            "N": q["N"],
+            "d": q["d"],
+            "C": q["C"],
+            "n_labeled": q["n_labeled"],
+            "budget": B,
+            "skactiveml": _skactiveml_version(),
+        }
+    )
 
 
 def _skactiveml_version() -> str:
@@ -124,16 +159,37 @@ def run(mode: Mode, out: Path, device: str = "cpu", log=print) -> list[dict[str,
         import skactiveml  # noqa: F401
     except ImportError as exc:
         for peer, strat in PEERS.items():
-            rows.append({"peer": peer, "strategy": strat, "kind": "peer", "status": "skipped",
-                         "note": f"scikit-activeml not installed ({exc})"})
+            rows.append(
+                {
+                    "peer": peer,
+                    "strategy": strat,
+                    "kind": "peer",
+                    "status": "skipped",
+                    "note": f"scikit-activeml not installed ({exc})",
+                }
+            )
         return rows
     mem = effective_mem_limit_gib(mode.mem_limit_gib)
     for peer in mode.extra.get("peers") or list(PEERS):
         strat = PEERS[peer]
-        base = {"peer": peer, "strategy": strat, "kind": "peer", "N": q["N"], "d": q["d"], "C": q["C"],
-                "n_labeled": q["n_labeled"], "budget": q["budget"]}
-        res = run_case("bench_peer:case", {"peer": peer, "mode": mode_dict(mode), "device": device},
-                       mode.peer_timeout_s, mem, out / "_work" / f"peer_{strat}.jsonl", in_process=mode.in_process)
+        base = {
+            "peer": peer,
+            "strategy": strat,
+            "kind": "peer",
+            "N": q["N"],
+            "d": q["d"],
+            "C": q["C"],
+            "n_labeled": q["n_labeled"],
+            "budget": q["budget"],
+        }
+        res = run_case(
+            "bench_peer:case",
+            {"peer": peer, "mode": mode_dict(mode), "device": device},
+            mode.peer_timeout_s,
+            mem,
+            out / "_work" / f"peer_{strat}.jsonl",
+            in_process=mode.in_process,
+        )
         rows.extend(res.rows)
         if res.status != "ok":
             note = res.message

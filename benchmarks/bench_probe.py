@@ -40,8 +40,13 @@ def _torch_epochs(x, y, C: int, kind: str, epochs: int, dropout: float) -> float
     d = x.shape[1]
     torch.manual_seed(0)
     lin = torch.nn.Linear(d, C)
-    model = lin if kind == "linear" else torch.nn.Sequential(
-        torch.nn.Dropout(dropout), torch.nn.BatchNorm1d(d, affine=False), lin)
+    model = (
+        lin
+        if kind == "linear"
+        else torch.nn.Sequential(
+            torch.nn.Dropout(dropout), torch.nn.BatchNorm1d(d, affine=False), lin
+        )
+    )
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-2)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
@@ -71,7 +76,9 @@ def fit_case(emit, mode: dict[str, Any], device: str = "cpu") -> None:
     n_max = max(m.probe_sizes)
     x, y = synthetic_x(max(n_max, 2 * C), d, C, seed=0)
     kw = {} if "max_epochs" not in m.extra else {"max_epochs": int(m.extra["max_epochs"])}
-    alkit.LinearProbe(C, seed=0, device=device, **kw).fit(x[:min(n_max, 50)], y[:min(n_max, 50)])  # warm-up
+    alkit.LinearProbe(C, seed=0, device=device, **kw).fit(
+        x[: min(n_max, 50)], y[: min(n_max, 50)]
+    )  # warm-up
     epochs = 2 if m.name == "smoke" else BASELINE_EPOCHS
     for n in m.probe_sizes:
         xs, ys = x[:n], y[:n]
@@ -80,15 +87,43 @@ def fit_case(emit, mode: dict[str, Any], device: str = "cpu") -> None:
         probe.fit(xs, ys)
         secs = time.perf_counter() - t0
         per_alkit = secs / max(probe.n_epochs_, 1)
-        base = {"n_labeled": n, "d": d, "C": C, "device": device, "torch_threads": torch.get_num_threads()}
+        base = {
+            "n_labeled": n,
+            "d": d,
+            "C": C,
+            "device": device,
+            "torch_threads": torch.get_num_threads(),
+        }
         lin = _torch_epochs(xs, ys, C, "linear", epochs, probe.config.dropout)
         mod = _torch_epochs(xs, ys, C, "modules", epochs, probe.config.dropout)
-        emit({**base, "impl": "alkit LinearProbe", "fit_seconds": secs, "epochs": probe.n_epochs_,
-              "seconds_per_epoch": per_alkit, "ratio_to_linear": per_alkit / lin})
-        emit({**base, "impl": "nn.Linear + AdamW", "epochs": epochs, "seconds_per_epoch": lin,
-              "ratio_to_linear": 1.0})
-        emit({**base, "impl": "nn.Dropout+BatchNorm1d+Linear + AdamW", "epochs": epochs,
-              "seconds_per_epoch": mod, "ratio_to_linear": mod / lin})
+        emit(
+            {
+                **base,
+                "impl": "alkit LinearProbe",
+                "fit_seconds": secs,
+                "epochs": probe.n_epochs_,
+                "seconds_per_epoch": per_alkit,
+                "ratio_to_linear": per_alkit / lin,
+            }
+        )
+        emit(
+            {
+                **base,
+                "impl": "nn.Linear + AdamW",
+                "epochs": epochs,
+                "seconds_per_epoch": lin,
+                "ratio_to_linear": 1.0,
+            }
+        )
+        emit(
+            {
+                **base,
+                "impl": "nn.Dropout+BatchNorm1d+Linear + AdamW",
+                "epochs": epochs,
+                "seconds_per_epoch": mod,
+                "ratio_to_linear": mod / lin,
+            }
+        )
 
 
 def run_case_e2e(emit, mode: dict[str, Any], device: str = "cpu") -> None:
@@ -117,36 +152,67 @@ def run_case_e2e(emit, mode: dict[str, Any], device: str = "cpu") -> None:
         acc = al.evaluate(emb.x_test, emb.y_test)["accuracy"]
         te = time.perf_counter() - t
         total += tq + tf + te
-        emit({"iteration": it, "n_labeled": al.n_labeled, "phase": sel.info.get("phase"),
-              "query_seconds": tq, "fit_seconds": tf, "fit_epochs": int(al.probe.n_epochs_), "eval_seconds": te,
-              "cumulative_seconds": total, "accuracy": float(acc),
-              "n_candidates": sel.info.get("n_candidates"), "N": r["N"], "d": r["d"], "C": r["C"],
-              "data_seconds": gen, "device": device, "n_test": int(len(emb.y_test)),
-              "threshold": sel.info.get("threshold", np.nan)})
+        emit(
+            {
+                "iteration": it,
+                "n_labeled": al.n_labeled,
+                "phase": sel.info.get("phase"),
+                "query_seconds": tq,
+                "fit_seconds": tf,
+                "fit_epochs": int(al.probe.n_epochs_),
+                "eval_seconds": te,
+                "cumulative_seconds": total,
+                "accuracy": float(acc),
+                "n_candidates": sel.info.get("n_candidates"),
+                "N": r["N"],
+                "d": r["d"],
+                "C": r["C"],
+                "data_seconds": gen,
+                "device": device,
+                "n_test": int(len(emb.y_test)),
+                "threshold": sel.info.get("threshold", np.nan),
+            }
+        )
 
 
 def run(mode: Mode, out: Path, device: str = "cpu", log=print) -> tuple[list[dict], list[dict]]:
     """Parent: the fit child, then the end-to-end child. Returns (fit rows, run rows)."""
     mem = effective_mem_limit_gib(mode.mem_limit_gib)
-    res = run_case("bench_probe:fit_case", {"mode": mode_dict(mode), "device": device}, mode.probe_timeout_s,
-                   mem, out / "_work" / "probe_fit.jsonl", in_process=mode.in_process)
+    res = run_case(
+        "bench_probe:fit_case",
+        {"mode": mode_dict(mode), "device": device},
+        mode.probe_timeout_s,
+        mem,
+        out / "_work" / "probe_fit.jsonl",
+        in_process=mode.in_process,
+    )
     fit_rows = list(res.rows)
     if res.status != "ok":
         fit_rows.append(status_row({"impl": "alkit LinearProbe"}, res))
     for r in res.rows:
-        log(f"  probe n={r['n_labeled']:5d} {r['impl']:38s} {r['seconds_per_epoch'] * 1e3:8.2f} ms/epoch"
-            + (f"  {r['epochs']} epochs, {r['fit_seconds']:.2f} s" if "fit_seconds" in r else ""))
+        log(
+            f"  probe n={r['n_labeled']:5d} {r['impl']:38s} {r['seconds_per_epoch'] * 1e3:8.2f} ms/epoch"
+            + (f"  {r['epochs']} epochs, {r['fit_seconds']:.2f} s" if "fit_seconds" in r else "")
+        )
     run_rows: list[dict] = []
     if mode.probe_run:
-        res = run_case("bench_probe:run_case_e2e", {"mode": mode_dict(mode), "device": device},
-                       mode.probe_timeout_s, mem, out / "_work" / "probe_run.jsonl", in_process=mode.in_process)
+        res = run_case(
+            "bench_probe:run_case_e2e",
+            {"mode": mode_dict(mode), "device": device},
+            mode.probe_timeout_s,
+            mem,
+            out / "_work" / "probe_run.jsonl",
+            in_process=mode.in_process,
+        )
         run_rows = list(res.rows)
         if res.status != "ok":
             run_rows.append(status_row({"iteration": None}, res))
         done = [r for r in res.rows if "cumulative_seconds" in r]
         if done:
-            log(f"  dropquery run: {len(done)} iterations in {done[-1]['cumulative_seconds']:.1f} s "
-                f"(status {res.status})")
+            log(
+                f"  dropquery run: {len(done)} iterations in {done[-1]['cumulative_seconds']:.1f} s "
+                f"(status {res.status})"
+            )
         else:
             log(f"  dropquery run: {res.status} {res.message}")
     return fit_rows, run_rows

@@ -28,8 +28,20 @@ from common import (
 )
 
 #: The strategy list; names not registered in the running alkit are skipped with a reason.
-STRATEGIES = ["random", "least_confidence", "entropy", "margin", "bald", "power_bald", "dropquery",
-              "coreset", "badge", "alfamix", "typiclust", "probcover"]
+STRATEGIES = [
+    "random",
+    "least_confidence",
+    "entropy",
+    "margin",
+    "bald",
+    "power_bald",
+    "dropquery",
+    "coreset",
+    "badge",
+    "alfamix",
+    "typiclust",
+    "probcover",
+]
 
 
 def case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None:
@@ -42,13 +54,21 @@ def case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None
     m = mode_from_dict(mode)
     q = m.query
     ok, why = strategy_registered(strategy)
-    base = {"strategy": strategy, "N": q["N"], "d": q["d"], "C": q["C"], "n_labeled": q["n_labeled"],
-            "budget": q["budget"], "device": device}
+    base = {
+        "strategy": strategy,
+        "N": q["N"],
+        "d": q["d"],
+        "C": q["C"],
+        "n_labeled": q["n_labeled"],
+        "budget": q["budget"],
+        "device": device,
+    }
     if not ok:
         emit({**base, "kind": "alkit", "status": "skipped", "note": why})
         return
-    prob = make_problem(q["N"], q["d"], q["C"], q["n_labeled"], device=device,
-                        max_epochs=m.extra.get("max_epochs"))
+    prob = make_problem(
+        q["N"], q["d"], q["C"], q["n_labeled"], device=device, max_epochs=m.extra.get("max_epochs")
+    )
     params = alkit.strategies.check_params(strategy, {})
     captured = _capture_kmeans()
     pool = None
@@ -58,13 +78,27 @@ def case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None
         pool = alkit.Pool(prob["x"], q["C"], prob["labeled"], prob["labels"])
         rng = np.random.default_rng(rep)
         secs, peak, before, sel = measure(
-            lambda pool=pool, rng=rng: alkit.strategies.select(strategy, pool, prob["probe"], q["budget"], rng,
-                                                               device=device))
+            lambda pool=pool, rng=rng: alkit.strategies.select(
+                strategy, pool, prob["probe"], q["budget"], rng, device=device
+            )
+        )
         info = sel.info
-        emit({**base, "kind": "alkit", "variant": "cold", "rep": rep, "status": "ok", "seconds": secs,
-              "peak_rss_mib": peak, "rss_before_mib": before, "n_candidates": info.get("n_candidates"),
-              "n_topped_up": info.get("n_topped_up"), "setup_seconds": prob["setup_seconds"],
-              "probe_epochs": prob["fit_epochs"]})
+        emit(
+            {
+                **base,
+                "kind": "alkit",
+                "variant": "cold",
+                "rep": rep,
+                "status": "ok",
+                "seconds": secs,
+                "peak_rss_mib": peak,
+                "rss_before_mib": before,
+                "n_candidates": info.get("n_candidates"),
+                "n_topped_up": info.get("n_topped_up"),
+                "setup_seconds": prob["setup_seconds"],
+                "probe_epochs": prob["fit_epochs"],
+            }
+        )
         if secs > m.single_rep_above_s:
             break
     kmeans_inputs = list(captured)
@@ -73,15 +107,39 @@ def case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -> None
         warm = alkit.Pool(prob["x"], q["C"], prob["labeled"], prob["labels"], cache=pool.cache)
         rng = np.random.default_rng(99)
         secs, peak, before, _ = measure(
-            lambda: alkit.strategies.select(strategy, warm, prob["probe"], q["budget"], rng, device=device))
-        emit({**base, "kind": "alkit", "variant": "warm cache", "rep": 0, "status": "ok", "seconds": secs,
-              "peak_rss_mib": peak, "rss_before_mib": before,
-              "note": "pool.cache from the previous call reused: " + ", ".join(sorted(map(str, pool.cache)))})
+            lambda: alkit.strategies.select(
+                strategy, warm, prob["probe"], q["budget"], rng, device=device
+            )
+        )
+        emit(
+            {
+                **base,
+                "kind": "alkit",
+                "variant": "warm cache",
+                "rep": 0,
+                "status": "ok",
+                "seconds": secs,
+                "peak_rss_mib": peak,
+                "rss_before_mib": before,
+                "note": "pool.cache from the previous call reused: "
+                + ", ".join(sorted(map(str, pool.cache))),
+            }
+        )
     captured.clear()
-    lim = strategy_limit(strategy, params, prob, q["budget"], info, device=device, captured=kmeans_inputs)
-    emit({**base, "kind": "limit", "status": "ok" if lim["limit_seconds"] == lim["limit_seconds"] else "skipped",
-          "seconds": lim["limit_seconds"], "components": lim["components"],
-          "extrapolated": lim["limit_extrapolated"], "note": lim["limit_note"]})
+    lim = strategy_limit(
+        strategy, params, prob, q["budget"], info, device=device, captured=kmeans_inputs
+    )
+    emit(
+        {
+            **base,
+            "kind": "limit",
+            "status": "ok" if lim["limit_seconds"] == lim["limit_seconds"] else "skipped",
+            "seconds": lim["limit_seconds"],
+            "components": lim["components"],
+            "extrapolated": lim["limit_extrapolated"],
+            "note": lim["limit_note"],
+        }
+    )
 
 
 def _capture_kmeans() -> list:
@@ -118,16 +176,31 @@ def limit_case(emit, strategy: str, mode: dict[str, Any], device: str = "cpu") -
 
     m = mode_from_dict(mode)
     q = m.query
-    prob = make_problem(q["N"], q["d"], q["C"], q["n_labeled"], device=device,
-                        max_epochs=m.extra.get("max_epochs"))
+    prob = make_problem(
+        q["N"], q["d"], q["C"], q["n_labeled"], device=device, max_epochs=m.extra.get("max_epochs")
+    )
     params = alkit.strategies.check_params(strategy, {})
     lim = strategy_limit(strategy, params, prob, q["budget"], {}, device=device)
-    note = (lim["limit_note"] + "; measured in a separate child (the strategy did not finish)").strip("; ")
-    emit({"strategy": strategy, "N": q["N"], "d": q["d"], "C": q["C"], "n_labeled": q["n_labeled"],
-          "budget": q["budget"], "device": device, "kind": "limit",
-          "status": "ok" if lim["limit_seconds"] == lim["limit_seconds"] else "skipped",
-          "seconds": lim["limit_seconds"], "components": lim["components"],
-          "extrapolated": lim["limit_extrapolated"], "note": note})
+    note = (
+        lim["limit_note"] + "; measured in a separate child (the strategy did not finish)"
+    ).strip("; ")
+    emit(
+        {
+            "strategy": strategy,
+            "N": q["N"],
+            "d": q["d"],
+            "C": q["C"],
+            "n_labeled": q["n_labeled"],
+            "budget": q["budget"],
+            "device": device,
+            "kind": "limit",
+            "status": "ok" if lim["limit_seconds"] == lim["limit_seconds"] else "skipped",
+            "seconds": lim["limit_seconds"],
+            "components": lim["components"],
+            "extrapolated": lim["limit_extrapolated"],
+            "note": note,
+        }
+    )
 
 
 def run(mode: Mode, out: Path, device: str = "cpu", log=print) -> list[dict[str, Any]]:
@@ -139,29 +212,55 @@ def run(mode: Mode, out: Path, device: str = "cpu", log=print) -> list[dict[str,
     names = mode.extra.get("strategies") or STRATEGIES + sorted(registered - set(STRATEGIES))
     q = mode.query
     for name in names:
-        base = {"strategy": name, "N": q["N"], "d": q["d"], "C": q["C"], "n_labeled": q["n_labeled"],
-                "budget": q["budget"], "device": device, "kind": "alkit"}
+        base = {
+            "strategy": name,
+            "N": q["N"],
+            "d": q["d"],
+            "C": q["C"],
+            "n_labeled": q["n_labeled"],
+            "budget": q["budget"],
+            "device": device,
+            "kind": "alkit",
+        }
         if name not in registered:
-            rows.append({**base, "status": "skipped", "note": f"strategy {name!r} not registered yet"})
+            rows.append(
+                {**base, "status": "skipped", "note": f"strategy {name!r} not registered yet"}
+            )
             log(f"  query {name:18s} skipped (not registered)")
             continue
-        res: CaseResult = run_case("bench_query:case", {"strategy": name, "mode": _mode_arg(mode), "device": device},
-                                   mode.query_timeout_s, effective_mem_limit_gib(mode.mem_limit_gib),
-                                   out / "_work" / f"query_{name}.jsonl", in_process=mode.in_process)
+        res: CaseResult = run_case(
+            "bench_query:case",
+            {"strategy": name, "mode": _mode_arg(mode), "device": device},
+            mode.query_timeout_s,
+            effective_mem_limit_gib(mode.mem_limit_gib),
+            out / "_work" / f"query_{name}.jsonl",
+            in_process=mode.in_process,
+        )
         rows.extend(res.rows)
         if res.status != "ok":
             rows.append(status_row(base, res))
         if not any(r.get("kind") == "limit" for r in res.rows):
-            lres = run_case("bench_query:limit_case", {"strategy": name, "mode": _mode_arg(mode), "device": device},
-                            mode.query_timeout_s, effective_mem_limit_gib(mode.mem_limit_gib),
-                            out / "_work" / f"limit_{name}.jsonl", in_process=mode.in_process)
+            lres = run_case(
+                "bench_query:limit_case",
+                {"strategy": name, "mode": _mode_arg(mode), "device": device},
+                mode.query_timeout_s,
+                effective_mem_limit_gib(mode.mem_limit_gib),
+                out / "_work" / f"limit_{name}.jsonl",
+                in_process=mode.in_process,
+            )
             rows.extend(lres.rows)
             if lres.status != "ok":
                 rows.append(status_row({**base, "kind": "limit"}, lres))
-        cold = [r["seconds"] for r in res.rows if r.get("kind") == "alkit" and r.get("variant") == "cold"]
+        cold = [
+            r["seconds"]
+            for r in res.rows
+            if r.get("kind") == "alkit" and r.get("variant") == "cold"
+        ]
         lim = [r["seconds"] for r in res.rows if r.get("kind") == "limit"]
-        log(f"  query {name:18s} {res.status:8s} median {median(cold):8.3f} s  limit "
-            f"{(lim[0] if lim else float('nan')):8.3f} s  ({res.seconds:.0f} s in child)")
+        log(
+            f"  query {name:18s} {res.status:8s} median {median(cold):8.3f} s  limit "
+            f"{(lim[0] if lim else float('nan')):8.3f} s  ({res.seconds:.0f} s in child)"
+        )
     return rows
 
 
@@ -170,22 +269,31 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for name in dict.fromkeys(r["strategy"] for r in rows):
         mine = [r for r in rows if r["strategy"] == name]
-        cold = [r for r in mine if r.get("kind") == "alkit" and r.get("variant") == "cold" and r.get("status") == "ok"]
+        cold = [
+            r
+            for r in mine
+            if r.get("kind") == "alkit" and r.get("variant") == "cold" and r.get("status") == "ok"
+        ]
         warm = [r for r in mine if r.get("variant") == "warm cache"]
         lim = [r for r in mine if r.get("kind") == "limit" and r.get("status") == "ok"]
         fail = [r for r in mine if r.get("status") not in ("ok", None)]
         secs = median([r["seconds"] for r in cold])
         limit = lim[0]["seconds"] if lim else float("nan")
-        row = {"strategy": name, "reps": len(cold), "seconds": secs,
-               "peak_rss_mib": median([r["peak_rss_mib"] for r in cold]),
-               "added_rss_mib": median([r["peak_rss_mib"] - r["rss_before_mib"] for r in cold]),
-               "warm_seconds": warm[0]["seconds"] if warm else float("nan"),
-               "limit_seconds": limit, "ratio_to_limit": secs / limit if limit and limit > 0 else float("nan"),
-               "limit_extrapolated": lim[0].get("extrapolated") if lim else None,
-               "limit_components": lim[0].get("components") if lim else None,
-               "n_candidates": cold[0].get("n_candidates") if cold else None,
-               "status": "ok" if cold else (fail[0]["status"] if fail else "missing"),
-               "note": "; ".join(str(r.get("note")) for r in fail if r.get("note"))}
+        row = {
+            "strategy": name,
+            "reps": len(cold),
+            "seconds": secs,
+            "peak_rss_mib": median([r["peak_rss_mib"] for r in cold]),
+            "added_rss_mib": median([r["peak_rss_mib"] - r["rss_before_mib"] for r in cold]),
+            "warm_seconds": warm[0]["seconds"] if warm else float("nan"),
+            "limit_seconds": limit,
+            "ratio_to_limit": secs / limit if limit and limit > 0 else float("nan"),
+            "limit_extrapolated": lim[0].get("extrapolated") if lim else None,
+            "limit_components": lim[0].get("components") if lim else None,
+            "n_candidates": cold[0].get("n_candidates") if cold else None,
+            "status": "ok" if cold else (fail[0]["status"] if fail else "missing"),
+            "note": "; ".join(str(r.get("note")) for r in fail if r.get("note")),
+        }
         out.append(row)
     return out
 

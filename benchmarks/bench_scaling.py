@@ -46,13 +46,23 @@ def _params(strategy: str, N: int) -> tuple[dict[str, Any] | None, str]:
     if strategy == "probcover" and N > EXACT_PROBCOVER_MAX_N:
         params = alkit.strategies.info("probcover").params
         if "index" in params:
-            return {"index": "ivf"}, "approximate index (ivf: inverted lists by matrix products, no pool copy)"
+            return {
+                "index": "ivf"
+            }, "approximate index (ivf: inverted lists by matrix products, no pool copy)"
         return None, "probcover has no approximate-index option; the exact δ search is N²·d"
     return {}, ""
 
 
-def case(emit, N: int, C: int, strategies: list[str], previous: dict[str, Any], mode: dict[str, Any],
-         deadline_s: float, device: str = "cpu") -> None:
+def case(
+    emit,
+    N: int,
+    C: int,
+    strategies: list[str],
+    previous: dict[str, Any],
+    mode: dict[str, Any],
+    deadline_s: float,
+    device: str = "cpu",
+) -> None:
     """Child: every strategy once at pool size ``N``; ``previous`` = {strategy: (N, seconds or None)}."""
     import numpy as np
 
@@ -66,8 +76,16 @@ def case(emit, N: int, C: int, strategies: list[str], previous: dict[str, Any], 
     prob = make_problem(N, d, C, L, device=device, max_epochs=m.extra.get("max_epochs"))
     registered = set(alkit.strategies.available())
     for name in strategies:
-        base = {"strategy": name, "N": N, "d": d, "C": C, "n_labeled": L, "budget": B, "device": device,
-                "setup_seconds": prob["setup_seconds"]}
+        base = {
+            "strategy": name,
+            "N": N,
+            "d": d,
+            "C": C,
+            "n_labeled": L,
+            "budget": B,
+            "device": device,
+            "setup_seconds": prob["setup_seconds"],
+        }
         if name not in registered:
             emit({**base, "status": "skipped", "note": f"strategy {name!r} not registered yet"})
             continue
@@ -84,26 +102,44 @@ def case(emit, N: int, C: int, strategies: list[str], previous: dict[str, Any], 
             predicted = prev_s * N / prev_n
             remaining = deadline_s - (time.perf_counter() - start)
             if predicted > remaining:
-                emit({**base, "status": "skipped",
-                      "note": f"predicted {predicted:.0f} s (linear from {prev_s:.1f} s at N={prev_n}) "
-                              f"> {remaining:.0f} s left in this case"})
+                emit(
+                    {
+                        **base,
+                        "status": "skipped",
+                        "note": f"predicted {predicted:.0f} s (linear from {prev_s:.1f} s at N={prev_n}) "
+                        f"> {remaining:.0f} s left in this case",
+                    }
+                )
                 continue
         pool = alkit.Pool(prob["x"], C, prob["labeled"], prob["labels"])
         try:
-            secs, peak, before, sel = measure(lambda pool=pool, params=params, name=name: alkit.strategies.select(
-                name, pool, prob["probe"], B, np.random.default_rng(0), device=device, **params))
+            secs, peak, before, sel = measure(
+                lambda pool=pool, params=params, name=name: alkit.strategies.select(
+                    name, pool, prob["probe"], B, np.random.default_rng(0), device=device, **params
+                )
+            )
         except MemoryError as exc:
             emit({**base, "status": "oom", "note": f"MemoryError: {exc}"[:200]})
             continue
         scalars = {k: v for k, v in sel.info.items() if isinstance(v, (bool, int, float, str))}
-        emit({**base, "status": "ok", "seconds": secs, "peak_rss_mib": peak, "rss_before_mib": before,
-              "n_candidates": sel.info.get("n_candidates"), "note": pnote,
-              "info": json.dumps(scalars, sort_keys=True, default=str)})
+        emit(
+            {
+                **base,
+                "status": "ok",
+                "seconds": secs,
+                "peak_rss_mib": peak,
+                "rss_before_mib": before,
+                "n_candidates": sel.info.get("n_candidates"),
+                "note": pnote,
+                "info": json.dumps(scalars, sort_keys=True, default=str),
+            }
+        )
         del pool, sel
 
 
-def run(mode: Mode, out: Path, device: str = "cpu", query_rows: list[dict] | None = None,
-        log=print) -> list[dict[str, Any]]:
+def run(
+    mode: Mode, out: Path, device: str = "cpu", query_rows: list[dict] | None = None, log=print
+) -> list[dict[str, Any]]:
     """Parent: one child per N (reusing the per-query benchmark's rows when its config matches)."""
     strategies = list(mode.extra.get("scaling_strategies", SCALING_STRATEGIES))
     q = mode.query
@@ -120,38 +156,75 @@ def run(mode: Mode, out: Path, device: str = "cpu", query_rows: list[dict] | Non
             continue
         need = N * mode.scaling_d * 4 * 2.2 / GIB + 1.5
         avail = available_memory_gib()
-        base = {"N": N, "d": mode.scaling_d, "C": C, "n_labeled": min(q["n_labeled"], N // 4),
-                "budget": q["budget"], "device": device}
+        base = {
+            "N": N,
+            "d": mode.scaling_d,
+            "C": C,
+            "n_labeled": min(q["n_labeled"], N // 4),
+            "budget": q["budget"],
+            "device": device,
+        }
         if need > avail:
             for s in strategies:
-                rows.append({**base, "strategy": s, "status": "skipped",
-                             "note": f"needs ≈ {need:.1f} GiB (features + one copy), {avail:.1f} GiB available"})
-            log(f"  scaling N={N:>9,d}: skipped (needs ≈ {need:.1f} GiB, {avail:.1f} GiB available)")
+                rows.append(
+                    {
+                        **base,
+                        "strategy": s,
+                        "status": "skipped",
+                        "note": f"needs ≈ {need:.1f} GiB (features + one copy), {avail:.1f} GiB available",
+                    }
+                )
+            log(
+                f"  scaling N={N:>9,d}: skipped (needs ≈ {need:.1f} GiB, {avail:.1f} GiB available)"
+            )
             continue
         timeout = mode.scaling_timeout_s * (1.5 if N >= 1_000_000 else 1.0)
-        res = run_case("bench_scaling:case",
-                       {"N": N, "C": C, "strategies": strategies, "previous": previous, "mode": mode_dict(mode),
-                        "deadline_s": timeout * 0.9, "device": device},
-                       timeout, effective_mem_limit_gib(max(mode.mem_limit_gib, need + 4)),
-                       out / "_work" / f"scaling_{N}.jsonl", in_process=mode.in_process)
+        res = run_case(
+            "bench_scaling:case",
+            {
+                "N": N,
+                "C": C,
+                "strategies": strategies,
+                "previous": previous,
+                "mode": mode_dict(mode),
+                "deadline_s": timeout * 0.9,
+                "device": device,
+            },
+            timeout,
+            effective_mem_limit_gib(max(mode.mem_limit_gib, need + 4)),
+            out / "_work" / f"scaling_{N}.jsonl",
+            in_process=mode.in_process,
+        )
         done = {r["strategy"] for r in res.rows}
         rows.extend(res.rows)
         for r in res.rows:
             previous[r["strategy"]] = (N, r.get("seconds") if r["status"] == "ok" else None)
         for s in strategies:
             if s not in done:
-                why = {"timeout": f"did not finish in {timeout:.0f} s (case limit)",
-                       "oom": f"out of memory: {res.message}"}.get(res.status, f"{res.status}: {res.message}")
-                rows.append({**base, "strategy": s, "status": res.status if res.status != "ok" else "missing",
-                             "note": why})
+                why = {
+                    "timeout": f"did not finish in {timeout:.0f} s (case limit)",
+                    "oom": f"out of memory: {res.message}",
+                }.get(res.status, f"{res.status}: {res.message}")
+                rows.append(
+                    {
+                        **base,
+                        "strategy": s,
+                        "status": res.status if res.status != "ok" else "missing",
+                        "note": why,
+                    }
+                )
                 previous[s] = (N, None)
         ok = [r for r in res.rows if r["status"] == "ok"]
-        log(f"  scaling N={N:>9,d}: {res.status}, {len(ok)}/{len(strategies)} strategies measured "
-            f"({res.seconds:.0f} s)")
+        log(
+            f"  scaling N={N:>9,d}: {res.status}, {len(ok)}/{len(strategies)} strategies measured "
+            f"({res.seconds:.0f} s)"
+        )
     return rows
 
 
-def _reuse(query_rows: list[dict], N: int, d: int, C: int, q: dict, strategies: list[str]) -> list[dict]:
+def _reuse(
+    query_rows: list[dict], N: int, d: int, C: int, q: dict, strategies: list[str]
+) -> list[dict]:
     """Rows of the per-query benchmark at exactly this configuration, median of its cold reps."""
     if N != q["N"] or d != q["d"] or C != q["C"]:
         return []
@@ -161,13 +234,31 @@ def _reuse(query_rows: list[dict], N: int, d: int, C: int, q: dict, strategies: 
     for s in strategies:
         mine = [r for r in query_rows if r.get("strategy") == s and r.get("kind") == "alkit"]
         cold = [r for r in mine if r.get("variant") == "cold" and r.get("status") == "ok"]
-        base = {"strategy": s, "N": N, "d": d, "C": C, "n_labeled": q["n_labeled"], "budget": q["budget"],
-                "source": "per-query benchmark"}
+        base = {
+            "strategy": s,
+            "N": N,
+            "d": d,
+            "C": C,
+            "n_labeled": q["n_labeled"],
+            "budget": q["budget"],
+            "source": "per-query benchmark",
+        }
         if cold:
-            out.append({**base, "status": "ok", "seconds": median([r["seconds"] for r in cold]),
-                        "peak_rss_mib": median([r["peak_rss_mib"] for r in cold])})
+            out.append(
+                {
+                    **base,
+                    "status": "ok",
+                    "seconds": median([r["seconds"] for r in cold]),
+                    "peak_rss_mib": median([r["peak_rss_mib"] for r in cold]),
+                }
+            )
         elif mine:
             fail = [r for r in mine if r.get("status") != "ok"]
-            out.append({**base, "status": fail[0]["status"] if fail else "missing",
-                        "note": fail[0].get("note", "") if fail else ""})
+            out.append(
+                {
+                    **base,
+                    "status": fail[0]["status"] if fail else "missing",
+                    "note": fail[0].get("note", "") if fail else "",
+                }
+            )
     return out if out else []

@@ -94,42 +94,112 @@ class Mode:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-SCALING_STRATEGIES = ["dropquery", "entropy", "margin", "coreset", "badge", "typiclust", "probcover"]
+SCALING_STRATEGIES = [
+    "dropquery",
+    "entropy",
+    "margin",
+    "coreset",
+    "badge",
+    "typiclust",
+    "probcover",
+]
 
 MODES: dict[str, Mode] = {
     # the issue's configuration: CIFAR-100 with DINOv2 ViT-g/14 (N = 50k, d = 1536, C = 100)
     "full": Mode(
-        "full", query=dict(N=50_000, d=1536, C=100, n_labeled=1000, budget=100), reps=3,
-        single_rep_above_s=20.0, query_timeout_s=900.0, peer_timeout_s=240.0, mem_limit_gib=16.0,
-        probe_sizes=[100, 1000, 2000], probe_d=1536, probe_c=100,
-        probe_run=dict(N=50_000, d=1536, C=100, iterations=20), probe_timeout_s=420.0,
-        scaling_n=[10_000, 50_000, 200_000, 1_280_000], scaling_d=1536, scaling_c=100,
-        scaling_c_large=1000, scaling_timeout_s=420.0,
-        propagation=dict(N=50_000, d=1536, k=500), propagation_timeout_s=420.0,
+        "full",
+        query=dict(N=50_000, d=1536, C=100, n_labeled=1000, budget=100),
+        reps=3,
+        single_rep_above_s=20.0,
+        query_timeout_s=900.0,
+        peer_timeout_s=240.0,
+        mem_limit_gib=16.0,
+        probe_sizes=[100, 1000, 2000],
+        probe_d=1536,
+        probe_c=100,
+        probe_run=dict(N=50_000, d=1536, C=100, iterations=20),
+        probe_timeout_s=420.0,
+        scaling_n=[10_000, 50_000, 200_000, 1_280_000],
+        scaling_d=1536,
+        scaling_c=100,
+        scaling_c_large=1000,
+        scaling_timeout_s=420.0,
+        propagation=dict(N=50_000, d=1536, k=500),
+        propagation_timeout_s=420.0,
     ),
     # about two minutes on two idle cores: the same shapes on a smaller pool
     "quick": Mode(
-        "quick", query=dict(N=10_000, d=1536, C=100, n_labeled=500, budget=100), reps=1,
-        single_rep_above_s=5.0, query_timeout_s=60.0, peer_timeout_s=30.0, mem_limit_gib=8.0,
-        probe_sizes=[100, 1000], probe_d=1536, probe_c=100, probe_run=None, probe_timeout_s=60.0,
-        scaling_n=[10_000, 50_000], scaling_d=1536, scaling_c=100, scaling_c_large=100,
-        scaling_timeout_s=60.0, propagation=dict(N=10_000, d=1536, k=100), propagation_timeout_s=60.0,
-        extra={"scaling_strategies": ["dropquery", "entropy", "margin"],
-               "strategies": ["random", "entropy", "margin", "dropquery", "coreset", "badge", "alfamix",
-                              "typiclust", "probcover"]},
+        "quick",
+        query=dict(N=10_000, d=1536, C=100, n_labeled=500, budget=100),
+        reps=1,
+        single_rep_above_s=5.0,
+        query_timeout_s=60.0,
+        peer_timeout_s=30.0,
+        mem_limit_gib=8.0,
+        probe_sizes=[100, 1000],
+        probe_d=1536,
+        probe_c=100,
+        probe_run=None,
+        probe_timeout_s=60.0,
+        scaling_n=[10_000, 50_000],
+        scaling_d=1536,
+        scaling_c=100,
+        scaling_c_large=100,
+        scaling_timeout_s=60.0,
+        propagation=dict(N=10_000, d=1536, k=100),
+        propagation_timeout_s=60.0,
+        extra={
+            "scaling_strategies": ["dropquery", "entropy", "margin"],
+            "strategies": [
+                "random",
+                "entropy",
+                "margin",
+                "dropquery",
+                "coreset",
+                "badge",
+                "alfamix",
+                "typiclust",
+                "probcover",
+            ],
+        },
     ),
     # seconds: keeps the scripts from rotting (tests/test_benchmarks_smoke.py); no timing meaning
     "smoke": Mode(
-        "smoke", query=dict(N=600, d=16, C=5, n_labeled=30, budget=10), reps=1,
-        single_rep_above_s=1.0, query_timeout_s=60.0, peer_timeout_s=60.0, mem_limit_gib=8.0,
-        probe_sizes=[20], probe_d=16, probe_c=5, probe_run=dict(N=400, d=16, C=5, iterations=3),
-        probe_timeout_s=60.0, scaling_n=[300, 600], scaling_d=16, scaling_c=5, scaling_c_large=5,
-        scaling_timeout_s=60.0, propagation=dict(N=400, d=16, k=10), propagation_timeout_s=60.0,
+        "smoke",
+        query=dict(N=600, d=16, C=5, n_labeled=30, budget=10),
+        reps=1,
+        single_rep_above_s=1.0,
+        query_timeout_s=60.0,
+        peer_timeout_s=60.0,
+        mem_limit_gib=8.0,
+        probe_sizes=[20],
+        probe_d=16,
+        probe_c=5,
+        probe_run=dict(N=400, d=16, C=5, iterations=3),
+        probe_timeout_s=60.0,
+        scaling_n=[300, 600],
+        scaling_d=16,
+        scaling_c=5,
+        scaling_c_large=5,
+        scaling_timeout_s=60.0,
+        propagation=dict(N=400, d=16, k=10),
+        propagation_timeout_s=60.0,
         in_process=True,
-        extra={"max_epochs": 5, "strategies": ["random", "entropy", "dropquery", "coreset", "badge", "alfamix",
-                                               "typiclust", "probcover"],
-               "peers": ["DropQuery", "UncertaintySampling(entropy)", "RandomSampling"],
-               "scaling_strategies": ["dropquery", "entropy", "probcover"]},
+        extra={
+            "max_epochs": 5,
+            "strategies": [
+                "random",
+                "entropy",
+                "dropquery",
+                "coreset",
+                "badge",
+                "alfamix",
+                "typiclust",
+                "probcover",
+            ],
+            "peers": ["DropQuery", "UncertaintySampling(entropy)", "RandomSampling"],
+            "scaling_strategies": ["dropquery", "entropy", "probcover"],
+        },
     ),
 }
 
@@ -195,8 +265,19 @@ def machine_info(device: str = "cpu") -> dict[str, Any]:
     try:
         from threadpoolctl import threadpool_info
 
-        info["blas"] = [{k: p.get(k) for k in ("internal_api", "version", "num_threads", "architecture",
-                                               "threading_layer")} for p in threadpool_info()]
+        info["blas"] = [
+            {
+                k: p.get(k)
+                for k in (
+                    "internal_api",
+                    "version",
+                    "num_threads",
+                    "architecture",
+                    "threading_layer",
+                )
+            }
+            for p in threadpool_info()
+        ]
     except ImportError:
         info["blas"] = str(np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas"))
     try:
@@ -206,7 +287,9 @@ def machine_info(device: str = "cpu") -> dict[str, Any]:
         info["torch_blas"] = torch.backends.mkl.is_available() and "mkl" or "openblas/other"
         if torch.cuda.is_available():
             info["gpu"] = torch.cuda.get_device_name(0)
-            info["gpu_memory_gib"] = round(torch.cuda.get_device_properties(0).total_memory / GIB, 1)
+            info["gpu_memory_gib"] = round(
+                torch.cuda.get_device_properties(0).total_memory / GIB, 1
+            )
         else:
             info["gpu"] = None
     except ImportError:
@@ -301,15 +384,22 @@ def measure(fn: Callable[[], Any]) -> tuple[float, float, float, Any]:
 class CaseResult:
     """What one child reported: its rows and how it ended."""
 
-    status: str                 # ok | timeout | oom | error | killed | skipped
+    status: str  # ok | timeout | oom | error | killed | skipped
     rows: list[dict[str, Any]]
     seconds: float
     message: str = ""
     returncode: int | None = None
 
 
-OOM_MARKERS = ("can't allocate memory", "cannot allocate memory", "bad_alloc", "out of memory",
-               "failed to allocate", "memoryerror", "unable to allocate")
+OOM_MARKERS = (
+    "can't allocate memory",
+    "cannot allocate memory",
+    "bad_alloc",
+    "out of memory",
+    "failed to allocate",
+    "memoryerror",
+    "unable to allocate",
+)
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -323,6 +413,7 @@ def _limits(mem_bytes: int | None) -> Callable[[], None]:
     def apply() -> None:
         if mem_bytes is not None:
             resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
+
     return apply
 
 
@@ -332,8 +423,14 @@ def effective_mem_limit_gib(requested_gib: float, reserve_gib: float = 1.5) -> f
     return max(2.0, min(requested_gib, available_memory_gib() - reserve_gib + 3.5))
 
 
-def run_case(target: str, kwargs: dict[str, Any], timeout_s: float, mem_limit_gib: float | None,
-             result_path: Path, in_process: bool = False) -> CaseResult:
+def run_case(
+    target: str,
+    kwargs: dict[str, Any],
+    timeout_s: float,
+    mem_limit_gib: float | None,
+    result_path: Path,
+    in_process: bool = False,
+) -> CaseResult:
     """Run ``target`` (``"module:function"`` in ``benchmarks/``) in a limited child process.
 
     The function is called as ``function(emit=emit, **kwargs)``; every ``emit(row)`` is one
@@ -374,10 +471,24 @@ def run_case(target: str, kwargs: dict[str, Any], timeout_s: float, mem_limit_gi
     if result_path.exists():
         result_path.unlink()
     mem_bytes = None if mem_limit_gib is None else int(mem_limit_gib * GIB)
-    cmd = [sys.executable, str(HERE / "common.py"), "--child", target, json.dumps(kwargs), str(result_path)]
+    cmd = [
+        sys.executable,
+        str(HERE / "common.py"),
+        "--child",
+        target,
+        json.dumps(kwargs),
+        str(result_path),
+    ]
     env = dict(os.environ, PYTHONUNBUFFERED="1", MPLBACKEND="Agg")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_limits(mem_bytes),
-                            start_new_session=True, env=env, cwd=str(HERE.parent))
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_limits(mem_bytes),
+        start_new_session=True,
+        env=env,
+        cwd=str(HERE.parent),
+    )
     try:
         out, _ = proc.communicate(timeout=timeout_s)
         timed_out = False
@@ -389,15 +500,18 @@ def run_case(target: str, kwargs: dict[str, Any], timeout_s: float, mem_limit_gi
     rows, end = _read_rows(result_path)
     tail = (out or b"").decode(errors="replace").strip().splitlines()[-3:]
     if timed_out:
-        return CaseResult("timeout", rows, seconds, f"did not finish in {timeout_s:.0f} s", proc.returncode)
+        return CaseResult(
+            "timeout", rows, seconds, f"did not finish in {timeout_s:.0f} s", proc.returncode
+        )
     if end is not None:
         return CaseResult(end["_status"], rows, seconds, end.get("message", ""), proc.returncode)
     if proc.returncode is not None and proc.returncode < 0:
         sig = signal.Signals(-proc.returncode).name
         msg = f"killed by {sig}" + (" (likely the kernel OOM killer)" if sig == "SIGKILL" else "")
         return CaseResult("killed", rows, seconds, msg, proc.returncode)
-    return CaseResult("error", rows, seconds, " | ".join(tail) or f"exit code {proc.returncode}",
-                      proc.returncode)
+    return CaseResult(
+        "error", rows, seconds, " | ".join(tail) or f"exit code {proc.returncode}", proc.returncode
+    )
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:
@@ -475,8 +589,15 @@ def synthetic_x(N: int, d: int, C: int, seed: int = 0):
     return emb.x_train, emb.y_train
 
 
-def make_problem(N: int, d: int, C: int, n_labeled: int, seed: int = 0, device: str = "cpu",
-                 max_epochs: int | None = None) -> dict[str, Any]:
+def make_problem(
+    N: int,
+    d: int,
+    C: int,
+    n_labeled: int,
+    seed: int = 0,
+    device: str = "cpu",
+    max_epochs: int | None = None,
+) -> dict[str, Any]:
     """The shared per-query problem: synthetic features, a random labeled set, a fitted probe.
 
     The same arguments give the same arrays, labeled set and (on CPU) probe in every child,
@@ -502,8 +623,15 @@ def make_problem(N: int, d: int, C: int, n_labeled: int, seed: int = 0, device: 
     labels = np.where(labeled, y, -1).astype(np.int64)
     kw = {} if max_epochs is None else {"max_epochs": int(max_epochs)}
     probe = alkit.LinearProbe(C, seed=seed, device=device, **kw).fit(x[lab], y[lab])
-    return {"x": x, "y": y, "labeled": labeled, "labels": labels, "probe": probe,
-            "setup_seconds": time.perf_counter() - t0, "fit_epochs": int(probe.n_epochs_)}
+    return {
+        "x": x,
+        "y": y,
+        "labeled": labeled,
+        "labels": labels,
+        "probe": probe,
+        "setup_seconds": time.perf_counter() - t0,
+        "fit_epochs": int(probe.n_epochs_),
+    }
 
 
 def strategy_registered(name: str) -> tuple[bool, str]:
@@ -512,7 +640,10 @@ def strategy_registered(name: str) -> tuple[bool, str]:
 
     if name in alkit.strategies.available():
         return True, ""
-    return False, f"strategy {name!r} is not registered in this alkit (available: {', '.join(alkit.strategies.available())})"
+    return (
+        False,
+        f"strategy {name!r} is not registered in this alkit (available: {', '.join(alkit.strategies.available())})",
+    )
 
 
 def limit_threads_info() -> dict[str, Any]:
@@ -582,7 +713,12 @@ def median(values: list[float]) -> float:
 
 def status_row(base: dict[str, Any], res: CaseResult) -> dict[str, Any]:
     """A row recording a case that produced no measurement (skipped, timeout, oom, error)."""
-    return {**base, "status": res.status, "note": res.message, "case_seconds": round(res.seconds, 2)}
+    return {
+        **base,
+        "status": res.status,
+        "note": res.message,
+        "case_seconds": round(res.seconds, 2),
+    }
 
 
 if __name__ == "__main__":

@@ -34,8 +34,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alkit.embed import backbones  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
-FIELDS = ["mode", "backbone", "params_m", "batch_size", "precision", "device", "device_name", "images",
-          "seconds", "images_per_s", "peak_mem_gb", "torch"]
+FIELDS = [
+    "mode",
+    "backbone",
+    "params_m",
+    "batch_size",
+    "precision",
+    "device",
+    "device_name",
+    "images",
+    "seconds",
+    "images_per_s",
+    "peak_mem_gb",
+    "torch",
+]
 
 
 def _tiny_openclip() -> str:
@@ -43,7 +55,13 @@ def _tiny_openclip() -> str:
 
     open_clip.factory._MODEL_CONFIGS["bench-tiny-vit"] = {
         "embed_dim": 64,
-        "vision_cfg": {"image_size": 224, "layers": 4, "width": 128, "head_width": 32, "patch_size": 16},
+        "vision_cfg": {
+            "image_size": 224,
+            "layers": 4,
+            "width": 128,
+            "head_width": 32,
+            "patch_size": 16,
+        },
         "text_cfg": {"context_length": 8, "vocab_size": 64, "width": 16, "heads": 2, "layers": 1},
     }
     return "openclip:bench-tiny-vit:random"
@@ -51,23 +69,37 @@ def _tiny_openclip() -> str:
 
 def _models(device: torch.device) -> list[tuple[str, str]]:
     """(label, registry name) pairs; real sizes only on CUDA."""
-    backbones.register_dinov2("bench:dinov2-tiny", "vit_small_patch14_dinov2", pretrained=False,
-                              timm_kwargs={"embed_dim": 64, "depth": 4, "num_heads": 2}, overwrite=True)
+    backbones.register_dinov2(
+        "bench:dinov2-tiny",
+        "vit_small_patch14_dinov2",
+        pretrained=False,
+        timm_kwargs={"embed_dim": 64, "depth": 4, "num_heads": 2},
+        overwrite=True,
+    )
     out = [("dinov2-tiny (random)", "bench:dinov2-tiny")]
     try:
         out.append(("openclip-tiny (random)", _tiny_openclip()))
     except ImportError:
         pass
     if device.type == "cuda":
-        backbones.register_dinov2("bench:dinov2-vitg14-random", "vit_giant_patch14_dinov2", pretrained=False,
-                                  dim=1536, overwrite=True)
+        backbones.register_dinov2(
+            "bench:dinov2-vitg14-random",
+            "vit_giant_patch14_dinov2",
+            pretrained=False,
+            dim=1536,
+            overwrite=True,
+        )
         out.append(("dinov2 ViT-g/14 (random)", "bench:dinov2-vitg14-random"))
         out.append(("openclip ViT-bigG-14 (random)", "openclip:ViT-bigG-14:random"))
     return out
 
 
 def _device_name(device: torch.device) -> str:
-    return torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or "cpu")
+    return (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else (platform.processor() or "cpu")
+    )
 
 
 def bench_model(name: str, device: torch.device, batch: int, precision: str, iters: int) -> dict:
@@ -89,16 +121,27 @@ def bench_model(name: str, device: torch.device, batch: int, precision: str, ite
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         dt = time.perf_counter() - t0
-    peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
+    peak = (
+        torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
+    )
     del b, x
     if device.type == "cuda":
         torch.cuda.empty_cache()
-    return {"mode": "model", "params_m": round(params, 1), "batch_size": batch, "precision": precision,
-            "images": batch * iters, "seconds": round(dt, 4), "images_per_s": round(batch * iters / dt, 1),
-            "peak_mem_gb": round(peak, 3)}
+    return {
+        "mode": "model",
+        "params_m": round(params, 1),
+        "batch_size": batch,
+        "precision": precision,
+        "images": batch * iters,
+        "seconds": round(dt, 4),
+        "images_per_s": round(batch * iters / dt, 1),
+        "peak_mem_gb": round(peak, 3),
+    }
 
 
-def bench_pipeline(name: str, device: torch.device, batch: int, precision: str, n_images: int) -> dict:
+def bench_pipeline(
+    name: str, device: torch.device, batch: int, precision: str, n_images: int
+) -> dict:
     from PIL import Image
 
     from alkit.embed import embed
@@ -115,25 +158,60 @@ def bench_pipeline(name: str, device: torch.device, batch: int, precision: str, 
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
         t0 = time.perf_counter()
-        emb = embed(root, name, device=str(device), batch_size=batch, precision=precision, progress=False,
-                    cache_dir=Path(tmp) / "cache", chunk_size=max(batch, 512))
+        emb = embed(
+            root,
+            name,
+            device=str(device),
+            batch_size=batch,
+            precision=precision,
+            progress=False,
+            cache_dir=Path(tmp) / "cache",
+            chunk_size=max(batch, 512),
+        )
         dt = time.perf_counter() - t0
-    peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
-    return {"mode": "pipeline", "params_m": float("nan"), "batch_size": batch, "precision": precision,
-            "images": len(emb.x_train), "seconds": round(dt, 3), "images_per_s": round(len(emb.x_train) / dt, 1),
-            "peak_mem_gb": round(peak, 3)}
+    peak = (
+        torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
+    )
+    return {
+        "mode": "pipeline",
+        "params_m": float("nan"),
+        "batch_size": batch,
+        "precision": precision,
+        "images": len(emb.x_train),
+        "seconds": round(dt, 3),
+        "images_per_s": round(len(emb.x_train) / dt, 1),
+        "peak_mem_gb": round(peak, 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--device", default="auto")
-    p.add_argument("--batch-sizes", type=int, nargs="+", default=None, help="default: 64 256 (CUDA), 16 (CPU)")
-    p.add_argument("--precisions", nargs="+", default=None, help="default: fp16 fp32 (CUDA), fp32 (CPU)")
-    p.add_argument("--iters", type=int, default=None, help="timed forward passes (default 10 CUDA, 3 CPU)")
-    p.add_argument("--pipeline-images", type=int, default=None, help="images for the end-to-end run")
-    p.add_argument("--budget-s", type=float, default=270.0, help="do not start new configs after this")
-    p.add_argument("--quick", action="store_true", help="one batch size, fewer images (CI smoke run)")
-    p.add_argument("--out", default=None, help="CSV path (default benchmarks/results/embed_throughput_<device>.csv)")
+    p.add_argument(
+        "--batch-sizes", type=int, nargs="+", default=None, help="default: 64 256 (CUDA), 16 (CPU)"
+    )
+    p.add_argument(
+        "--precisions", nargs="+", default=None, help="default: fp16 fp32 (CUDA), fp32 (CPU)"
+    )
+    p.add_argument(
+        "--iters", type=int, default=None, help="timed forward passes (default 10 CUDA, 3 CPU)"
+    )
+    p.add_argument(
+        "--pipeline-images", type=int, default=None, help="images for the end-to-end run"
+    )
+    p.add_argument(
+        "--budget-s", type=float, default=270.0, help="do not start new configs after this"
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="one batch size, fewer images (CI smoke run)"
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="CSV path (default benchmarks/results/embed_throughput_<device>.csv)",
+    )
     args = p.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -141,13 +219,21 @@ def main(argv: list[str] | None = None) -> int:
 
     device = resolve_device(args.device)
     cuda = device.type == "cuda"
-    batches = args.batch_sizes or ([64] if args.quick else [64, 256]) if cuda else (args.batch_sizes or [16])
+    batches = (
+        args.batch_sizes or ([64] if args.quick else [64, 256])
+        if cuda
+        else (args.batch_sizes or [16])
+    )
     precisions = args.precisions or (["fp16", "fp32"] if cuda else ["fp32"])
     iters = args.iters or (10 if cuda else 3)
     n_pipe = args.pipeline_images or (2048 if cuda and not args.quick else 128)
     out = Path(args.out) if args.out else OUT / f"embed_throughput_{device.type}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    common = {"device": str(device), "device_name": _device_name(device), "torch": torch.__version__}
+    common = {
+        "device": str(device),
+        "device_name": _device_name(device),
+        "torch": torch.__version__,
+    }
 
     start, rows = time.perf_counter(), []
     for label, name in _models(device):
@@ -159,13 +245,23 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     row = bench_model(name, device, bs, prec, iters)
                 except torch.cuda.OutOfMemoryError:
-                    row = {"mode": "model", "batch_size": bs, "precision": prec, "images_per_s": "OOM"}
+                    row = {
+                        "mode": "model",
+                        "batch_size": bs,
+                        "precision": prec,
+                        "images_per_s": "OOM",
+                    }
                     torch.cuda.empty_cache()
                 rows.append({**common, **row, "backbone": label})
                 print(rows[-1], flush=True)
         if name.startswith("bench:dinov2-tiny") and time.perf_counter() - start < args.budget_s:
-            rows.append({**common, **bench_pipeline(name, device, batches[0], precisions[0], n_pipe),
-                         "backbone": label})
+            rows.append(
+                {
+                    **common,
+                    **bench_pipeline(name, device, batches[0], precisions[0], n_pipe),
+                    "backbone": label,
+                }
+            )
             print(rows[-1], flush=True)
     with open(out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=FIELDS)

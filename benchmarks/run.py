@@ -43,26 +43,65 @@ ALIASES = {"limits": "query"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--out", type=Path, default=HERE / "results", help="results directory (created)")
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="the ~2-minute subset (smaller pool, one rep)")
-    size.add_argument("--smoke", action="store_true", help="tiny sizes, in-process: checks the scripts run")
-    p.add_argument("--only", nargs="+", metavar="NAME", choices=BENCHMARKS + list(ALIASES),
-                   help=f"run only these benchmarks ({', '.join(BENCHMARKS)}; 'limits' = query)")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="device of alkit and the limits")
-    p.add_argument("--keep-work", action="store_true", help="keep the children's JSON lines in OUT/_work")
-    p.add_argument("--strategies", nargs="+", metavar="NAME",
-                   help="restrict the per-query benchmark to these strategies")
-    p.add_argument("--peers", nargs="+", metavar="PEER", help="restrict the peer benchmark to these peers "
-                   "(e.g. DropQuery TypiClust ProbCover Badge CoreSet)")
-    p.add_argument("--scaling-n", nargs="+", type=int, metavar="N", help="the pool sizes of the scaling benchmark")
-    p.add_argument("--scaling-strategies", nargs="+", metavar="NAME",
-                   help="restrict the scaling benchmark to these strategies")
-    p.add_argument("--scaling-timeout", type=float, metavar="S",
-                   help="time limit per scaling case in seconds (×1.5 at N ≥ 1M; default 420 full)")
-    p.add_argument("--tag", default="", help="suffix of the output files (e.g. _after), to keep earlier runs")
+    size.add_argument(
+        "--quick", action="store_true", help="the ~2-minute subset (smaller pool, one rep)"
+    )
+    size.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, in-process: checks the scripts run"
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        choices=BENCHMARKS + list(ALIASES),
+        help=f"run only these benchmarks ({', '.join(BENCHMARKS)}; 'limits' = query)",
+    )
+    p.add_argument(
+        "--device", choices=["cpu", "cuda"], default="cpu", help="device of alkit and the limits"
+    )
+    p.add_argument(
+        "--keep-work", action="store_true", help="keep the children's JSON lines in OUT/_work"
+    )
+    p.add_argument(
+        "--strategies",
+        nargs="+",
+        metavar="NAME",
+        help="restrict the per-query benchmark to these strategies",
+    )
+    p.add_argument(
+        "--peers",
+        nargs="+",
+        metavar="PEER",
+        help="restrict the peer benchmark to these peers "
+        "(e.g. DropQuery TypiClust ProbCover Badge CoreSet)",
+    )
+    p.add_argument(
+        "--scaling-n",
+        nargs="+",
+        type=int,
+        metavar="N",
+        help="the pool sizes of the scaling benchmark",
+    )
+    p.add_argument(
+        "--scaling-strategies",
+        nargs="+",
+        metavar="NAME",
+        help="restrict the scaling benchmark to these strategies",
+    )
+    p.add_argument(
+        "--scaling-timeout",
+        type=float,
+        metavar="S",
+        help="time limit per scaling case in seconds (×1.5 at N ≥ 1M; default 420 full)",
+    )
+    p.add_argument(
+        "--tag", default="", help="suffix of the output files (e.g. _after), to keep earlier runs"
+    )
     return p.parse_args(argv)
 
 
@@ -73,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         if not torch.cuda.is_available():
-            print("--device cuda: no CUDA device is visible to torch; run on a GPU machine or use --device cpu.",
-                  file=sys.stderr)
+            print(
+                "--device cuda: no CUDA device is visible to torch; run on a GPU machine or use --device cpu.",
+                file=sys.stderr,
+            )
             return 2
     only = [ALIASES.get(n, n) for n in (args.only or BENCHMARKS)]
     extra = dict(mode.extra)
@@ -84,18 +125,30 @@ def main(argv: list[str] | None = None) -> int:
         extra["peers"] = list(args.peers)
     if args.scaling_strategies:
         extra["scaling_strategies"] = list(args.scaling_strategies)
-    mode = dataclasses.replace(mode, extra=extra, scaling_n=list(args.scaling_n or mode.scaling_n),
-                               scaling_timeout_s=args.scaling_timeout or mode.scaling_timeout_s)
-    tag = (("" if mode.name == "full" else f"_{mode.name}") + ("" if args.device == "cpu" else f"_{args.device}")
-           + args.tag)
+    mode = dataclasses.replace(
+        mode,
+        extra=extra,
+        scaling_n=list(args.scaling_n or mode.scaling_n),
+        scaling_timeout_s=args.scaling_timeout or mode.scaling_timeout_s,
+    )
+    tag = (
+        ("" if mode.name == "full" else f"_{mode.name}")
+        + ("" if args.device == "cpu" else f"_{args.device}")
+        + args.tag
+    )
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     machine = machine_info(args.device)
-    machine.update(mode=mode.name, command=" ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])]),
-                   benchmarks=only)
-    print(f"alkit benchmarks ({mode.name}, {args.device}) → {out}  "
-          f"[{machine['cpu_model']}, {machine['cpu_cores']} cores, load {machine['load_average_1_5_15'][0]:.2f}]")
+    machine.update(
+        mode=mode.name,
+        command=" ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])]),
+        benchmarks=only,
+    )
+    print(
+        f"alkit benchmarks ({mode.name}, {args.device}) → {out}  "
+        f"[{machine['cpu_model']}, {machine['cpu_cores']} cores, load {machine['load_average_1_5_15'][0]:.2f}]"
+    )
     results: dict[str, list[dict[str, Any]]] = {}
     if "query" in only:
         print("per-query cost and arithmetic limits")
@@ -108,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         results["probe_fit"], results["probe_run"] = bench_probe.run(mode, out, args.device)
     if "scaling" in only:
         print("scaling with N")
-        results["scaling"] = bench_scaling.run(mode, out, args.device, query_rows=results.get("query"))
+        results["scaling"] = bench_scaling.run(
+            mode, out, args.device, query_rows=results.get("query")
+        )
     if "propagation" in only:
         print("label propagation")
         results["propagation"] = bench_propagation.run(mode, out, args.device)
@@ -133,8 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"summary plot failed: {type(exc).__name__}: {exc}", file=sys.stderr)
     if not args.keep_work:
         shutil.rmtree(out / "_work", ignore_errors=True)
-    print(f"done in {machine['suite_seconds']:.0f} s; wrote {', '.join(p.name for p in written)}, "
-          f"machine{tag}.json, summary{tag}.md")
+    print(
+        f"done in {machine['suite_seconds']:.0f} s; wrote {', '.join(p.name for p in written)}, "
+        f"machine{tag}.json, summary{tag}.md"
+    )
     return 0
 
 
@@ -149,7 +206,9 @@ def combine(query_rows: list[dict], peer_rows: list[dict]) -> list[dict]:
             continue
         row["peer"] = peer.get("peer")
         row["peer_status"] = peer.get("status")
-        row["peer_seconds"] = peer.get("seconds", float("nan")) if peer.get("status") == "ok" else float("nan")
+        row["peer_seconds"] = (
+            peer.get("seconds", float("nan")) if peer.get("status") == "ok" else float("nan")
+        )
         row["peer_peak_rss_mib"] = peer.get("peak_rss_mib", float("nan"))
         row["peer_note"] = peer.get("note", "")
         s, ps = row["seconds"], row["peer_seconds"]
@@ -169,59 +228,85 @@ def _fmt(v: Any, digits: int = 3) -> str:
 
 def markdown_summary(results: dict[str, list[dict]], machine: dict) -> str:
     """The tables of docs/performance.md, from this run's rows."""
-    lines = [f"Machine: {machine['cpu_model']}, {machine['cpu_cores']} cores, {machine.get('ram_gib')} GiB RAM, "
-             f"GPU: {machine.get('gpu') or 'none'}; torch {machine.get('torch_version')}, faiss "
-             f"{machine.get('faiss_version')}, numpy {machine.get('numpy_version')}; device {machine['device']}; "
-             f"load average at start {machine['load_average_1_5_15'][0]:.2f}, at end "
-             f"{machine.get('load_average_at_end', [float('nan')])[0]:.2f}; mode {machine['mode']}; "
-             f"suite {machine.get('suite_seconds')} s.", ""]
+    lines = [
+        f"Machine: {machine['cpu_model']}, {machine['cpu_cores']} cores, {machine.get('ram_gib')} GiB RAM, "
+        f"GPU: {machine.get('gpu') or 'none'}; torch {machine.get('torch_version')}, faiss "
+        f"{machine.get('faiss_version')}, numpy {machine.get('numpy_version')}; device {machine['device']}; "
+        f"load average at start {machine['load_average_1_5_15'][0]:.2f}, at end "
+        f"{machine.get('load_average_at_end', [float('nan')])[0]:.2f}; mode {machine['mode']}; "
+        f"suite {machine.get('suite_seconds')} s.",
+        "",
+    ]
     if results.get("query_summary"):
         q = next((r for r in results["query"] if "N" in r), {})
-        lines += [f"Per query (N = {q.get('N')}, d = {q.get('d')}, C = {q.get('C')}, |L| = {q.get('n_labeled')}, "
-                  f"B = {q.get('budget')}; median of the reps; limit = the arithmetic limit):", "",
-                  "| strategy | reps | alkit s | peak RSS MiB | limit s | alkit/limit | peer | peer s | peer/alkit |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"Per query (N = {q.get('N')}, d = {q.get('d')}, C = {q.get('C')}, |L| = {q.get('n_labeled')}, "
+            f"B = {q.get('budget')}; median of the reps; limit = the arithmetic limit):",
+            "",
+            "| strategy | reps | alkit s | peak RSS MiB | limit s | alkit/limit | peer | peer s | peer/alkit |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in results["query_summary"]:
             peer = r.get("peer") or ""
             ps = r.get("peer_seconds", float("nan"))
             pst = _fmt(ps) if r.get("peer_status") == "ok" else (r.get("peer_status") or "")
             if r.get("peer_status") and r.get("peer_status") != "ok":
-                pst = {"timeout": "did not finish", "oom": "out of memory"}.get(r["peer_status"], r["peer_status"])
+                pst = {"timeout": "did not finish", "oom": "out of memory"}.get(
+                    r["peer_status"], r["peer_status"]
+                )
             alk = _fmt(r["seconds"]) if r["status"] == "ok" else r["status"]
             lim = _fmt(r["limit_seconds"]) + (" (extrap.)" if r.get("limit_extrapolated") else "")
-            lines.append(f"| {r['strategy']} | {r['reps']} | {alk} | {_fmt(r['peak_rss_mib'], 4)} | {lim} | "
-                         f"{_fmt(r['ratio_to_limit'], 2)} | {peer} | {pst} | {_fmt(r.get('peer_over_alkit'), 2)} |")
+            lines.append(
+                f"| {r['strategy']} | {r['reps']} | {alk} | {_fmt(r['peak_rss_mib'], 4)} | {lim} | "
+                f"{_fmt(r['ratio_to_limit'], 2)} | {peer} | {pst} | {_fmt(r.get('peer_over_alkit'), 2)} |"
+            )
         lines.append("")
     if results.get("probe_fit"):
-        lines += ["Probe fit (one batch per epoch):", "", "| |L| | implementation | ms/epoch | × linear | epochs | fit s |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "Probe fit (one batch per epoch):",
+            "",
+            "| |L| | implementation | ms/epoch | × linear | epochs | fit s |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in results["probe_fit"]:
             if "seconds_per_epoch" not in r:
                 continue
-            lines.append(f"| {r['n_labeled']} | {r['impl']} | {_fmt(r['seconds_per_epoch'] * 1e3)} | "
-                         f"{_fmt(r['ratio_to_linear'], 2)} | {r.get('epochs')} | {_fmt(r.get('fit_seconds'))} |")
+            lines.append(
+                f"| {r['n_labeled']} | {r['impl']} | {_fmt(r['seconds_per_epoch'] * 1e3)} | "
+                f"{_fmt(r['ratio_to_linear'], 2)} | {r.get('epochs')} | {_fmt(r.get('fit_seconds'))} |"
+            )
         lines.append("")
     if results.get("probe_run"):
         done = [r for r in results["probe_run"] if "cumulative_seconds" in r]
         fail = [r for r in results["probe_run"] if r.get("status") not in (None, "ok")]
         if done:
             last = done[-1]
-            lines += [f"End-to-end DropQuery run (N = {last['N']}, d = {last['d']}, C = {last['C']}): "
-                      f"{len(done)} iterations in {last['cumulative_seconds']:.1f} s (query "
-                      f"{sum(r['query_seconds'] for r in done):.1f} s, fit {sum(r['fit_seconds'] for r in done):.1f} s, "
-                      f"eval {sum(r['eval_seconds'] for r in done):.1f} s; data generation {last['data_seconds']:.1f} s "
-                      f"not included); final accuracy {last['accuracy']:.3f}"
-                      + (f"; {fail[0]['status']}: {fail[0].get('note')}" if fail else "") + ".", ""]
+            lines += [
+                f"End-to-end DropQuery run (N = {last['N']}, d = {last['d']}, C = {last['C']}): "
+                f"{len(done)} iterations in {last['cumulative_seconds']:.1f} s (query "
+                f"{sum(r['query_seconds'] for r in done):.1f} s, fit {sum(r['fit_seconds'] for r in done):.1f} s, "
+                f"eval {sum(r['eval_seconds'] for r in done):.1f} s; data generation {last['data_seconds']:.1f} s "
+                f"not included); final accuracy {last['accuracy']:.3f}"
+                + (f"; {fail[0]['status']}: {fail[0].get('note')}" if fail else "")
+                + ".",
+                "",
+            ]
         elif fail:
             lines += [f"End-to-end DropQuery run: {fail[0]['status']} ({fail[0].get('note')}).", ""]
     if results.get("scaling"):
         ns = sorted({r["N"] for r in results["scaling"] if "N" in r})
-        lines += ["Scaling (seconds / peak RSS GiB per query; C = 1000 at N ≥ 1M):", "",
-                  "| strategy | " + " | ".join(f"N = {n:,}" for n in ns) + " |", "|---" * (len(ns) + 1) + "|"]
+        lines += [
+            "Scaling (seconds / peak RSS GiB per query; C = 1000 at N ≥ 1M):",
+            "",
+            "| strategy | " + " | ".join(f"N = {n:,}" for n in ns) + " |",
+            "|---" * (len(ns) + 1) + "|",
+        ]
         for s in dict.fromkeys(r["strategy"] for r in results["scaling"]):
             cells = []
             for n in ns:
-                r = next((r for r in results["scaling"] if r["strategy"] == s and r["N"] == n), None)
+                r = next(
+                    (r for r in results["scaling"] if r["strategy"] == s and r["N"] == n), None
+                )
                 if r is None:
                     cells.append("")
                 elif r["status"] == "ok":
@@ -231,19 +316,33 @@ def markdown_summary(results: dict[str, list[dict]], machine: dict) -> str:
             lines.append(f"| {s} | " + " | ".join(cells) + " |")
         lines.append("")
     if results.get("propagation"):
-        lines += ["Label propagation:", "", "| step | s | iterations | peak RSS MiB |", "|---|---|---|---|"]
+        lines += [
+            "Label propagation:",
+            "",
+            "| step | s | iterations | peak RSS MiB |",
+            "|---|---|---|---|",
+        ]
         for r in results["propagation"]:
-            lines.append(f"| {r.get('step')} (N = {r.get('N')}, k = {r.get('k')}) | "
-                         f"{_fmt(r.get('seconds')) if r.get('status') == 'ok' else r.get('status')} | "
-                         f"{r.get('n_iter', '')} | {_fmt(r.get('peak_rss_mib'), 4)} |")
+            lines.append(
+                f"| {r.get('step')} (N = {r.get('N')}, k = {r.get('k')}) | "
+                f"{_fmt(r.get('seconds')) if r.get('status') == 'ok' else r.get('status')} | "
+                f"{r.get('n_iter', '')} | {_fmt(r.get('peak_rss_mib'), 4)} |"
+            )
         lines.append("")
-    notes = [r for rows in results.values() for r in rows if r.get("status") not in (None, "ok") and r.get("note")]
+    notes = [
+        r
+        for rows in results.values()
+        for r in rows
+        if r.get("status") not in (None, "ok") and r.get("note")
+    ]
     if notes:
         lines += ["Not measured:", ""]
         for r in notes:
             what = r.get("strategy") or r.get("peer") or r.get("impl") or r.get("step")
-            lines.append(f"- {what} ({r.get('kind', '')}{' N=' + str(r['N']) if 'N' in r else ''}): "
-                         f"{r['status']} — {r['note']}")
+            lines.append(
+                f"- {what} ({r.get('kind', '')}{' N=' + str(r['N']) if 'N' in r else ''}): "
+                f"{r['status']} — {r['note']}"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -263,8 +362,13 @@ def plot_summary(results: dict[str, list[dict]], path: Path, machine: dict) -> P
         names = [r["strategy"] for r in qs]
         pos = np.arange(len(names))
         w = 0.27
-        for i, (key, label) in enumerate([("seconds", "alkit"), ("limit_seconds", "arithmetic limit"),
-                                          ("peer_seconds", "scikit-activeml")]):
+        for i, (key, label) in enumerate(
+            [
+                ("seconds", "alkit"),
+                ("limit_seconds", "arithmetic limit"),
+                ("peer_seconds", "scikit-activeml"),
+            ]
+        ):
             vals = [r.get(key, float("nan")) for r in qs]
             ax.bar(pos + (i - 1) * w, [v if v == v else 0 for v in vals], w, label=label)
         ax.set_xticks(pos, names, rotation=45, ha="right")
@@ -282,8 +386,17 @@ def plot_summary(results: dict[str, list[dict]], path: Path, machine: dict) -> P
         pos = np.arange(len(sizes))
         w = 0.8 / len(impls)
         for i, impl in enumerate(impls):
-            vals = [next((r["seconds_per_epoch"] * 1e3 for r in pf if r["impl"] == impl and r["n_labeled"] == n), 0)
-                    for n in sizes]
+            vals = [
+                next(
+                    (
+                        r["seconds_per_epoch"] * 1e3
+                        for r in pf
+                        if r["impl"] == impl and r["n_labeled"] == n
+                    ),
+                    0,
+                )
+                for n in sizes
+            ]
             ax.bar(pos + (i - (len(impls) - 1) / 2) * w, vals, w, label=impl)
         ax.set_xticks(pos, [f"|L| = {n}" for n in sizes])
         ax.set_ylabel("ms per epoch")
@@ -292,8 +405,10 @@ def plot_summary(results: dict[str, list[dict]], path: Path, machine: dict) -> P
     else:
         ax.set_axis_off()
     sc = [r for r in results.get("scaling") or [] if r.get("status") == "ok"]
-    for ax, key, label, scale in ((axes[1, 0], "seconds", "seconds per query", 1.0),
-                                  (axes[1, 1], "peak_rss_mib", "peak RSS (GiB)", 1 / 1024)):
+    for ax, key, label, scale in (
+        (axes[1, 0], "seconds", "seconds per query", 1.0),
+        (axes[1, 1], "peak_rss_mib", "peak RSS (GiB)", 1 / 1024),
+    ):
         if not sc:
             ax.set_axis_off()
             continue
@@ -306,8 +421,11 @@ def plot_summary(results: dict[str, list[dict]], path: Path, machine: dict) -> P
         ax.set_ylabel(label)
         ax.set_title(f"Scaling: {label}")
         ax.legend(fontsize=8)
-    fig.suptitle(f"alkit benchmarks ({machine['mode']}, {machine['device']}) — {machine['cpu_model']}, "
-                 f"{machine['cpu_cores']} cores, load {machine['load_average_1_5_15'][0]:.1f}", fontsize=11)
+    fig.suptitle(
+        f"alkit benchmarks ({machine['mode']}, {machine['device']}) — {machine['cpu_model']}, "
+        f"{machine['cpu_cores']} cores, load {machine['load_average_1_5_15'][0]:.1f}",
+        fontsize=11,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -45,7 +45,9 @@ import alkit.analysis
 import alkit.notebooks
 import alkit.plots
 
-emb, seeds, iterations, _ = alkit.notebooks.setup(dataset, backbone, seeds, iterations, quick=quick, quick_iterations=6)
+emb, seeds, iterations, _ = alkit.notebooks.setup(
+    dataset, backbone, seeds, iterations, quick=quick, quick_iterations=6
+)
 emb
 
 # %% [markdown]
@@ -55,7 +57,11 @@ emb
 # iteration 1 is identical across strategies that start the same way.
 
 # %%
-runs = [alkit.run_al(emb, strategy, iterations=iterations, seed=seed) for strategy in strategies for seed in seeds]
+runs = [
+    alkit.run_al(emb, strategy, iterations=iterations, seed=seed)
+    for strategy in strategies
+    for seed in seeds
+]
 results = pd.concat([run.to_frame() for run in runs], ignore_index=True)
 Path(out_dir).mkdir(parents=True, exist_ok=True)
 results.to_parquet(Path(out_dir) / "results.parquet")
@@ -74,17 +80,23 @@ auc = alkit.analysis.auc(results).groupby("method")["auc"].mean().sort_values(as
 first = results[results.iteration == 1].groupby("method")["accuracy"].mean()
 last = results[results.iteration == iterations].groupby("method")["accuracy"].mean()
 better = [m for m in auc.index if m != "random" and "random" in auc and auc[m] > auc["random"]]
-display(Markdown(
-    f"**The paper:** on foundation-model embeddings a linear probe learns from very few labels, and "
-    f"uncertainty-based strategies are competitive with or better than random from the first iterations.\n\n"
-    f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds): with {int(results.n_labeled.max())} labels "
-    f"the best strategy by mean accuracy over the budget (AUC) is **{auc.index[0]}** ({auc.iloc[0]:.3f}), "
-    f"the worst {auc.index[-1]} ({auc.iloc[-1]:.3f}); accuracy went from "
-    + ", ".join(f"{m} {first[m]:.3f} → {last[m]:.3f}" for m in auc.index) + ". "
-    + (f"Uncertainty sampling ({', '.join(better)}) beat random over the budget here, as in the paper."
-       if better else "Here no uncertainty strategy beat random over the budget: on these features the "
-       "paper's finding does not carry over (digits are raw pixels, not foundation-model embeddings).")
-))
+display(
+    Markdown(
+        f"**The paper:** on foundation-model embeddings a linear probe learns from very few labels, and "
+        f"uncertainty-based strategies are competitive with or better than random from the first iterations.\n\n"
+        f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds): with {int(results.n_labeled.max())} labels "
+        f"the best strategy by mean accuracy over the budget (AUC) is **{auc.index[0]}** ({auc.iloc[0]:.3f}), "
+        f"the worst {auc.index[-1]} ({auc.iloc[-1]:.3f}); accuracy went from "
+        + ", ".join(f"{m} {first[m]:.3f} → {last[m]:.3f}" for m in auc.index)
+        + ". "
+        + (
+            f"Uncertainty sampling ({', '.join(better)}) beat random over the budget here, as in the paper."
+            if better
+            else "Here no uncertainty strategy beat random over the budget: on these features the "
+            "paper's finding does not carry over (digits are raw pixels, not foundation-model embeddings)."
+        )
+    )
+)
 
 # %% [markdown]
 # The check below fails the notebook (and CI) if the science breaks, not only if code raises.
@@ -98,5 +110,7 @@ gain = last - first
 assert (gain > 0.05).all(), f"some strategy did not learn: {gain.to_dict()}"
 same_start = results[results.iteration == 1].groupby(["initial_pool", "seed"])["accuracy"].nunique()
 assert (same_start == 1).all(), "runs with the same seed and initial pool must share iteration 1"
-print(f"{results.method.nunique()} methods × {len(seeds)} seeds × {iterations} iterations = {len(results)} rows;"
-      f" every strategy learns; paired starts agree")
+print(
+    f"{results.method.nunique()} methods × {len(seeds)} seeds × {iterations} iterations = {len(results)} rows;"
+    f" every strategy learns; paired starts agree"
+)

@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -47,7 +47,9 @@ import alkit.analysis
 import alkit.notebooks
 import alkit.plots
 
-emb, seeds, iterations, out = alkit.notebooks.setup(dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4)
+emb, seeds, iterations, out = alkit.notebooks.setup(
+    dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4
+)
 # redundancy is measured after centring on the pool mean (see alkit.analysis.batch_redundancy)
 pool_mean = emb.x_train.mean(axis=0)
 emb
@@ -65,9 +67,20 @@ for strategy in strategies:
         for seed in seeds:
             run = alkit.run_al(emb, strategy, iterations=iterations, seed=seed, cluster=cluster)
             frames.append(run.to_frame())
-            batches += [{"method": frames[-1]["method"].iloc[0], "strategy": strategy, "cluster": cluster,
-                         "seed": seed, "iteration": it + 1, "redundancy": alkit.analysis.batch_redundancy(emb.x_train, sel.indices, center=pool_mean)}
-                        for it, sel in enumerate(run.selections) if it > 0]  # iteration 1 = initial pool
+            batches += [
+                {
+                    "method": frames[-1]["method"].iloc[0],
+                    "strategy": strategy,
+                    "cluster": cluster,
+                    "seed": seed,
+                    "iteration": it + 1,
+                    "redundancy": alkit.analysis.batch_redundancy(
+                        emb.x_train, sel.indices, center=pool_mean
+                    ),
+                }
+                for it, sel in enumerate(run.selections)
+                if it > 0
+            ]  # iteration 1 = initial pool
 results = pd.concat(frames, ignore_index=True)
 results.to_parquet(out / "results.parquet")
 batches = pd.DataFrame(batches)
@@ -85,23 +98,40 @@ by = table["redundancy"]
 lines = []
 for s in strategies:
     plain, clustered = s, alkit.method_label(s, {"cluster": True})
-    lines.append(f"- **{s}**: batch redundancy {by[plain]:.3f} → {by[clustered]:.3f} with clustering; "
-                 f"accuracy over the budget (AUC) {table.loc[plain, 'mean']:.3f} → {table.loc[clustered, 'mean']:.3f} "
-                 f"({100 * (table.loc[clustered, 'mean'] - table.loc[plain, 'mean']):+.1f} points).")
-helped = sum(table.loc[alkit.method_label(s, {"cluster": True}), "mean"] > table.loc[s, "mean"] for s in strategies)
-display(Markdown(
-    f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds, {iterations} iterations):\n\n"
-    + "\n".join(lines)
-    + f"\n\nClustering lowered the redundancy of every strategy's batches and raised the AUC for {helped} of "
-    f"{len(strategies)} strategies" + (" — as in the paper." if helped == len(strategies) else
-                                       "; on this data set the diversity step is not uniformly helpful.")
-))
+    lines.append(
+        f"- **{s}**: batch redundancy {by[plain]:.3f} → {by[clustered]:.3f} with clustering; "
+        f"accuracy over the budget (AUC) {table.loc[plain, 'mean']:.3f} → {table.loc[clustered, 'mean']:.3f} "
+        f"({100 * (table.loc[clustered, 'mean'] - table.loc[plain, 'mean']):+.1f} points)."
+    )
+helped = sum(
+    table.loc[alkit.method_label(s, {"cluster": True}), "mean"] > table.loc[s, "mean"]
+    for s in strategies
+)
+display(
+    Markdown(
+        f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds, {iterations} iterations):\n\n"
+        + "\n".join(lines)
+        + f"\n\nClustering lowered the redundancy of every strategy's batches and raised the AUC for {helped} of "
+        f"{len(strategies)} strategies"
+        + (
+            " — as in the paper."
+            if helped == len(strategies)
+            else "; on this data set the diversity step is not uniformly helpful."
+        )
+    )
+)
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
 # Clustering must make the batches less redundant (what the step is for), without costing much accuracy.
 for s in strategies:
     clustered = alkit.method_label(s, {"cluster": True})
-    assert by[clustered] < by[s] - 0.01, f"{s}: clustering did not reduce redundancy ({by[s]:.3f} → {by[clustered]:.3f})"
-    assert table.loc[clustered, "mean"] > table.loc[s, "mean"] - 0.03, f"{s}: clustering cost accuracy"
-print(f"{len(strategies)} strategies × 2 variants × {len(seeds)} seeds; clustering reduces batch redundancy")
+    assert by[clustered] < by[s] - 0.01, (
+        f"{s}: clustering did not reduce redundancy ({by[s]:.3f} → {by[clustered]:.3f})"
+    )
+    assert table.loc[clustered, "mean"] > table.loc[s, "mean"] - 0.03, (
+        f"{s}: clustering cost accuracy"
+    )
+print(
+    f"{len(strategies)} strategies × 2 variants × {len(seeds)} seeds; clustering reduces batch redundancy"
+)

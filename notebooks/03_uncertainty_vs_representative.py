@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -46,14 +46,23 @@ import alkit.analysis
 import alkit.notebooks
 import alkit.plots
 
-emb, seeds, iterations, out = alkit.notebooks.setup(dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4)
+emb, seeds, iterations, out = alkit.notebooks.setup(
+    dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4
+)
 family = {s: alkit.strategies.info(s).family for s in strategies}
 pd.Series(family, name="family").to_frame().assign(
-    initial_pool={s: alkit.strategies.default_initial_pool(s) for s in strategies})
+    initial_pool={s: alkit.strategies.default_initial_pool(s) for s in strategies}
+)
 
 # %%
-results = pd.concat([alkit.run_al(emb, s, iterations=iterations, seed=seed).to_frame()
-                     for s in strategies for seed in seeds], ignore_index=True)
+results = pd.concat(
+    [
+        alkit.run_al(emb, s, iterations=iterations, seed=seed).to_frame()
+        for s in strategies
+        for seed in seeds
+    ],
+    ignore_index=True,
+)
 results.to_parquet(out / "results.parquet")
 fig = alkit.plots.al_curves(results, path=out / "curves")
 display(fig)
@@ -73,28 +82,54 @@ alkit.analysis.summary_table(results)
 # %%
 curves = alkit.analysis.learning_curves(results)
 curves["family"] = curves["method"].map(family)
-lead = (curves.pivot_table(index=["iteration", "n_labeled"], columns="family", values="mean", aggfunc="max"))
+lead = curves.pivot_table(
+    index=["iteration", "n_labeled"], columns="family", values="mean", aggfunc="max"
+)
 lead["leader"] = lead.idxmax(axis=1)
 display(lead.round(3))
 uncertain = [f for f in ("uncertainty", "bayesian") if f in lead]
-gap = lead[uncertain].max(axis=1) - lead["representative"] if uncertain and "representative" in lead else None
+gap = (
+    lead[uncertain].max(axis=1) - lead["representative"]
+    if uncertain and "representative" in lead
+    else None
+)
 if gap is not None:
-    flips = [int(i) for i, (a, b) in enumerate(zip(gap.iloc[:-1], gap.iloc[1:]), start=2) if (a < 0) != (b < 0)]
-    display(Markdown(
-        f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds): uncertainty minus representative "
-        f"(best of each family) goes " + ", ".join(f"{100 * g:+.1f}" for g in gap) + " points over iterations "
-        f"1–{iterations}. " + (f"The lead changes hands at iteration(s) {flips}: a phase transition on this data set."
-                               if flips else "The lead never changes hands: no phase transition here.")
-    ))
+    flips = [
+        int(i)
+        for i, (a, b) in enumerate(zip(gap.iloc[:-1], gap.iloc[1:]), start=2)
+        if (a < 0) != (b < 0)
+    ]
+    display(
+        Markdown(
+            f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds): uncertainty minus representative "
+            f"(best of each family) goes "
+            + ", ".join(f"{100 * g:+.1f}" for g in gap)
+            + " points over iterations "
+            f"1–{iterations}. "
+            + (
+                f"The lead changes hands at iteration(s) {flips}: a phase transition on this data set."
+                if flips
+                else "The lead never changes hands: no phase transition here."
+            )
+        )
+    )
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
 # Sanity of the comparison itself: every strategy learns, and each family's paper-default start is used.
 first = results[results.iteration == 1].groupby("method")["accuracy"].mean()
 last = results[results.iteration == iterations].groupby("method")["accuracy"].mean()
-assert ((last - first) > 0.02).all(), f"some strategy did not learn: {(last - first).round(3).to_dict()}"
-assert all(results[results.strategy == s].initial_pool.eq(alkit.strategies.default_initial_pool(s)).all()
-           for s in strategies)
-if {"typiclust", "random"} <= set(first.index):  # a representative start beats random at iteration 1
+assert ((last - first) > 0.02).all(), (
+    f"some strategy did not learn: {(last - first).round(3).to_dict()}"
+)
+assert all(
+    results[results.strategy == s].initial_pool.eq(alkit.strategies.default_initial_pool(s)).all()
+    for s in strategies
+)
+if {"typiclust", "random"} <= set(
+    first.index
+):  # a representative start beats random at iteration 1
     assert first["typiclust"] > first["random"] + 0.03, first.round(3).to_dict()
-print(f"{len(strategies)} strategies × {len(seeds)} seeds × {iterations} iterations; every strategy learns")
+print(
+    f"{len(strategies)} strategies × {len(seeds)} seeds × {iterations} iterations; every strategy learns"
+)

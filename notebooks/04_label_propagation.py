@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -48,10 +48,22 @@ import alkit.analysis
 import alkit.notebooks
 import alkit.plots
 
-emb, seeds, iterations, out = alkit.notebooks.setup(dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4, quick_seeds=[0, 1, 2, 3])
+emb, seeds, iterations, out = alkit.notebooks.setup(
+    dataset,
+    backbone,
+    seeds,
+    iterations,
+    out_dir,
+    quick,
+    quick_iterations=4,
+    quick_seeds=[0, 1, 2, 3],
+)
 # The paper's k = 500 neighbours is 1 % of CIFAR-100's 50 000 training images; on a small pool
 # 500 neighbours would connect a third of all points, so k is capped at 2 % of the pool.
-propagation = propagation or {"variant": "reference", "k": min(500, max(10, len(emb.x_train) // 50))}
+propagation = propagation or {
+    "variant": "reference",
+    "k": min(500, max(10, len(emb.x_train) // 50)),
+}
 print("label propagation settings:", propagation)
 
 # %% [markdown]
@@ -59,11 +71,20 @@ print("label propagation settings:", propagation)
 # pool and probe seed, so the differences are paired.
 
 # %%
-results = pd.concat([alkit.run_al(emb, s, iterations=iterations, seed=seed, propagation=lp).to_frame()
-                     for s in strategies for seed in seeds for lp in (None, propagation)], ignore_index=True)
+results = pd.concat(
+    [
+        alkit.run_al(emb, s, iterations=iterations, seed=seed, propagation=lp).to_frame()
+        for s in strategies
+        for seed in seeds
+        for lp in (None, propagation)
+    ],
+    ignore_index=True,
+)
 results.to_parquet(out / "results.parquet")
 dssl = alkit.analysis.delta_ssl(results)
-dssl[["method", "iteration", "n_labeled", "with_lp", "without_lp", "diff", "ci_low", "ci_high", "p"]].round(3)
+dssl[
+    ["method", "iteration", "n_labeled", "with_lp", "without_lp", "diff", "ci_low", "ci_high", "p"]
+].round(3)
 
 # %%
 fig = alkit.plots.delta_ssl_bars(results, by="method", path=out / "delta_ssl")
@@ -74,22 +95,31 @@ display(alkit.plots.al_curves(results, path=out / "curves"))
 pooled = alkit.analysis.delta_ssl(results, by=[]).set_index("iteration")
 sig_pos = pooled.index[(pooled["diff"] > 0) & pooled["significant"]].tolist()
 sig_neg = pooled.index[(pooled["diff"] < 0) & pooled["significant"]].tolist()
-display(Markdown(
-    f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds, strategies pooled): Δ_ssl goes "
-    + ", ".join(f"{100 * d:+.1f}" for d in pooled["diff"]) + f" points over iterations 1–{iterations}; "
-    f"significantly positive at iteration(s) {sig_pos or 'none'}, significantly negative at {sig_neg or 'none'}. "
-    + f"From iteration 1 to {iterations} it changes by {100 * (pooled['diff'].iloc[-1] - pooled['diff'].iloc[0]):+.1f} "
-    + ("points: the gain fades as labels accumulate, as in the paper."
-       if pooled["diff"].iloc[-1] < pooled["diff"].iloc[0] else
-       "points: over these iterations the gain does not fade on this data set.")
-))
+display(
+    Markdown(
+        f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds, strategies pooled): Δ_ssl goes "
+        + ", ".join(f"{100 * d:+.1f}" for d in pooled["diff"])
+        + f" points over iterations 1–{iterations}; "
+        f"significantly positive at iteration(s) {sig_pos or 'none'}, significantly negative at {sig_neg or 'none'}. "
+        + f"From iteration 1 to {iterations} it changes by {100 * (pooled['diff'].iloc[-1] - pooled['diff'].iloc[0]):+.1f} "
+        + (
+            "points: the gain fades as labels accumulate, as in the paper."
+            if pooled["diff"].iloc[-1] < pooled["diff"].iloc[0]
+            else "points: over these iterations the gain does not fade on this data set."
+        )
+    )
+)
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
 # Propagation helps when labels are scarcest (Δ_ssl > 0 at iteration 1) and that gain does not grow
 # by the last iteration (2-point tolerance).
-assert pooled["diff"].iloc[0] > 0.0, f"propagation did not help at iteration 1: {pooled['diff'].iloc[0]:.3f}"
+assert pooled["diff"].iloc[0] > 0.0, (
+    f"propagation did not help at iteration 1: {pooled['diff'].iloc[0]:.3f}"
+)
 assert pooled["diff"].iloc[0] >= pooled["diff"].iloc[-1] - 0.02, pooled["diff"].round(3).to_dict()
 assert (pooled["ci_low"] <= pooled["diff"]).all() and (pooled["diff"] <= pooled["ci_high"]).all()
-print(f"{len(strategies)} strategies × {len(seeds)} seeds × with/without propagation; "
-      "Δ_ssl is positive at iteration 1 and does not grow by the end")
+print(
+    f"{len(strategies)} strategies × {len(seeds)} seeds × with/without propagation; "
+    "Δ_ssl is positive at iteration 1 and does not grow by the end"
+)

@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -54,7 +54,9 @@ from alkit.strategies.dropquery import relax_threshold
 from alkit.strategies.scores import mismatch
 
 M_values = M_values or ([1, 3, 9] if quick else [3, 5, 7, 9])
-emb, seeds, iterations, out = alkit.notebooks.setup(dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4)
+emb, seeds, iterations, out = alkit.notebooks.setup(
+    dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4
+)
 emb
 
 # %% [markdown]
@@ -70,7 +72,9 @@ learner.teach(first.indices, truth.label(first.indices)).fit()
 pool, probe, B, M = learner.pool, learner.probe, learner.budget, learner.params["M"]
 masks_state = probe.generator.get_state()
 unl = pool.unlabeled_idx
-print(f"initial pool ({learner.initial_pool}): {len(first.indices)} labels; {len(unl)} unlabeled; B = {B}, M = {M}")
+print(
+    f"initial pool ({learner.initial_pool}): {len(first.indices)} labels; {len(unl)} unlabeled; B = {B}, M = {M}"
+)
 
 # %% [markdown]
 # **Steps 1–3.** A clean pass gives each unlabeled point its prediction y*; M passes with fresh
@@ -82,9 +86,14 @@ print(f"initial pool ({learner.initial_pool}): {len(first.indices)} labels; {len
 clean, passes = probe.mc_argmax(pool.x[unl], M)
 mis = mismatch(clean, passes)
 wrong = clean != emb.y_train[unl]
-pd.DataFrame({"points": np.bincount(mis, minlength=M + 1),
-              "clean prediction wrong": [wrong[mis == m].mean() if (mis == m).any() else np.nan
-                                         for m in range(M + 1)]}).rename_axis("mismatch").round(3)
+pd.DataFrame(
+    {
+        "points": np.bincount(mis, minlength=M + 1),
+        "clean prediction wrong": [
+            wrong[mis == m].mean() if (mis == m).any() else np.nan for m in range(M + 1)
+        ],
+    }
+).rename_axis("mismatch").round(3)
 
 # %% [markdown]
 # **Step 4.** Candidates are the points where a majority of passes flip (mismatch > ⌊M/2⌋); while
@@ -100,18 +109,31 @@ nearest, clusters = alkit.cluster.kmeans_nearest(z, B, rng)
 picks = alkit.top_up(unl[cand[nearest]], pool, B, rng, {}).indices
 probe.generator.set_state(masks_state)  # replay the same dropout masks in the library call
 sel = alkit.strategies.select("dropquery", pool, probe, B, np.random.default_rng(seeds[0]))
-print(f"threshold {threshold}: {len(cand)} candidates (library: {sel.info['n_candidates']}, "
-      f"threshold {sel.info['threshold']}); clean prediction wrong on {wrong[cand].mean():.1%} of candidates "
-      f"vs {wrong[np.setdiff1d(np.arange(len(unl)), cand)].mean():.1%} of the rest")
-print("step by step == alkit.strategies.select('dropquery'):", np.array_equal(np.sort(picks), np.sort(sel.indices)))
+print(
+    f"threshold {threshold}: {len(cand)} candidates (library: {sel.info['n_candidates']}, "
+    f"threshold {sel.info['threshold']}); clean prediction wrong on {wrong[cand].mean():.1%} of candidates "
+    f"vs {wrong[np.setdiff1d(np.arange(len(unl)), cand)].mean():.1%} of the rest"
+)
+print(
+    "step by step == alkit.strategies.select('dropquery'):",
+    np.array_equal(np.sort(picks), np.sort(sel.indices)),
+)
 
 # %%
 e = probe.embed(pool.x[unl])
-xy = PCA(2, random_state=0).fit_transform(e / np.linalg.norm(e, axis=1, keepdims=True))  # as the clustering sees it
+xy = PCA(2, random_state=0).fit_transform(
+    e / np.linalg.norm(e, axis=1, keepdims=True)
+)  # as the clustering sees it
 fig = Figure(figsize=(5, 4), layout="constrained")
 ax = fig.add_subplot()
 ax.scatter(*xy.T, s=3, c="0.85", label="unlabeled")
-ax.scatter(*xy[cand].T, s=8, c=clusters, cmap="tab10" if B <= 10 else "tab20", label="candidates (colour = cluster)")
+ax.scatter(
+    *xy[cand].T,
+    s=8,
+    c=clusters,
+    cmap="tab10" if B <= 10 else "tab20",
+    label="candidates (colour = cluster)",
+)
 ax.scatter(*xy[np.searchsorted(unl, picks)].T, s=120, marker="*", c="black", label="picked")
 ax.set_title("DropQuery on the L2-normalised probe embedding (PCA)", fontsize=9)
 ax.legend(fontsize=7, loc="best")
@@ -124,8 +146,14 @@ display(fig)
 # significant wins in a paired t-test over seeds (one setting here, so cells are at most 1).
 
 # %%
-results = pd.concat([alkit.run_al(emb, s, iterations=iterations, seed=seed).to_frame()
-                     for s in strategies for seed in seeds], ignore_index=True)
+results = pd.concat(
+    [
+        alkit.run_al(emb, s, iterations=iterations, seed=seed).to_frame()
+        for s in strategies
+        for seed in seeds
+    ],
+    ignore_index=True,
+)
 results.to_parquet(out / "results.parquet")
 display(alkit.plots.al_curves(results, path=out / "curves"))
 wm = alkit.analysis.win_matrix(results)
@@ -135,24 +163,40 @@ display(alkit.plots.win_matrix_heatmap(wm, path=out / "win_matrix"))
 # ## Sensitivity to M
 
 # %%
-sens = pd.concat([alkit.run_al(emb, "dropquery", iterations=iterations, seed=seed, M=m).to_frame()
-                  for m in M_values for seed in seeds], ignore_index=True)
+sens = pd.concat(
+    [
+        alkit.run_al(emb, "dropquery", iterations=iterations, seed=seed, M=m).to_frame()
+        for m in M_values
+        for seed in seeds
+    ],
+    ignore_index=True,
+)
 sens.to_parquet(out / "sensitivity_M.parquet")
-auc_m = alkit.analysis.auc(sens).assign(M=lambda d: d["method"].map(
-    lambda m: int(m.split("M=")[1].rstrip(")")) if "M=" in m else alkit.strategies.info("dropquery").params["M"]))
+auc_m = alkit.analysis.auc(sens).assign(
+    M=lambda d: d["method"].map(
+        lambda m: (
+            int(m.split("M=")[1].rstrip(")"))
+            if "M=" in m
+            else alkit.strategies.info("dropquery").params["M"]
+        )
+    )
+)
 auc_m = auc_m.groupby("M")["auc"].agg(["mean", "std"])
 auc_m.round(3)
 
 # %%
 auc = alkit.analysis.auc(results).groupby("method")["auc"].mean().sort_values(ascending=False)
 rank = list(auc.index).index("dropquery") + 1 if "dropquery" in auc else None
-display(Markdown(
-    f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds, {iterations} iterations): DropQuery ranks "
-    f"{rank} of {len(auc)} by AUC ({auc.get('dropquery', float('nan')):.3f}; best {auc.index[0]} {auc.iloc[0]:.3f}); "
-    f"win-matrix totals: " + ", ".join(f"{m} {v:.2f}" for m, v in wm.totals.sort_values(ascending=False).items())
-    + f". Across M ∈ {M_values} its AUC spans {auc_m['mean'].min():.3f}–{auc_m['mean'].max():.3f} "
-    f"({100 * (auc_m['mean'].max() - auc_m['mean'].min()):.1f} points)."
-))
+display(
+    Markdown(
+        f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds, {iterations} iterations): DropQuery ranks "
+        f"{rank} of {len(auc)} by AUC ({auc.get('dropquery', float('nan')):.3f}; best {auc.index[0]} {auc.iloc[0]:.3f}); "
+        f"win-matrix totals: "
+        + ", ".join(f"{m} {v:.2f}" for m, v in wm.totals.sort_values(ascending=False).items())
+        + f". Across M ∈ {M_values} its AUC spans {auc_m['mean'].min():.3f}–{auc_m['mean'].max():.3f} "
+        f"({100 * (auc_m['mean'].max() - auc_m['mean'].min()):.1f} points)."
+    )
+)
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
@@ -161,4 +205,6 @@ display(Markdown(
 assert np.array_equal(np.sort(picks), np.sort(sel.indices))
 assert wrong[cand].mean() > wrong.mean(), "candidates should be where the probe errs more often"
 assert auc["dropquery"] > auc["random"] - 0.01, auc.round(3).to_dict()
-print(f"step-by-step picks match the library; {len(strategies)} strategies × {len(seeds)} seeds compared")
+print(
+    f"step-by-step picks match the library; {len(strategies)} strategies × {len(seeds)} seeds compared"
+)

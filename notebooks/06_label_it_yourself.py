@@ -1,7 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -53,7 +60,9 @@ if image_dir:
     images = [Path(image_dir) / i for i in emb.meta["ids"]]
 else:
     emb = alkit.load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
-    images = emb.x_train.reshape(-1, 8, 8) if emb.dataset == "digits" else None  # digits' features are pixels
+    images = (
+        emb.x_train.reshape(-1, 8, 8) if emb.dataset == "digits" else None
+    )  # digits' features are pixels
 emb
 
 # %% [markdown]
@@ -63,7 +72,9 @@ emb
 # %%
 learner = alkit.ActiveLearner(emb, strategies[0], seed=seeds[0])
 oracle = WidgetOracle(emb.classes, images, invert=emb.dataset == "digits", columns=5)
-loop = LabelingLoop(learner, oracle, emb=emb, iterations=iterations, save=out / "results.parquet").start()
+loop = LabelingLoop(
+    learner, oracle, emb=emb, iterations=iterations, save=out / "results.parquet"
+).start()
 display(loop.widget)
 
 # %% [markdown]
@@ -87,13 +98,15 @@ print(loop.accuracy_label.value.replace("<b>", "").replace("</b>", ""))
 results = loop.to_frame()
 if len(results):
     results.to_parquet(out / "results.parquet")
-    display(Markdown(
-        f"**This session** ({emb.dataset}, {emb.backbone}, strategy {learner.strategy}, initial pool "
-        f"{learner.initial_pool}): {len(results)} batch(es), {results.n_labeled.iloc[-1]} labels; test accuracy "
-        + " → ".join(f"{a:.3f}" for a in results.accuracy)
-        + ". The paper's protocol reaches the same numbers without clicking: `run_al` with the same seed gives "
-        "identical queries and accuracies when the answers are the true labels (checked below)."
-    ))
+    display(
+        Markdown(
+            f"**This session** ({emb.dataset}, {emb.backbone}, strategy {learner.strategy}, initial pool "
+            f"{learner.initial_pool}): {len(results)} batch(es), {results.n_labeled.iloc[-1]} labels; test accuracy "
+            + " → ".join(f"{a:.3f}" for a in results.accuracy)
+            + ". The paper's protocol reaches the same numbers without clicking: `run_al` with the same seed gives "
+            "identical queries and accuracies when the answers are the true labels (checked below)."
+        )
+    )
 else:
     print("Nothing labeled yet: label a batch in the widget above, then rerun this cell.")
 
@@ -102,9 +115,13 @@ else:
 # Headless: clicking through the widget must give exactly the simulated run, and the probe must learn.
 if not interactive:
     ref = alkit.run_al(emb, strategies[0], iterations=iterations, seed=seeds[0])
-    assert np.array_equal(ref.acquired, learner.acquired), "the widget loop queried other points than run_al"
+    assert np.array_equal(ref.acquired, learner.acquired), (
+        "the widget loop queried other points than run_al"
+    )
     assert np.allclose(ref.history.accuracy, results.accuracy, atol=1e-9)
-    assert results.accuracy.iloc[-1] > results.accuracy.iloc[0] + 0.02, results.accuracy.round(3).tolist()
+    assert results.accuracy.iloc[-1] > results.accuracy.iloc[0] + 0.02, results.accuracy.round(
+        3
+    ).tolist()
     print(f"{len(results)} widget batches reproduce run_al exactly; accuracy rises")
 else:
     print("interactive session: no automatic check")

@@ -8,7 +8,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -70,7 +70,9 @@ if image_dir:
 else:
     emb = alkit.load_embeddings(embeddings_path)
     x, classes = emb.x_train, classes or emb.classes
-print(f"{len(x)} items, {x.shape[1]}-dimensional embeddings, {len(classes)} classes: {classes[:10]}")
+print(
+    f"{len(x)} items, {x.shape[1]}-dimensional embeddings, {len(classes)} classes: {classes[:10]}"
+)
 
 # %% [markdown]
 # The learner knows only the features and the class names. Labels you already have go in
@@ -82,8 +84,10 @@ learner = alkit.ActiveLearner(x, strategies[0], classes=classes, ids=ids, seed=s
 if labels_csv:
     known_idx, known_labels = alkit.ExportOracle(labels_csv, classes).read()
     learner.teach(known_idx, known_labels)
-print(f"{learner.n_labeled} labeled; strategy {learner.strategy}, initial pool {learner.initial_pool}, "
-      f"budget {learner.budget} per round")
+print(
+    f"{learner.n_labeled} labeled; strategy {learner.strategy}, initial pool {learner.initial_pool}, "
+    f"budget {learner.budget} per round"
+)
 
 # %% [markdown]
 # Each round: export the CSV to fill, fill it (here: the simulated person), read it back, teach.
@@ -96,18 +100,32 @@ for r in range(1 if (interactive or truth is None) else iterations):
     paths = learner.export(out / f"round_{r + 1}")
     sheet = pd.read_csv(paths["to_label"])
     if interactive or truth is None:
-        print(f"Fill the 'label' column of {paths['to_label']} ({len(sheet)} items), then continue.")
+        print(
+            f"Fill the 'label' column of {paths['to_label']} ({len(sheet)} items), then continue."
+        )
         break
     sheet["label"] = [classes[truth[i]] for i in sheet["index"]]  # the person, simulated
     sheet.to_csv(paths["to_label"], index=False)
     got_idx, got_labels = alkit.ExportOracle(paths["to_label"], classes, ids).read()
     learner.teach(got_idx, got_labels)
-    rounds.append({"round": r + 1, "exported": len(sheet), "read_back": len(got_idx), "n_labeled": learner.n_labeled,
-                   "same_items": bool(np.array_equal(got_idx, sheet["index"])),
-                   "test_accuracy": learner.evaluate(stand_in.x_test, stand_in.y_test)["accuracy"]
-                   if demo and stand_in.has_test else np.nan})
-rounds_table = pd.DataFrame(rounds, columns=["round", "exported", "read_back", "n_labeled", "same_items", "test_accuracy"])
-rounds_table.to_parquet(out / "rounds.parquet")  # one row per labeling round (not a simulation: no tidy run table)
+    rounds.append(
+        {
+            "round": r + 1,
+            "exported": len(sheet),
+            "read_back": len(got_idx),
+            "n_labeled": learner.n_labeled,
+            "same_items": bool(np.array_equal(got_idx, sheet["index"])),
+            "test_accuracy": learner.evaluate(stand_in.x_test, stand_in.y_test)["accuracy"]
+            if demo and stand_in.has_test
+            else np.nan,
+        }
+    )
+rounds_table = pd.DataFrame(
+    rounds, columns=["round", "exported", "read_back", "n_labeled", "same_items", "test_accuracy"]
+)
+rounds_table.to_parquet(
+    out / "rounds.parquet"
+)  # one row per labeling round (not a simulation: no tidy run table)
 rounds_table
 
 # %% [markdown]
@@ -115,13 +133,19 @@ rounds_table
 
 # %%
 final = learner.export(out / "final")
-predictions = pd.read_csv(final["predictions"], dtype={"label": str, "predicted": str}, keep_default_na=False)
+predictions = pd.read_csv(
+    final["predictions"], dtype={"label": str, "predicted": str}, keep_default_na=False
+)
 display(predictions.sort_values("confidence").head())
-summary = f"**This run**: {learner.n_labeled} labels after {len(rounds)} round(s); files in `{out}`: " \
+summary = (
+    f"**This run**: {learner.n_labeled} labels after {len(rounds)} round(s); files in `{out}`: "
     + ", ".join(f"`{Path(p).relative_to(out)}`" for p in final.values())
+)
 if truth is not None and len(rounds):
     unl = ~predictions["labeled"].to_numpy()
-    pool_acc = float((predictions["predicted"].to_numpy()[unl] == np.asarray(classes)[truth[unl]]).mean())
+    pool_acc = float(
+        (predictions["predicted"].to_numpy()[unl] == np.asarray(classes)[truth[unl]]).mean()
+    )
     summary += f". Accuracy of the predictions on the {int(unl.sum())} items nobody labeled: {pool_acc:.3f}"
     if demo and stand_in.has_test:
         summary += f" (held-out test split: {learner.evaluate(stand_in.x_test, stand_in.y_test)['accuracy']:.3f})"
@@ -134,6 +158,8 @@ if demo and not interactive:
     assert all(r["same_items"] and r["read_back"] == r["exported"] for r in rounds)
     assert len(predictions) == len(x) and predictions["labeled"].sum() == learner.n_labeled
     assert pool_acc > 3 / len(classes), f"predictions near chance: {pool_acc:.3f}"
-    print(f"{len(rounds)} CSV round trips; predictions for all {len(predictions)} items beat chance")
+    print(
+        f"{len(rounds)} CSV round trips; predictions for all {len(predictions)} items beat chance"
+    )
 else:
     print("your own data: no automatic check")

@@ -1,7 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -56,10 +63,18 @@ out = Path(out_dir)
 out.mkdir(parents=True, exist_ok=True)
 if results_dir is None:
     if not quick:
-        raise AlkitError("Set results_dir to a directory of sweep results (or quick = True for the demo sweep).")
+        raise AlkitError(
+            "Set results_dir to a directory of sweep results (or quick = True for the demo sweep)."
+        )
     grid = yaml.safe_load(alkit.sweep.shipped_grids()["quick"].read_text())
-    grid.update(name="quick_figures", strategies=strategies, seeds=seeds, iterations=iterations,
-                propagation=[False, True], datasets=[dataset] + [d for d in grid["datasets"] if d != dataset])
+    grid.update(
+        name="quick_figures",
+        strategies=strategies,
+        seeds=seeds,
+        iterations=iterations,
+        propagation=[False, True],
+        datasets=[dataset] + [d for d in grid["datasets"] if d != dataset],
+    )
     results_dir = out / "sweep"
     alkit.sweep.sweep(grid, results_dir, scheduler="serial", progress=False, raise_on_failure=True)
 df = alkit.load_results(results_dir)
@@ -74,8 +89,12 @@ def domain(name):
 
 
 df["domain"] = df["dataset"].map(domain)
-df.groupby(["domain", "dataset", "backbone"]).agg(methods=("method", "nunique"), seeds=("seed", "nunique"),
-                                                  iterations=("iteration", "max"), propagate=("propagate", "nunique"))
+df.groupby(["domain", "dataset", "backbone"]).agg(
+    methods=("method", "nunique"),
+    seeds=("seed", "nunique"),
+    iterations=("iteration", "max"),
+    propagate=("propagate", "nunique"),
+)
 
 # %% [markdown]
 # ## Figure 1 — Δ(i) = accuracy(i) − accuracy(i/2) of DropQuery, per backbone
@@ -93,8 +112,13 @@ for dom, part in base.groupby("domain"):
     display(Markdown(f"### {dom}"))
     display(alkit.plots.al_curves(part, path=out / f"figure2_curves_{dom}"))
     wm = alkit.analysis.win_matrix(part)
-    display(alkit.plots.win_matrix_heatmap(wm, title=f"Win matrix, {dom} ({len(wm.settings)} settings)",
-                                           path=out / f"figure3_win_matrix_{dom}"))
+    display(
+        alkit.plots.win_matrix_heatmap(
+            wm,
+            title=f"Win matrix, {dom} ({len(wm.settings)} settings)",
+            path=out / f"figure3_win_matrix_{dom}",
+        )
+    )
 
 # %% [markdown]
 # ## Figure 4 — Δ_ssl: label propagation minus none (pooled over data sets)
@@ -116,18 +140,33 @@ wm_all = alkit.analysis.win_matrix(base)
 totals = wm_all.totals.sort_values(ascending=False)
 dh = alkit.analysis.delta_half(base[base["method"] == "dropquery"])
 dssl = alkit.analysis.delta_ssl(df, by=[]) if df["propagate"].nunique() == 2 else pd.DataFrame()
-display(Markdown(
-    "**The paper:** DropQuery tops the win matrix on natural images and is competitive on biomedical "
-    "ones; Δ(i) is largest early and for larger backbones; Δ_ssl is positive early and fades or turns "
-    f"negative later.\n\n**These results** ({df['dataset'].nunique()} data sets, "
-    f"{df['backbone'].nunique()} backbone(s), {base['method'].nunique()} methods): win-matrix totals "
-    + ", ".join(f"{m} {v:.2f}" for m, v in totals.items())
-    + ("; DropQuery's Δ(i) " + ", ".join(f"i={int(r.iteration)}: {100 * r['mean']:+.1f}"
-                                          for _, r in dh.groupby("iteration")["mean"].mean().reset_index().iterrows())
-       + " points (mean over settings)" if len(dh) else "")
-    + ("; Δ_ssl " + ", ".join(f"{100 * d:+.1f}" for d in dssl["diff"]) + " points over iterations" if len(dssl) else "")
-    + "."
-))
+display(
+    Markdown(
+        "**The paper:** DropQuery tops the win matrix on natural images and is competitive on biomedical "
+        "ones; Δ(i) is largest early and for larger backbones; Δ_ssl is positive early and fades or turns "
+        f"negative later.\n\n**These results** ({df['dataset'].nunique()} data sets, "
+        f"{df['backbone'].nunique()} backbone(s), {base['method'].nunique()} methods): win-matrix totals "
+        + ", ".join(f"{m} {v:.2f}" for m, v in totals.items())
+        + (
+            "; DropQuery's Δ(i) "
+            + ", ".join(
+                f"i={int(r.iteration)}: {100 * r['mean']:+.1f}"
+                for _, r in dh.groupby("iteration")["mean"].mean().reset_index().iterrows()
+            )
+            + " points (mean over settings)"
+            if len(dh)
+            else ""
+        )
+        + (
+            "; Δ_ssl "
+            + ", ".join(f"{100 * d:+.1f}" for d in dssl["diff"])
+            + " points over iterations"
+            if len(dssl)
+            else ""
+        )
+        + "."
+    )
+)
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT

@@ -24,7 +24,20 @@ def slow_random(pool, probe, budget, rng, seconds=0.2, **params):
     return _random(pool, probe, budget, rng)
 
 
-strategies.register("sweep_test_fails", always_fails, family="test", needs_probe=False, overwrite=True,
-                    summary="Raises (sweep tests only).")
-strategies.register("sweep_test_slow", slow_random, family="test", needs_probe=False, params={"seconds": 0.2},
-                    overwrite=True, summary="Random after a sleep (sweep tests only).")
+strategies.register(
+    "sweep_test_fails",
+    always_fails,
+    family="test",
+    needs_probe=False,
+    overwrite=True,
+    summary="Raises (sweep tests only).",
+)
+strategies.register(
+    "sweep_test_slow",
+    slow_random,
+    family="test",
+    needs_probe=False,
+    params={"seconds": 0.2},
+    overwrite=True,
+    summary="Random after a sleep (sweep tests only).",
+)

@@ -15,23 +15,70 @@ from alkit.errors import InvalidInputError
 from alkit.loop import RESULT_COLUMNS
 
 
-def row(dataset="d1", backbone="b1", method="random", strategy=None, initial_pool="random", propagate=False,
-        seed=0, iteration=1, n_labeled=None, accuracy=0.5, budget=10):
+def row(
+    dataset="d1",
+    backbone="b1",
+    method="random",
+    strategy=None,
+    initial_pool="random",
+    propagate=False,
+    seed=0,
+    iteration=1,
+    n_labeled=None,
+    accuracy=0.5,
+    budget=10,
+):
     return {
-        "schema_version": 1, "dataset": dataset, "backbone": backbone, "embedding_checksum": "0",
-        "method": method, "strategy": strategy or method.split("+")[0].split("(")[0], "params": json.dumps({}),
-        "initial_pool": initial_pool, "propagate": propagate, "budget": budget, "initial_budget": budget,
-        "seed": seed, "iteration": iteration, "n_labeled": n_labeled if n_labeled is not None else budget * iteration,
-        "n_classes_seen": 10, "accuracy": accuracy, "balanced_accuracy": accuracy, "macro_f1": accuracy,
-        "n_topped_up": 0, "query_seconds": 0.0, "fit_seconds": 0.0, "fit_epochs": 1, "info": "{}",
+        "schema_version": 1,
+        "dataset": dataset,
+        "backbone": backbone,
+        "embedding_checksum": "0",
+        "method": method,
+        "strategy": strategy or method.split("+")[0].split("(")[0],
+        "params": json.dumps({}),
+        "initial_pool": initial_pool,
+        "propagate": propagate,
+        "budget": budget,
+        "initial_budget": budget,
+        "seed": seed,
+        "iteration": iteration,
+        "n_labeled": n_labeled if n_labeled is not None else budget * iteration,
+        "n_classes_seen": 10,
+        "accuracy": accuracy,
+        "balanced_accuracy": accuracy,
+        "macro_f1": accuracy,
+        "n_topped_up": 0,
+        "query_seconds": 0.0,
+        "fit_seconds": 0.0,
+        "fit_epochs": 1,
+        "info": "{}",
     }
 
 
-def table(acc_fn, methods=("random", "entropy", "margin"), settings=(("d1", "b1"), ("d2", "b1"), ("d3", "b2")),
-          seeds=range(5), iterations=range(1, 11), **kw) -> pd.DataFrame:
+def table(
+    acc_fn,
+    methods=("random", "entropy", "margin"),
+    settings=(("d1", "b1"), ("d2", "b1"), ("d3", "b2")),
+    seeds=range(5),
+    iterations=range(1, 11),
+    **kw,
+) -> pd.DataFrame:
     """acc_fn(method, setting, seed, iteration) -> accuracy."""
-    rows = [row(dataset=ds, backbone=bb, method=m, seed=s, iteration=i, accuracy=acc_fn(m, (ds, bb), s, i), **kw)
-            for ds, bb in settings for m in methods for s in seeds for i in iterations]
+    rows = [
+        row(
+            dataset=ds,
+            backbone=bb,
+            method=m,
+            seed=s,
+            iteration=i,
+            accuracy=acc_fn(m, (ds, bb), s, i),
+            **kw,
+        )
+        for ds, bb in settings
+        for m in methods
+        for s in seeds
+        for i in iterations
+    ]
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -54,7 +101,9 @@ def test_clear_winner_wins_every_setting_and_loser_nothing():
     res = analysis.win_matrix(table(acc))
     w = res.wins
     assert res.methods == ["entropy", "margin", "random"]
-    assert w.loc["entropy", "margin"] == pytest.approx(3) and w.loc["entropy", "random"] == pytest.approx(3)
+    assert w.loc["entropy", "margin"] == pytest.approx(3) and w.loc[
+        "entropy", "random"
+    ] == pytest.approx(3)
     assert w.loc["margin", "random"] == pytest.approx(3)
     assert w.loc["random"].sum() == 0 and w.loc["margin", "entropy"] == 0
     assert (res.n_settings.to_numpy() == 3 * (1 - np.eye(3))).all()
@@ -76,8 +125,12 @@ def test_identical_strategies_give_zero_everywhere():
 
 def test_constant_difference_uses_zero_variance_rule():
     # d = 0.01 in every seed up to float rounding: zero variance, so r beats c because d > 0
-    res = analysis.win_matrix(table(lambda m, st, s, i: base_acc(st, s, i) + (0.01 if m == "entropy" else 0.0),
-                                    methods=("random", "entropy")))
+    res = analysis.win_matrix(
+        table(
+            lambda m, st, s, i: base_acc(st, s, i) + (0.01 if m == "entropy" else 0.0),
+            methods=("random", "entropy"),
+        )
+    )
     assert res.wins.loc["entropy", "random"] == pytest.approx(3)
     assert res.wins.loc["random", "entropy"] == 0
     assert np.isinf(res.details.query("winner == 'entropy'")["t"]).all()
@@ -85,8 +138,12 @@ def test_constant_difference_uses_zero_variance_rule():
 
 def test_noise_only_differences_give_no_significant_wins():
     rng = np.random.default_rng(12345)
-    res = analysis.win_matrix(table(lambda m, st, s, i: base_acc(st, s, i) + rng.normal(0, 0.01),
-                                    methods=("random", "entropy", "margin", "least_confidence")))
+    res = analysis.win_matrix(
+        table(
+            lambda m, st, s, i: base_acc(st, s, i) + rng.normal(0, 0.01),
+            methods=("random", "entropy", "margin", "least_confidence"),
+        )
+    )
     per_setting = res.details.groupby(["dataset", "backbone", "winner", "loser"])["win"].mean()
     # no pair wins a setting (a few stray iterations: the test's false-positive rate is 2.5 %)
     assert per_setting.max() < 0.5
@@ -98,7 +155,10 @@ def test_t_statistic_and_critical_value_by_hand():
     # one setting, iteration 2 only: d = acc(entropy) − acc(random)
     rows = []
     for s, (a, b) in enumerate([(0.60, 0.50), (0.62, 0.50), (0.61, 0.50)]):
-        rows += [row(method="entropy", seed=s, iteration=2, accuracy=a), row(method="random", seed=s, iteration=2, accuracy=b)]
+        rows += [
+            row(method="entropy", seed=s, iteration=2, accuracy=a),
+            row(method="random", seed=s, iteration=2, accuracy=b),
+        ]
     res = analysis.win_matrix(pd.DataFrame(rows))
     det = res.details.set_index(["winner", "loser"])
     d = np.array([0.10, 0.12, 0.11])
@@ -109,10 +169,16 @@ def test_t_statistic_and_critical_value_by_hand():
     # a spread-out difference with the same mean is not significant at n = 2
     rows = []
     for s, (a, b) in enumerate([(0.55, 0.50), (0.70, 0.50)]):
-        rows += [row(method="entropy", seed=s, iteration=2, accuracy=a), row(method="random", seed=s, iteration=2, accuracy=b)]
+        rows += [
+            row(method="entropy", seed=s, iteration=2, accuracy=a),
+            row(method="random", seed=s, iteration=2, accuracy=b),
+        ]
     res = analysis.win_matrix(pd.DataFrame(rows))
-    assert res.details.set_index(["winner", "loser"]).loc[("entropy", "random"), "t"] == pytest.approx(
-        0.125 / (np.std([0.05, 0.20], ddof=1) / np.sqrt(2)))  # 1.67 < t_{0.975,1} = 12.7
+    assert res.details.set_index(["winner", "loser"]).loc[
+        ("entropy", "random"), "t"
+    ] == pytest.approx(
+        0.125 / (np.std([0.05, 0.20], ddof=1) / np.sqrt(2))
+    )  # 1.67 < t_{0.975,1} = 12.7
     assert res.wins.to_numpy().sum() == 0
 
 
@@ -120,7 +186,10 @@ def test_partial_wins_add_fractions_of_a_setting():
     # entropy is better only at iterations 2..5 of 2..10: the cell gets 4/9 per setting
     def acc(m, st, s, i):
         # seed noise with zero mean across seeds: no iteration outside 2..5 is a win either way
-        return base_acc(st, s, i) + ((0.05 if 2 <= i <= 5 else 0.0) + 0.001 * (s - 2)) * (m == "entropy")
+        return base_acc(st, s, i) + ((0.05 if 2 <= i <= 5 else 0.0) + 0.001 * (s - 2)) * (
+            m == "entropy"
+        )
+
     res = analysis.win_matrix(table(acc, methods=("random", "entropy")))
     assert res.wins.loc["entropy", "random"] == pytest.approx(3 * 4 / 9)
     assert res.wins.loc["random", "entropy"] == 0
@@ -128,25 +197,44 @@ def test_partial_wins_add_fractions_of_a_setting():
 
 def test_missing_strategy_is_handled_and_flagged():
     rng = np.random.default_rng(1)
-    df = table(lambda m, st, s, i: base_acc(st, s, i) + {"entropy": 0.1, "margin": 0.05, "random": 0}[m] * (i > 1)
-               + rng.normal(0, 0.003))
+    df = table(
+        lambda m, st, s, i: (
+            base_acc(st, s, i)
+            + {"entropy": 0.1, "margin": 0.05, "random": 0}[m] * (i > 1)
+            + rng.normal(0, 0.003)
+        )
+    )
     df = df[~((df["method"] == "margin") & (df["dataset"] == "d3"))]
     with pytest.warns(UserWarning, match="margin missing on d3/b2"):
         res = analysis.win_matrix(df)
-    assert res.missing.to_dict("records") == [{"dataset": "d3", "backbone": "b2", "method": "margin"}]
-    assert res.n_settings.loc["margin", "random"] == 2 and res.n_settings.loc["entropy", "random"] == 3
+    assert res.missing.to_dict("records") == [
+        {"dataset": "d3", "backbone": "b2", "method": "margin"}
+    ]
+    assert (
+        res.n_settings.loc["margin", "random"] == 2 and res.n_settings.loc["entropy", "random"] == 3
+    )
     assert res.wins.loc["margin", "random"] == pytest.approx(2)
     assert res.wins.loc["entropy", "random"] == pytest.approx(3)
     assert res.wins.loc["entropy", "margin"] == pytest.approx(2)
 
 
 def test_default_initial_pool_filters_rows():
-    df = pd.concat([
-        table(lambda m, st, s, i: base_acc(st, s, i) + 0.1 * (m == "entropy") * (i > 1), methods=("random", "entropy"),
-              settings=(("d1", "b1"),)),
-        table(lambda m, st, s, i: base_acc(st, s, i) - 0.2 * (m == "entropy") * (i > 1), methods=("entropy",),
-              settings=(("d1", "b1"),), initial_pool="centroids"),
-    ], ignore_index=True)
+    df = pd.concat(
+        [
+            table(
+                lambda m, st, s, i: base_acc(st, s, i) + 0.1 * (m == "entropy") * (i > 1),
+                methods=("random", "entropy"),
+                settings=(("d1", "b1"),),
+            ),
+            table(
+                lambda m, st, s, i: base_acc(st, s, i) - 0.2 * (m == "entropy") * (i > 1),
+                methods=("entropy",),
+                settings=(("d1", "b1"),),
+                initial_pool="centroids",
+            ),
+        ],
+        ignore_index=True,
+    )
     res = analysis.win_matrix(df)  # entropy's paper default is the random pool
     assert res.wins.loc["entropy", "random"] == pytest.approx(1)
     with pytest.raises(InvalidInputError, match="at least two methods"):
@@ -154,8 +242,11 @@ def test_default_initial_pool_filters_rows():
 
 
 def test_unregistered_strategy_uses_its_only_pool():
-    df = table(lambda m, st, s, i: base_acc(st, s, i) + 0.1 * (m == "dropquery") * (i > 1),
-               methods=("random", "dropquery"), settings=(("d1", "b1"),))
+    df = table(
+        lambda m, st, s, i: base_acc(st, s, i) + 0.1 * (m == "dropquery") * (i > 1),
+        methods=("random", "dropquery"),
+        settings=(("d1", "b1"),),
+    )
     df.loc[df["method"] == "dropquery", "initial_pool"] = "centroids"
     res = analysis.win_matrix(df)
     assert res.wins.loc["dropquery", "random"] == pytest.approx(1)
@@ -164,7 +255,9 @@ def test_unregistered_strategy_uses_its_only_pool():
 # ---------------------------------------------------------------------------- curves, deltas, auc
 def test_learning_curves_mean_std_ci():
     accs = {0: [0.5, 0.6], 1: [0.6, 0.7], 2: [0.7, 0.9]}
-    df = pd.DataFrame([row(seed=s, iteration=i + 1, accuracy=a[i]) for s, a in accs.items() for i in range(2)])
+    df = pd.DataFrame(
+        [row(seed=s, iteration=i + 1, accuracy=a[i]) for s, a in accs.items() for i in range(2)]
+    )
     lc = analysis.learning_curves(df).set_index("iteration")
     a2 = np.array([0.6, 0.7, 0.9])
     assert lc.loc[2, "mean"] == pytest.approx(a2.mean())
@@ -177,14 +270,19 @@ def test_learning_curves_mean_std_ci():
 
 def test_delta_half_by_hand():
     curve = {0: [0.10, 0.20, 0.30, 0.50, 0.55, 0.60], 1: [0.20, 0.20, 0.40, 0.60, 0.60, 0.70]}
-    df = pd.DataFrame([row(seed=s, iteration=i + 1, accuracy=a[i]) for s, a in curve.items() for i in range(6)])
+    df = pd.DataFrame(
+        [row(seed=s, iteration=i + 1, accuracy=a[i]) for s, a in curve.items() for i in range(6)]
+    )
     per = analysis.delta_half(df, per_run=True)
     got = {(r.seed, r.iteration): r.delta for r in per.itertuples()}
-    assert got == pytest.approx({(0, 2): 0.10, (0, 4): 0.30, (0, 6): 0.30,
-                                 (1, 2): 0.00, (1, 4): 0.40, (1, 6): 0.30})
+    assert got == pytest.approx(
+        {(0, 2): 0.10, (0, 4): 0.30, (0, 6): 0.30, (1, 2): 0.00, (1, 4): 0.40, (1, 6): 0.30}
+    )
     agg = analysis.delta_half(df).set_index("iteration")
     assert list(agg.index) == [2, 4, 6]
-    assert agg.loc[4, "mean"] == pytest.approx(0.35) and agg.loc[2, "std"] == pytest.approx(np.std([0.1, 0.0], ddof=1))
+    assert agg.loc[4, "mean"] == pytest.approx(0.35) and agg.loc[2, "std"] == pytest.approx(
+        np.std([0.1, 0.0], ddof=1)
+    )
     assert agg.loc[6, "n_labeled"] == 60
 
 
@@ -217,8 +315,12 @@ def test_delta_ssl_without_pairs_is_empty():
 
 
 def test_auc_by_hand():
-    df = pd.DataFrame([row(seed=0, iteration=i + 1, n_labeled=n, accuracy=a)
-                       for i, (n, a) in enumerate([(10, 0.5), (20, 0.6), (40, 0.9)])])
+    df = pd.DataFrame(
+        [
+            row(seed=0, iteration=i + 1, n_labeled=n, accuracy=a)
+            for i, (n, a) in enumerate([(10, 0.5), (20, 0.6), (40, 0.9)])
+        ]
+    )
     res = analysis.auc(df)
     assert res["auc"].iloc[0] == pytest.approx((0.55 * 10 + 0.75 * 20) / 30)
     assert res["n_iterations"].iloc[0] == 3
@@ -228,8 +330,14 @@ def test_auc_by_hand():
 
 def test_summary_table_marks_better_and_worse_than_random():
     rng = np.random.default_rng(3)
-    df = table(lambda m, st, s, i: base_acc(st, s, i) + {"entropy": 0.05, "margin": -0.05, "random": 0}[m] * (i > 1)
-               + rng.normal(0, 0.002), settings=(("d1", "b1"),))
+    df = table(
+        lambda m, st, s, i: (
+            base_acc(st, s, i)
+            + {"entropy": 0.05, "margin": -0.05, "random": 0}[m] * (i > 1)
+            + rng.normal(0, 0.002)
+        ),
+        settings=(("d1", "b1"),),
+    )
     wide = analysis.summary_table(df, iterations=[1, 10])
     assert list(wide.columns) == ["iteration 1", "iteration 10"]
     cell = wide.xs("entropy", level="method")["iteration 10"].iloc[0]
@@ -241,11 +349,21 @@ def test_summary_table_marks_better_and_worse_than_random():
     e = sub[sub["method"] == "entropy"].sort_values("seed")["accuracy"].to_numpy()
     r = sub[sub["method"] == "random"].sort_values("seed")["accuracy"].to_numpy()
     assert long.loc["entropy", "p_vs_baseline"] == pytest.approx(stats.ttest_rel(e, r).pvalue)
-    assert wide.xs("entropy", level="method")["iteration 10"].iloc[0].startswith(f"{100 * e.mean():.1f} ± {100 * e.std(ddof=1):.1f}")
+    assert (
+        wide.xs("entropy", level="method")["iteration 10"]
+        .iloc[0]
+        .startswith(f"{100 * e.mean():.1f} ± {100 * e.std(ddof=1):.1f}")
+    )
     with pytest.raises(InvalidInputError, match="not in the results"):
         analysis.summary_table(df, iterations=[50])
     default = analysis.summary_table(df)
-    assert list(default.columns) == ["iteration 1", "iteration 2", "iteration 4", "iteration 8", "iteration 10"]
+    assert list(default.columns) == [
+        "iteration 1",
+        "iteration 2",
+        "iteration 4",
+        "iteration 8",
+        "iteration 10",
+    ]
 
 
 def test_bad_tables_raise_clear_errors():

@@ -11,15 +11,29 @@ from alkit import cards
 from alkit.errors import InvalidInputError, UnknownNameError
 
 EXPECTED = {
-    "cifar100": 100, "food101": 101, "stanford_cars": 196, "fgvc_aircraft": 100, "oxford_pets": 37,
-    "places365": 365, "imagenet100": 100, "domainnet_real": 345, "blood_smear": 8,
-    "diabetic_retinopathy": 5, "iicbu_hela": 10, "ham10000": 7, "cifar10": 10, "dtd": 47,
-    "flowers102": 102, "patch_camelyon": 2,
+    "cifar100": 100,
+    "food101": 101,
+    "stanford_cars": 196,
+    "fgvc_aircraft": 100,
+    "oxford_pets": 37,
+    "places365": 365,
+    "imagenet100": 100,
+    "domainnet_real": 345,
+    "blood_smear": 8,
+    "diabetic_retinopathy": 5,
+    "iicbu_hela": 10,
+    "ham10000": 7,
+    "cifar10": 10,
+    "dtd": 47,
+    "flowers102": 102,
+    "patch_camelyon": 2,
 }
-PAPER_BACKBONE = {"stanford_cars": "openclip:ViT-bigG-14:laion2b_s39b_b160k",
-                  "fgvc_aircraft": "openclip:ViT-bigG-14:laion2b_s39b_b160k",
-                  "oxford_pets": "openclip:ViT-bigG-14:laion2b_s39b_b160k",
-                  "places365": "openclip:ViT-bigG-14:laion2b_s39b_b160k"}
+PAPER_BACKBONE = {
+    "stanford_cars": "openclip:ViT-bigG-14:laion2b_s39b_b160k",
+    "fgvc_aircraft": "openclip:ViT-bigG-14:laion2b_s39b_b160k",
+    "oxford_pets": "openclip:ViT-bigG-14:laion2b_s39b_b160k",
+    "places365": "openclip:ViT-bigG-14:laion2b_s39b_b160k",
+}
 
 
 def test_every_card_is_shipped_and_valid():
@@ -42,14 +56,26 @@ def test_known_class_names_and_order():
     assert cards.load_card("cifar100").classes[:3] == ["apple", "aquarium_fish", "baby"]
     assert cards.load_card("stanford_cars").classes[0] == "AM General Hummer SUV 2000"
     assert cards.load_card("stanford_cars").classes[-1] == "smart fortwo Convertible 2012"
-    assert cards.load_card("oxford_pets").classes[:3] == ["Abyssinian", "American Bulldog", "American Pit Bull Terrier"]
+    assert cards.load_card("oxford_pets").classes[:3] == [
+        "Abyssinian",
+        "American Bulldog",
+        "American Pit Bull Terrier",
+    ]
     assert cards.load_card("places365").classes[0] == "/a/airfield"
     assert cards.load_card("dtd").classes[-1] == "zigzagged"
     assert cards.load_card("fgvc_aircraft").classes[0] == "707-320"
     inet = cards.load_card("imagenet100")
     assert inet.class_ids == sorted(inet.class_ids) and inet.class_ids[0] == "n01558993"
-    assert cards.load_card("blood_smear").classes == ["basophil", "eosinophil", "erythroblast", "ig",
-                                                       "lymphocyte", "monocyte", "neutrophil", "platelet"]
+    assert cards.load_card("blood_smear").classes == [
+        "basophil",
+        "eosinophil",
+        "erythroblast",
+        "ig",
+        "lymphocyte",
+        "monocyte",
+        "neutrophil",
+        "platelet",
+    ]
     dn = cards.load_card("domainnet_real").classes
     assert dn[0] == "aircraft_carrier" and dn.index("The_Eiffel_Tower") == dn.index("tent") + 1
 
@@ -65,15 +91,21 @@ def _raw(name="cifar100"):
     return yaml.safe_load((cards._cards_dir() / f"{name}.yaml").read_text())
 
 
-@pytest.mark.parametrize("mutate,match", [
-    (lambda d: d.pop("license"), "missing field 'license'"),
-    (lambda d: d.__setitem__("classes", d["classes"] + ["apple"]), "duplicate class names"),
-    (lambda d: d["splits"]["train"].__setitem__("count", -3), "non-negative integer or 'unknown'"),
-    (lambda d: d["loader"].__setitem__("type", "ftp"), "loader.type"),
-    (lambda d: d.__setitem__("class_ids", ["x"]), "class_ids has 1 entries"),
-    (lambda d: d.__setitem__("colour", "blue"), "unknown fields"),
-    (lambda d: d["splits"].pop("train"), "must include 'train'"),
-])
+@pytest.mark.parametrize(
+    "mutate,match",
+    [
+        (lambda d: d.pop("license"), "missing field 'license'"),
+        (lambda d: d.__setitem__("classes", d["classes"] + ["apple"]), "duplicate class names"),
+        (
+            lambda d: d["splits"]["train"].__setitem__("count", -3),
+            "non-negative integer or 'unknown'",
+        ),
+        (lambda d: d["loader"].__setitem__("type", "ftp"), "loader.type"),
+        (lambda d: d.__setitem__("class_ids", ["x"]), "class_ids has 1 entries"),
+        (lambda d: d.__setitem__("colour", "blue"), "unknown fields"),
+        (lambda d: d["splits"].pop("train"), "must include 'train'"),
+    ],
+)
 def test_schema_catches_errors(mutate, match):
     data = copy.deepcopy(_raw())
     assert cards.validate_card(data) == []
@@ -95,6 +127,8 @@ def test_load_card_errors(tmp_path, monkeypatch):
 
 def test_datasets_status_table():
     df = cards.datasets_status()
-    assert len(df) == len(EXPECTED) and {"name", "classes", "data", "dinov2:vitg14"} <= set(df.columns)
+    assert len(df) == len(EXPECTED) and {"name", "classes", "data", "dinov2:vitg14"} <= set(
+        df.columns
+    )
     assert not df["data"].any()  # empty ALKIT_HOME
     assert dict(zip(df["name"], df["classes"])) == EXPECTED

@@ -23,8 +23,26 @@ def test_datasets_lists_builtins(capsys):
 
 
 def test_run_writes_tidy_parquet_and_summary(tmp_path, capsys):
-    rc = main(["run", "--dataset", "digits", "--strategy", "entropy", "--initial-pool", "centroids",
-               "--seeds", "1", "10", "--iterations", "3", "--out", str(tmp_path), "--param", "cluster=true"])
+    rc = main(
+        [
+            "run",
+            "--dataset",
+            "digits",
+            "--strategy",
+            "entropy",
+            "--initial-pool",
+            "centroids",
+            "--seeds",
+            "1",
+            "10",
+            "--iterations",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--param",
+            "cluster=true",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     files = list(tmp_path.glob("*.parquet"))
@@ -35,25 +53,64 @@ def test_run_writes_tidy_parquet_and_summary(tmp_path, capsys):
 
 
 def test_unknown_strategy_is_a_clear_error(capsys):
-    assert main(["run", "--dataset", "digits", "--strategy", "nope", "--iterations", "2", "--out", "x"]) == 2
+    assert (
+        main(
+            ["run", "--dataset", "digits", "--strategy", "nope", "--iterations", "2", "--out", "x"]
+        )
+        == 2
+    )
     assert "available" in capsys.readouterr().err
 
 
 def test_next_practitioner_flow(tmp_path, capsys):
     digits = load_embeddings("digits")
-    unl = EmbeddingSet(digits.x_train, -np.ones(len(digits.x_train), dtype=np.int64), classes=digits.classes,
-                       meta={"dataset": "mine"})
+    unl = EmbeddingSet(
+        digits.x_train,
+        -np.ones(len(digits.x_train), dtype=np.int64),
+        classes=digits.classes,
+        meta={"dataset": "mine"},
+    )
     emb_path = unl.save(tmp_path / "my.npz")
     # nothing labeled yet: the initial pool
-    assert main(["next", "--embeddings", str(emb_path), "--budget", "10", "--strategy", "entropy",
-                 "--out", str(tmp_path / "to_label.csv")]) == 0
+    assert (
+        main(
+            [
+                "next",
+                "--embeddings",
+                str(emb_path),
+                "--budget",
+                "10",
+                "--strategy",
+                "entropy",
+                "--out",
+                str(tmp_path / "to_label.csv"),
+            ]
+        )
+        == 0
+    )
     first = pd.read_csv(tmp_path / "to_label.csv")
     assert len(first) == 10 and "initial pool" in capsys.readouterr().out
     # label them (class names), ask again: the strategy's picks, disjoint from the labeled ones
     first["label"] = [digits.classes[digits.y_train[i]] for i in first["index"]]
     first[["index", "label"]].to_csv(tmp_path / "labeled.csv", index=False)
-    assert main(["next", "--embeddings", str(emb_path), "--labels", str(tmp_path / "labeled.csv"),
-                 "--budget", "5", "--strategy", "entropy", "--out", str(tmp_path / "to_label.csv")]) == 0
+    assert (
+        main(
+            [
+                "next",
+                "--embeddings",
+                str(emb_path),
+                "--labels",
+                str(tmp_path / "labeled.csv"),
+                "--budget",
+                "5",
+                "--strategy",
+                "entropy",
+                "--out",
+                str(tmp_path / "to_label.csv"),
+            ]
+        )
+        == 0
+    )
     second = pd.read_csv(tmp_path / "to_label.csv")
     assert len(second) == 5 and not set(second["index"]) & set(first["index"])
     preds = pd.read_csv(tmp_path / "predictions.csv")
@@ -61,5 +118,7 @@ def test_next_practitioner_flow(tmp_path, capsys):
 
 
 def test_module_entry_point():
-    out = subprocess.run([sys.executable, "-m", "alkit", "--help"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "alkit", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0 and "datasets" in out.stdout

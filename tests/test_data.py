@@ -13,7 +13,9 @@ def small_set(with_test=True):
     kw = {}
     if with_test:
         kw = dict(x_test=rng.standard_normal((7, 5)), y_test=rng.integers(0, 3, 7))
-    return EmbeddingSet(x, y, classes=["a", "b", "c"], meta={"dataset": "toy", "backbone": "none"}, **kw)
+    return EmbeddingSet(
+        x, y, classes=["a", "b", "c"], meta={"dataset": "toy", "backbone": "none"}, **kw
+    )
 
 
 @pytest.mark.parametrize("suffix", [".npz", ""])

@@ -41,5 +41,7 @@ def test_run_al_reproduces_golden_selection(path, digits):
         got = make_golden.golden_selection(path.stem, int(seed), digits)
         if got != picks:
             diff = [i for i, (a, b) in enumerate(zip(got, picks)) if a != b]
-            pytest.fail(f"{path.stem}, seed {seed}: the picks changed ({len(got)} vs {len(picks)} "
-                        f"indices, first difference at position {diff[0] if diff else len(picks)}).")
+            pytest.fail(
+                f"{path.stem}, seed {seed}: the picks changed ({len(got)} vs {len(picks)} "
+                f"indices, first difference at position {diff[0] if diff else len(picks)})."
+            )

@@ -11,8 +11,12 @@ FAST = {"max_epochs": 60}
 
 @pytest.mark.parametrize("strategy", ["entropy", "margin", "random"])
 def test_ask_tell_loop_equals_run_al(digits, strategy):
-    run = run_al(digits, strategy=strategy, initial_pool="centroids", iterations=4, seed=10, probe=FAST)
-    learner = ActiveLearner(digits, strategy=strategy, initial_pool="centroids", seed=10, probe=FAST)
+    run = run_al(
+        digits, strategy=strategy, initial_pool="centroids", iterations=4, seed=10, probe=FAST
+    )
+    learner = ActiveLearner(
+        digits, strategy=strategy, initial_pool="centroids", seed=10, probe=FAST
+    )
     oracle = SimulatedOracle(digits.y_train)
     accs = []
     for _ in range(4):
@@ -31,11 +35,19 @@ def test_same_seed_same_initial_pool_across_strategies(digits):
 
 
 def test_export_oracle_round_trip(tmp_path, digits):
-    oracle = ExportOracle(tmp_path / "to_label.csv", digits.classes, ids=[f"img_{i}.png" for i in range(len(digits.x_train))])
+    oracle = ExportOracle(
+        tmp_path / "to_label.csv",
+        digits.classes,
+        ids=[f"img_{i}.png" for i in range(len(digits.x_train))],
+    )
     idx = np.array([5, 2, 9])
     path = oracle.export(idx)
     df = pd.read_csv(path)
-    assert df["index"].tolist() == [5, 2, 9] and df["id"].tolist() == ["img_5.png", "img_2.png", "img_9.png"]
+    assert df["index"].tolist() == [5, 2, 9] and df["id"].tolist() == [
+        "img_5.png",
+        "img_2.png",
+        "img_9.png",
+    ]
     df["label"] = [digits.classes[digits.y_train[i]] for i in idx]  # a human fills names
     df.loc[1, "label"] = str(digits.y_train[2])  # or indices
     df.to_csv(path, index=False)
@@ -95,6 +107,16 @@ def test_run_al_budget_exhaustion_message(digits):
 
 
 def test_alkit_public_api():
-    for name in ("EmbeddingSet", "load_embeddings", "ActiveLearner", "run_al", "load_results", "LinearProbe",
-                 "SimulatedOracle", "ExportOracle", "Selection", "Pool"):
+    for name in (
+        "EmbeddingSet",
+        "load_embeddings",
+        "ActiveLearner",
+        "run_al",
+        "load_results",
+        "LinearProbe",
+        "SimulatedOracle",
+        "ExportOracle",
+        "Selection",
+        "Pool",
+    ):
         assert hasattr(alkit, name)

@@ -12,7 +12,9 @@ FAST = {"max_epochs": 60}
 
 
 def test_run_history_tidy_schema(digits, tmp_path):
-    run = run_al(digits, strategy="entropy", initial_pool="centroids", iterations=3, seed=1, probe=FAST)
+    run = run_al(
+        digits, strategy="entropy", initial_pool="centroids", iterations=3, seed=1, probe=FAST
+    )
     df = run.to_frame()
     assert list(df.columns) == RESULT_COLUMNS
     assert df["iteration"].tolist() == [1, 2, 3]
@@ -22,7 +24,11 @@ def test_run_history_tidy_schema(digits, tmp_path):
     assert df["dataset"].iloc[0] == "digits" and df["embedding_checksum"].iloc[0] == digits.checksum
     assert df["accuracy"].between(0, 1).all() and (df["fit_epochs"] > 0).all()
     assert (df["n_classes_seen"] <= 10).all() and df["n_classes_seen"].is_monotonic_increasing
-    assert json.loads(df["params"].iloc[0]) == {"cluster": False, "dropout": False, "typical": False}
+    assert json.loads(df["params"].iloc[0]) == {
+        "cluster": False,
+        "dropout": False,
+        "typical": False,
+    }
     assert len(run.acquired) == 30 and len(set(run.acquired)) == 30
     path = run.save(tmp_path / "r.parquet")
     back = load_results(tmp_path)
@@ -51,7 +57,9 @@ def test_load_results_detects_truncated_file(digits, tmp_path):
 
 
 def test_method_labels():
-    assert method_label("entropy", {"cluster": False, "dropout": False, "typical": False}) == "entropy"
+    assert (
+        method_label("entropy", {"cluster": False, "dropout": False, "typical": False}) == "entropy"
+    )
     assert method_label("entropy", {"cluster": True}) == "entropy+cluster"
     assert method_label("custom_thing", {"M": 5}) == "custom_thing(M=5)"
 
@@ -59,7 +67,9 @@ def test_method_labels():
 def test_no_test_split_warns_and_gives_nan(digits):
     from alkit import EmbeddingSet
 
-    emb = EmbeddingSet(digits.x_train, digits.y_train, classes=digits.classes, meta={"dataset": "notest"})
+    emb = EmbeddingSet(
+        digits.x_train, digits.y_train, classes=digits.classes, meta={"dataset": "notest"}
+    )
     with pytest.warns(UserWarning, match="no test split"):
         run = run_al(emb, strategy="random", initial_pool="random", iterations=2, probe=FAST)
     assert run.history["accuracy"].isna().all()

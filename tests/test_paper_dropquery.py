@@ -37,8 +37,14 @@ def accuracies_at_iteration_2(name: str) -> tuple[np.ndarray, np.ndarray]:
         dq, rnd = [], []
         for seed in SEEDS:
             a = alkit.run_al(emb, strategy="dropquery", iterations=2, seed=seed, device="cpu")
-            b = alkit.run_al(emb, strategy="random", initial_pool="centroids", iterations=2,
-                             seed=seed, device="cpu")
+            b = alkit.run_al(
+                emb,
+                strategy="random",
+                initial_pool="centroids",
+                iterations=2,
+                seed=seed,
+                device="cpu",
+            )
             C = emb.n_classes
             # paired: the run streams give both the identical initial pool
             np.testing.assert_array_equal(a.acquired[:C], b.acquired[:C])
@@ -63,9 +69,13 @@ def test_dropquery_beats_random_digits():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "measured: gains +0.03, +5.1, +0.03, +11.1, +5.4 points (mean +4.3), paired t = 2.10, "
-    "p = 0.10 ≥ 0.05 — random reaches 99.98 % on two seeds (ceiling effect)"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured: gains +0.03, +5.1, +0.03, +11.1, +5.4 points (mean +4.3), paired t = 2.10, "
+        "p = 0.10 ≥ 0.05 — random reaches 99.98 % on two seeds (ceiling effect)"
+    ),
+)
 def test_dropquery_beats_random_synthetic():
     check_beats_random(*accuracies_at_iteration_2(SYNTHETIC))
 

@@ -33,15 +33,40 @@ def results() -> pd.DataFrame:
             for prop in (False, True):
                 for seed in range(3):
                     for it in range(1, 7):
-                        acc = 0.4 + 0.05 * it + eff * (it > 1) + 0.02 * prop * (it < 4) + rng.normal(0, 0.005)
-                        rows.append({
-                            "schema_version": 1, "dataset": ds, "backbone": bb, "embedding_checksum": "0",
-                            "method": method, "strategy": method, "params": "{}", "initial_pool": "random",
-                            "propagate": prop, "budget": 10, "initial_budget": 10, "seed": seed, "iteration": it,
-                            "n_labeled": 10 * it, "n_classes_seen": 10, "accuracy": acc, "balanced_accuracy": acc,
-                            "macro_f1": acc, "n_topped_up": 0, "query_seconds": 0.0, "fit_seconds": 0.0,
-                            "fit_epochs": 1, "info": "{}",
-                        })
+                        acc = (
+                            0.4
+                            + 0.05 * it
+                            + eff * (it > 1)
+                            + 0.02 * prop * (it < 4)
+                            + rng.normal(0, 0.005)
+                        )
+                        rows.append(
+                            {
+                                "schema_version": 1,
+                                "dataset": ds,
+                                "backbone": bb,
+                                "embedding_checksum": "0",
+                                "method": method,
+                                "strategy": method,
+                                "params": "{}",
+                                "initial_pool": "random",
+                                "propagate": prop,
+                                "budget": 10,
+                                "initial_budget": 10,
+                                "seed": seed,
+                                "iteration": it,
+                                "n_labeled": 10 * it,
+                                "n_classes_seen": 10,
+                                "accuracy": acc,
+                                "balanced_accuracy": acc,
+                                "macro_f1": acc,
+                                "n_topped_up": 0,
+                                "query_seconds": 0.0,
+                                "fit_seconds": 0.0,
+                                "fit_epochs": 1,
+                                "info": "{}",
+                            }
+                        )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -53,10 +78,15 @@ def _labelled(fig: Figure) -> bool:
 def test_al_curves(results, tmp_path):
     fig = plots.al_curves(results[~results["propagate"]], path=tmp_path / "curves")
     assert isinstance(fig, Figure) and _labelled(fig)
-    assert (tmp_path / "curves.png").stat().st_size > 0 and (tmp_path / "curves.svg").stat().st_size > 0
+    assert (tmp_path / "curves.png").stat().st_size > 0 and (
+        tmp_path / "curves.svg"
+    ).stat().st_size > 0
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 3  # one panel per setting
-    assert visible[0].get_ylabel() == "Top-1 accuracy (%)" and visible[0].get_xlabel() == "Labeled examples"
+    assert (
+        visible[0].get_ylabel() == "Top-1 accuracy (%)"
+        and visible[0].get_xlabel() == "Labeled examples"
+    )
     assert len(visible[0].collections) == 3  # a CI band per method
     fig = plots.al_curves(results, methods=["entropy"])
     assert len(fig.axes[0].lines) == 2  # with and without propagation
@@ -89,7 +119,9 @@ def test_delta_plots(results, tmp_path):
 
 def _reference_win_matrix() -> analysis.WinMatrix:
     methods = ["dropquery", "entropy", "random"]
-    wins = pd.DataFrame([[0, 3.5, 4.0], [0.25, 0, 3.0], [0, 0.5, 0]], index=methods, columns=methods)
+    wins = pd.DataFrame(
+        [[0, 3.5, 4.0], [0.25, 0, 3.0], [0, 0.5, 0]], index=methods, columns=methods
+    )
     both = pd.DataFrame(4 * (1 - np.eye(3, dtype=int)), index=methods, columns=methods)
     settings = [("cifar100", "dinov2"), ("food101", "dinov2"), ("cars", "clip"), ("pets", "clip")]
     return analysis.WinMatrix(wins, both, {}, pd.DataFrame(), pd.DataFrame(), settings)
@@ -99,14 +131,15 @@ def test_win_matrix_image_matches_reference(tmp_path):
     import matplotlib as mpl
 
     expected = DATA / "win_matrix_reference.png"
-    with mpl.rc_context({"font.family": "DejaVu Sans", "font.size": 10,
-                         "savefig.dpi": 60}):
+    with mpl.rc_context({"font.family": "DejaVu Sans", "font.size": 10, "savefig.dpi": 60}):
         fig = plots.win_matrix_heatmap(_reference_win_matrix())
         actual = tmp_path / "win_matrix.png"
         fig.savefig(actual, dpi=60)
     if os.environ.get("ALKIT_UPDATE_BASELINES") or not expected.exists():
         if not os.environ.get("ALKIT_UPDATE_BASELINES"):
-            pytest.fail(f"reference image {expected} is missing; create it with ALKIT_UPDATE_BASELINES=1")
+            pytest.fail(
+                f"reference image {expected} is missing; create it with ALKIT_UPDATE_BASELINES=1"
+            )
         expected.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(actual, expected)
     diff = compare_images(str(expected), str(actual), tol=6)
@@ -120,9 +153,24 @@ def test_report_cli_writes_everything(results, tmp_path, capsys):
     out = tmp_path / "figures"
     assert cli_main(["report", str(src), "--out", str(out), "--iterations", "1", "6"]) == 0
     printed = capsys.readouterr().out
-    names = ["al_curves.png", "al_curves.svg", "win_matrix.png", "win_matrix.svg", "delta_curves.png",
-             "delta_ssl.png", "learning_curves.csv", "auc.csv", "auc_summary.md", "summary.csv", "summary.md",
-             "win_matrix.csv", "win_matrix_settings.csv", "delta_half.csv", "delta_ssl.csv", "index.md"]
+    names = [
+        "al_curves.png",
+        "al_curves.svg",
+        "win_matrix.png",
+        "win_matrix.svg",
+        "delta_curves.png",
+        "delta_ssl.png",
+        "learning_curves.csv",
+        "auc.csv",
+        "auc_summary.md",
+        "summary.csv",
+        "summary.md",
+        "win_matrix.csv",
+        "win_matrix_settings.csv",
+        "delta_half.csv",
+        "delta_ssl.csv",
+        "index.md",
+    ]
     for name in names:
         assert (out / name).exists(), name
         assert str(out / name) in printed
@@ -132,7 +180,9 @@ def test_report_cli_writes_everything(results, tmp_path, capsys):
     # a results set that supports less: one method, no propagation → skips, still exit 0
     small = tmp_path / "small"
     small.mkdir()
-    results[(results["method"] == "random") & ~results["propagate"]].to_parquet(small / "cell.parquet")
+    results[(results["method"] == "random") & ~results["propagate"]].to_parquet(
+        small / "cell.parquet"
+    )
     assert cli_main(["report", str(small), "--out", str(tmp_path / "f2")]) == 0
     printed = capsys.readouterr().out
     assert "skipped win matrix" in printed and "skipped delta_ssl" in printed

@@ -81,7 +81,9 @@ def test_x_l2_reuses_unit_features_and_normalises_others():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((50, 8)).astype(np.float32)
     pool = Pool(x, 3)
-    np.testing.assert_array_equal(pool.x_l2, x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
+    np.testing.assert_array_equal(
+        pool.x_l2, x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    )
     assert pool.x_l2 is not pool.x
     unit = l2_normalize(x)
     upool = Pool(unit, 3)

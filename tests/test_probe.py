@@ -33,7 +33,9 @@ def test_early_stopping_stops_and_keeps_best_epoch():
     curve = np.asarray(probe.loss_curve_)
     assert probe.best_epoch_ == int(np.argmin(curve)) + 1
     # the kept state is the best epoch's, not the last one's: refit with max_epochs = best epoch
-    again = LinearProbe(10, seed=0, device="cpu", patience=5, max_epochs=probe.best_epoch_).fit(x, y)
+    again = LinearProbe(10, seed=0, device="cpu", patience=5, max_epochs=probe.best_epoch_).fit(
+        x, y
+    )
     for a, b in zip(probe.state_dict().values(), again.state_dict().values()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
@@ -55,13 +57,17 @@ def test_sample_weight_zero_ignores_point():
     y2 = np.concatenate([y, [(y[0] + 1) % 10]])
     w = np.concatenate([np.ones(len(x)), [0.0]])
     base = LinearProbe(10, seed=0, device="cpu", max_epochs=30, dropout=0.0).fit(x, y)
-    weighted = LinearProbe(10, seed=0, device="cpu", max_epochs=30, dropout=0.0).fit(x2, y2, sample_weight=w)
+    weighted = LinearProbe(10, seed=0, device="cpu", max_epochs=30, dropout=0.0).fit(
+        x2, y2, sample_weight=w
+    )
     # BN statistics include the extra row, so compare predictions, not raw weights
     agree = (base.predict(x) == weighted.predict(x)).mean()
     assert agree >= 0.99
     # and a large weight on the poisoned point does change the fit
     w_big = np.concatenate([np.ones(len(x)), [50.0]])
-    heavy = LinearProbe(10, seed=0, device="cpu", max_epochs=30, dropout=0.0).fit(x2, y2, sample_weight=w_big)
+    heavy = LinearProbe(10, seed=0, device="cpu", max_epochs=30, dropout=0.0).fit(
+        x2, y2, sample_weight=w_big
+    )
     assert heavy.predict(x2[-1:])[0] == y2[-1]
 
 
@@ -97,14 +103,18 @@ def test_one_step_matches_torch_modules():
     np.testing.assert_allclose(probe.weight_.numpy(), lin.weight.detach().numpy(), atol=1e-5)
     np.testing.assert_allclose(probe.bias_.numpy(), lin.bias.detach().numpy(), atol=1e-5)
     np.testing.assert_allclose(probe.running_mean_.numpy(), bn.running_mean.numpy(), atol=1e-5)
-    np.testing.assert_allclose(probe.running_var_.numpy(), bn.running_var.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        probe.running_var_.numpy(), bn.running_var.numpy(), rtol=1e-4, atol=1e-5
+    )
     assert probe.loss_curve_[0] == pytest.approx(float(loss.detach()), rel=1e-5)
     # and inference equals the module in eval mode
     mod = probe.to_torch_module()
     with torch.no_grad():
         ref = torch.softmax(mod(torch.from_numpy(x)), 1).numpy()
     np.testing.assert_allclose(probe.predict_proba(x), ref, atol=1e-5)
-    np.testing.assert_allclose(probe.embed(x), mod[1](torch.from_numpy(x)).detach().numpy(), atol=1e-4)
+    np.testing.assert_allclose(
+        probe.embed(x), mod[1](torch.from_numpy(x)).detach().numpy(), atol=1e-4
+    )
 
 
 def test_keep_mask_rate_and_freshness():

@@ -109,7 +109,11 @@ def test_graph_and_iteration_match_dense_computation(rng, variant, gamma):
     alpha = 0.9 if variant == "reference" else 0.99
     f = y0.copy()
     for _ in range(100):
-        f = ((1 - alpha) * expected @ f + alpha * y0) if variant == "reference" else (alpha * expected @ f + (1 - alpha) * y0)
+        f = (
+            ((1 - alpha) * expected @ f + alpha * y0)
+            if variant == "reference"
+            else (alpha * expected @ f + (1 - alpha) * y0)
+        )
     f[lab] = y0[lab]
     np.testing.assert_allclose(lp.scores(x, lab, labels, 3), f, rtol=1e-4, atol=1e-12)
     assert lp.last_n_iter == 100
@@ -204,8 +208,15 @@ def test_run_al_with_propagation_builds_graph_once(digits, monkeypatch):
         made.append(self)
 
     monkeypatch.setattr(LabelPropagator, "__init__", spy)
-    run = alkit.run_al(digits, strategy="entropy", propagation={"k": 20}, iterations=3, seed=0,
-                       device="cpu", probe={"max_epochs": 60})
+    run = alkit.run_al(
+        digits,
+        strategy="entropy",
+        propagation={"k": 20},
+        iterations=3,
+        seed=0,
+        device="cpu",
+        probe={"max_epochs": 60},
+    )
     hist = run.history
     assert len(hist) == 3 and hist["propagate"].all()
     assert hist["accuracy"].notna().all() and (hist["accuracy"] > 0.2).all()  # chance: 0.1

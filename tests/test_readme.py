@@ -52,18 +52,32 @@ def test_strategy_table_lists_every_strategy():
 def test_command_line_block_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     digits = load_embeddings("digits")
-    EmbeddingSet(digits.x_train, -np.ones(len(digits.x_train), dtype=np.int64), classes=digits.classes,
-                 meta={"dataset": "mine"}).save("my.npz")
-    pd.DataFrame({"index": np.arange(12), "label": [digits.classes[v] for v in digits.y_train[:12]]}).to_csv(
-        "labeled.csv", index=False)
-    cmds = [line.split("#")[0].strip() for b in blocks("bash") for line in b.splitlines()
-            if line.startswith("alkit ") and line.split()[1] not in {"embed", "sweep", "report", "notebooks"}]
-    assert any(c.startswith("alkit run") for c in cmds) and any(c.startswith("alkit next") for c in cmds)
+    EmbeddingSet(
+        digits.x_train,
+        -np.ones(len(digits.x_train), dtype=np.int64),
+        classes=digits.classes,
+        meta={"dataset": "mine"},
+    ).save("my.npz")
+    pd.DataFrame(
+        {"index": np.arange(12), "label": [digits.classes[v] for v in digits.y_train[:12]]}
+    ).to_csv("labeled.csv", index=False)
+    cmds = [
+        line.split("#")[0].strip()
+        for b in blocks("bash")
+        for line in b.splitlines()
+        if line.startswith("alkit ")
+        and line.split()[1] not in {"embed", "sweep", "report", "notebooks"}
+    ]
+    assert any(c.startswith("alkit run") for c in cmds) and any(
+        c.startswith("alkit next") for c in cmds
+    )
     for cmd in cmds:
         assert main(shlex.split(cmd)[1:]) == 0, cmd
     assert Path("to_label.csv").exists() and list(Path("results").glob("*.parquet"))
 
 
-@pytest.mark.parametrize("section", ["Two commands", "Quickstart", "Where results go", "Command line"])
+@pytest.mark.parametrize(
+    "section", ["Two commands", "Quickstart", "Where results go", "Command line"]
+)
 def test_sections_present(section):
     assert f"## {section}" in README.read_text()

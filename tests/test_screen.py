@@ -11,7 +11,8 @@ from alkit.strategies.diversity import _LazyF64Rows, badge_seeds, kcenter_greedy
 CPU = torch.device("cpu")
 
 needs_fp32_accumulation = pytest.mark.skipif(
-    not _screen.accumulates_in_float32(), reason="this torch build's float16 CPU kernels do not accumulate in float32"
+    not _screen.accumulates_in_float32(),
+    reason="this torch build's float16 CPU kernels do not accumulate in float32",
 )
 
 
@@ -62,14 +63,18 @@ def _both(monkeypatch, fn):
 def test_kmeans_pp_seeds_unchanged_by_screening(monkeypatch, seed):
     x = _clustered(seed=seed)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    on, off = _both(monkeypatch, lambda: kmeans_pp_seeds(x, 80, np.random.default_rng(seed), device="cpu"))
+    on, off = _both(
+        monkeypatch, lambda: kmeans_pp_seeds(x, 80, np.random.default_rng(seed), device="cpu")
+    )
     np.testing.assert_array_equal(on, off)
 
 
 @needs_fp32_accumulation
 def test_kmeans_pp_seeds_screening_with_few_distinct_rows(monkeypatch):
     x = np.repeat(np.eye(6, 8, dtype=np.float32), 50, axis=0)  # 6 distinct rows, 300 points
-    on, off = _both(monkeypatch, lambda: kmeans_pp_seeds(x, 10, np.random.default_rng(0), device="cpu"))
+    on, off = _both(
+        monkeypatch, lambda: kmeans_pp_seeds(x, 10, np.random.default_rng(0), device="cpu")
+    )
     np.testing.assert_array_equal(on, off)
 
 
@@ -79,7 +84,8 @@ def test_kcenter_greedy_unchanged_by_screening(monkeypatch, n_labeled):
     x = _clustered(seed=n_labeled)
     lab, pool = x[:n_labeled], x[n_labeled:]
     (p_on, r_on), (p_off, r_off) = _both(
-        monkeypatch, lambda: kcenter_greedy(pool, lab, 60, np.random.default_rng(3), device="cpu"))
+        monkeypatch, lambda: kcenter_greedy(pool, lab, 60, np.random.default_rng(3), device="cpu")
+    )
     np.testing.assert_array_equal(p_on, p_off)
     assert r_on == pytest.approx(r_off, rel=1e-12)
 
@@ -97,7 +103,9 @@ def test_badge_seeds_unchanged_by_screening(monkeypatch, lazy):
 
     def run():
         zz = _LazyF64Rows(lambda idx: z[idx], len(z), z.shape[1], CPU) if lazy else z
-        dd = _LazyF64Rows(lambda idx: delta[idx], len(delta), delta.shape[1], CPU) if lazy else delta
+        dd = (
+            _LazyF64Rows(lambda idx: delta[idx], len(delta), delta.shape[1], CPU) if lazy else delta
+        )
         return badge_seeds(zz, dd, 50, np.random.default_rng(9), device="cpu")
 
     on, off = _both(monkeypatch, run)
@@ -108,9 +116,14 @@ def test_badge_seeds_unchanged_by_screening(monkeypatch, lazy):
 def test_kcenter_greedy_on_recomputed_rows(monkeypatch):
     x = _clustered(seed=4)
     lazy = _LazyF64Rows(lambda idx: x[30:][idx], len(x) - 30, x.shape[1], CPU)
-    (p_on, _), (p_off, _) = _both(monkeypatch, lambda: kcenter_greedy(lazy, x[:30], 40, np.random.default_rng(0), device="cpu"))
+    (p_on, _), (p_off, _) = _both(
+        monkeypatch,
+        lambda: kcenter_greedy(lazy, x[:30], 40, np.random.default_rng(0), device="cpu"),
+    )
     np.testing.assert_array_equal(p_on, p_off)
-    np.testing.assert_array_equal(p_on, kcenter_greedy(x[30:], x[:30], 40, np.random.default_rng(0), device="cpu")[0])
+    np.testing.assert_array_equal(
+        p_on, kcenter_greedy(x[30:], x[:30], 40, np.random.default_rng(0), device="cpu")[0]
+    )
 
 
 @needs_fp32_accumulation
@@ -124,7 +137,9 @@ def test_large_pool_strategies_keep_only_half_copies(monkeypatch, name, digits):
     from .strategies.template import count_embed_calls, make_state
 
     pool, probe = make_state(digits, 30)
-    off = strategies.select(name, pool, probe, 12, np.random.default_rng(7))  # digits: below MIN_ROWS
+    off = strategies.select(
+        name, pool, probe, 12, np.random.default_rng(7)
+    )  # digits: below MIN_ROWS
     monkeypatch.setattr(_screen, "MIN_ROWS", 0)
     monkeypatch.setattr(diversity, "BADGE_STORE_Z_MAX_BYTES", 0)
     calls = count_embed_calls(probe, monkeypatch)
@@ -136,7 +151,7 @@ def test_large_pool_strategies_keep_only_half_copies(monkeypatch, name, digits):
 
 def test_screening_off_without_float32_accumulation(monkeypatch):
     monkeypatch.setattr(_screen, "accumulates_in_float32", lambda dtype=torch.float16: False)
-    assert not _screen.enabled(10 ** 6, CPU)
+    assert not _screen.enabled(10**6, CPU)
     assert not _screen.enabled(10, CPU)  # below MIN_ROWS anyway
 
 
@@ -144,6 +159,6 @@ def test_screening_is_cpu_only_and_size_gated(monkeypatch):
     monkeypatch.setattr(_screen, "accumulates_in_float32", lambda dtype=torch.float16: True)
     assert not _screen.enabled(_screen.MIN_ROWS - 1, CPU)
     assert _screen.enabled(_screen.MIN_ROWS, CPU)
-    assert not _screen.enabled(10 ** 6, torch.device("cuda"))
+    assert not _screen.enabled(10**6, torch.device("cuda"))
     monkeypatch.setattr(_screen, "ENABLED", False)
-    assert not _screen.enabled(10 ** 6, CPU)
+    assert not _screen.enabled(10**6, CPU)

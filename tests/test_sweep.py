@@ -25,13 +25,28 @@ from alkit.loop import RESULT_COLUMNS
 REPO = Path(__file__).resolve().parents[1]
 TINY = Path(__file__).parent / "data" / "sweep_tiny.yaml"
 TIMING = [c for c in RESULT_COLUMNS if c.endswith("_seconds")]
-ORDER = ["dataset", "backbone", "method", "initial_pool", "propagate", "budget", "seed", "iteration"]
+ORDER = [
+    "dataset",
+    "backbone",
+    "method",
+    "initial_pool",
+    "propagate",
+    "budget",
+    "seed",
+    "iteration",
+]
 PLUGIN = "tests.sweep_plugins"
 
 # digits, 2 real strategies + one that always raises, 2 seeds, 3 iterations, short probe
 DIST_GRID = {
-    "name": "dist", "datasets": ["digits"], "strategies": ["random", "entropy", "sweep_test_fails"],
-    "seeds": [1, 2], "iterations": 3, "probe": {"max_epochs": 30}, "device": "cpu", "imports": [PLUGIN],
+    "name": "dist",
+    "datasets": ["digits"],
+    "strategies": ["random", "entropy", "sweep_test_fails"],
+    "seeds": [1, 2],
+    "iterations": 3,
+    "probe": {"max_epochs": 30},
+    "device": "cpu",
+    "imports": [PLUGIN],
 }
 
 
@@ -65,12 +80,12 @@ def serial_dist(tmp_path_factory):
 
 # ------------------------------------------------------------------------------------ validation
 MALFORMED = [
-    ({"colour": "red"}, "colour"),                                         # unknown axis
-    ({"strategies": ["random", "no_such_strategy"]}, "strategies[1]"),    # unknown strategy
-    ({"seeds": []}, "seeds"),                                             # empty axis
+    ({"colour": "red"}, "colour"),  # unknown axis
+    ({"strategies": ["random", "no_such_strategy"]}, "strategies[1]"),  # unknown strategy
+    ({"seeds": []}, "seeds"),  # empty axis
     ({"strategies": []}, "strategies"),
-    ({"datasets": []}, "settings"),                                      # no settings at all
-    ({"iterations": "3"}, "iterations"),                                 # wrong type
+    ({"datasets": []}, "settings"),  # no settings at all
+    ({"iterations": "3"}, "iterations"),  # wrong type
     ({"seeds": [1, 2.5]}, "seeds[1]"),
     ({"seeds": [True]}, "seeds[0]"),
     ({"budget": 0}, "budget"),
@@ -87,7 +102,13 @@ MALFORMED = [
 
 @pytest.mark.parametrize("change,field", MALFORMED)
 def test_malformed_grid_rejected_before_anything_runs(tmp_path, change, field):
-    grid = {"datasets": ["digits"], "strategies": ["random"], "seeds": [1], "iterations": 2, **change}
+    grid = {
+        "datasets": ["digits"],
+        "strategies": ["random"],
+        "seeds": [1],
+        "iterations": 2,
+        **change,
+    }
     out = tmp_path / "out"
     with pytest.raises(GridError) as err:
         sw.sweep(grid, out, scheduler="serial", progress=False)
@@ -105,8 +126,11 @@ def test_malformed_yaml_file_names_the_file(tmp_path):
 
 
 def test_missing_embeddings_listed_with_commands(tmp_path):
-    grid = {"settings": [{"dataset": ["cifar100", "food101"], "backbone": "dinov2:vitg14"}],
-            "strategies": ["random"], "seeds": [1]}
+    grid = {
+        "settings": [{"dataset": ["cifar100", "food101"], "backbone": "dinov2:vitg14"}],
+        "strategies": ["random"],
+        "seeds": [1],
+    }
     with pytest.raises(MissingResourceError) as err:
         sw.sweep(grid, tmp_path / "out", scheduler="serial", progress=False)
     assert "alkit embed --dataset cifar100 --backbone dinov2:vitg14" in str(err.value)
@@ -120,18 +144,26 @@ def test_missing_embeddings_listed_with_commands(tmp_path):
 def test_expansion_exclude_and_dedupe():
     grid = {
         "datasets": ["digits", "synthetic:N=300,d=8,C=3,seed=0"],
-        "strategies": ["random", "entropy", {"name": "entropy", "params": {"cluster": False}},
-                       {"name": "entropy", "params": {"cluster": True}}],
-        "initial_pools": ["default", "random", "centroids"], "seeds": [1, 2], "iterations": 2,
-        "exclude": [{"dataset": "digits", "method": "entropy+cluster"},
-                    {"backbone": "synthetic", "initial_pool": "centroids"}],
+        "strategies": [
+            "random",
+            "entropy",
+            {"name": "entropy", "params": {"cluster": False}},
+            {"name": "entropy", "params": {"cluster": True}},
+        ],
+        "initial_pools": ["default", "random", "centroids"],
+        "seeds": [1, 2],
+        "iterations": 2,
+        "exclude": [
+            {"dataset": "digits", "method": "entropy+cluster"},
+            {"backbone": "synthetic", "initial_pool": "centroids"},
+        ],
     }
     cells = sw.expand_grid(grid)
     # "entropy" listed twice is one method; "default" = "random" for these strategies
     assert sorted({c.method for c in cells}) == ["entropy", "entropy+cluster", "random"]
     assert len({c.hash for c in cells}) == len(cells)
     n_digits = 2 * 2 * 2  # random/entropy × pools {random, centroids} × seeds
-    n_synth = 3 * 1 * 2   # 3 methods × pool random × seeds
+    n_synth = 3 * 1 * 2  # 3 methods × pool random × seeds
     assert len(cells) == n_digits + n_synth
     assert not any(c.dataset == "digits" and c.method == "entropy+cluster" for c in cells)
     assert all(c.budget == (10 if c.dataset == "digits" else 3) for c in cells)
@@ -144,9 +176,14 @@ def test_hash_covers_config_and_checksum_not_version_or_device(monkeypatch):
     assert sw.expand_grid({**base, "device": "cpu"})[0].hash == cell.hash
     monkeypatch.setattr(alkit, "__version__", "99.0")
     assert sw.expand_grid(base)[0].hash == cell.hash
-    for change in ({"seeds": [2]}, {"iterations": 4}, {"probe": {"max_epochs": 10}}, {"budget": 5},
-                   {"initial_pools": ["centroids"]},
-                   {"strategies": [{"name": "entropy", "params": {"cluster": True}}]}):
+    for change in (
+        {"seeds": [2]},
+        {"iterations": 4},
+        {"probe": {"max_epochs": 10}},
+        {"budget": 5},
+        {"initial_pools": ["centroids"]},
+        {"strategies": [{"name": "entropy", "params": {"cluster": True}}]},
+    ):
         assert sw.expand_grid({**base, **change})[0].hash != cell.hash, change
     other = {**cell.config(), "embedding_checksum": "0" * 64}
     assert alkit._utils.stable_hash(other, length=20) != cell.hash
@@ -161,8 +198,13 @@ def test_cached_embedding_setting_reads_metadata(tmp_path):
     y = np.repeat(np.arange(3), 40)
     emb = alkit.EmbeddingSet(x, y, x[:30], y[:30], meta={"dataset": "toy", "backbone": "fake:bb-1"})
     emb.save(embeddings_dir() / "toy__fake-bb-1.npz")
-    grid = {"settings": [{"dataset": "toy", "backbone": "fake:bb-1"}], "strategies": ["random"],
-            "seeds": [1, 2], "iterations": 2, "probe": {"max_epochs": 10}}
+    grid = {
+        "settings": [{"dataset": "toy", "backbone": "fake:bb-1"}],
+        "strategies": ["random"],
+        "seeds": [1, 2],
+        "iterations": 2,
+        "probe": {"max_epochs": 10},
+    }
     cells = sw.expand_grid(grid)
     assert {c.embedding_checksum for c in cells} == {emb.checksum}
     assert {c.budget for c in cells} == {3}
@@ -183,8 +225,14 @@ def test_serial_sweep_writes_one_file_per_cell_and_loads_embeddings_once(tmp_pat
     pd.testing.assert_frame_equal(comparable(alkit.load_results(tmp_path)), comparable(df))
     # each file is exactly run_al's table for its cell
     with sw._single_thread():
-        ref = alkit.run_al("digits", strategy="entropy", seed=2, iterations=3, probe={"max_epochs": 30},
-                           device="cpu").to_frame()
+        ref = alkit.run_al(
+            "digits",
+            strategy="entropy",
+            seed=2,
+            iterations=3,
+            probe={"max_epochs": 30},
+            device="cpu",
+        ).to_frame()
     got = df[(df["method"] == "entropy") & (df["seed"] == 2)]
     pd.testing.assert_frame_equal(comparable(got), comparable(ref))
     # a rerun skips everything; force redoes everything
@@ -251,7 +299,8 @@ def test_local_cluster_matches_serial(tmp_path, serial_dist):
     pd.testing.assert_frame_equal(comparable(df), comparable(serial_dist))
     assert failed_hashes(df) == failed_hashes(serial_dist)
     assert [p.stem for p in result_files(tmp_path)] == sorted(
-        p.stem for p in result_files(Path(serial_dist.attrs["sweep"]["out_dir"])))
+        p.stem for p in result_files(Path(serial_dist.attrs["sweep"]["out_dir"]))
+    )
     workers = df.attrs["sweep"]["workers"]
     assert workers and all(pid != f"{socket.gethostname()}:{os.getpid()}" for pid in workers)
     assert all(n == 1 for n in workers.values())  # one setting → each worker loaded it once
@@ -278,19 +327,53 @@ def test_external_scheduler_and_worker_match_serial(tmp_path, serial_dist):
     distributed = pytest.importorskip("dask.distributed")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
     logs = tmp_path / "logs"
     logs.mkdir()
     procs = []
     try:
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
-             str(port), "--no-dashboard"],
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(logs / "scheduler.log", "w")))
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-             "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"],
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(logs / "worker.log", "w")))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-dashboard",
+                ],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(logs / "scheduler.log", "w"),
+            )
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--nworkers",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                ],
+                cwd=tmp_path,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(logs / "worker.log", "w"),
+            )
+        )
         with distributed.Client(address, timeout="60s") as probe_client:
             probe_client.wait_for_workers(1, timeout=90)
         out = tmp_path / "out"
@@ -307,19 +390,42 @@ def test_external_scheduler_and_worker_match_serial(tmp_path, serial_dist):
 # ------------------------------------------------------------------------------------- resume
 @pytest.mark.timeout(180)
 def test_resume_after_kill_every_cell_once_and_equal(tmp_path):
-    grid = {"name": "slow", "datasets": ["digits"],
-            "strategies": [{"name": "sweep_test_slow", "params": {"seconds": 0.15}}],
-            "seeds": list(range(1, 9)), "iterations": 3, "probe": {"max_epochs": 30}, "device": "cpu",
-            "imports": [PLUGIN]}
+    grid = {
+        "name": "slow",
+        "datasets": ["digits"],
+        "strategies": [{"name": "sweep_test_slow", "params": {"seconds": 0.15}}],
+        "seeds": list(range(1, 9)),
+        "iterations": 3,
+        "probe": {"max_epochs": 30},
+        "device": "cpu",
+        "imports": [PLUGIN],
+    }
     import yaml
 
     grid_file = tmp_path / "slow.yaml"
     grid_file.write_text(yaml.safe_dump(grid))
     out = tmp_path / "interrupted"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "alkit", "sweep", str(grid_file), "--out", str(out),
-                             "--scheduler", "serial", "--no-progress"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "alkit",
+            "sweep",
+            str(grid_file),
+            "--out",
+            str(out),
+            "--scheduler",
+            "serial",
+            "--no-progress",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     try:
         while len(result_files(out)) < 2 and proc.poll() is None and time.monotonic() < deadline:
@@ -347,7 +453,9 @@ def test_cli_run_status_and_exit_codes(tmp_path, capsys):
     out = tmp_path / "cli"
     assert main(["sweep", str(TINY), "--out", str(out), "--status"]) == 0
     assert "done 0, failed 0, missing 4" in capsys.readouterr().out
-    assert main(["sweep", str(TINY), "--out", str(out), "--scheduler", "serial", "--no-progress"]) == 0
+    assert (
+        main(["sweep", str(TINY), "--out", str(out), "--scheduler", "serial", "--no-progress"]) == 0
+    )
     assert main(["sweep", str(TINY), "--out", str(out), "--status"]) == 0
     assert "done 4, failed 0, missing 0" in capsys.readouterr().out
 
@@ -356,7 +464,9 @@ def test_cli_run_status_and_exit_codes(tmp_path, capsys):
 
     bad.write_text(yaml.safe_dump({**DIST_GRID, "seeds": [1]}))
     out2 = tmp_path / "cli_fail"
-    assert main(["sweep", str(bad), "--out", str(out2), "--scheduler", "serial", "--no-progress"]) == 1
+    assert (
+        main(["sweep", str(bad), "--out", str(out2), "--scheduler", "serial", "--no-progress"]) == 1
+    )
     captured = capsys.readouterr()
     assert "1 cell(s) failed" in captured.err and "RuntimeError" in captured.err
     assert main(["sweep", str(bad), "--out", str(out2), "--status"]) == 0
@@ -374,7 +484,7 @@ def test_cli_run_status_and_exit_codes(tmp_path, capsys):
 
 PAPER_STRATEGIES = 12
 SHIPPED_COUNTS = {
-    "paper_natural": 8 * PAPER_STRATEGIES * 5 - 5,       # no ProbCover on Places365
+    "paper_natural": 8 * PAPER_STRATEGIES * 5 - 5,  # no ProbCover on Places365
     "paper_biomedical": 4 * PAPER_STRATEGIES * 5,
     "paper_initial_pool": 4 * PAPER_STRATEGIES * 4 * 5,
     "paper_diversity": 4 * 8 * 5,
@@ -392,7 +502,10 @@ def test_shipped_grids_structure_and_cell_counts():
         assert len(cells) == n, name
     natural = sw.expand_grid("paper_natural", resolve=False, check_registry=False)
     assert not any(c.dataset == "places365" and c.strategy == "probcover" for c in natural)
-    assert {c.backbone for c in natural} == {"dinov2:vitg14", "openclip:ViT-bigG-14:laion2b_s39b_b160k"}
+    assert {c.backbone for c in natural} == {
+        "dinov2:vitg14",
+        "openclip:ViT-bigG-14:laion2b_s39b_b160k",
+    }
     methods = {c.method for c in sw.expand_grid("dropquery_m", resolve=False, check_registry=False)}
     assert len(methods) == 4
 
@@ -400,8 +513,11 @@ def test_shipped_grids_structure_and_cell_counts():
 @pytest.mark.parametrize("name", sorted(SHIPPED_COUNTS))
 def test_shipped_grids_validate_against_registries(name):
     grid = sw.load_grid(name, check_registry=False)
-    missing = sorted({s["name"] for s in grid["strategies"]} - set(strategies.available())
-                     | {p for p in grid["initial_pools"] if p != "default"} - set(alkit.initial_pools.available()))
+    missing = sorted(
+        {s["name"] for s in grid["strategies"]} - set(strategies.available())
+        | {p for p in grid["initial_pools"] if p != "default"}
+        - set(alkit.initial_pools.available())
+    )
     if missing:  # strategy modules land from other issues; the full run checks them all
         pytest.skip(f"not registered yet: {missing}")
     sw.load_grid(name)  # names, parameters and initial pools all valid

@@ -47,7 +47,9 @@ def test_buttons_choose_and_submit():
     oracle.buttons[0][2].click()
     oracle.buttons[1][0].click()
     oracle.buttons[1][1].click()  # a change of mind: the last click wins
-    assert oracle.buttons[1][1].button_style == "success" and oracle.buttons[1][0].button_style == ""
+    assert (
+        oracle.buttons[1][1].button_style == "success" and oracle.buttons[1][0].button_style == ""
+    )
     assert oracle.submit_button.disabled and "2 of 3" in oracle.status.value
     with pytest.raises(InvalidInputError, match="no label yet"):
         oracle.submit()
@@ -98,8 +100,10 @@ def test_loop_clicked_labels_reproduce_run_al(digits):
     df = loop.to_frame()
     ref = alkit.run_al(digits, "margin", iterations=iterations, seed=3).to_frame()
     assert list(df.columns) == list(ref.columns)
-    np.testing.assert_array_equal(np.concatenate(shown), alkit.run_al(digits, "margin", iterations=iterations,
-                                                                      seed=3).acquired)
+    np.testing.assert_array_equal(
+        np.concatenate(shown),
+        alkit.run_al(digits, "margin", iterations=iterations, seed=3).acquired,
+    )
     np.testing.assert_array_equal(df["n_labeled"], ref["n_labeled"])
     np.testing.assert_allclose(df["accuracy"], ref["accuracy"])
     assert (df["dataset"] == "digits").all() and (df["method"] == "margin").all()

@@ -16,8 +16,18 @@ from .datasets import ImageDataset, csv_list, image_folder, load_dataset, split_
 from .extract import cache_path, embed
 
 __all__ = [
-    "embed", "cache_path", "backbones", "datasets", "Backbone", "BackboneSpec", "load_backbone",
-    "ImageDataset", "load_dataset", "image_folder", "split_files", "csv_list",
+    "embed",
+    "cache_path",
+    "backbones",
+    "datasets",
+    "Backbone",
+    "BackboneSpec",
+    "load_backbone",
+    "ImageDataset",
+    "load_dataset",
+    "image_folder",
+    "split_files",
+    "csv_list",
 ]
 
 

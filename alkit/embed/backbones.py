@@ -113,9 +113,15 @@ class BackboneSpec:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "name": self.name, "family": self.family, "dim": self.dim, "license": self.license,
-            "weights": self.weights, "weights_size": self.weights_size, "feature": self.feature,
-            "summary": self.summary, "paper": self.paper,
+            "name": self.name,
+            "family": self.family,
+            "dim": self.dim,
+            "license": self.license,
+            "weights": self.weights,
+            "weights_size": self.weights_size,
+            "feature": self.feature,
+            "summary": self.summary,
+            "paper": self.paper,
         }
 
 
@@ -158,7 +164,9 @@ def weights_dir() -> Path:
 
 def _offline() -> bool:
     truthy = {"1", "true", "yes", "on"}
-    return any(os.environ.get(v, "").strip().lower() in truthy for v in ("HF_HUB_OFFLINE", "ALKIT_OFFLINE"))
+    return any(
+        os.environ.get(v, "").strip().lower() in truthy for v in ("HF_HUB_OFFLINE", "ALKIT_OFFLINE")
+    )
 
 
 def transform_repr(transform: Callable) -> str:
@@ -166,11 +174,15 @@ def transform_repr(transform: Callable) -> str:
     return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(transform))
 
 
-def preprocessing_description(spec: BackboneSpec, transform: Callable | None = None) -> dict[str, Any]:
+def preprocessing_description(
+    spec: BackboneSpec, transform: Callable | None = None
+) -> dict[str, Any]:
     """What determines the features besides the images: backbone, weights, transform, feature."""
     transform = spec.transform() if transform is None else transform
     return {
-        "backbone": spec.name, "weights": spec.weights, "feature": spec.feature,
+        "backbone": spec.name,
+        "weights": spec.weights,
+        "feature": spec.feature,
         "transform": transform_repr(transform),
         "options": {k: str(v) for k, v in sorted(spec.options.items()) if not k.startswith("_")},
     }
@@ -182,10 +194,19 @@ def preprocessing_hash(spec: BackboneSpec, transform: Callable | None = None) ->
 
 
 # --------------------------------------------------------------------------- registry API
-def register(name: str, loader: Callable[..., tuple[nn.Module, Callable]] | BackboneSpec, *,
-             dim: int | None = None, license: str = "unknown", weights: str = "", weights_size: str = "unknown",
-             feature: str = "model output", summary: str = "", transform: Callable[[], Callable] | None = None,
-             overwrite: bool = False) -> BackboneSpec:
+def register(
+    name: str,
+    loader: Callable[..., tuple[nn.Module, Callable]] | BackboneSpec,
+    *,
+    dim: int | None = None,
+    license: str = "unknown",
+    weights: str = "",
+    weights_size: str = "unknown",
+    feature: str = "model output",
+    summary: str = "",
+    transform: Callable[[], Callable] | None = None,
+    overwrite: bool = False,
+) -> BackboneSpec:
     """Register a backbone under ``name``.
 
     Parameters
@@ -206,16 +227,25 @@ def register(name: str, loader: Callable[..., tuple[nn.Module, Callable]] | Back
     BackboneSpec
     """
     if name in _REGISTRY and not overwrite:
-        raise InvalidInputError(f"Backbone {name!r} is already registered; pass overwrite=True to replace it.")
+        raise InvalidInputError(
+            f"Backbone {name!r} is already registered; pass overwrite=True to replace it."
+        )
     if isinstance(loader, BackboneSpec):
         spec = loader
         spec.name = name
     else:
         user_loader = loader
         spec = BackboneSpec(
-            name=name, family="custom", loader=lambda _spec, download: user_loader(download), dim=dim,
-            license=license, weights=weights or name, weights_size=weights_size, feature=feature,
-            summary=summary, transform_factory=transform,
+            name=name,
+            family="custom",
+            loader=lambda _spec, download: user_loader(download),
+            dim=dim,
+            license=license,
+            weights=weights or name,
+            weights_size=weights_size,
+            feature=feature,
+            summary=summary,
+            transform_factory=transform,
         )
     _REGISTRY[name] = spec
     return spec
@@ -242,7 +272,11 @@ def get_spec(name: str) -> BackboneSpec:
     parts = name.split(":")
     if parts[0] == "openclip" and len(parts) == 3:
         return _openclip_spec(parts[1], parts[2])
-    if parts[0] == "torchvision" and len(parts) in (2, 3) and (len(parts) == 2 or parts[2] == "random"):
+    if (
+        parts[0] == "torchvision"
+        and len(parts) in (2, 3)
+        and (len(parts) == 2 or parts[2] == "random")
+    ):
         return _torchvision_spec(parts[1], pretrained=len(parts) == 2)
     raise UnknownNameError(
         f"Unknown backbone {name!r}. Registered: {available()}. Patterns: 'openclip:<arch>:<tag>' "
@@ -278,13 +312,22 @@ def load_backbone(name: str, device: str | torch.device = "cpu", download: bool 
     model = model.eval().to(device)
     for p in model.parameters():
         p.requires_grad_(False)
-    return Backbone(name=name, model=model, transform=transform, spec=spec,
-                    weights_file=spec.options.get("_weights_file"))
+    return Backbone(
+        name=name,
+        model=model,
+        transform=transform,
+        spec=spec,
+        weights_file=spec.options.get("_weights_file"),
+    )
 
 
 # --------------------------------------------------------------------------- weights files
 def _missing(what: str, filename: str, size: str, dest: Path, how: str) -> MissingResourceError:
-    offline = " (offline mode: HF_HUB_OFFLINE/ALKIT_OFFLINE is set, so nothing was downloaded)" if _offline() else ""
+    offline = (
+        " (offline mode: HF_HUB_OFFLINE/ALKIT_OFFLINE is set, so nothing was downloaded)"
+        if _offline()
+        else ""
+    )
     return MissingResourceError(
         f"Weights for {what} are not on disk{offline}. Fetch {filename} (~{size}) {how} and put it at {dest} "
         f"(ALKIT_HOME={alkit_home()}; set ALKIT_HOME to move it), or rerun with downloads allowed."
@@ -337,12 +380,18 @@ def _openclip_transform(arch: str, tag: str) -> Callable:
 
     cfg = open_clip.get_model_config(arch)
     if cfg is None:
-        raise UnknownNameError(f"open_clip has no model config {arch!r}; see open_clip.list_models().")
+        raise UnknownNameError(
+            f"open_clip has no model config {arch!r}; see open_clip.list_models()."
+        )
     size = cfg["vision_cfg"].get("image_size", 224)
     pcfg = open_clip.get_pretrained_cfg(arch, tag) if tag != "random" else {}
     return open_clip.image_transform(
-        size, is_train=False, mean=pcfg.get("mean"), std=pcfg.get("std"),
-        resize_mode=pcfg.get("resize_mode"), interpolation=pcfg.get("interpolation"),
+        size,
+        is_train=False,
+        mean=pcfg.get("mean"),
+        std=pcfg.get("std"),
+        resize_mode=pcfg.get("resize_mode"),
+        interpolation=pcfg.get("interpolation"),
     )
 
 
@@ -403,16 +452,24 @@ def _openclip_spec(arch: str, tag: str) -> BackboneSpec:
         except ImportError:  # pragma: no cover
             dim = None
     return BackboneSpec(
-        name=f"openclip:{arch}:{tag}", family="openclip", loader=_openclip_loader, dim=dim,
-        license="MIT (OpenCLIP code and LAION-2B checkpoints)" if tag.startswith("laion") else "see open_clip",
-        weights=f"open_clip {arch} pretrained={tag}", weights_size=size,
+        name=f"openclip:{arch}:{tag}",
+        family="openclip",
+        loader=_openclip_loader,
+        dim=dim,
+        license="MIT (OpenCLIP code and LAION-2B checkpoints)"
+        if tag.startswith("laion")
+        else "see open_clip",
+        weights=f"open_clip {arch} pretrained={tag}",
+        weights_size=size,
         feature="encode_image output (image tower incl. projection, not L2-normalised)",
-        summary=f"OpenCLIP {arch} ({tag})", paper=(arch, tag) in _OPENCLIP_PAPER,
-        transform_factory=lambda: _openclip_transform(arch, tag), options={"arch": arch, "tag": tag},
+        summary=f"OpenCLIP {arch} ({tag})",
+        paper=(arch, tag) in _OPENCLIP_PAPER,
+        transform_factory=lambda: _openclip_transform(arch, tag),
+        options={"arch": arch, "tag": tag},
     )
 
 
-for (_arch, _tag) in _OPENCLIP_PAPER:
+for _arch, _tag in _OPENCLIP_PAPER:
     _REGISTRY[f"openclip:{_arch}:{_tag}"] = _openclip_spec(_arch, _tag)
 
 
@@ -421,16 +478,23 @@ def dinov2_transform(resize: int = 256, crop: int = 224) -> Callable:
     """The paper's DINOv2 eval transform: Resize 256 bicubic, CenterCrop 224, ImageNet mean/std."""
     from torchvision import transforms as T
 
-    return T.Compose([
-        T.Resize(resize, interpolation=T.InterpolationMode.BICUBIC),
-        T.CenterCrop(crop),
-        T.ToTensor(),
-        T.Normalize(mean=IMAGENET_MEAN, std=IMAGENET_STD),
-    ])
+    return T.Compose(
+        [
+            T.Resize(resize, interpolation=T.InterpolationMode.BICUBIC),
+            T.CenterCrop(crop),
+            T.ToTensor(),
+            T.Normalize(mean=IMAGENET_MEAN, std=IMAGENET_STD),
+        ]
+    )
 
 
-def hub_interpolate_pos_embed(pos_embed: torch.Tensor, img_size: int, patch_size: int = 14,
-                              interpolate_offset: float = 0.1, antialias: bool = False) -> torch.Tensor:
+def hub_interpolate_pos_embed(
+    pos_embed: torch.Tensor,
+    img_size: int,
+    patch_size: int = 14,
+    interpolate_offset: float = 0.1,
+    antialias: bool = False,
+) -> torch.Tensor:
     """Resize a DINOv2 position embedding as torch.hub's ``interpolate_pos_encoding`` does.
 
     The hub model keeps the 37 x 37 grid learnt at 518 px and, for a 224-px input, resizes it
@@ -471,10 +535,15 @@ def hub_interpolate_pos_embed(pos_embed: torch.Tensor, img_size: int, patch_size
     else:
         kwargs = {"size": (g, g)}
     patch_pe = nn.functional.interpolate(
-        patch_pe.reshape(1, m, m, dim).permute(0, 3, 1, 2), mode="bicubic", antialias=antialias, **kwargs
+        patch_pe.reshape(1, m, m, dim).permute(0, 3, 1, 2),
+        mode="bicubic",
+        antialias=antialias,
+        **kwargs,
     )
     if tuple(patch_pe.shape[-2:]) != (g, g):  # pragma: no cover - guards torch behaviour changes
-        raise RuntimeError(f"hub interpolation gave a {tuple(patch_pe.shape[-2:])} grid, expected {(g, g)}")
+        raise RuntimeError(
+            f"hub interpolation gave a {tuple(patch_pe.shape[-2:])} grid, expected {(g, g)}"
+        )
     patch_pe = patch_pe.permute(0, 2, 3, 1).reshape(1, g * g, dim)
     return torch.cat([cls_pe, patch_pe], dim=1).to(pos_embed.dtype)
 
@@ -491,8 +560,9 @@ def _read_state_dict(path: str) -> dict[str, torch.Tensor]:
     return sd
 
 
-def convert_dinov2_state_dict(sd: dict[str, torch.Tensor], img_size: int = 224,
-                              patch_size: int = 14) -> dict[str, torch.Tensor]:
+def convert_dinov2_state_dict(
+    sd: dict[str, torch.Tensor], img_size: int = 224, patch_size: int = 14
+) -> dict[str, torch.Tensor]:
     """torch.hub (or timm) DINOv2 weights -> a timm model built for ``img_size``.
 
     Hub keys are renamed as timm's own converter does (``mlp.w12`` -> ``mlp.fc1``, ``mlp.w3`` ->
@@ -523,8 +593,11 @@ _DINOV2 = {
 def _dinov2_weights(spec: BackboneSpec, download: bool) -> str:
     timm_name, hub_file = spec.options["timm_model"], spec.options["hub_file"]
     local = weights_dir() / "dinov2"
-    cands = [local / hub_file, local / f"{timm_name}.lvd142m.safetensors",
-             Path(torch.hub.get_dir()) / "checkpoints" / hub_file]
+    cands = [
+        local / hub_file,
+        local / f"{timm_name}.lvd142m.safetensors",
+        Path(torch.hub.get_dir()) / "checkpoints" / hub_file,
+    ]
     for c in cands:
         if c.is_file():
             return str(c)
@@ -533,8 +606,13 @@ def _dinov2_weights(spec: BackboneSpec, download: bool) -> str:
     if got:
         return got
     url = f"https://dl.fbaipublicfiles.com/dinov2/{hub_file.split('_pretrain')[0]}/{hub_file}"
-    err = _missing(spec.name, hub_file, spec.weights_size, local / hub_file,
-                   f"from {url} (or model.safetensors from https://huggingface.co/{repo})")
+    err = _missing(
+        spec.name,
+        hub_file,
+        spec.weights_size,
+        local / hub_file,
+        f"from {url} (or model.safetensors from https://huggingface.co/{repo})",
+    )
     if not download:
         raise err
     try:
@@ -553,10 +631,17 @@ def _dinov2_loader(spec: BackboneSpec, download: bool) -> tuple[nn.Module, Calla
         path = _dinov2_weights(spec, download)  # before building the model: fail in milliseconds
     elif path is not None and not Path(path).is_file():
         raise MissingResourceError(f"Weights file {path} for {spec.name} does not exist.")
-    model = timm.create_model(opts["timm_model"], pretrained=False, img_size=img_size, num_classes=0,
-                              **opts.get("timm_kwargs", {}))
+    model = timm.create_model(
+        opts["timm_model"],
+        pretrained=False,
+        img_size=img_size,
+        num_classes=0,
+        **opts.get("timm_kwargs", {}),
+    )
     if path is not None:
-        sd = convert_dinov2_state_dict(_read_state_dict(str(path)), img_size, model.patch_embed.patch_size[0])
+        sd = convert_dinov2_state_dict(
+            _read_state_dict(str(path)), img_size, model.patch_embed.patch_size[0]
+        )
         missing, unexpected = model.load_state_dict(sd, strict=False)
         if missing or unexpected:
             raise InvalidInputError(
@@ -567,9 +652,18 @@ def _dinov2_loader(spec: BackboneSpec, download: bool) -> tuple[nn.Module, Calla
     return model, dinov2_transform(resize=int(opts.get("resize", 256)), crop=img_size)
 
 
-def register_dinov2(name: str, timm_model: str, *, dim: int | None = None, pretrained: bool = True,
-                    weights_file: str | None = None, timm_kwargs: dict[str, Any] | None = None,
-                    hub_file: str = "", weights_size: str = "unknown", overwrite: bool = False) -> BackboneSpec:
+def register_dinov2(
+    name: str,
+    timm_model: str,
+    *,
+    dim: int | None = None,
+    pretrained: bool = True,
+    weights_file: str | None = None,
+    timm_kwargs: dict[str, Any] | None = None,
+    hub_file: str = "",
+    weights_size: str = "unknown",
+    overwrite: bool = False,
+) -> BackboneSpec:
     """Register a DINOv2-style timm backbone (the code path of the ``dinov2:*`` entries).
 
     Parameters
@@ -589,17 +683,35 @@ def register_dinov2(name: str, timm_model: str, *, dim: int | None = None, pretr
     """
     timm_kwargs = dict(timm_kwargs or {})
     spec = BackboneSpec(
-        name=name, family="dinov2", loader=_dinov2_loader, dim=dim or timm_kwargs.get("embed_dim"),
+        name=name,
+        family="dinov2",
+        loader=_dinov2_loader,
+        dim=dim or timm_kwargs.get("embed_dim"),
         license="Apache-2.0 (DINOv2 weights and code)",
-        weights=("random" if not pretrained and weights_file is None else f"{timm_model}.lvd142m (hub: {hub_file})"),
+        weights=(
+            "random"
+            if not pretrained and weights_file is None
+            else f"{timm_model}.lvd142m (hub: {hub_file})"
+        ),
         weights_size=weights_size,
         feature="CLS token after the final LayerNorm (torch.hub forward), 224 px, hub position-embedding resize",
-        summary=f"DINOv2 {timm_model}", paper=False, transform_factory=dinov2_transform,
-        options={"timm_model": timm_model, "hub_file": hub_file, "pretrained": pretrained,
-                 "weights_file": weights_file, "timm_kwargs": timm_kwargs, "img_size": 224, "resize": 256},
+        summary=f"DINOv2 {timm_model}",
+        paper=False,
+        transform_factory=dinov2_transform,
+        options={
+            "timm_model": timm_model,
+            "hub_file": hub_file,
+            "pretrained": pretrained,
+            "weights_file": weights_file,
+            "timm_kwargs": timm_kwargs,
+            "img_size": 224,
+            "resize": 256,
+        },
     )
     if name in _REGISTRY and not overwrite:
-        raise InvalidInputError(f"Backbone {name!r} is already registered; pass overwrite=True to replace it.")
+        raise InvalidInputError(
+            f"Backbone {name!r} is already registered; pass overwrite=True to replace it."
+        )
     _REGISTRY[name] = spec
     return spec
 
@@ -645,7 +757,9 @@ def _torchvision_loader(spec: BackboneSpec, download: bool) -> tuple[nn.Module, 
             if not download:
                 raise _missing(spec.name, fname, spec.weights_size, local, f"from {weights.url}")
             try:
-                sd = torch.hub.load_state_dict_from_url(weights.url, model_dir=str(local.parent), map_location="cpu")
+                sd = torch.hub.load_state_dict_from_url(
+                    weights.url, model_dir=str(local.parent), map_location="cpu"
+                )
             except Exception as exc:
                 raise MissingResourceError(
                     f"Could not download {weights.url} ({type(exc).__name__}: {exc}); put {fname} at {local}."
@@ -674,13 +788,17 @@ def _torchvision_spec(model: str, pretrained: bool = True) -> BackboneSpec:
 
     size = weights.meta.get("_file_size")
     return BackboneSpec(
-        name=f"torchvision:{model}" + ("" if pretrained else ":random"), family="torchvision",
-        loader=_torchvision_loader, dim=None,
+        name=f"torchvision:{model}" + ("" if pretrained else ":random"),
+        family="torchvision",
+        loader=_torchvision_loader,
+        dim=None,
         license="BSD-3-Clause (torchvision); weights trained on ImageNet-1k (ImageNet terms: non-commercial research)",
-        weights=str(weights) if pretrained else "random", weights_size=f"{size:.0f} MB" if size else "unknown",
+        weights=str(weights) if pretrained else "random",
+        weights_size=f"{size:.0f} MB" if size else "unknown",
         feature="penultimate layer (classification head replaced by Identity)",
         summary=f"torchvision {model} ({'ImageNet-1k' if pretrained else 'random'})",
-        transform_factory=transform_factory, options={"model": model, "pretrained": pretrained},
+        transform_factory=transform_factory,
+        options={"model": model, "pretrained": pretrained},
     )
 
 
@@ -706,7 +824,12 @@ def custom_spec(model: nn.Module, transform: Callable, name: str | None = None) 
         h.update(v.detach().cpu().contiguous().numpy().tobytes() if v.numel() else b"")
     digest = h.hexdigest()[:12]
     return BackboneSpec(
-        name=name or f"custom-{digest}", family="custom", loader=lambda _s, _d: (model, transform),
-        license="user-supplied", weights=f"{type(model).__name__} sha256:{digest}", feature="module output",
-        summary=f"user module {type(model).__name__}", transform_factory=lambda: transform,
+        name=name or f"custom-{digest}",
+        family="custom",
+        loader=lambda _s, _d: (model, transform),
+        license="user-supplied",
+        weights=f"{type(model).__name__} sha256:{digest}",
+        feature="module output",
+        summary=f"user module {type(model).__name__}",
+        transform_factory=lambda: transform,
     )

@@ -16,24 +16,45 @@ then: alkit run --dataset cifar100__dinov2:vitg14 --strategy dropquery
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``alkit embed``."""
     parser.epilog = EPILOG
-    parser.add_argument("--dataset", help="data card name (see `alkit datasets`), image folder, or path,label CSV")
-    parser.add_argument("--backbone", help="e.g. dinov2:vitg14, openclip:ViT-bigG-14:laion2b_s39b_b160k, "
-                                           "torchvision:resnet18")
-    parser.add_argument("--root", default=None, help="where the images are (default $ALKIT_HOME/data/<dataset>)")
-    parser.add_argument("--name", default=None, help="data-set name in the cache key (default: card/folder name)")
+    parser.add_argument(
+        "--dataset", help="data card name (see `alkit datasets`), image folder, or path,label CSV"
+    )
+    parser.add_argument(
+        "--backbone",
+        help="e.g. dinov2:vitg14, openclip:ViT-bigG-14:laion2b_s39b_b160k, torchvision:resnet18",
+    )
+    parser.add_argument(
+        "--root", default=None, help="where the images are (default $ALKIT_HOME/data/<dataset>)"
+    )
+    parser.add_argument(
+        "--name", default=None, help="data-set name in the cache key (default: card/folder name)"
+    )
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--num-workers", type=int, default=None, help="DataLoader workers (default 8 on CUDA, 0 on CPU)")
+    parser.add_argument(
+        "--num-workers",
+        type=int,
+        default=None,
+        help="DataLoader workers (default 8 on CUDA, 0 on CPU)",
+    )
     parser.add_argument("--chunk-size", type=int, default=4096, help="images per resumable chunk")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
     parser.add_argument("--cache-dir", default=None, help="default $ALKIT_HOME/embeddings")
-    parser.add_argument("--on-corrupt", default="fail", choices=["fail", "skip"],
-                        help="unreadable image: stop with its path (fail) or leave it out and list it (skip)")
+    parser.add_argument(
+        "--on-corrupt",
+        default="fail",
+        choices=["fail", "skip"],
+        help="unreadable image: stop with its path (fail) or leave it out and list it (skip)",
+    )
     parser.add_argument("--force", action="store_true", help="recompute even if cached")
     parser.add_argument("--no-download", action="store_true", help="never download weights")
-    parser.add_argument("--download-data", action="store_true", help="let torchvision download the data set")
+    parser.add_argument(
+        "--download-data", action="store_true", help="let torchvision download the data set"
+    )
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--list-backbones", action="store_true", help="print the backbone registry and exit")
+    parser.add_argument(
+        "--list-backbones", action="store_true", help="print the backbone registry and exit"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -49,14 +70,26 @@ def main(args: argparse.Namespace) -> int:
     if not args.dataset or not args.backbone:
         raise SystemExit("alkit embed: --dataset and --backbone are required (or --list-backbones)")
     emb = embed(
-        args.dataset, args.backbone, args.root, device=args.device, batch_size=args.batch_size,
-        num_workers=args.num_workers, cache_dir=args.cache_dir, chunk_size=args.chunk_size,
-        precision=args.precision, on_corrupt=args.on_corrupt, force=args.force,
-        download_weights=not args.no_download, download_data=args.download_data,
-        progress=not args.no_progress, name=args.name,
+        args.dataset,
+        args.backbone,
+        args.root,
+        device=args.device,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        cache_dir=args.cache_dir,
+        chunk_size=args.chunk_size,
+        precision=args.precision,
+        on_corrupt=args.on_corrupt,
+        force=args.force,
+        download_weights=not args.no_download,
+        download_data=args.download_data,
+        progress=not args.no_progress,
+        name=args.name,
     )
     path = cache_path(emb.dataset, emb.backbone, args.cache_dir)
     test = f", test {emb.x_test.shape}" if emb.has_test else ""
-    print(f"{emb!r}\ntrain {emb.x_train.shape}{test}, skipped {emb.meta.get('n_skipped', 0)}\ncache: {path}")
+    print(
+        f"{emb!r}\ntrain {emb.x_train.shape}{test}, skipped {emb.meta.get('n_skipped', 0)}\ncache: {path}"
+    )
     print(f"use: alkit run --dataset {emb.dataset}__{emb.backbone}")
     return 0

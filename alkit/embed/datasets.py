@@ -92,7 +92,9 @@ class FileSplit(ImageSplit):
         self.ids = [str(p) for p in rel_paths]
         self.labels = np.asarray(labels, dtype=np.int64)
         if len(self.ids) != len(self.labels):
-            raise InvalidInputError(f"{len(self.ids)} paths but {len(self.labels)} labels under {root}.")
+            raise InvalidInputError(
+                f"{len(self.ids)} paths but {len(self.labels)} labels under {root}."
+            )
 
     def path(self, i: int) -> Path:
         return self.root / self.ids[i]
@@ -165,8 +167,12 @@ def _list_images(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
     return sorted(out)
 
 
-def _folder_split(root: Path, split_dir: Path, class_ids: list[str], extensions: tuple[str, ...]) -> FileSplit:
-    present = sorted(d.name for d in split_dir.iterdir() if d.is_dir() and not d.name.startswith("."))
+def _folder_split(
+    root: Path, split_dir: Path, class_ids: list[str], extensions: tuple[str, ...]
+) -> FileSplit:
+    present = sorted(
+        d.name for d in split_dir.iterdir() if d.is_dir() and not d.name.startswith(".")
+    )
     unknown = sorted(set(present) - set(class_ids))
     if unknown:
         raise InvalidInputError(
@@ -186,10 +192,16 @@ def _folder_split(root: Path, split_dir: Path, class_ids: list[str], extensions:
     return FileSplit(root, rel, np.asarray(labels, dtype=np.int64))
 
 
-def image_folder(root: str | os.PathLike, *, name: str | None = None, train: str | None = "train",
-                 test: str | None = "test", classes: list[str] | None = None,
-                 class_ids: list[str] | None = None,
-                 extensions: tuple[str, ...] = IMAGE_EXTENSIONS) -> ImageDataset:
+def image_folder(
+    root: str | os.PathLike,
+    *,
+    name: str | None = None,
+    train: str | None = "train",
+    test: str | None = "test",
+    classes: list[str] | None = None,
+    class_ids: list[str] | None = None,
+    extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
+) -> ImageDataset:
     """An ImageFolder tree: ``root/<train>/<class>/*.jpg`` (+ ``root/<test>/<class>/…``).
 
     If ``root/<train>`` does not exist, ``root/<class>/*`` is taken as a single train split
@@ -226,17 +238,26 @@ def image_folder(root: str | os.PathLike, *, name: str | None = None, train: str
         train_dir = root
     ids = class_ids or classes
     if ids is None:
-        ids = sorted(d.name for d in train_dir.iterdir() if d.is_dir() and not d.name.startswith("."))
+        ids = sorted(
+            d.name for d in train_dir.iterdir() if d.is_dir() and not d.name.startswith(".")
+        )
         if not ids:
-            raise MissingResourceError(f"{train_dir} has no class sub-folders (expected {train_dir}/<class>/*.jpg).")
+            raise MissingResourceError(
+                f"{train_dir} has no class sub-folders (expected {train_dir}/<class>/*.jpg)."
+            )
     names = list(classes) if classes is not None else list(ids)
     if len(names) != len(ids):
         raise InvalidInputError(f"{len(names)} class names but {len(ids)} class ids.")
     splits: dict[str, ImageSplit] = {"train": _folder_split(root, train_dir, list(ids), extensions)}
     if test and not single and (root / test).is_dir():
         splits["test"] = _folder_split(root, root / test, list(ids), extensions)
-    return ImageDataset(name or root.name, names, splits, root,
-                        {"kind": "image_folder", "train": train, "test": test})
+    return ImageDataset(
+        name or root.name,
+        names,
+        splits,
+        root,
+        {"kind": "image_folder", "train": train, "test": test},
+    )
 
 
 # --------------------------------------------------------------------------- split files
@@ -249,11 +270,15 @@ def _read_split_file(path: Path, n_classes: int) -> tuple[list[str], np.ndarray]
                 continue
             parts = line.rsplit(maxsplit=1)
             if len(parts) != 2:
-                raise InvalidInputError(f"{path}:{lineno}: expected '<relative path> <label>', got {line!r}.")
+                raise InvalidInputError(
+                    f"{path}:{lineno}: expected '<relative path> <label>', got {line!r}."
+                )
             try:
                 lab = int(parts[1])
             except ValueError:
-                raise InvalidInputError(f"{path}:{lineno}: label {parts[1]!r} is not an integer.") from None
+                raise InvalidInputError(
+                    f"{path}:{lineno}: label {parts[1]!r} is not an integer."
+                ) from None
             if not 0 <= lab < n_classes:
                 raise InvalidInputError(f"{path}:{lineno}: label {lab} outside 0..{n_classes - 1}.")
             rel.append(parts[0])
@@ -261,8 +286,9 @@ def _read_split_file(path: Path, n_classes: int) -> tuple[list[str], np.ndarray]
     return rel, np.asarray(labels, dtype=np.int64)
 
 
-def split_files(root: str | os.PathLike, files: dict[str, str], classes: list[str], *,
-                name: str | None = None) -> ImageDataset:
+def split_files(
+    root: str | os.PathLike, files: dict[str, str], classes: list[str], *, name: str | None = None
+) -> ImageDataset:
     """Split-file lists (DomainNet style): each line ``<path relative to root> <integer label>``.
 
     Parameters
@@ -282,12 +308,19 @@ def split_files(root: str | os.PathLike, files: dict[str, str], classes: list[st
             raise MissingResourceError(f"Split file {path} not found (expected under {root}).")
         rel, labels = _read_split_file(path, len(classes))
         splits[split] = FileSplit(root, rel, labels)
-    return ImageDataset(name or root.name, list(classes), splits, root, {"kind": "split_files", "files": files})
+    return ImageDataset(
+        name or root.name, list(classes), splits, root, {"kind": "split_files", "files": files}
+    )
 
 
 # --------------------------------------------------------------------------- CSV
-def csv_list(path: str | os.PathLike, *, root: str | os.PathLike | None = None, classes: list[str] | None = None,
-             name: str | None = None) -> ImageDataset:
+def csv_list(
+    path: str | os.PathLike,
+    *,
+    root: str | os.PathLike | None = None,
+    classes: list[str] | None = None,
+    name: str | None = None,
+) -> ImageDataset:
     """Your own images from a CSV with columns ``path,label`` (optional ``split``: train/test).
 
     ``label`` is a class name or an integer index; an empty label means unknown (-1) — the usual
@@ -309,7 +342,9 @@ def csv_list(path: str | os.PathLike, *, root: str | os.PathLike | None = None, 
         reader = csv.DictReader(fh)
         cols = [c.strip() for c in (reader.fieldnames or [])]
         if "path" not in cols:
-            raise InvalidInputError(f"{path} needs a header with columns 'path,label' (optional 'split'); got {cols}.")
+            raise InvalidInputError(
+                f"{path} needs a header with columns 'path,label' (optional 'split'); got {cols}."
+            )
         for lineno, row in enumerate(reader, 2):
             if None in row:  # csv.DictReader puts surplus fields under the key None
                 raise InvalidInputError(
@@ -322,7 +357,9 @@ def csv_list(path: str | os.PathLike, *, root: str | os.PathLike | None = None, 
                 raise InvalidInputError(f"{path}:{lineno}: empty 'path'.")
             split = row.get("split") or "train"
             if split not in ("train", "test"):
-                raise InvalidInputError(f"{path}:{lineno}: split must be 'train' or 'test', got {split!r}.")
+                raise InvalidInputError(
+                    f"{path}:{lineno}: split must be 'train' or 'test', got {split!r}."
+                )
             rows.append((lineno, p, row.get("label") or "", split))
     if not rows:
         raise InvalidInputError(f"{path} has no rows.")
@@ -354,9 +391,12 @@ def csv_list(path: str | os.PathLike, *, root: str | os.PathLike | None = None, 
     if "train" not in per_split:
         raise InvalidInputError(f"{path} has no train rows (split column all 'test').")
     splits: dict[str, ImageSplit] = {
-        s: FileSplit(base, rel, np.asarray(labs, dtype=np.int64)) for s, (rel, labs) in per_split.items()
+        s: FileSplit(base, rel, np.asarray(labs, dtype=np.int64))
+        for s, (rel, labs) in per_split.items()
     }
-    return ImageDataset(name or path.stem, list(classes), splits, base, {"kind": "csv", "path": str(path)})
+    return ImageDataset(
+        name or path.stem, list(classes), splits, base, {"kind": "csv", "path": str(path)}
+    )
 
 
 # --------------------------------------------------------------------------- torchvision
@@ -368,7 +408,11 @@ def _tv_ids_labels(ds: Any, split: str) -> tuple[list[str], np.ndarray]:
             labels = np.asarray(labs, dtype=np.int64)
             break
     else:
-        samples = getattr(ds, "_samples", None) or getattr(ds, "samples", None) or getattr(ds, "imgs", None)
+        samples = (
+            getattr(ds, "_samples", None)
+            or getattr(ds, "samples", None)
+            or getattr(ds, "imgs", None)
+        )
         if samples is not None:
             labels = np.asarray([s[1] for s in samples], dtype=np.int64)
         else:  # array-backed without a label attribute (e.g. PCAM): read labels only
@@ -392,9 +436,15 @@ def _tv_ids_labels(ds: Any, split: str) -> tuple[list[str], np.ndarray]:
     return ids, labels
 
 
-def torchvision_dataset(cls_name: str, root: str | os.PathLike, split_args: dict[str, dict[str, Any]], *,
-                        classes: list[str] | None = None, name: str | None = None,
-                        download: bool = False) -> ImageDataset:
+def torchvision_dataset(
+    cls_name: str,
+    root: str | os.PathLike,
+    split_args: dict[str, dict[str, Any]],
+    *,
+    classes: list[str] | None = None,
+    name: str | None = None,
+    download: bool = False,
+) -> ImageDataset:
     """A torchvision data set, e.g. ``torchvision_dataset("CIFAR100", root, {"train": {"train": True},
     "test": {"train": False}})``.
 
@@ -419,13 +469,20 @@ def torchvision_dataset(cls_name: str, root: str | os.PathLike, split_args: dict
                 f"torchvision.datasets.{cls_name}({kwargs}) found no data under {root}: {exc}"
             ) from exc
         except ImportError as exc:
-            raise MissingResourceError(f"torchvision.datasets.{cls_name} needs {exc.name}: pip install {exc.name}") from exc
+            raise MissingResourceError(
+                f"torchvision.datasets.{cls_name} needs {exc.name}: pip install {exc.name}"
+            ) from exc
         ids, labels = _tv_ids_labels(ds, split)
         splits[split] = TorchvisionSplit(ds, ids, labels)
         found_classes = found_classes or getattr(ds, "classes", None)
     names = list(classes) if classes is not None else [str(c) for c in (found_classes or [])]
-    return ImageDataset(name or cls_name.lower(), names, splits, root,
-                        {"kind": "torchvision", "class": cls_name, "splits": split_args})
+    return ImageDataset(
+        name or cls_name.lower(),
+        names,
+        splits,
+        root,
+        {"kind": "torchvision", "class": cls_name, "splits": split_args},
+    )
 
 
 # --------------------------------------------------------------------------- cards
@@ -447,7 +504,9 @@ def _missing_data(card: Any, base: Path, detail: str = "") -> MissingResourceErr
     )
 
 
-def from_card(card: Any, root: str | os.PathLike | None = None, download: bool = False) -> ImageDataset:
+def from_card(
+    card: Any, root: str | os.PathLike | None = None, download: bool = False
+) -> ImageDataset:
     """Build the :class:`ImageDataset` a data card describes (see ``alkit/data_cards/*.yaml``).
 
     Raises
@@ -463,13 +522,27 @@ def from_card(card: Any, root: str | os.PathLike | None = None, download: bool =
         raise _missing_data(card, base, f"missing {missing[:3]}" if missing else "")
     try:
         if kind == "torchvision":
-            ds = torchvision_dataset(spec["class"], base, spec["splits"], classes=card.classes, name=card.name,
-                                     download=download)
+            ds = torchvision_dataset(
+                spec["class"],
+                base,
+                spec["splits"],
+                classes=card.classes,
+                name=card.name,
+                download=download,
+            )
         elif kind == "image_folder":
-            ds = image_folder(base / spec.get("subdir", ""), name=card.name, train=spec.get("train", "train"),
-                              test=spec.get("test"), classes=card.classes, class_ids=card.class_ids)
+            ds = image_folder(
+                base / spec.get("subdir", ""),
+                name=card.name,
+                train=spec.get("train", "train"),
+                test=spec.get("test"),
+                classes=card.classes,
+                class_ids=card.class_ids,
+            )
         elif kind == "split_files":
-            ds = split_files(base / spec.get("subdir", ""), spec["files"], card.classes, name=card.name)
+            ds = split_files(
+                base / spec.get("subdir", ""), spec["files"], card.classes, name=card.name
+            )
         else:  # validated by the card schema
             raise InvalidInputError(f"Unknown loader type {kind!r} in card {card.name!r}.")
     except MissingResourceError as exc:
@@ -478,8 +551,13 @@ def from_card(card: Any, root: str | os.PathLike | None = None, download: bool =
     return ds
 
 
-def load_dataset(dataset: str | os.PathLike | ImageDataset, root: str | os.PathLike | None = None, *,
-                 download: bool = False, name: str | None = None) -> ImageDataset:
+def load_dataset(
+    dataset: str | os.PathLike | ImageDataset,
+    root: str | os.PathLike | None = None,
+    *,
+    download: bool = False,
+    name: str | None = None,
+) -> ImageDataset:
     """Resolve a data set: a card name (``"cifar100"``), an image folder, or a ``.csv`` list.
 
     Raises

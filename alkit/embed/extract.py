@@ -77,12 +77,19 @@ def _collate(items):
     return x, idx, bad
 
 
-def _save_chunk(path: Path, x: np.ndarray, idx: np.ndarray, bad_idx: np.ndarray, bad_msg: list[str]) -> None:
+def _save_chunk(
+    path: Path, x: np.ndarray, idx: np.ndarray, bad_idx: np.ndarray, bad_msg: list[str]
+) -> None:
     """Write one chunk atomically (temporary file + rename)."""
     with atomic_path(path, ".npz") as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, x=x, idx=idx, bad_idx=bad_idx,
-                     bad_msg=np.frombuffer(json.dumps(bad_msg).encode(), dtype=np.uint8))
+            np.savez(
+                fh,
+                x=x,
+                idx=idx,
+                bad_idx=bad_idx,
+                bad_msg=np.frombuffer(json.dumps(bad_msg).encode(), dtype=np.uint8),
+            )
 
 
 def _load_chunk(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
@@ -95,16 +102,29 @@ def _load_chunk(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[st
 
 def _autocast(device: torch.device, precision: str):
     if device.type == "cuda" and precision in ("fp16", "bf16"):
-        return torch.autocast("cuda", dtype=torch.float16 if precision == "fp16" else torch.bfloat16)
+        return torch.autocast(
+            "cuda", dtype=torch.float16 if precision == "fp16" else torch.bfloat16
+        )
     if device.type == "cpu" and precision == "bf16":
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return torch.autocast(device.type, enabled=False)
 
 
-def _extract_split(split_name: str, split: ImageSplit, model: nn.Module, transform: Callable,
-                   device: torch.device, precision: str, batch_size: int, num_workers: int,
-                   chunk_size: int, part_dir: Path, on_corrupt: str, progress: bool,
-                   label: str) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]], dict[str, float]]:
+def _extract_split(
+    split_name: str,
+    split: ImageSplit,
+    model: nn.Module,
+    transform: Callable,
+    device: torch.device,
+    precision: str,
+    batch_size: int,
+    num_workers: int,
+    chunk_size: int,
+    part_dir: Path,
+    on_corrupt: str,
+    progress: bool,
+    label: str,
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, str]], dict[str, float]]:
     """Features of one split, chunk by chunk; returns (x (n_ok, d), kept indices (n_ok,), skipped, stats)."""
     from tqdm.auto import tqdm
 
@@ -130,11 +150,20 @@ def _extract_split(split_name: str, split: ImageSplit, model: nn.Module, transfo
     stats = {"images": float(n_todo), "seconds": 0.0}
     if batches:
         loader = torch.utils.data.DataLoader(
-            _Items(split, transform), batch_sampler=batches, num_workers=num_workers, collate_fn=_collate,
+            _Items(split, transform),
+            batch_sampler=batches,
+            num_workers=num_workers,
+            collate_fn=_collate,
             pin_memory=device.type == "cuda",
         )
-        bar = tqdm(total=n_todo, unit="img", desc=f"{label} [{split_name}]", disable=not progress,
-                   initial=0, dynamic_ncols=True)
+        bar = tqdm(
+            total=n_todo,
+            unit="img",
+            desc=f"{label} [{split_name}]",
+            disable=not progress,
+            initial=0,
+            dynamic_ncols=True,
+        )
         acc_x: list[np.ndarray] = []
         acc_i: list[np.ndarray] = []
         acc_bad: list[tuple[int, str]] = []
@@ -176,13 +205,24 @@ def _extract_split(split_name: str, split: ImageSplit, model: nn.Module, transfo
         bar.close()
     dims = {v[0].shape[1] for v in done.values() if len(v[0])}
     if len(dims) > 1:
-        raise CorruptCacheError(f"Chunks in {out_dir} disagree on the feature dimension {dims}; delete {part_dir}.")
+        raise CorruptCacheError(
+            f"Chunks in {out_dir} disagree on the feature dimension {dims}; delete {part_dir}."
+        )
     dim = dims.pop() if dims else 0
     xs = [done[k][0].reshape(-1, dim) if dim else done[k][0] for k in range(len(bounds))]
-    x_all = np.concatenate(xs).astype(np.float32, copy=False) if xs else np.zeros((0, dim), np.float32)
-    idx_all = np.concatenate([done[k][1] for k in range(len(bounds))]).astype(np.int64) if bounds else np.zeros(0, np.int64)
-    skipped = [{"id": split.ids[int(i)], "error": m}
-               for k in range(len(bounds)) for i, m in zip(done[k][2], done[k][3])]
+    x_all = (
+        np.concatenate(xs).astype(np.float32, copy=False) if xs else np.zeros((0, dim), np.float32)
+    )
+    idx_all = (
+        np.concatenate([done[k][1] for k in range(len(bounds))]).astype(np.int64)
+        if bounds
+        else np.zeros(0, np.int64)
+    )
+    skipped = [
+        {"id": split.ids[int(i)], "error": m}
+        for k in range(len(bounds))
+        for i, m in zip(done[k][2], done[k][3])
+    ]
     if len(idx_all) == 0:
         raise InvalidInputError(
             f"No image of the {split_name} split could be embedded ({len(skipped)} unreadable, first: "
@@ -198,7 +238,11 @@ def _resolve_backbone(backbone: Any, backbone_name: str | None) -> bb.BackboneSp
         return backbone
     if isinstance(backbone, bb.Backbone):
         return bb.custom_spec(backbone.model, backbone.transform, backbone_name or backbone.name)
-    if isinstance(backbone, tuple | list) and len(backbone) == 2 and isinstance(backbone[0], nn.Module):
+    if (
+        isinstance(backbone, tuple | list)
+        and len(backbone) == 2
+        and isinstance(backbone[0], nn.Module)
+    ):
         return bb.custom_spec(backbone[0], backbone[1], backbone_name)
     raise InvalidInputError(
         "backbone must be a registry name (see alkit.embed.backbones.available()) or a "
@@ -206,12 +250,25 @@ def _resolve_backbone(backbone: Any, backbone_name: str | None) -> bb.BackboneSp
     )
 
 
-def embed(dataset: str | os.PathLike | ImageDataset, backbone: str | tuple | bb.Backbone, root: str | os.PathLike | None = None,
-          *, device: str | torch.device = "auto", batch_size: int = 64, num_workers: int | None = None,
-          cache_dir: str | os.PathLike | None = None, chunk_size: int = 4096, precision: str = "auto",
-          on_corrupt: str = "fail", force: bool = False, download_weights: bool = True,
-          download_data: bool = False, progress: bool = True, name: str | None = None,
-          backbone_name: str | None = None) -> EmbeddingSet:
+def embed(
+    dataset: str | os.PathLike | ImageDataset,
+    backbone: str | tuple | bb.Backbone,
+    root: str | os.PathLike | None = None,
+    *,
+    device: str | torch.device = "auto",
+    batch_size: int = 64,
+    num_workers: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    chunk_size: int = 4096,
+    precision: str = "auto",
+    on_corrupt: str = "fail",
+    force: bool = False,
+    download_weights: bool = True,
+    download_data: bool = False,
+    progress: bool = True,
+    name: str | None = None,
+    backbone_name: str | None = None,
+) -> EmbeddingSet:
     """Embed a data set with a frozen backbone and cache the result.
 
     Parameters
@@ -301,9 +358,12 @@ def embed(dataset: str | os.PathLike | ImageDataset, backbone: str | tuple | bb.
         except CorruptCacheError as exc:
             warnings.warn(f"ignoring damaged cache {out}: {exc}", stacklevel=2)
             cached = None
-        if cached is not None and cached.meta.get("preprocessing_hash") == pre_hash and (
-            ds is None or cached.meta.get("dataset_fingerprint") == ds.fingerprint()
-        ) and (not precision_requested or cached.meta.get("precision") == precision):
+        if (
+            cached is not None
+            and cached.meta.get("preprocessing_hash") == pre_hash
+            and (ds is None or cached.meta.get("dataset_fingerprint") == ds.fingerprint())
+            and (not precision_requested or cached.meta.get("precision") == precision)
+        ):
             return cached
     if ds is None:
         assert ds_error is not None
@@ -329,8 +389,19 @@ def embed(dataset: str | os.PathLike | ImageDataset, backbone: str | tuple | bb.
         if split is None:
             continue
         x, idx, bad, stats = _extract_split(
-            split_name, split, loaded.model, loaded.transform, dev, precision, int(batch_size),
-            int(num_workers), int(chunk_size), part_dir, on_corrupt, progress, f"{ds.name} × {spec.name}",
+            split_name,
+            split,
+            loaded.model,
+            loaded.transform,
+            dev,
+            precision,
+            int(batch_size),
+            int(num_workers),
+            int(chunk_size),
+            part_dir,
+            on_corrupt,
+            progress,
+            f"{ds.name} × {spec.name}",
         )
         labels = split.labels[idx]
         arrays[split_name] = (x, labels)
@@ -342,20 +413,36 @@ def embed(dataset: str | os.PathLike | ImageDataset, backbone: str | tuple | bb.
             f"{spec.name} produced {arrays['train'][0].shape[1]}-d features, expected {spec.dim}."
         )
     meta: dict[str, Any] = {
-        "dataset": ds.name, "backbone": spec.name, "preprocessing_hash": pre_hash,
-        "preprocessing": bb.preprocessing_description(spec, transform), "config_hash": config_hash,
-        "dataset_fingerprint": ds.fingerprint(), "data_source": ds.source, "data_root": str(ds.root),
-        "model": spec.weights, "weights_file": loaded.weights_file, "license": spec.license,
-        "feature": spec.feature, "precision": precision, "device": str(dev),
-        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
-        "torch": torch.__version__, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        "dataset": ds.name,
+        "backbone": spec.name,
+        "preprocessing_hash": pre_hash,
+        "preprocessing": bb.preprocessing_description(spec, transform),
+        "config_hash": config_hash,
+        "dataset_fingerprint": ds.fingerprint(),
+        "data_source": ds.source,
+        "data_root": str(ds.root),
+        "model": spec.weights,
+        "weights_file": loaded.weights_file,
+        "license": spec.license,
+        "feature": spec.feature,
+        "precision": precision,
+        "device": str(dev),
+        "device_name": torch.cuda.get_device_name(dev)
+        if dev.type == "cuda"
+        else platform.processor() or "cpu",
+        "torch": torch.__version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "n_images": {k: len(s) for k, s in ds.splits.items()},
-        "n_skipped": len(skipped), "skipped": skipped[:1000],
-        "ids": ids["train"], "test_ids": ids.get("test"),
+        "n_skipped": len(skipped),
+        "skipped": skipped[:1000],
+        "ids": ids["train"],
+        "test_ids": ids.get("test"),
         "extraction_seconds": {k: round(v["seconds"], 3) for k, v in timing.items()},
     }
     x_test, y_test = arrays.get("test", (None, None))
-    emb = EmbeddingSet(arrays["train"][0], arrays["train"][1], x_test, y_test, classes=ds.classes, meta=meta)
+    emb = EmbeddingSet(
+        arrays["train"][0], arrays["train"][1], x_test, y_test, classes=ds.classes, meta=meta
+    )
     emb.save(out)
     shutil.rmtree(part_dir, ignore_errors=True)
     try:

@@ -18,7 +18,16 @@ from ..pool import Pool, Selection, check_budget
 from . import random as _random
 from . import uncertainty as _unc
 
-__all__ = ["StrategyInfo", "register", "get", "info", "available", "select", "default_initial_pool", "table"]
+__all__ = [
+    "StrategyInfo",
+    "register",
+    "get",
+    "info",
+    "available",
+    "select",
+    "default_initial_pool",
+    "table",
+]
 
 UNCERTAINTY_OPTIONS = {"dropout": False, "typical": False, "cluster": False}
 
@@ -40,10 +49,18 @@ class StrategyInfo:
 _REGISTRY: dict[str, StrategyInfo] = {}
 
 
-def register(name: str, fn: Callable[..., Selection], *, family: str = "custom",
-             params: dict[str, Any] | None = None, initial_pool: str = "random",
-             needs_probe: bool = True, paper: str = "", summary: str = "",
-             overwrite: bool = False) -> StrategyInfo:
+def register(
+    name: str,
+    fn: Callable[..., Selection],
+    *,
+    family: str = "custom",
+    params: dict[str, Any] | None = None,
+    initial_pool: str = "random",
+    needs_probe: bool = True,
+    paper: str = "",
+    summary: str = "",
+    overwrite: bool = False,
+) -> StrategyInfo:
     """Register a strategy under ``name``.
 
     Parameters
@@ -58,9 +75,19 @@ def register(name: str, fn: Callable[..., Selection], *, family: str = "custom",
     if not name or not isinstance(name, str):
         raise InvalidInputError("A strategy name must be a non-empty string.")
     if name in _REGISTRY and not overwrite:
-        raise InvalidInputError(f"Strategy {name!r} is already registered; pass overwrite=True to replace it.")
-    entry = StrategyInfo(name, fn, family, dict(params or {}), initial_pool, needs_probe, paper,
-                         summary or (fn.__doc__ or "").strip().split("\n")[0])
+        raise InvalidInputError(
+            f"Strategy {name!r} is already registered; pass overwrite=True to replace it."
+        )
+    entry = StrategyInfo(
+        name,
+        fn,
+        family,
+        dict(params or {}),
+        initial_pool,
+        needs_probe,
+        paper,
+        summary or (fn.__doc__ or "").strip().split("\n")[0],
+    )
     _REGISTRY[name] = entry
     return entry
 
@@ -75,7 +102,9 @@ def info(name: str) -> StrategyInfo:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise UnknownNameError(f"Unknown strategy {name!r}; available: {', '.join(available())}.") from None
+        raise UnknownNameError(
+            f"Unknown strategy {name!r}; available: {', '.join(available())}."
+        ) from None
 
 
 def get(name: str) -> Callable[..., Selection]:
@@ -92,10 +121,17 @@ def table():
     """Every registered strategy as a DataFrame: name, family, parameters (defaults), initial pool, paper."""
     import pandas as pd
 
-    rows = [{"strategy": e.name, "family": e.family,
-             "parameters": ", ".join(f"{k}={v!r}" for k, v in e.params.items()) or "—",
-             "initial_pool": e.initial_pool, "paper": e.paper, "summary": e.summary}
-            for e in (_REGISTRY[n] for n in available())]
+    rows = [
+        {
+            "strategy": e.name,
+            "family": e.family,
+            "parameters": ", ".join(f"{k}={v!r}" for k, v in e.params.items()) or "—",
+            "initial_pool": e.initial_pool,
+            "paper": e.paper,
+            "summary": e.summary,
+        }
+        for e in (_REGISTRY[n] for n in available())
+    ]
     return pd.DataFrame(rows)
 
 
@@ -111,13 +147,17 @@ def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     return {**entry.params, **params}
 
 
-def select(name: str, pool: Pool, probe, budget: int, rng: np.random.Generator, **params) -> Selection:
+def select(
+    name: str, pool: Pool, probe, budget: int, rng: np.random.Generator, **params
+) -> Selection:
     """Run strategy ``name`` with validation of its inputs and of its result."""
     entry = info(name)
     budget = check_budget(budget, pool.n_unlabeled)
     full = check_params(name, params)
     if entry.needs_probe and (probe is None or not getattr(probe, "is_fitted", True)):
-        raise InvalidInputError(f"Strategy {name!r} needs a fitted probe; fit it on the labeled points first.")
+        raise InvalidInputError(
+            f"Strategy {name!r} needs a fitted probe; fit it on the labeled points first."
+        )
     sel = entry.fn(pool, probe, budget, rng, **full)
     idx = sel.indices
     if len(idx) != budget or len(np.unique(idx)) != budget or pool.labeled[idx].any():
@@ -129,14 +169,35 @@ def select(name: str, pool: Pool, probe, budget: int, rng: np.random.Generator, 
 
 
 _UNC_PAPER = "Settles, 'Active Learning Literature Survey', 2009"
-register("random", _random.random, family="baseline", needs_probe=False,
-         paper="—", summary="Uniform random sampling.")
-register("least_confidence", _unc.least_confidence, family="uncertainty", params=dict(UNCERTAINTY_OPTIONS),
-         paper="Lewis & Gale, SIGIR 1994")
-register("entropy", _unc.entropy, family="uncertainty", params=dict(UNCERTAINTY_OPTIONS),
-         paper="Shannon 1948; " + _UNC_PAPER)
-register("margin", _unc.margin, family="uncertainty", params=dict(UNCERTAINTY_OPTIONS),
-         paper="Scheffer et al., IDA 2001")
+register(
+    "random",
+    _random.random,
+    family="baseline",
+    needs_probe=False,
+    paper="—",
+    summary="Uniform random sampling.",
+)
+register(
+    "least_confidence",
+    _unc.least_confidence,
+    family="uncertainty",
+    params=dict(UNCERTAINTY_OPTIONS),
+    paper="Lewis & Gale, SIGIR 1994",
+)
+register(
+    "entropy",
+    _unc.entropy,
+    family="uncertainty",
+    params=dict(UNCERTAINTY_OPTIONS),
+    paper="Shannon 1948; " + _UNC_PAPER,
+)
+register(
+    "margin",
+    _unc.margin,
+    family="uncertainty",
+    params=dict(UNCERTAINTY_OPTIONS),
+    paper="Scheffer et al., IDA 2001",
+)
 
 # strategies of the later modules register themselves on import
 from . import _extra  # noqa: E402,F401

@@ -8,10 +8,20 @@ from ..cluster import kmeans_nearest
 from ..pool import Pool, Selection, top_up
 from ..probe import LinearProbe
 
-__all__ = ["top_k", "typical_block", "rank_select", "pool_blocks", "rows_blockwise", "embed_rows", "pool_scores"]
+__all__ = [
+    "top_k",
+    "typical_block",
+    "rank_select",
+    "pool_blocks",
+    "rows_blockwise",
+    "embed_rows",
+    "pool_scores",
+]
 
 CLUSTER_FACTOR = 50  # cluster=True: top min(50·B, |U|) by score, then k-means with k = B
-POOL_BLOCK_ROWS = 32768  # rows of the pool read at a time (rounded to a multiple of the probe's chunk)
+POOL_BLOCK_ROWS = (
+    32768  # rows of the pool read at a time (rounded to a multiple of the probe's chunk)
+)
 
 
 def pool_blocks(n: int, probe=None, block_rows: int = POOL_BLOCK_ROWS):
@@ -58,8 +68,12 @@ def pool_scores(pool: Pool, probe, score_fn, *, dropout: bool = False) -> np.nda
     Never copies ``pool.x[unlabeled]`` nor holds an (|U|, C) array for more than one block.
     Returns an ndarray of shape (n_unlabeled,).
     """
-    return rows_blockwise(lambda xb: score_fn(probe.predict_proba(xb, dropout=dropout)), pool.x,
-                          pool.unlabeled_idx, probe)
+    return rows_blockwise(
+        lambda xb: score_fn(probe.predict_proba(xb, dropout=dropout)),
+        pool.x,
+        pool.unlabeled_idx,
+        probe,
+    )
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -72,12 +86,20 @@ def typical_block(scores: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` positions of the score ranking centred on its median (``typical=True``)."""
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     start = max(0, min(len(order) // 2 - k // 2, len(order) - k))
-    return order[start:start + k]
+    return order[start : start + k]
 
 
-def rank_select(pool: Pool, scores_u: np.ndarray, budget: int, rng: np.random.Generator, *,
-                typical: bool = False, cluster: bool = False, device: str = "auto",
-                info: dict | None = None) -> Selection:
+def rank_select(
+    pool: Pool,
+    scores_u: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    typical: bool = False,
+    cluster: bool = False,
+    device: str = "auto",
+    info: dict | None = None,
+) -> Selection:
     """Pick ``budget`` unlabeled points from their scores (higher = more informative).
 
     Parameters

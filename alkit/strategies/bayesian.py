@@ -24,15 +24,21 @@ from .base import rank_select, rows_blockwise, top_k
 
 __all__ = ["bald", "power_bald", "bald_scores"]
 
-BALD_PAPER = ("Houlsby et al., arXiv:1112.5745, 2011; Gal et al., 'Deep Bayesian Active "
-              "Learning with Image Data', ICML 2017")
-POWER_BALD_PAPER = ("Kirsch et al., 'Stochastic Batch Acquisition: A Simple Baseline for Deep "
-                    "Active Learning', TMLR 2023")
+BALD_PAPER = (
+    "Houlsby et al., arXiv:1112.5745, 2011; Gal et al., 'Deep Bayesian Active "
+    "Learning with Image Data', ICML 2017"
+)
+POWER_BALD_PAPER = (
+    "Kirsch et al., 'Stochastic Batch Acquisition: A Simple Baseline for Deep "
+    "Active Learning', TMLR 2023"
+)
 
 
 def _check_passes(M, name: str) -> int:
     if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
-        raise InvalidInputError(f"{name}: M (number of dropout passes) must be an integer ≥ 1, got {M!r}.")
+        raise InvalidInputError(
+            f"{name}: M (number of dropout passes) must be an integer ≥ 1, got {M!r}."
+        )
     return int(M)
 
 
@@ -55,8 +61,17 @@ def _bald_pool_scores(probe, pool: Pool, M: int) -> np.ndarray:
     return rows_blockwise(lambda xb: bald_scores(probe, xb, M), pool.x, pool.unlabeled_idx, probe)
 
 
-def bald(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: int = 20,
-         typical: bool = False, cluster: bool = False, device: str = "auto") -> Selection:
+def bald(
+    pool: Pool,
+    probe,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    M: int = 20,
+    typical: bool = False,
+    cluster: bool = False,
+    device: str = "auto",
+) -> Selection:
     """The B unlabeled points of highest BALD mutual information.
 
     score(u) = H(mean_m p_m(u)) − mean_m H(p_m(u)) over ``M`` MC-dropout passes of the probe
@@ -90,11 +105,21 @@ def bald(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: int = 2
     """
     M = _check_passes(M, "bald")
     s = _bald_pool_scores(probe, pool, M)
-    return rank_select(pool, s, budget, rng, typical=bool(typical), cluster=bool(cluster), device=device)
+    return rank_select(
+        pool, s, budget, rng, typical=bool(typical), cluster=bool(cluster), device=device
+    )
 
 
-def power_bald(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: int = 20,
-               beta: float = 1.0, device: str = "auto") -> Selection:
+def power_bald(
+    pool: Pool,
+    probe,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    M: int = 20,
+    beta: float = 1.0,
+    device: str = "auto",
+) -> Selection:
     """PowerBALD: the top B of β·log BALD + Gumbel(0, 1) noise (stochastic batch acquisition).
 
     Sampling the top B of perturbed log-scores draws a batch with probability proportional
@@ -126,8 +151,12 @@ def power_bald(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: i
     Learning", TMLR 2023.
     """
     M = _check_passes(M, "power_bald")
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(beta) or beta < 0:
+    if (
+        isinstance(beta, bool)
+        or not isinstance(beta, (int, float, np.integer, np.floating))
+        or not np.isfinite(beta)
+        or beta < 0
+    ):
         raise InvalidInputError(f"power_bald: beta must be a finite number ≥ 0, got {beta!r}.")
     unl = pool.unlabeled_idx
     s = _bald_pool_scores(probe, pool, M)
@@ -135,9 +164,21 @@ def power_bald(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: i
     return Selection(unl[top_k(power, budget)])
 
 
-register("bald", bald, family="bayesian", params={"M": 20, "typical": False, "cluster": False},
-         initial_pool="random", paper=BALD_PAPER,
-         summary="Top-B mutual information between prediction and dropout mask over M passes.")
-register("power_bald", power_bald, family="bayesian", params={"M": 20, "beta": 1.0},
-         initial_pool="random", paper=POWER_BALD_PAPER,
-         summary="Top B of β·log BALD + Gumbel noise (sampling ∝ BALD^β without replacement).")
+register(
+    "bald",
+    bald,
+    family="bayesian",
+    params={"M": 20, "typical": False, "cluster": False},
+    initial_pool="random",
+    paper=BALD_PAPER,
+    summary="Top-B mutual information between prediction and dropout mask over M passes.",
+)
+register(
+    "power_bald",
+    power_bald,
+    family="bayesian",
+    params={"M": 20, "beta": 1.0},
+    initial_pool="random",
+    paper=POWER_BALD_PAPER,
+    summary="Top B of β·log BALD + Gumbel noise (sampling ∝ BALD^β without replacement).",
+)

@@ -30,21 +30,33 @@ from . import register
 from .base import embed_rows, pool_blocks
 
 __all__ = [
-    "coreset", "badge", "alfamix", "kcenter_greedy", "badge_seeds", "gradient_sq_dists",
-    "alfamix_candidates", "class_anchors",
+    "coreset",
+    "badge",
+    "alfamix",
+    "kcenter_greedy",
+    "badge_seeds",
+    "gradient_sq_dists",
+    "alfamix_candidates",
+    "class_anchors",
 ]
 
-CORESET_PAPER = ("Sener & Savarese, 'Active Learning for Convolutional Neural Networks: "
-                 "A Core-Set Approach', ICLR 2018")
-BADGE_PAPER = ("Ash et al., 'Deep Batch Active Learning by Diverse, Uncertain Gradient Lower "
-               "Bounds', ICLR 2020")
+CORESET_PAPER = (
+    "Sener & Savarese, 'Active Learning for Convolutional Neural Networks: "
+    "A Core-Set Approach', ICLR 2018"
+)
+BADGE_PAPER = (
+    "Ash et al., 'Deep Batch Active Learning by Diverse, Uncertain Gradient Lower "
+    "Bounds', ICLR 2020"
+)
 ALFAMIX_PAPER = "Parvaneh et al., 'Active Learning by Feature Mixing', CVPR 2022"
 
-CHUNK_ROWS = 16384          # rows per chunk of ALFA-Mix's candidate test
-BLOCK_ELEMENTS = 1 << 22    # elements of one (rows × labeled) block of CoreSet's first pass
+CHUNK_ROWS = 16384  # rows per chunk of ALFA-Mix's candidate test
+BLOCK_ELEMENTS = 1 << 22  # elements of one (rows × labeled) block of CoreSet's first pass
 F64_COPY_MAX_BYTES: int | None = None  # float64 copy limit; None = min(8 GiB, MemAvailable / 4)
-F64_BLOCK_ROWS = 16384      # rows per float64 conversion block (a multiple of 64: same BLAS tiles)
-BADGE_STORE_Z_MAX_BYTES: int | None = None  # above it BADGE recomputes z per pass; None = 2 × the float64 copy limit (MemAvailable / 2, 4–16 GiB)
+F64_BLOCK_ROWS = 16384  # rows per float64 conversion block (a multiple of 64: same BLAS tiles)
+BADGE_STORE_Z_MAX_BYTES: int | None = (
+    None  # above it BADGE recomputes z per pass; None = 2 × the float64 copy limit (MemAvailable / 2, 4–16 GiB)
+)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -56,7 +68,9 @@ def _torch_device(probe, device: str) -> torch.device:
     return resolve_device(device)
 
 
-def _as_tensor(x: np.ndarray, dev: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def _as_tensor(
+    x: np.ndarray, dev: torch.device, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x)).to(dev, dtype)
 
 
@@ -114,7 +128,7 @@ class _F64Rows:
             return self.full[s:e]
         src = self.x32[s:e]
         if len(src) <= len(self.buf):
-            return self.buf[:len(src)].copy_(src)
+            return self.buf[: len(src)].copy_(src)
         return src.to(torch.float64)
 
     def sq_norms(self) -> torch.Tensor:
@@ -146,15 +160,21 @@ class _LazyF64Rows(_F64Rows):
     def slice(self, s: int, e: int) -> torch.Tensor:
         src = self.take32(slice(s, min(e, self.n)))
         if len(src) <= len(self.buf):
-            return self.buf[:len(src)].copy_(src)
+            return self.buf[: len(src)].copy_(src)
         return src.to(torch.float64)
 
 
-def _lazy_embeddings(probe, pool: Pool, rows: np.ndarray, dev: torch.device, d: int | None = None) -> _LazyF64Rows:
+def _lazy_embeddings(
+    probe, pool: Pool, rows: np.ndarray, dev: torch.device, d: int | None = None
+) -> _LazyF64Rows:
     """The probe embeddings of ``pool.x[rows]``, never stored: recomputed from the pool where read
     (``d``: their width, by default the feature width, as for a linear probe)."""
-    return _LazyF64Rows(lambda idx: embed_rows(probe, pool.x, rows[idx]), len(rows),
-                        pool.x.shape[1] if d is None else d, dev)
+    return _LazyF64Rows(
+        lambda idx: embed_rows(probe, pool.x, rows[idx]),
+        len(rows),
+        pool.x.shape[1] if d is None else d,
+        dev,
+    )
 
 
 def _gradient_factor(proba: np.ndarray) -> np.ndarray:
@@ -180,7 +200,7 @@ def _sq_norms64_and_blocks(take, n: int, sq_out: torch.Tensor, rows: int = F64_B
     squared norms (cache-sized pieces: the bits of one pass) on the way."""
     for s in range(0, n, rows):
         xb = take(slice(s, min(n, s + rows)))
-        sq_out[s:s + len(xb)] = row_sq_norms(xb, 512, torch.float64)  # cache-sized float64 pieces
+        sq_out[s : s + len(xb)] = row_sq_norms(xb, 512, torch.float64)  # cache-sized float64 pieces
         yield s, xb
 
 
@@ -195,10 +215,14 @@ def _sq_norms64_and_blocks(take, n: int, sq_out: torch.Tensor, rows: int = F64_B
 
 # ---------------------------------------------------------------------------- CoreSet
 KCENTER_BATCH = 64  # stale rows re-evaluated together by the lazy k-center (doubled per round)
-KCENTER_BOUND_ROWS = 4096  # rows per block of the bound pass (recomputed blocks stay below glibc's mmap threshold)
+KCENTER_BOUND_ROWS = (
+    4096  # rows per block of the bound pass (recomputed blocks stay below glibc's mmap threshold)
+)
 
 
-def _kcenter_bounds(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+def _kcenter_bounds(
+    take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Tensor
+) -> torch.Tensor:
     """Fill ``x_sq`` (float64 squared row norms) and return an upper bound on every row's squared
     distance to its nearest centre: its distance to the centre that a low-precision product
     (bfloat16 on pools of at least :data:`alkit._screen.MIN_ROWS` rows, else float32) ranks
@@ -225,19 +249,24 @@ def _kcenter_bounds(take, n: int, d: int, x_sq: torch.Tensor, centres: torch.Ten
             continue
         for i in range(0, len(xb), rows):
             r = min(len(xb), i + rows) - i
-            xr = xb[i:i + r]
+            xr = xb[i : i + r]
             torch.mm(xl[:r].copy_(xr), c_lowT, out=dots[:r])
             j = approx[:r].copy_(dots[:r]).mul_(-2.0).add_(c_sq32).argmin(1)
             g = torch.index_select(c32, 0, j, out=gathered[:r]).mul_(xr)
-            xs, cs = x_sq[s0 + i:s0 + i + r], c_sq[j]
+            xs, cs = x_sq[s0 + i : s0 + i + r], c_sq[j]
             d2 = (xs - 2.0 * g.sum(1, dtype=torch.float64) + cs).clamp_min_(0.0)
             # float32 products: |error| ≤ 2⁻²⁴·Σ|x_k c_k| ≤ 2⁻²⁵(‖x‖² + ‖c‖²) per dot product
-            ub[s0 + i:s0 + i + r] = d2 + 1e-7 * (xs + cs)
+            ub[s0 + i : s0 + i + r] = d2 + 1e-7 * (xs + cs)
     return ub
 
 
-def kcenter_greedy(x, labeled: np.ndarray, budget: int, rng: np.random.Generator,
-                   device: str | torch.device = "cpu") -> tuple[np.ndarray, float]:
+def kcenter_greedy(
+    x,
+    labeled: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    device: str | torch.device = "cpu",
+) -> tuple[np.ndarray, float]:
     """Greedy k-center (farthest-first traversal) from a set of existing centres.
 
     Each pick is the point farthest (Euclidean) from its nearest centre, which then becomes a
@@ -281,7 +310,9 @@ def kcenter_greedy(x, labeled: np.ndarray, budget: int, rng: np.random.Generator
     take, n, d = _row_source(x, dev)
     labeled = np.asarray(labeled, dtype=np.float64).reshape(-1, d)
     m = len(labeled)
-    cent = torch.empty((m + budget, d), dtype=torch.float64, device=dev)  # labeled rows, then the picks
+    cent = torch.empty(
+        (m + budget, d), dtype=torch.float64, device=dev
+    )  # labeled rows, then the picks
     cent[:m] = _as_tensor(labeled, dev, torch.float64)
     c_sq = (cent[:m] * cent[:m]).sum(1)
     c_sq = torch.cat([c_sq, torch.empty(budget, dtype=torch.float64, device=dev)])
@@ -300,8 +331,11 @@ def kcenter_greedy(x, labeled: np.ndarray, budget: int, rng: np.random.Generator
             cols = torch.arange(lo, total, device=dev)
 
             def exact(rb, lo=lo, cols=cols):
-                d2 = (x_sq[rb, None] - 2.0 * (take(rb).to(torch.float64) @ cent[lo:total].T)
-                      + c_sq[None, lo:total]).clamp_min_(0.0)
+                d2 = (
+                    x_sq[rb, None]
+                    - 2.0 * (take(rb).to(torch.float64) @ cent[lo:total].T)
+                    + c_sq[None, lo:total]
+                ).clamp_min_(0.0)
                 d2.masked_fill_(cols[None, :] < seen[rb, None], math.inf)  # already in ub
                 fresh = d2.min(1).values
                 return torch.where(seen[rb] > 0, torch.minimum(ub[rb], fresh), fresh)
@@ -338,8 +372,9 @@ def kcenter_greedy(x, labeled: np.ndarray, budget: int, rng: np.random.Generator
     return picks, radius
 
 
-def coreset(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
-            device: str = "auto") -> Selection:
+def coreset(
+    pool: Pool, probe, budget: int, rng: np.random.Generator, *, device: str = "auto"
+) -> Selection:
     """CoreSet: greedy k-center on probe embeddings, starting from the labeled set.
 
     Every pick is the unlabeled point whose Euclidean distance (in the probe embedding,
@@ -381,8 +416,9 @@ def coreset(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
 
 
 # ---------------------------------------------------------------------------- BADGE
-def gradient_sq_dists(z: torch.Tensor, delta: torch.Tensor, z_sq: torch.Tensor,
-                      d_sq: torch.Tensor, i: int) -> torch.Tensor:
+def gradient_sq_dists(
+    z: torch.Tensor, delta: torch.Tensor, z_sq: torch.Tensor, d_sq: torch.Tensor, i: int
+) -> torch.Tensor:
     """‖g_j − g_i‖² for every j, shape (n,) float64, without forming any g.
 
     With g = δ ⊗ z (δ = p − onehot(argmax p)), ⟨g_j, g_i⟩ = (z_j·z_i)(δ_j·δ_i), so
@@ -401,19 +437,29 @@ def gradient_sq_dists(z: torch.Tensor, delta: torch.Tensor, z_sq: torch.Tensor,
     return (z_sq * d_sq - 2.0 * dots + z_sq[i] * d_sq[i]).clamp_min_(0.0)
 
 
-def _gradient_sq_dists_rows(zr: _F64Rows, dr: _F64Rows, z_sq: torch.Tensor, d_sq: torch.Tensor,
-                            i: int) -> torch.Tensor:
+def _gradient_sq_dists_rows(
+    zr: _F64Rows, dr: _F64Rows, z_sq: torch.Tensor, d_sq: torch.Tensor, i: int
+) -> torch.Tensor:
     """:func:`gradient_sq_dists` on :class:`_F64Rows` (the same expression, block by block)."""
     if zr.full is not None and dr.full is not None:
         return gradient_sq_dists(zr.full, dr.full, z_sq, d_sq, i)
     zi, di = zr.row(i), dr.row(i)
-    dots = torch.cat([zr.slice(s, e) @ zi * (dr.slice(s, e) @ di)
-                      for s, e in ((s, min(zr.n, s + F64_BLOCK_ROWS)) for s in range(0, zr.n, F64_BLOCK_ROWS))])
+    dots = torch.cat(
+        [
+            zr.slice(s, e) @ zi * (dr.slice(s, e) @ di)
+            for s, e in ((s, min(zr.n, s + F64_BLOCK_ROWS)) for s in range(0, zr.n, F64_BLOCK_ROWS))
+        ]
+    )
     return (z_sq * d_sq - 2.0 * dots + z_sq[i] * d_sq[i]).clamp_min_(0.0)
 
 
-def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generator,
-                device: str | torch.device = "cpu") -> np.ndarray:
+def badge_seeds(
+    z: np.ndarray,
+    delta: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
     """k-means++ seeding on gradient embeddings g = δ ⊗ z with implicit distances.
 
     The first seed is uniform (``rng.integers(n)``); each next seed is drawn with
@@ -452,8 +498,13 @@ def badge_seeds(z: np.ndarray, delta: np.ndarray, k: int, rng: np.random.Generat
     dr = delta if isinstance(delta, _F64Rows) else _F64Rows(np.asarray(delta), dev)
     z_sq, d_sq = zr.sq_norms(), dr.sq_norms()
     n = zr.n
-    return _d2_sample(n, k, rng, lambda c: _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, c),
-                      lambda m, c: torch.minimum(m, _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, c), out=m))
+    return _d2_sample(
+        n,
+        k,
+        rng,
+        lambda c: _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, c),
+        lambda m, c: torch.minimum(m, _gradient_sq_dists_rows(zr, dr, z_sq, d_sq, c), out=m),
+    )
 
 
 def _d2_sample(n: int, k: int, rng: np.random.Generator, first, update) -> np.ndarray:
@@ -481,7 +532,9 @@ def _d2_sample(n: int, k: int, rng: np.random.Generator, first, update) -> np.nd
     return seeds
 
 
-def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch.device) -> np.ndarray:
+def _badge_seeds_screened(
+    z, delta, k: int, rng: np.random.Generator, dev: torch.device
+) -> np.ndarray:
     """:func:`badge_seeds` on a large pool: float16 screening of both factors of the gradient
     dot product (:mod:`alkit._screen`), every distance that can lower a D² recomputed in float64.
 
@@ -503,7 +556,10 @@ def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch
     tz, td = hz.tol, hd.tol
 
     def exact(rows: torch.Tensor | slice, c: int) -> torch.Tensor:
-        zc, dc = take_z(slice(c, c + 1))[0].to(torch.float64), take_d(slice(c, c + 1))[0].to(torch.float64)
+        zc, dc = (
+            take_z(slice(c, c + 1))[0].to(torch.float64),
+            take_d(slice(c, c + 1))[0].to(torch.float64),
+        )
         dots = (take_z(rows).to(torch.float64) @ zc) * (take_d(rows).to(torch.float64) @ dc)
         return (z_sq[rows] * d_sq[rows] - 2.0 * dots + z_sq[c] * d_sq[c]).clamp_min_(0.0)
 
@@ -516,13 +572,16 @@ def _badge_seeds_screened(z, delta, k: int, rng: np.random.Generator, dev: torch
         upper_dot = prod_s * (cz * cd + tz * cd.abs() + td * cz.abs() + tz * td)
         lb = a + a[idx] - 2.0 * upper_dot.to(torch.float64) - _screen.SLACK * (a + a[idx])
         # recomputed rows: only the flagged ones, never a full pass
-        _screen.lower_min_(min_d2, lb, lambda rb: exact(rb, idx), None if lazy else lambda: full_pass(idx))
+        _screen.lower_min_(
+            min_d2, lb, lambda rb: exact(rb, idx), None if lazy else lambda: full_pass(idx)
+        )
 
     return _d2_sample(n, k, rng, full_pass, update)
 
 
-def badge(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
-          device: str = "auto") -> Selection:
+def badge(
+    pool: Pool, probe, budget: int, rng: np.random.Generator, *, device: str = "auto"
+) -> Selection:
     """BADGE: k-means++ seeding on gradient embeddings.
 
     g(u) = (p(u) − onehot(argmax p(u))) ⊗ z(u), the gradient of the cross-entropy at the
@@ -555,12 +614,20 @@ def badge(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     # z is an elementwise function of x, so above BADGE_STORE_Z_MAX_BYTES it is recomputed from
     # pool.x block by block on every pass instead of stored (1.28M × 1536: 7.3 GiB saved)
     store_z = len(unl) * pool.x.shape[1] * 4 <= _store_z_limit()
-    if not store_z and _screen.enabled(len(unl), dev, nbytes=2 * len(unl) * (pool.x.shape[1] + pool.n_classes)):
+    if not store_z and _screen.enabled(
+        len(unl), dev, nbytes=2 * len(unl) * (pool.x.shape[1] + pool.n_classes)
+    ):
         # screened passes recompute only the rows they flag: keep neither z nor δ (only their
         # float16 copies; 1.28M × (1536 + 1000): 6.5 GB instead of 13 GB of float32)
-        delta = _LazyF64Rows(lambda idx: _gradient_factor(probe.predict_proba(pool.x[unl[idx]])),
-                             len(unl), pool.n_classes, dev)
-        return Selection(unl[badge_seeds(_lazy_embeddings(probe, pool, unl, dev), delta, budget, rng, dev)])
+        delta = _LazyF64Rows(
+            lambda idx: _gradient_factor(probe.predict_proba(pool.x[unl[idx]])),
+            len(unl),
+            pool.n_classes,
+            dev,
+        )
+        return Selection(
+            unl[badge_seeds(_lazy_embeddings(probe, pool, unl, dev), delta, budget, rng, dev)]
+        )
     delta = z = None
     for s, e in pool_blocks(len(unl), probe):
         x_b = pool.x[unl[s:e]]
@@ -608,7 +675,7 @@ def _flip_step(logits: torch.Tensor, y_hat: torch.Tensor, v: torch.Tensor) -> to
     Class c overtakes ŷ once s > (ℓ_ŷ − ℓ_c)/(v_c − v_ŷ), which needs v_c > v_ŷ.
     """
     rows = torch.arange(len(logits), device=logits.device)
-    gap = logits[rows, y_hat, None] - logits                  # ≥ 0
+    gap = logits[rows, y_hat, None] - logits  # ≥ 0
     rate = v - v[rows, y_hat, None]
     step = torch.where(rate > 0, gap / rate.clamp_min(1e-300), torch.full_like(gap, math.inf))
     return step.min(1).values
@@ -634,7 +701,7 @@ class _CoordinateMatcher:
     def __init__(self, anchors: torch.Tensor, const: torch.Tensor):
         a, d = anchors.shape
         mask = (1 << self.LOW_BITS) - 1
-        bits = (anchors.cpu() + 0.0).view(torch.int32).numpy()   # + 0.0 maps −0.0 to 0.0
+        bits = (anchors.cpu() + 0.0).view(torch.int32).numpy()  # + 0.0 maps −0.0 to 0.0
         dims = np.arange(d, dtype=np.int64)
         self.offset = (dims << self.LOW_BITS).astype(np.int64)
         self.offset32 = self.offset.astype(np.int32)  # d · 2^LOW_BITS < 2³¹ for d < 2¹⁹
@@ -663,9 +730,9 @@ class _CoordinateMatcher:
         bits = (z.cpu() + 0.0).view(torch.int32).numpy()
         rs, cs = [], []
         for s in range(0, len(bits), 2048):  # cache-sized blocks, int32 table slots
-            slot = np.bitwise_and(bits[s:s + 2048], self.mask)
+            slot = np.bitwise_and(bits[s : s + 2048], self.mask)
             slot += self.offset32
-            rb, cb = np.nonzero(self.table[slot])                      # (rows, d) bool lookup
+            rb, cb = np.nonzero(self.table[slot])  # (rows, d) bool lookup
             rs.append(rb + s)
             cs.append(cb)
         r, c = (np.concatenate(rs), np.concatenate(cs)) if rs else (np.zeros(0, np.int64),) * 2
@@ -684,10 +751,22 @@ class _CoordinateMatcher:
         return torch.from_numpy(out).to(z.device), r.astype(np.int64), c.astype(np.int64)
 
 
-def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye: torch.Tensor,
-                       ve: torch.Tensor, anc32: torch.Tensor, anc: torch.Tensor, W: torch.Tensor,
-                       const: torch.Tensor, epsilon: float, d2e: torch.Tensor, anc_sq: torch.Tensor,
-                       n_match: torch.Tensor, match_dim: torch.Tensor) -> torch.Tensor:
+def _alfamix_exact_rows(
+    ze: torch.Tensor,
+    ge: torch.Tensor,
+    le: torch.Tensor,
+    ye: torch.Tensor,
+    ve: torch.Tensor,
+    anc32: torch.Tensor,
+    anc: torch.Tensor,
+    W: torch.Tensor,
+    const: torch.Tensor,
+    epsilon: float,
+    d2e: torch.Tensor,
+    anc_sq: torch.Tensor,
+    n_match: torch.Tensor,
+    match_dim: torch.Tensor,
+) -> torch.Tensor:
     """ALFA-Mix's test for the rows with an exact coordinate match, anchor by anchor.
 
     For an anchor that matches no coordinate of a row, the row's mask is all ones, so its
@@ -729,9 +808,9 @@ def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye
     m, d = ze.shape
     pair_match = n_match > 0
     ze64 = ze.to(torch.float64)
-    s_star = _flip_step(le, ye, ve)[:, None]                      # mask of ones: direction ve
+    s_star = _flip_step(le, ye, ve)[:, None]  # mask of ones: direction ve
     # bounds on the direct ‖z* − z‖ from the product's d², generous by a factor 16
-    tol = 16.0 * (d + 4) * 2.0 ** -53
+    tol = 16.0 * (d + 4) * 2.0**-53
     scale = ((ze64 * ze64).sum(1, keepdim=True).sqrt() + anc_sq.sqrt()[None, :]) ** 2
     lo = (d2e - tol * scale).clamp_min(0.0).sqrt() * (1.0 - tol)
     hi = (d2e + tol * scale).sqrt() * (1.0 + tol)
@@ -751,7 +830,7 @@ def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye
         hit[r1[step > _flip_step(le[r1], ye[r1], v1)]] = True
     for a_j in torch.nonzero((n_match > 1).any(0)).flatten().tolist():
         a32, a = anc32[a_j], anc[a_j]
-        zero = (ze == a32) & ~const                               # α = 0 where z* − z = 0
+        zero = (ze == a32) & ~const  # α = 0 where z* − z = 0
         v_a = ve - (ge * zero) @ W.T
         step = epsilon * (a - ze64).norm(dim=1)
         hit |= step > _flip_step(le, ye, v_a)
@@ -760,12 +839,24 @@ def _alfamix_exact_rows(ze: torch.Tensor, ge: torch.Tensor, le: torch.Tensor, ye
 
 def _anchor_sq_dists(zb: torch.Tensor, anc: torch.Tensor, anc_sq: torch.Tensor) -> torch.Tensor:
     """‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖² in the inputs' dtype, evaluated in that order, clamped at 0: shape (m, A)."""
-    return torch.mm(zb, anc.T).mul_(-2.0).add_((zb * zb).sum(1, keepdim=True)).add_(anc_sq).clamp_min_(0.0)
+    return (
+        torch.mm(zb, anc.T)
+        .mul_(-2.0)
+        .add_((zb * zb).sum(1, keepdim=True))
+        .add_(anc_sq)
+        .clamp_min_(0.0)
+    )
 
 
-def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor, bias: torch.Tensor,
-                       epsilon: float, device: str | torch.device = "cpu",
-                       chunk: int = CHUNK_ROWS) -> np.ndarray:
+def alfamix_candidates(
+    z: np.ndarray,
+    anchors: np.ndarray,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    epsilon: float,
+    device: str | torch.device = "cpu",
+    chunk: int = CHUNK_ROWS,
+) -> np.ndarray:
     """Which points change prediction when mixed with some anchor (ALFA-Mix's test).
 
     For each point z with prediction ŷ = argmax(Wz + b) and g = ∂CE(Wz + b, ŷ)/∂z =
@@ -828,19 +919,19 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
     anc_sq32 = (anc32 * anc32).sum(1)
     anc_norm_max = float(anc_sq.max().sqrt()) if len(anc) else 0.0
     # bound on the float32 ‖z‖² − 2z·z* + ‖z*‖² error, relative to (‖z‖ + ‖z*‖)²: 16 × γ_(d+4)
-    tol32 = 16.0 * (zt.shape[1] + 4) * 2.0 ** -24
+    tol32 = 16.0 * (zt.shape[1] + 4) * 2.0**-24
     for s in range(0, n, chunk):
-        zb32 = zt[s:s + chunk]
+        zb32 = zt[s : s + chunk]
         zb = zb32.to(f64)
         rows = torch.arange(len(zb), device=dev)
         logits = torch.addmm(b, zb, W.T)
         y_hat = logits.argmax(1)
         p = torch.softmax(logits, 1)
-        p[rows, y_hat] -= 1.0                                     # p − onehot(ŷ), (n_c, C)
-        g_norm = ((p @ gram) * p).sum(1, keepdim=True).clamp_min_(0.0).sqrt_()   # ‖∂CE/∂z‖
-        zero_g = g_norm[:, 0] == 0                                # a saturated prediction: ĝ = 0
+        p[rows, y_hat] -= 1.0  # p − onehot(ŷ), (n_c, C)
+        g_norm = ((p @ gram) * p).sum(1, keepdim=True).clamp_min_(0.0).sqrt_()  # ‖∂CE/∂z‖
+        zero_g = g_norm[:, 0] == 0  # a saturated prediction: ĝ = 0
         inv_norm = torch.where(zero_g[:, None], 0.0, 1.0 / g_norm.clamp_min(1e-300))
-        v = (p @ gram_keep).mul_(inv_norm)                        # W ĝ, (n_c, C)
+        v = (p @ gram_keep).mul_(inv_norm)  # W ĝ, (n_c, C)
         # rows with some coordinate equal to some anchor's (outside the constant dimensions)
         exact, m_rows, m_dims = finder.rows_with_match(zb32)
         # ε·maxₐ‖z*ₐ − z‖ against the flip step: from float32 distances where their error bound
@@ -861,21 +952,41 @@ def alfamix_candidates(z: np.ndarray, anchors: np.ndarray, weight: torch.Tensor,
             local[idx.cpu().numpy()] = np.arange(len(idx))
             mr, md = torch.from_numpy(m_rows).to(dev), torch.from_numpy(m_dims).to(dev)
             pair_match = (anc32[:, md].T == zb32[mr, md][:, None]).cpu().numpy()  # (matches, A)
-            pm = np.zeros((len(idx), len(anc)), dtype=np.int64)     # matching coordinates per pair
+            pm = np.zeros((len(idx), len(anc)), dtype=np.int64)  # matching coordinates per pair
             np.add.at(pm, local[m_rows], pair_match)
             last = np.full((len(idx), len(anc)), -1, dtype=np.int64)  # one matching coordinate
             pr, pa = np.nonzero(pair_match)
             last[local[m_rows[pr]], pa] = m_dims[pr]
-            g_hat = (p[idx] @ W).mul_(inv_norm[idx]).mul_(keep)    # ĝ ⊙ keep of these rows only
-            flagged[idx] = _alfamix_exact_rows(zb32[idx], g_hat, logits[idx], y_hat[idx], v[idx],
-                                               anc32, anc, W, const, epsilon, _anchor_sq_dists(zb[idx], anc, anc_sq),
-                                               anc_sq, torch.from_numpy(pm).to(dev), torch.from_numpy(last).to(dev))
-        out[s:s + len(zb)] = flagged.cpu().numpy()
+            g_hat = (p[idx] @ W).mul_(inv_norm[idx]).mul_(keep)  # ĝ ⊙ keep of these rows only
+            flagged[idx] = _alfamix_exact_rows(
+                zb32[idx],
+                g_hat,
+                logits[idx],
+                y_hat[idx],
+                v[idx],
+                anc32,
+                anc,
+                W,
+                const,
+                epsilon,
+                _anchor_sq_dists(zb[idx], anc, anc_sq),
+                anc_sq,
+                torch.from_numpy(pm).to(dev),
+                torch.from_numpy(last).to(dev),
+            )
+        out[s : s + len(zb)] = flagged.cpu().numpy()
     return out
 
 
-def alfamix(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
-            epsilon: float | None = None, device: str = "auto") -> Selection:
+def alfamix(
+    pool: Pool,
+    probe,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    epsilon: float | None = None,
+    device: str = "auto",
+) -> Selection:
     """ALFA-Mix: points whose prediction flips when their embedding is mixed with a class anchor.
 
     Anchors are the mean probe embeddings of the labeled points of each class present in
@@ -911,29 +1022,63 @@ def alfamix(pool: Pool, probe, budget: int, rng: np.random.Generator, *,
     """
     unl, lab = pool.unlabeled_idx, pool.labeled_idx
     if len(lab) == 0:
-        raise InvalidInputError("alfamix needs labeled points for its class anchors; label an initial pool first.")
+        raise InvalidInputError(
+            "alfamix needs labeled points for its class anchors; label an initial pool first."
+        )
     z_u = embed_rows(probe, pool.x, unl)
     d = z_u.shape[1]
     if epsilon is None:
         epsilon = 0.2 / math.sqrt(d)
-    elif isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(epsilon) or epsilon <= 0:
-        raise InvalidInputError(f"alfamix: epsilon must be a positive number or None (0.2/√d), got {epsilon!r}.")
+    elif (
+        isinstance(epsilon, bool)
+        or not isinstance(epsilon, (int, float, np.integer, np.floating))
+        or not np.isfinite(epsilon)
+        or epsilon <= 0
+    ):
+        raise InvalidInputError(
+            f"alfamix: epsilon must be a positive number or None (0.2/√d), got {epsilon!r}."
+        )
     anchors, _ = class_anchors(embed_rows(probe, pool.x, lab), pool.labels[lab])
     dev = _torch_device(probe, device)
-    cand = np.flatnonzero(alfamix_candidates(z_u, anchors, probe.weight_, probe.bias_, float(epsilon), dev))
-    info = {"n_candidates": int(len(cand)), "n_anchors": int(len(anchors)), "epsilon": float(epsilon)}
+    cand = np.flatnonzero(
+        alfamix_candidates(z_u, anchors, probe.weight_, probe.bias_, float(epsilon), dev)
+    )
+    info = {
+        "n_candidates": int(len(cand)),
+        "n_anchors": int(len(anchors)),
+        "epsilon": float(epsilon),
+    }
     if len(cand) < budget:
         return top_up(unl[cand], pool, budget, rng, info)
     picks, _ = kmeans_nearest(z_u[cand], budget, rng, device=device)  # L2-normalised inside
     return top_up(unl[cand[picks]], pool, budget, rng, info)
 
 
-register("coreset", coreset, family="diversity", params={}, initial_pool="random", paper=CORESET_PAPER,
-         summary="Greedy k-center on probe embeddings from the labeled set (farthest-first).")
-register("badge", badge, family="diversity", params={}, initial_pool="random", paper=BADGE_PAPER,
-         summary="k-means++ seeding on gradient embeddings (p − onehot) ⊗ z, implicit distances.")
-register("alfamix", alfamix, family="diversity", params={"epsilon": None}, initial_pool="random",
-         paper=ALFAMIX_PAPER,
-         summary="Candidates whose prediction flips when mixed towards a class anchor, one per "
-                 "k-means cluster.")
+register(
+    "coreset",
+    coreset,
+    family="diversity",
+    params={},
+    initial_pool="random",
+    paper=CORESET_PAPER,
+    summary="Greedy k-center on probe embeddings from the labeled set (farthest-first).",
+)
+register(
+    "badge",
+    badge,
+    family="diversity",
+    params={},
+    initial_pool="random",
+    paper=BADGE_PAPER,
+    summary="k-means++ seeding on gradient embeddings (p − onehot) ⊗ z, implicit distances.",
+)
+register(
+    "alfamix",
+    alfamix,
+    family="diversity",
+    params={"epsilon": None},
+    initial_pool="random",
+    paper=ALFAMIX_PAPER,
+    summary="Candidates whose prediction flips when mixed towards a class anchor, one per "
+    "k-means cluster.",
+)

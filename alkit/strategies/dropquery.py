@@ -24,8 +24,9 @@ from .base import embed_rows, pool_blocks
 
 __all__ = ["dropquery", "relax_threshold"]
 
-PAPER = ("Gupte et al., 'Revisiting Active Learning in the Era of Vision Foundation Models', "
-         "TMLR 2024")
+PAPER = (
+    "Gupte et al., 'Revisiting Active Learning in the Era of Vision Foundation Models', TMLR 2024"
+)
 
 
 def relax_threshold(mismatch: np.ndarray, n_passes: int, target: int) -> int:
@@ -56,8 +57,16 @@ def relax_threshold(mismatch: np.ndarray, n_passes: int, target: int) -> int:
     return int(threshold)
 
 
-def dropquery(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: int = 3,
-              candidate_factor: int = 25, device: str = "auto") -> Selection:
+def dropquery(
+    pool: Pool,
+    probe,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    M: int = 3,
+    candidate_factor: int = 25,
+    device: str = "auto",
+) -> Selection:
     """Dropout-disagreement candidates clustered into a diverse batch (DropQuery).
 
     1. Clean pass on the unlabeled points U: y*(u) = argmax p(u).
@@ -100,9 +109,14 @@ def dropquery(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: in
     Foundation Models", TMLR 2024.
     """
     if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
-        raise InvalidInputError(f"dropquery: M (number of dropout passes) must be an integer ≥ 1, got {M!r}.")
-    if isinstance(candidate_factor, bool) or not isinstance(candidate_factor, (int, np.integer)) \
-            or candidate_factor < 1:
+        raise InvalidInputError(
+            f"dropquery: M (number of dropout passes) must be an integer ≥ 1, got {M!r}."
+        )
+    if (
+        isinstance(candidate_factor, bool)
+        or not isinstance(candidate_factor, (int, np.integer))
+        or candidate_factor < 1
+    ):
         raise InvalidInputError(
             f"dropquery: candidate_factor must be an integer ≥ 1, got {candidate_factor!r}."
         )
@@ -131,7 +145,13 @@ def dropquery(pool: Pool, probe, budget: int, rng: np.random.Generator, *, M: in
     return top_up(unl[cand[picks]], pool, budget, rng, info)
 
 
-register("dropquery", dropquery, family="hybrid", params={"M": 3, "candidate_factor": 25},
-         initial_pool="centroids", paper=PAPER,
-         summary="Dropout-disagreement candidates (majority of M passes flip), one per k-means "
-                 "cluster of their probe embeddings.")
+register(
+    "dropquery",
+    dropquery,
+    family="hybrid",
+    params={"M": 3, "candidate_factor": 25},
+    initial_pool="centroids",
+    paper=PAPER,
+    summary="Dropout-disagreement candidates (majority of M passes flip), one per k-means "
+    "cluster of their probe embeddings.",
+)

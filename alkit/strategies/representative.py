@@ -23,17 +23,34 @@ from ..cluster import kmeans_nearest, row_sq_norms
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 
-__all__ = ["typicality", "typiclust", "typiclust_initial_pool", "probcover", "probcover_initial_pool",
-           "TYPICLUST_PARAMS", "PROBCOVER_PARAMS"]
+__all__ = [
+    "typicality",
+    "typiclust",
+    "typiclust_initial_pool",
+    "probcover",
+    "probcover_initial_pool",
+    "TYPICLUST_PARAMS",
+    "PROBCOVER_PARAMS",
+]
 
 TYPICLUST_PARAMS: dict[str, Any] = {"knn": 20, "min_size": 5, "max_clusters": 500}
-PROBCOVER_PARAMS: dict[str, Any] = {"delta": None, "delta_rule": "largest", "delta_iter": 6,
-                                    "purity_threshold": 0.95, "index": "exact", "max_neighbors": 256}
+PROBCOVER_PARAMS: dict[str, Any] = {
+    "delta": None,
+    "delta_rule": "largest",
+    "delta_iter": 6,
+    "purity_threshold": 0.95,
+    "index": "exact",
+    "max_neighbors": 256,
+}
 
-_TYPICLUST_REF = ("G. Hacohen, A. Dekel, D. Weinshall. Active Learning on a Budget: Opposite Strategies "
-                  "Suit High and Low Budgets. ICML 2022")
-_PROBCOVER_REF = ("O. Yehuda, A. Dekel, G. Hacohen, D. Weinshall. Active Learning Through a Covering Lens. "
-                  "NeurIPS 2022")
+_TYPICLUST_REF = (
+    "G. Hacohen, A. Dekel, D. Weinshall. Active Learning on a Budget: Opposite Strategies "
+    "Suit High and Low Budgets. ICML 2022"
+)
+_PROBCOVER_REF = (
+    "O. Yehuda, A. Dekel, G. Hacohen, D. Weinshall. Active Learning Through a Covering Lens. "
+    "NeurIPS 2022"
+)
 
 
 # --------------------------------------------------------------------------- validation
@@ -44,31 +61,49 @@ def _check_int(value: Any, name: str, low: int) -> int:
 
 
 def _check_typiclust(knn: Any, min_size: Any, max_clusters: Any) -> tuple[int, int, int]:
-    return _check_int(knn, "knn", 1), _check_int(min_size, "min_size", 0), _check_int(max_clusters, "max_clusters", 1)
+    return (
+        _check_int(knn, "knn", 1),
+        _check_int(min_size, "min_size", 0),
+        _check_int(max_clusters, "max_clusters", 1),
+    )
 
 
 def _check_probcover(p: dict[str, Any]) -> dict[str, Any]:
     out = dict(p)
     if out["delta"] is not None:
-        if isinstance(out["delta"], bool) or not isinstance(out["delta"], (int, float, np.floating, np.integer)) \
-                or not 0 < float(out["delta"]) <= 2:
+        if (
+            isinstance(out["delta"], bool)
+            or not isinstance(out["delta"], (int, float, np.floating, np.integer))
+            or not 0 < float(out["delta"]) <= 2
+        ):
             raise InvalidInputError(
-                f"delta must be None (search it) or a radius in (0, 2] on L2-normalised features, got {out['delta']!r}.")
+                f"delta must be None (search it) or a radius in (0, 2] on L2-normalised features, got {out['delta']!r}."
+            )
         out["delta"] = float(out["delta"])
     if out["delta_rule"] not in ("largest", "reference"):
-        raise InvalidInputError(f"delta_rule must be 'largest' or 'reference', got {out['delta_rule']!r}.")
+        raise InvalidInputError(
+            f"delta_rule must be 'largest' or 'reference', got {out['delta_rule']!r}."
+        )
     if out["index"] not in _graph.INDEXES:
-        raise InvalidInputError(f"index must be one of {list(_graph.INDEXES)}, got {out['index']!r}.")
+        raise InvalidInputError(
+            f"index must be one of {list(_graph.INDEXES)}, got {out['index']!r}."
+        )
     out["delta_iter"] = _check_int(out["delta_iter"], "delta_iter", 1)
     out["max_neighbors"] = _check_int(out["max_neighbors"], "max_neighbors", 1)
     thr = out["purity_threshold"]
-    if isinstance(thr, bool) or not isinstance(thr, (int, float, np.floating)) or not 0 < float(thr) <= 1:
+    if (
+        isinstance(thr, bool)
+        or not isinstance(thr, (int, float, np.floating))
+        or not 0 < float(thr) <= 1
+    ):
         raise InvalidInputError(f"purity_threshold must be in (0, 1], got {thr!r}.")
     out["purity_threshold"] = float(thr)
     return out
 
 
-def _complete(picks: np.ndarray, n: int, budget: int, rng: np.random.Generator, info: dict) -> Selection:
+def _complete(
+    picks: np.ndarray, n: int, budget: int, rng: np.random.Generator, info: dict
+) -> Selection:
     """Random completion of an initial pool to ``budget`` (the initial-pool twin of ``top_up``)."""
     picks = np.asarray(picks, dtype=np.int64)[:budget]
     missing = budget - len(picks)
@@ -121,7 +156,9 @@ def typicality(x: np.ndarray, knn: int, device: str = "auto", squared: bool = Tr
     return out
 
 
-def _most_typical(x_l2: np.ndarray, members: np.ndarray, knn: int, device: str, squared: bool) -> int:
+def _most_typical(
+    x_l2: np.ndarray, members: np.ndarray, knn: int, device: str, squared: bool
+) -> int:
     scores = typicality(x_l2[members], min(knn, len(members) // 2), device, squared)
     return int(members[int(np.argmin(scores))])  # ties: lowest index (members ascend)
 
@@ -129,12 +166,21 @@ def _most_typical(x_l2: np.ndarray, members: np.ndarray, knn: int, device: str, 
 def _cluster_members(labels: np.ndarray, k: int) -> list[np.ndarray]:
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(k + 1))
-    return [order[bounds[c]:bounds[c + 1]] for c in range(k)]
+    return [order[bounds[c] : bounds[c + 1]] for c in range(k)]
 
 
-def _typiclust_select(x_l2: np.ndarray, labels: np.ndarray, available: np.ndarray, budget: int, *,
-                      labeled: np.ndarray | None, knn: int, min_size: int, device: str = "auto",
-                      squared: bool = True) -> tuple[np.ndarray, dict]:
+def _typiclust_select(
+    x_l2: np.ndarray,
+    labels: np.ndarray,
+    available: np.ndarray,
+    budget: int,
+    *,
+    labeled: np.ndarray | None,
+    knn: int,
+    min_size: int,
+    device: str = "auto",
+    squared: bool = True,
+) -> tuple[np.ndarray, dict]:
     """TypiClust's round-robin over clusters (shared by the initial pool and the strategy).
 
     Clusters of ≤ ``min_size`` points are dropped; the rest are visited in the order
@@ -150,7 +196,11 @@ def _typiclust_select(x_l2: np.ndarray, labels: np.ndarray, available: np.ndarra
     """
     k = int(labels.max()) + 1 if len(labels) else 0
     sizes = np.bincount(labels, minlength=k)
-    n_lab = np.bincount(labels[labeled], minlength=k) if labeled is not None else np.zeros(k, dtype=np.int64)
+    n_lab = (
+        np.bincount(labels[labeled], minlength=k)
+        if labeled is not None
+        else np.zeros(k, dtype=np.int64)
+    )
     ids = np.arange(k)
     order = np.lexsort((ids, -sizes, n_lab))
     order = order[sizes[order] > min_size]
@@ -168,12 +218,17 @@ def _typiclust_select(x_l2: np.ndarray, labels: np.ndarray, available: np.ndarra
         p = _most_typical(x_l2, cand, knn, device, squared)
         picks.append(p)
         available[p] = False
-    info = {"n_clusters": int(k), "n_clusters_kept": int(len(order)), "n_visits_skipped": int(n_skipped)}
+    info = {
+        "n_clusters": int(k),
+        "n_clusters_kept": int(len(order)),
+        "n_visits_skipped": int(n_skipped),
+    }
     return np.asarray(picks, dtype=np.int64), info
 
 
-def _typiclust_labels(x_l2: np.ndarray, k: int, rng: np.random.Generator, cache: dict,
-                      device: str) -> tuple[np.ndarray, bool]:
+def _typiclust_labels(
+    x_l2: np.ndarray, k: int, rng: np.random.Generator, cache: dict, device: str
+) -> tuple[np.ndarray, bool]:
     entry = cache.get("typiclust")
     if entry is not None and entry["k"] == k and len(entry["labels"]) == len(x_l2):
         return entry["labels"], True
@@ -182,9 +237,18 @@ def _typiclust_labels(x_l2: np.ndarray, k: int, rng: np.random.Generator, cache:
     return labels, False
 
 
-def typiclust_initial_pool(x: np.ndarray, budget: int, rng: np.random.Generator, n_classes: int | None = None,
-                           cache: dict | None = None, device: str = "auto", knn: int = 20, min_size: int = 5,
-                           max_clusters: int = 500, **params: Any) -> Selection:
+def typiclust_initial_pool(
+    x: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    n_classes: int | None = None,
+    cache: dict | None = None,
+    device: str = "auto",
+    knn: int = 20,
+    min_size: int = 5,
+    max_clusters: int = 500,
+    **params: Any,
+) -> Selection:
     """TypiClust's initial pool: the most typical point of each of the largest clusters.
 
     k = min(budget, ``max_clusters``) k-means clusters of the L2-normalised features (the
@@ -219,13 +283,31 @@ def typiclust_initial_pool(x: np.ndarray, budget: int, rng: np.random.Generator,
     x_l2 = l2_normalize(x)
     k = min(budget, max_clusters)
     labels, _ = _typiclust_labels(x_l2, k, rng, cache, device)
-    picks, info = _typiclust_select(x_l2, labels, np.ones(len(x), dtype=bool), budget, labeled=None,
-                                    knn=knn, min_size=min_size, device=device)
+    picks, info = _typiclust_select(
+        x_l2,
+        labels,
+        np.ones(len(x), dtype=bool),
+        budget,
+        labeled=None,
+        knn=knn,
+        min_size=min_size,
+        device=device,
+    )
     return _complete(picks, len(x), budget, rng, info)
 
 
-def typiclust(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, device: str = "auto",
-              knn: int = 20, min_size: int = 5, max_clusters: int = 500, **params: Any) -> Selection:
+def typiclust(
+    pool: Pool,
+    probe: Any,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    device: str = "auto",
+    knn: int = 20,
+    min_size: int = 5,
+    max_clusters: int = 500,
+    **params: Any,
+) -> Selection:
     """TypiClust: the most typical unlabeled point of the least-covered large clusters.
 
     k = min(|L| + B, ``max_clusters``) k-means clusters of the L2-normalised features
@@ -260,16 +342,30 @@ def typiclust(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, 
     x_l2 = pool.x_l2
     k = min(pool.n_labeled + budget, max_clusters, pool.n)
     labels, reused = _typiclust_labels(x_l2, k, rng, pool.cache, device)
-    picks, info = _typiclust_select(x_l2, labels, ~pool.labeled, budget, labeled=pool.labeled, knn=knn,
-                                    min_size=min_size, device=device)
+    picks, info = _typiclust_select(
+        x_l2,
+        labels,
+        ~pool.labeled,
+        budget,
+        labeled=pool.labeled,
+        knn=knn,
+        min_size=min_size,
+        device=device,
+    )
     info["clusters_reused"] = bool(reused)
     return top_up(picks, pool, budget, rng, info)
 
 
 # --------------------------------------------------------------------------- ProbCover
 def _probcover_key(p: dict[str, Any]) -> tuple:
-    return (p["delta"], p["delta_rule"], p["delta_iter"], p["purity_threshold"], p["index"],
-            p["max_neighbors"] if p["index"] == "hnsw" else None)
+    return (
+        p["delta"],
+        p["delta_rule"],
+        p["delta_iter"],
+        p["purity_threshold"],
+        p["index"],
+        p["max_neighbors"] if p["index"] == "hnsw" else None,
+    )
 
 
 def _graph_purity(g: _graph.BallGraph, labels: np.ndarray) -> float:
@@ -284,11 +380,19 @@ def _warn_not_pure(search: dict, p: dict[str, Any]) -> None:
         warnings.warn(
             f"ProbCover: no evaluated δ reached purity {p['purity_threshold']} "
             f"(evaluated {search['evaluated']}); using δ={search['delta']}. Pass delta= to fix it.",
-            RuntimeWarning, stacklevel=4)
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
 
-def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator, cache: dict,
-                     p: dict[str, Any], device: str) -> tuple[dict, bool]:
+def _probcover_graph(
+    x_l2: np.ndarray,
+    n_classes: int,
+    rng: np.random.Generator,
+    cache: dict,
+    p: dict[str, Any],
+    device: str,
+) -> tuple[dict, bool]:
     """The δ-ball graph for parameters ``p`` from ``cache["probcover"]``, or built and stored there."""
     key = _probcover_key(p)
     entry = cache.get("probcover")
@@ -297,32 +401,54 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
     _, pseudo = kmeans_nearest(x_l2, int(n_classes), rng, device=device, normalize=False)
     if p["index"] == "ivf":
         g, search, stats = _graph.ivf_ball_graph(
-            x_l2, pseudo, p["delta"], p["delta_iter"], p["purity_threshold"], p["delta_rule"],
-            seed=int(rng.integers(2**31 - 1)), device=device)
+            x_l2,
+            pseudo,
+            p["delta"],
+            p["delta_iter"],
+            p["purity_threshold"],
+            p["delta_rule"],
+            seed=int(rng.integers(2**31 - 1)),
+            device=device,
+        )
         if search:
             _warn_not_pure(search, p)
-        entry = {"key": key, "graph": g, "delta": g.delta, "search": search, "ivf": stats,
-                 "purity": search.get("purity", _graph_purity(g, pseudo))}
+        entry = {
+            "key": key,
+            "graph": g,
+            "delta": g.delta,
+            "search": search,
+            "ivf": stats,
+            "purity": search.get("purity", _graph_purity(g, pseudo)),
+        }
         cache["probcover"] = entry
         return entry, False
     ak = None
     if p["index"] != "exact":
         # neighbour lists of max_neighbors + 1 that grow only for the rows whose δ-ball (or
         # nearest other pseudo-class) lies beyond their list: no capped balls (up to MAX_ADAPTIVE_K)
-        ak = _graph.AdaptiveKnn(x_l2, p["max_neighbors"] + 1, p["index"], seed=int(rng.integers(2**31 - 1)),
-                                device=device)
+        ak = _graph.AdaptiveKnn(
+            x_l2,
+            p["max_neighbors"] + 1,
+            p["index"],
+            seed=int(rng.integers(2**31 - 1)),
+            device=device,
+        )
     search: dict[str, Any] = {}
     if p["delta"] is None:
         if ak is None:
             r2 = _graph.nearest_other_sqdist(x_l2, pseudo, device)
-            search = _graph.search_delta(r2, p["delta_iter"], p["purity_threshold"], p["delta_rule"])
+            search = _graph.search_delta(
+                r2, p["delta_iter"], p["purity_threshold"], p["delta_rule"]
+            )
         else:
             # r2 needs to be exact only below the largest δ² the bisection evaluates: resolve up
             # to that level and repeat the (cheap) bisection until the level covers it
             level = 0.25
             while True:
                 r2 = ak.nearest_other_sqdist(pseudo, level)
-                search = _graph.search_delta(r2, p["delta_iter"], p["purity_threshold"], p["delta_rule"])
+                search = _graph.search_delta(
+                    r2, p["delta_iter"], p["purity_threshold"], p["delta_rule"]
+                )
                 top = max(e[0] for e in search["evaluated"]) ** 2
                 if top <= level:
                     break
@@ -332,8 +458,13 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
     else:
         delta = p["delta"]
     g = _graph.ball_graph_exact(x_l2, delta, device) if ak is None else ak.ball_graph(delta)
-    entry = {"key": key, "graph": g, "delta": float(delta),
-             "purity": search.get("purity", _graph_purity(g, pseudo)), "search": search}
+    entry = {
+        "key": key,
+        "graph": g,
+        "delta": float(delta),
+        "purity": search.get("purity", _graph_purity(g, pseudo)),
+        "search": search,
+    }
     if ak is not None:
         entry["n_balls_capped"] = ak.n_capped(delta)
         entry["n_requeried"] = int(ak.n_requeried)
@@ -343,19 +474,29 @@ def _probcover_graph(x_l2: np.ndarray, n_classes: int, rng: np.random.Generator,
             warnings.warn(
                 f"ProbCover ({p['index']}): {entry['n_balls_capped']} δ-balls exceeded "
                 f"{_graph.MAX_ADAPTIVE_K} neighbours and were truncated, which changes the greedy picks; "
-                "use index='exact'.", RuntimeWarning, stacklevel=3)
+                "use index='exact'.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     cache["probcover"] = entry
     return entry, False
 
 
-def _probcover_info(entry: dict, p: dict[str, Any], reused: bool, covered_before: int,
-                    covered_after: np.ndarray) -> dict:
+def _probcover_info(
+    entry: dict, p: dict[str, Any], reused: bool, covered_before: int, covered_after: np.ndarray
+) -> dict:
     g = entry["graph"]
     info: dict[str, Any] = {
-        "delta": entry["delta"], "n_edges": g.n_edges, "purity": entry["purity"],
-        "mean_ball_size": float(g.n_edges / max(g.n, 1)), "graph_bytes": g.nbytes,
-        "delta_rule": p["delta_rule"], "index": p["index"], "graph_reused": bool(reused),
-        "n_covered_before": int(covered_before), "coverage": float(covered_after.mean()),
+        "delta": entry["delta"],
+        "n_edges": g.n_edges,
+        "purity": entry["purity"],
+        "mean_ball_size": float(g.n_edges / max(g.n, 1)),
+        "graph_bytes": g.nbytes,
+        "delta_rule": p["delta_rule"],
+        "index": p["index"],
+        "graph_reused": bool(reused),
+        "n_covered_before": int(covered_before),
+        "coverage": float(covered_after.mean()),
     }
     if entry["search"]:
         info["delta_evaluated"] = entry["search"]["evaluated"]
@@ -371,8 +512,15 @@ def _probcover_info(entry: dict, p: dict[str, Any], reused: bool, covered_before
     return info
 
 
-def probcover_initial_pool(x: np.ndarray, budget: int, rng: np.random.Generator, n_classes: int | None = None,
-                           cache: dict | None = None, device: str = "auto", **params: Any) -> Selection:
+def probcover_initial_pool(
+    x: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    n_classes: int | None = None,
+    cache: dict | None = None,
+    device: str = "auto",
+    **params: Any,
+) -> Selection:
     """ProbCover's initial pool: greedy maximum coverage of the δ-ball graph.
 
     Pseudo-classes by k-means (k = ``n_classes``) on the L2-normalised features; δ by the
@@ -406,10 +554,14 @@ def probcover_initial_pool(x: np.ndarray, budget: int, rng: np.random.Generator,
     """
     unknown = set(params) - set(PROBCOVER_PARAMS)
     if unknown:
-        raise InvalidInputError(f"probcover initial pool got unknown parameter(s) {sorted(unknown)}; "
-                                f"valid: {sorted(PROBCOVER_PARAMS)}.")
+        raise InvalidInputError(
+            f"probcover initial pool got unknown parameter(s) {sorted(unknown)}; "
+            f"valid: {sorted(PROBCOVER_PARAMS)}."
+        )
     if n_classes is None or int(n_classes) < 1:
-        raise InvalidInputError("The probcover initial pool needs n_classes (the number of pseudo-classes).")
+        raise InvalidInputError(
+            "The probcover initial pool needs n_classes (the number of pseudo-classes)."
+        )
     p = _check_probcover({**PROBCOVER_PARAMS, **params})
     cache = {} if cache is None else cache
     x_l2 = l2_normalize(x)
@@ -418,10 +570,21 @@ def probcover_initial_pool(x: np.ndarray, budget: int, rng: np.random.Generator,
     return _complete(picks, len(x), budget, rng, _probcover_info(entry, p, reused, 0, covered))
 
 
-def probcover(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, device: str = "auto",
-              delta: float | None = None, delta_rule: str = "largest", delta_iter: int = 6,
-              purity_threshold: float = 0.95, index: str = "exact", max_neighbors: int = 256,
-              **params: Any) -> Selection:
+def probcover(
+    pool: Pool,
+    probe: Any,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    device: str = "auto",
+    delta: float | None = None,
+    delta_rule: str = "largest",
+    delta_iter: int = 6,
+    purity_threshold: float = 0.95,
+    index: str = "exact",
+    max_neighbors: int = 256,
+    **params: Any,
+) -> Selection:
     """ProbCover: greedy maximum coverage of δ-balls, labeled balls removed first.
 
     Uses the initial pool's graph and δ from ``pool.cache`` (built on first use otherwise,
@@ -478,8 +641,16 @@ def probcover(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, 
     .. [1] O. Yehuda, A. Dekel, G. Hacohen, D. Weinshall. Active Learning Through a
        Covering Lens. NeurIPS 2022.
     """
-    p = _check_probcover({"delta": delta, "delta_rule": delta_rule, "delta_iter": delta_iter,
-                          "purity_threshold": purity_threshold, "index": index, "max_neighbors": max_neighbors})
+    p = _check_probcover(
+        {
+            "delta": delta,
+            "delta_rule": delta_rule,
+            "delta_iter": delta_iter,
+            "purity_threshold": purity_threshold,
+            "index": index,
+            "max_neighbors": max_neighbors,
+        }
+    )
     entry, reused = _probcover_graph(pool.x_l2, pool.n_classes, rng, pool.cache, p, device)
     g = entry["graph"]
     covered = _graph.covered_by(g, pool.labeled_idx)
@@ -492,12 +663,26 @@ def probcover(pool: Pool, probe: Any, budget: int, rng: np.random.Generator, *, 
 def _register() -> None:
     from . import register
 
-    register("typiclust", typiclust, family="representative", params=dict(TYPICLUST_PARAMS),
-             initial_pool="typiclust", needs_probe=False, paper=_TYPICLUST_REF,
-             summary="Most typical unlabeled point of the least-covered large k-means clusters.")
-    register("probcover", probcover, family="representative", params=dict(PROBCOVER_PARAMS),
-             initial_pool="probcover", needs_probe=False, paper=_PROBCOVER_REF,
-             summary="Greedy maximum coverage of δ-balls chosen by pseudo-class purity.")
+    register(
+        "typiclust",
+        typiclust,
+        family="representative",
+        params=dict(TYPICLUST_PARAMS),
+        initial_pool="typiclust",
+        needs_probe=False,
+        paper=_TYPICLUST_REF,
+        summary="Most typical unlabeled point of the least-covered large k-means clusters.",
+    )
+    register(
+        "probcover",
+        probcover,
+        family="representative",
+        params=dict(PROBCOVER_PARAMS),
+        initial_pool="probcover",
+        needs_probe=False,
+        paper=_PROBCOVER_REF,
+        summary="Greedy maximum coverage of δ-balls chosen by pseudo-class purity.",
+    )
     initial_pools.register("typiclust", typiclust_initial_pool)
     initial_pools.register("probcover", probcover_initial_pool)
 

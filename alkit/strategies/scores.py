@@ -59,8 +59,9 @@ def mismatch(clean: np.ndarray, passes: np.ndarray) -> np.ndarray:
     return (np.asarray(passes) != np.asarray(clean)[None, :]).sum(axis=0)
 
 
-def power_scores(scores: np.ndarray, rng: np.random.Generator, beta: float = 1.0,
-                 floor: float = 1e-12) -> np.ndarray:
+def power_scores(
+    scores: np.ndarray, rng: np.random.Generator, beta: float = 1.0, floor: float = 1e-12
+) -> np.ndarray:
     """Power acquisition (Kirsch et al. 2023): β·log(max(score, floor)) + Gumbel(0, 1) noise.
 
     The floor replaces the reference's log of non-positive scores (DESIGN §6 deviation table).

@@ -27,14 +27,25 @@ _SCORES = {
 }
 
 
-def _uncertainty(kind: str, pool: Pool, probe, budget: int, rng: np.random.Generator, *,
-                 dropout: bool = False, typical: bool = False, cluster: bool = False,
-                 device: str = "auto") -> Selection:
+def _uncertainty(
+    kind: str,
+    pool: Pool,
+    probe,
+    budget: int,
+    rng: np.random.Generator,
+    *,
+    dropout: bool = False,
+    typical: bool = False,
+    cluster: bool = False,
+    device: str = "auto",
+) -> Selection:
     scores_u = pool_scores(pool, probe, _SCORES[kind], dropout=dropout)
     return rank_select(pool, scores_u, budget, rng, typical=typical, cluster=cluster, device=device)
 
 
-def least_confidence(pool: Pool, probe, budget: int, rng: np.random.Generator, **params) -> Selection:
+def least_confidence(
+    pool: Pool, probe, budget: int, rng: np.random.Generator, **params
+) -> Selection:
     """The points whose highest class probability is lowest."""
     return _uncertainty("least_confidence", pool, probe, budget, rng, **params)
 

@@ -12,7 +12,9 @@ CLASSES = ("circle", "square", "triangle")
 COLOURS = {"circle": (220, 40, 40), "square": (40, 200, 60), "triangle": (50, 80, 230)}
 
 
-def make_shapes(root: Path, n_train: int = 70, n_test: int = 20, size: int = 32, seed: int = 0) -> Path:
+def make_shapes(
+    root: Path, n_train: int = 70, n_test: int = 20, size: int = 32, seed: int = 0
+) -> Path:
     """root/{train,test}/<shape>/*.png: one coloured shape per image, jittered position and size."""
     from PIL import Image, ImageDraw
 
@@ -66,10 +68,18 @@ def tiny_dino_weights(tmp_path_factory) -> Path:
     import timm
 
     torch.manual_seed(0)
-    model = timm.create_model("vit_small_patch14_dinov2", pretrained=False, num_classes=0,
-                              embed_dim=32, depth=2, num_heads=2)
+    model = timm.create_model(
+        "vit_small_patch14_dinov2",
+        pretrained=False,
+        num_classes=0,
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+    )
     sd = {k: v.clone() for k, v in model.state_dict().items()}
-    sd["pos_embed"] = sd["pos_embed"] + 0.5 * torch.randn_like(sd["pos_embed"])  # make the grid matter
+    sd["pos_embed"] = sd["pos_embed"] + 0.5 * torch.randn_like(
+        sd["pos_embed"]
+    )  # make the grid matter
     sd["mask_token"] = torch.zeros(1, 32)
     path = tmp_path_factory.mktemp("weights") / "dinov2_test_tiny_pretrain.pth"
     torch.save(sd, path)
@@ -83,11 +93,22 @@ def tiny_backbones(tiny_dino_weights):
 
     from alkit.embed import backbones
 
-    backbones.register_dinov2(TINY_DINO, "vit_small_patch14_dinov2", weights_file=str(tiny_dino_weights),
-                              timm_kwargs={"embed_dim": 32, "depth": 2, "num_heads": 2}, overwrite=True)
+    backbones.register_dinov2(
+        TINY_DINO,
+        "vit_small_patch14_dinov2",
+        weights_file=str(tiny_dino_weights),
+        timm_kwargs={"embed_dim": 32, "depth": 2, "num_heads": 2},
+        overwrite=True,
+    )
     open_clip.factory._MODEL_CONFIGS[TINY_CLIP_ARCH] = {
         "embed_dim": 16,
-        "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "head_width": 16, "patch_size": 8},
+        "vision_cfg": {
+            "image_size": 32,
+            "layers": 2,
+            "width": 32,
+            "head_width": 16,
+            "patch_size": 8,
+        },
         "text_cfg": {"context_length": 8, "vocab_size": 64, "width": 16, "heads": 2, "layers": 1},
     }
     return {"dino": TINY_DINO, "clip": TINY_CLIP}

@@ -14,10 +14,17 @@ from .conftest import TINY_CLIP, TINY_DINO
 
 
 def test_registry_lists_the_paper_backbones_with_dims():
-    dims = {"dinov2:vits14": 384, "dinov2:vitb14": 768, "dinov2:vitl14": 1024, "dinov2:vitg14": 1536,
-            "openclip:ViT-B-16:laion2b_s34b_b88k": 512, "openclip:ViT-L-14:laion2b_s32b_b82k": 768,
-            "openclip:ViT-H-14:laion2b_s32b_b79k": 1024, "openclip:ViT-g-14:laion2b_s34b_b88k": 1024,
-            "openclip:ViT-bigG-14:laion2b_s39b_b160k": 1280}
+    dims = {
+        "dinov2:vits14": 384,
+        "dinov2:vitb14": 768,
+        "dinov2:vitl14": 1024,
+        "dinov2:vitg14": 1536,
+        "openclip:ViT-B-16:laion2b_s34b_b88k": 512,
+        "openclip:ViT-L-14:laion2b_s32b_b82k": 768,
+        "openclip:ViT-H-14:laion2b_s32b_b79k": 1024,
+        "openclip:ViT-g-14:laion2b_s34b_b88k": 1024,
+        "openclip:ViT-bigG-14:laion2b_s39b_b160k": 1280,
+    }
     assert set(backbones.PAPER_BACKBONES) == set(dims)
     for name, dim in dims.items():
         info = backbones.info(name)
@@ -42,11 +49,14 @@ def _hub_reference_features(model_518: torch.nn.Module, x: torch.Tensor) -> torc
     tokens = torch.cat([m.cls_token.expand(b, -1, -1), tokens], dim=1)
     pos = m.pos_embed.float()
     n = pos.shape[1] - 1
-    big = int(n ** 0.5)
+    big = int(n**0.5)
     w0, h0 = w // 14, h // 14
     patch = torch.nn.functional.interpolate(
         pos[:, 1:].reshape(1, big, big, -1).permute(0, 3, 1, 2),
-        scale_factor=(float(w0 + 0.1) / big, float(h0 + 0.1) / big), mode="bicubic", antialias=False)
+        scale_factor=(float(w0 + 0.1) / big, float(h0 + 0.1) / big),
+        mode="bicubic",
+        antialias=False,
+    )
     patch = patch.permute(0, 2, 3, 1).reshape(1, -1, pos.shape[-1])
     tokens = tokens + torch.cat([pos[:, :1], patch], dim=1)
     for blk in m.blocks:
@@ -58,8 +68,14 @@ def test_dinov2_timm_path_matches_the_hub_rule(tiny_backbones, tiny_dino_weights
     import timm
     from timm.layers import resample_abs_pos_embed
 
-    ref = timm.create_model("vit_small_patch14_dinov2", pretrained=False, num_classes=0,
-                            embed_dim=32, depth=2, num_heads=2)  # 518 px, 37 x 37 grid
+    ref = timm.create_model(
+        "vit_small_patch14_dinov2",
+        pretrained=False,
+        num_classes=0,
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+    )  # 518 px, 37 x 37 grid
     sd = torch.load(tiny_dino_weights, weights_only=True)
     sd.pop("mask_token")
     ref.load_state_dict(sd)
@@ -91,11 +107,14 @@ def test_openclip_tiny_is_the_image_tower(tiny_backbones):
     assert "Normalize" in repr(b.transform)
 
 
-@pytest.mark.parametrize("name,fname,size", [
-    ("dinov2:vitg14", "dinov2_vitg14_pretrain.pth", "4.5 GB"),
-    ("openclip:ViT-bigG-14:laion2b_s39b_b160k", "open_clip_model.safetensors", "10.2 GB"),
-    ("torchvision:resnet18", "resnet18-", "MB"),
-])
+@pytest.mark.parametrize(
+    "name,fname,size",
+    [
+        ("dinov2:vitg14", "dinov2_vitg14_pretrain.pth", "4.5 GB"),
+        ("openclip:ViT-bigG-14:laion2b_s39b_b160k", "open_clip_model.safetensors", "10.2 GB"),
+        ("torchvision:resnet18", "resnet18-", "MB"),
+    ],
+)
 def test_missing_weights_fail_fast_with_instructions(name, fname, size, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
@@ -117,8 +136,13 @@ def test_torchvision_random_strips_the_head():
 
 def test_register_custom_backbone():
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.LazyLinear(4))
-    spec = backbones.register("test:custom", lambda download: (model, lambda img: img), dim=4,
-                              license="MIT", overwrite=True)
+    spec = backbones.register(
+        "test:custom",
+        lambda download: (model, lambda img: img),
+        dim=4,
+        license="MIT",
+        overwrite=True,
+    )
     assert backbones.info("test:custom")["license"] == "MIT" and spec.family == "custom"
     with pytest.raises(ValueError, match="already registered"):
         backbones.register("test:custom", lambda download: (model, None))

@@ -31,9 +31,16 @@ def test_image_folder_rejects_unknown_class_folder(shapes_root):
 def test_split_files(shapes_root, tmp_path):
     lines = [f"train/{c}/{c}_{i:03d}.png {k}" for k, c in enumerate(CLASSES) for i in range(5)]
     (tmp_path / "tr.txt").write_text("\n".join(lines) + "\n")
-    ds = datasets.split_files(shapes_root, {"train": str(tmp_path / "tr.txt")}, list(CLASSES), name="s")
-    assert len(ds.splits["train"]) == 15 and ds.splits["train"].labels.tolist() == [0] * 5 + [1] * 5 + [2] * 5
-    (tmp_path / "bad.txt").write_text("train/circle/circle_000.png 0\ntrain/circle/circle_001.png 7\n")
+    ds = datasets.split_files(
+        shapes_root, {"train": str(tmp_path / "tr.txt")}, list(CLASSES), name="s"
+    )
+    assert (
+        len(ds.splits["train"]) == 15
+        and ds.splits["train"].labels.tolist() == [0] * 5 + [1] * 5 + [2] * 5
+    )
+    (tmp_path / "bad.txt").write_text(
+        "train/circle/circle_000.png 0\ntrain/circle/circle_001.png 7\n"
+    )
     with pytest.raises(InvalidInputError, match=r"bad.txt:2: label 7 outside"):
         datasets.split_files(shapes_root, {"train": str(tmp_path / "bad.txt")}, list(CLASSES))
     with pytest.raises(MissingResourceError, match="Split file"):
@@ -42,22 +49,29 @@ def test_split_files(shapes_root, tmp_path):
 
 def test_csv_list_names_indices_and_unknown(shapes_root, tmp_path):
     csv = tmp_path / "imgs.csv"
-    csv.write_text("path,label,split\n"
-                   f"{shapes_root}/train/circle/circle_000.png,circle,train\n"
-                   f"{shapes_root}/train/square/square_000.png,,train\n"
-                   f"{shapes_root}/test/square/square_001.png,square,test\n")
+    csv.write_text(
+        "path,label,split\n"
+        f"{shapes_root}/train/circle/circle_000.png,circle,train\n"
+        f"{shapes_root}/train/square/square_000.png,,train\n"
+        f"{shapes_root}/test/square/square_001.png,square,test\n"
+    )
     ds = datasets.csv_list(csv)
     assert ds.classes == ["circle", "square"]
-    assert ds.splits["train"].labels.tolist() == [0, -1] and ds.splits["test"].labels.tolist() == [1]
+    assert ds.splits["train"].labels.tolist() == [0, -1] and ds.splits["test"].labels.tolist() == [
+        1
+    ]
 
 
-@pytest.mark.parametrize("body,match", [
-    ("a.png,circle,train,extra\n", r":2: 4 fields but the header has 3"),
-    (",circle,train\n", r":2: empty 'path'"),
-    ("a.png,circle,validation\n", r":2: split must be"),
-    ("a.png,circle,train\nb.png,hexagon,train\n", r":3: label 'hexagon' is neither"),
-    ("a.png,,test\n", r":2: test rows need a label"),
-])
+@pytest.mark.parametrize(
+    "body,match",
+    [
+        ("a.png,circle,train,extra\n", r":2: 4 fields but the header has 3"),
+        (",circle,train\n", r":2: empty 'path'"),
+        ("a.png,circle,validation\n", r":2: split must be"),
+        ("a.png,circle,train\nb.png,hexagon,train\n", r":3: label 'hexagon' is neither"),
+        ("a.png,,test\n", r":2: test rows need a label"),
+    ],
+)
 def test_csv_unreadable_rows_name_the_line(tmp_path, body, match):
     csv = tmp_path / "x.csv"
     csv.write_text("path,label,split\n" + body)
@@ -104,7 +118,7 @@ def test_card_image_folder_loader(shapes_root, tmp_path):
 def test_sixteen_bit_images_are_scaled_not_clipped(tmp_path):
     from PIL import Image
 
-    a = (np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 15)  # up to ~61k
+    a = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 15  # up to ~61k
     Image.fromarray(a).save(tmp_path / "x.tif")
     split = datasets.FileSplit(tmp_path, ["x.tif"], np.array([0]))
     rgb = np.asarray(split.load(0))

@@ -25,7 +25,15 @@ def test_dinov2_end_to_end_and_load_embeddings(tiny_backbones, shapes_root):
     assert np.array_equal(emb.y_train, _folder_labels(emb.meta["ids"]))
     assert np.array_equal(emb.y_test, _folder_labels(emb.meta["test_ids"]))
     assert np.bincount(emb.y_train).tolist() == [70, 70, 70]
-    for key in ("dataset", "backbone", "preprocessing_hash", "model", "created", "n_images", "license"):
+    for key in (
+        "dataset",
+        "backbone",
+        "preprocessing_hash",
+        "model",
+        "created",
+        "n_images",
+        "license",
+    ):
         assert key in emb.meta
     assert emb.meta["n_images"] == {"train": 210, "test": 60} and emb.meta["dataset"] == "shapes"
     back = alkit.load_embeddings(f"shapes__{TINY_DINO}")
@@ -71,14 +79,23 @@ def test_cache_hit_skips_the_model(shapes_root):
     net.calls = 0
     second = embed(shapes_root, (net, _small_transform()), backbone_name="counting", progress=False)
     assert net.calls == 0 and second.checksum == first.checksum
-    embed(shapes_root, (net, _small_transform()), backbone_name="counting", progress=False, force=True)
+    embed(
+        shapes_root, (net, _small_transform()), backbone_name="counting", progress=False, force=True
+    )
     assert net.calls > 0
 
 
 def test_resume_after_interruption_matches_uninterrupted(shapes_root, tmp_path, monkeypatch):
     net = CountingNet()
-    full = embed(shapes_root, (net, _small_transform()), backbone_name="c", cache_dir=tmp_path / "a",
-                 chunk_size=50, batch_size=20, progress=False)
+    full = embed(
+        shapes_root,
+        (net, _small_transform()),
+        backbone_name="c",
+        cache_dir=tmp_path / "a",
+        chunk_size=50,
+        batch_size=20,
+        progress=False,
+    )
     real_save, saved = extract._save_chunk, []
 
     def crash_after_two(path, *a):
@@ -89,14 +106,28 @@ def test_resume_after_interruption_matches_uninterrupted(shapes_root, tmp_path, 
 
     monkeypatch.setattr(extract, "_save_chunk", crash_after_two)
     with pytest.raises(KeyboardInterrupt):
-        embed(shapes_root, (net, _small_transform()), backbone_name="c", cache_dir=tmp_path / "b",
-              chunk_size=50, batch_size=20, progress=False)
+        embed(
+            shapes_root,
+            (net, _small_transform()),
+            backbone_name="c",
+            cache_dir=tmp_path / "b",
+            chunk_size=50,
+            batch_size=20,
+            progress=False,
+        )
     assert len(list((tmp_path / "b" / ".partial").rglob("chunk_*.npz"))) == 2
     assert not list((tmp_path / "b").glob("*.npz"))
     monkeypatch.setattr(extract, "_save_chunk", real_save)
     net.images = 0
-    resumed = embed(shapes_root, (net, _small_transform()), backbone_name="c", cache_dir=tmp_path / "b",
-                    chunk_size=50, batch_size=20, progress=False)
+    resumed = embed(
+        shapes_root,
+        (net, _small_transform()),
+        backbone_name="c",
+        cache_dir=tmp_path / "b",
+        chunk_size=50,
+        batch_size=20,
+        progress=False,
+    )
     assert net.images == 270 - 100  # the two finished chunks were not recomputed
     np.testing.assert_array_equal(resumed.x_train, full.x_train)
     np.testing.assert_array_equal(resumed.y_train, full.y_train)
@@ -112,8 +143,14 @@ def test_corrupt_image_fail_or_skip(shapes_copy, tmp_path):
     with pytest.raises(InvalidInputError, match="square_005.png"):
         embed(shapes_copy, (net, _small_transform()), backbone_name="c", progress=False)
     with pytest.warns(UserWarning, match="square_005.png"):
-        emb = embed(shapes_copy, (net, _small_transform()), backbone_name="c", progress=False,
-                    on_corrupt="skip", cache_dir=tmp_path / "c")
+        emb = embed(
+            shapes_copy,
+            (net, _small_transform()),
+            backbone_name="c",
+            progress=False,
+            on_corrupt="skip",
+            cache_dir=tmp_path / "c",
+        )
     assert emb.x_train.shape[0] == 209 and "train/square/square_005.png" not in emb.meta["ids"]
     assert np.array_equal(emb.y_train, _folder_labels(emb.meta["ids"]))  # never mislabels
     assert emb.meta["n_skipped"] == 1 and emb.meta["skipped"][0]["id"].endswith("square_005.png")
@@ -131,8 +168,21 @@ def test_missing_data_and_bad_arguments(tiny_backbones, shapes_root):
 def test_cli_embed_and_datasets(tiny_backbones, shapes_root, capsys):
     from alkit.cli import main
 
-    assert main(["embed", "--dataset", str(shapes_root), "--backbone", TINY_CLIP, "--device", "cpu",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "embed",
+                "--dataset",
+                str(shapes_root),
+                "--backbone",
+                TINY_CLIP,
+                "--device",
+                "cpu",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "shapes__openclip-alkit-test-tiny-vit-random.npz" in out
     assert main(["datasets"]) == 0

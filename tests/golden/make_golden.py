@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     names = list(argv if argv is not None else sys.argv[1:]) or strategies.available()
     unknown = sorted(set(names) - set(strategies.available()))
     if unknown:
-        print(f"unknown strategies {unknown}; registered: {strategies.available()}", file=sys.stderr)
+        print(
+            f"unknown strategies {unknown}; registered: {strategies.available()}", file=sys.stderr
+        )
         return 2
     emb = alkit.load_embeddings(DATASET)
     for name in names:

@@ -27,8 +27,23 @@ def one_thread(monkeypatch):
 
 @pytest.mark.slow
 def test_run_injects_dataset_and_writes_one_result_per_dataset(tmp_path, one_thread, capsys):
-    rc = cli_main(["notebooks", "run", "--notebook", "00_quickstart", "--datasets", "digits", SYNTH,
-                   "--out", str(tmp_path), "-p", "seeds=[0, 1]", "-p", "iterations=3"])
+    rc = cli_main(
+        [
+            "notebooks",
+            "run",
+            "--notebook",
+            "00_quickstart",
+            "--datasets",
+            "digits",
+            SYNTH,
+            "--out",
+            str(tmp_path),
+            "-p",
+            "seeds=[0, 1]",
+            "-p",
+            "iterations=3",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     for dataset in ("digits", SYNTH):
         folder = tmp_path / "00_quickstart" / notebooks.dataset_slug(dataset)
@@ -40,8 +55,12 @@ def test_run_injects_dataset_and_writes_one_result_per_dataset(tmp_path, one_thr
         n_classes = alkit.load_embeddings(dataset).n_classes
         assert sorted(df["seed"].unique()) == [0, 1] and df["iteration"].max() == 3
         for _, run in df.groupby(["method", "seed"]):
-            steps = np.diff(np.concatenate([[0], run.sort_values("iteration")["n_labeled"].to_numpy()]))
-            assert (steps == n_classes).all(), f"{dataset}: n_labeled steps {steps} != C = {n_classes}"
+            steps = np.diff(
+                np.concatenate([[0], run.sort_values("iteration")["n_labeled"].to_numpy()])
+            )
+            assert (steps == n_classes).all(), (
+                f"{dataset}: n_labeled steps {steps} != C = {n_classes}"
+            )
         assert (folder / "curves.png").is_file()
     out = capsys.readouterr().out
     assert "results: results.parquet" in out
@@ -49,7 +68,18 @@ def test_run_injects_dataset_and_writes_one_result_per_dataset(tmp_path, one_thr
 
 @pytest.mark.slow
 def test_failing_notebook_reports_and_returns_nonzero(tmp_path, one_thread, capsys):
-    rc = cli_main(["notebooks", "run", "--notebook", "00", "--datasets", "no_such_dataset", "--out", str(tmp_path)])
+    rc = cli_main(
+        [
+            "notebooks",
+            "run",
+            "--notebook",
+            "00",
+            "--datasets",
+            "no_such_dataset",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert rc == 1
     err = capsys.readouterr().err
     assert "FAILED" in err and "no_such_dataset" in err
@@ -83,15 +113,41 @@ def test_notebooks_dir_env_and_missing(tmp_path, monkeypatch):
 
 
 def test_parse_parameters_and_reserved_names(tmp_path):
-    got = notebooks.parse_parameters(["seeds=[1, 10]", "quick=False", "backbone=dinov2:vitg14", "x=none",
-                                      "probe={\"max_epochs\": 100}", "iterations=5"])
-    assert got == {"seeds": [1, 10], "quick": False, "backbone": "dinov2:vitg14", "x": None,
-                   "probe": {"max_epochs": 100}, "iterations": 5}
+    got = notebooks.parse_parameters(
+        [
+            "seeds=[1, 10]",
+            "quick=False",
+            "backbone=dinov2:vitg14",
+            "x=none",
+            'probe={"max_epochs": 100}',
+            "iterations=5",
+        ]
+    )
+    assert got == {
+        "seeds": [1, 10],
+        "quick": False,
+        "backbone": "dinov2:vitg14",
+        "x": None,
+        "probe": {"max_epochs": 100},
+        "iterations": 5,
+    }
     with pytest.raises(InvalidInputError, match="KEY=VALUE"):
         notebooks.parse_parameters(["quick"])
     with pytest.raises(InvalidInputError, match="set by alkit notebooks run"):
-        cli_main_raw(["notebooks", "run", "--notebook", "00", "--datasets", "digits", "--out", str(tmp_path),
-                      "-p", "out_dir=/elsewhere"])
+        cli_main_raw(
+            [
+                "notebooks",
+                "run",
+                "--notebook",
+                "00",
+                "--datasets",
+                "digits",
+                "--out",
+                str(tmp_path),
+                "-p",
+                "out_dir=/elsewhere",
+            ]
+        )
 
 
 def cli_main_raw(argv):

@@ -23,8 +23,11 @@ def make_state(emb, n_labeled: int, seed: int = 0, labels=None, device="cpu"):
     and a probe fitted on them."""
     y = emb.y_train if labels is None else labels
     rng = np.random.default_rng(seed)
-    first = [rng.choice(np.flatnonzero(emb.y_train == c)) for c in range(emb.n_classes)
-             if (emb.y_train == c).any()]
+    first = [
+        rng.choice(np.flatnonzero(emb.y_train == c))
+        for c in range(emb.n_classes)
+        if (emb.y_train == c).any()
+    ]
     rest = rng.permutation(np.setdiff1d(np.arange(len(y)), first))
     lab = np.concatenate([first, rest])[:n_labeled]
     labeled = np.zeros(len(y), dtype=bool)
@@ -49,7 +52,9 @@ def count_embed_calls(probe, monkeypatch) -> list[int]:
 
 
 def _select(name, pool, probe, budget, seed, params, device="cpu"):
-    return strategies.select(name, pool, probe, budget, np.random.default_rng(seed), device=device, **params)
+    return strategies.select(
+        name, pool, probe, budget, np.random.default_rng(seed), device=device, **params
+    )
 
 
 def check_strategy(name: str, emb, params: dict | None = None, device: str = "cpu") -> None:
@@ -89,7 +94,9 @@ def check_strategy(name: str, emb, params: dict | None = None, device: str = "cp
     labeled[left] = False
     if len(np.unique(sub_y[labeled])) >= 2:
         p_small = Pool(sub_x, C, labeled, sub_y)
-        pr_small = LinearProbe(C, seed=0, device=device, **FAST_PROBE).fit(sub_x[labeled], sub_y[labeled])
+        pr_small = LinearProbe(C, seed=0, device=device, **FAST_PROBE).fit(
+            sub_x[labeled], sub_y[labeled]
+        )
         got = _select(name, p_small, pr_small, budget, 2, params, device)
         assert sorted(got.indices.tolist()) == sorted(left.tolist())
         # budget > |U| raises

@@ -51,7 +51,7 @@ def known_samples(M=20):
     s[:, 0:2] = [1.0, 0.0]
     s[:, 2:4] = [0.5, 0.5]
     s[: M // 2, 4:6] = [1.0, 0.0]
-    s[M // 2:, 4:6] = [0.0, 1.0]
+    s[M // 2 :, 4:6] = [0.0, 1.0]
     s[:, 6:8] = [1.0, 0.0]
     s[: M // 4, 6:8] = [0.0, 1.0]
     return s
@@ -91,8 +91,9 @@ def test_bald_typical_takes_median_block():
 
 def test_bald_cluster_option(digits):
     pool, probe = make_state(digits, 20)
-    sel = strategies.select("bald", pool, probe, 10, np.random.default_rng(0), device="cpu",
-                            cluster=True)
+    sel = strategies.select(
+        "bald", pool, probe, 10, np.random.default_rng(0), device="cpu", cluster=True
+    )
     assert sel.info["n_candidates"] == 500  # min(50·B, |U|)
     assert len(np.unique(sel.indices)) == 10
 
@@ -141,8 +142,12 @@ def test_power_bald_samples_proportional_to_score():
     probe = PassesProbe(s)
     sc = bald_scores(probe, id_pool(n).x, M)
     expected = sc / sc.sum()
-    picks = np.array([power_bald(id_pool(n), probe, 1, np.random.default_rng(seed), M=M).indices[0]
-                      for seed in range(3000)])
+    picks = np.array(
+        [
+            power_bald(id_pool(n), probe, 1, np.random.default_rng(seed), M=M).indices[0]
+            for seed in range(3000)
+        ]
+    )
     freq = np.bincount(picks, minlength=n) / len(picks)
     np.testing.assert_allclose(freq, expected, atol=0.03)
 
@@ -164,8 +169,15 @@ def test_labeled_points_never_scored():
     assert 4 not in sel.indices and 5 in sel.indices
 
 
-@pytest.mark.parametrize("name,bad", [("bald", {"M": 0}), ("power_bald", {"M": -1}),
-                                      ("power_bald", {"beta": -1.0}), ("power_bald", {"beta": float("nan")})])
+@pytest.mark.parametrize(
+    "name,bad",
+    [
+        ("bald", {"M": 0}),
+        ("power_bald", {"M": -1}),
+        ("power_bald", {"beta": -1.0}),
+        ("power_bald", {"beta": float("nan")}),
+    ],
+)
 def test_bad_parameters(name, bad, digits):
     pool, probe = make_state(digits, 20)
     with pytest.raises(InvalidInputError, match=name):

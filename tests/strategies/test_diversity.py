@@ -125,7 +125,7 @@ def test_lazy_kcenter_is_the_eager_traversal(monkeypatch, n_labeled, batch, scre
     x[300:340] = np.repeat(np.eye(4, 16, dtype=np.float32) * 50, 10, axis=0)  # far, tied points
     lab, pool = x[:n_labeled], x[n_labeled:]
     monkeypatch.setattr(diversity, "KCENTER_BATCH", batch)
-    monkeypatch.setattr(_screen, "MIN_ROWS", 0 if screen else 10 ** 9)
+    monkeypatch.setattr(_screen, "MIN_ROWS", 0 if screen else 10**9)
     first = int(np.random.default_rng(3).integers(len(pool)))
     picks, radius = kcenter_greedy(pool, lab, 80, np.random.default_rng(3), device="cpu")
     ref_picks, ref_radius = _eager_kcenter(pool, lab, 80, first)
@@ -145,22 +145,28 @@ def test_kcenter_bounds_are_upper_bounds(monkeypatch, low):
     from alkit import _screen
     from alkit.strategies import diversity
 
-    monkeypatch.setattr(_screen, "MIN_ROWS", 0 if low == "bfloat16" else 10 ** 9)
+    monkeypatch.setattr(_screen, "MIN_ROWS", 0 if low == "bfloat16" else 10**9)
     rng = np.random.default_rng(0)
-    x = (rng.standard_normal((5000, 24)) * 10.0 ** rng.uniform(-3, 3, size=(5000, 1))).astype(np.float32)
-    c = np.concatenate([x[:40], rng.standard_normal((60, 24)).astype(np.float32)])  # 40 rows are centres
+    x = (rng.standard_normal((5000, 24)) * 10.0 ** rng.uniform(-3, 3, size=(5000, 1))).astype(
+        np.float32
+    )
+    c = np.concatenate(
+        [x[:40], rng.standard_normal((60, 24)).astype(np.float32)]
+    )  # 40 rows are centres
     x_sq = torch.empty(len(x), dtype=torch.float64)
-    ub = diversity._kcenter_bounds(torch.from_numpy(x).__getitem__, len(x), 24, x_sq,
-                                   torch.from_numpy(c).double()).numpy()
+    ub = diversity._kcenter_bounds(
+        torch.from_numpy(x).__getitem__, len(x), 24, x_sq, torch.from_numpy(c).double()
+    ).numpy()
     x64, c64 = x.astype(np.float64), c.astype(np.float64)
-    exact = np.maximum((x64 ** 2).sum(1)[:, None] - 2 * x64 @ c64.T + (c64 ** 2).sum(1)[None], 0).min(1)
-    np.testing.assert_allclose(x_sq.numpy(), (x64 ** 2).sum(1), rtol=1e-15)
+    exact = np.maximum((x64**2).sum(1)[:, None] - 2 * x64 @ c64.T + (c64**2).sum(1)[None], 0).min(1)
+    np.testing.assert_allclose(x_sq.numpy(), (x64**2).sum(1), rtol=1e-15)
     assert (ub >= exact).all()
-    tight = ub <= exact + 1e-6 * ((x64 ** 2).sum(1) + (c64 ** 2).sum(1).max())
+    tight = ub <= exact + 1e-6 * ((x64**2).sum(1) + (c64**2).sum(1).max())
     assert tight.mean() > 0.9
     assert (ub[:40] <= 1e-6 * (x64[:40] ** 2).sum(1) + 1e-30).all()  # a centre's own row: bound ≈ 0
-    empty = diversity._kcenter_bounds(torch.from_numpy(x).__getitem__, len(x), 24, x_sq,
-                                      torch.zeros((0, 24), dtype=torch.float64))
+    empty = diversity._kcenter_bounds(
+        torch.from_numpy(x).__getitem__, len(x), 24, x_sq, torch.zeros((0, 24), dtype=torch.float64)
+    )
     assert bool(torch.isinf(empty).all()) and not math.isnan(float(x_sq.sum()))
 
 
@@ -190,7 +196,9 @@ def random_badge_inputs(n=60, d=7, C=5, seed=0):
 
 
 def explicit_gradients(z, delta):
-    return np.einsum("nc,nd->ncd", delta.astype(np.float64), z.astype(np.float64)).reshape(len(z), -1)
+    return np.einsum("nc,nd->ncd", delta.astype(np.float64), z.astype(np.float64)).reshape(
+        len(z), -1
+    )
 
 
 def explicit_badge(g, k, rng):
@@ -242,7 +250,9 @@ def test_badge_real_probe_matches_explicit(digits):
     g = explicit_gradients(probe.embed(pool.x[unl]), delta)
     for seed in (1, 2):
         sel = strategies.select("badge", pool, probe, 10, np.random.default_rng(seed), device="cpu")
-        np.testing.assert_array_equal(sel.indices, unl[explicit_badge(g, 10, np.random.default_rng(seed))])
+        np.testing.assert_array_equal(
+            sel.indices, unl[explicit_badge(g, 10, np.random.default_rng(seed))]
+        )
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -253,8 +263,8 @@ def test_badge_first_pick_uniform_then_zero_gradient_points_covered(seed):
     n = 40
     z = np.random.default_rng(0).normal(size=(n, 4)).astype(np.float32)
     p = np.zeros((n, 3), dtype=np.float32)
-    p[:, 0] = 1.0                      # confident: δ = 0, g = 0
-    p[:4] = [0.4, 0.35, 0.25]          # four uncertain points
+    p[:, 0] = 1.0  # confident: δ = 0, g = 0
+    p[:4] = [0.4, 0.35, 0.25]  # four uncertain points
     sel = badge(id_pool(n), EmbedProbe(z, proba=p), 5, np.random.default_rng(seed))
     first = int(np.random.default_rng(seed).integers(n))
     assert sel.indices[0] == first
@@ -300,15 +310,17 @@ def test_alfamix_candidates_equal_explicit_formula():
     rng = np.random.default_rng(0)
     n, d, C = 400, 12, 4
     z = rng.normal(size=(n, d)).astype(np.float32)
-    z[:, 3] = 0.0                                  # a constant dimension (digits has several)
-    z[:50, 5] = 0.7                                # exact zeros of z* − z for one anchor
+    z[:, 3] = 0.0  # a constant dimension (digits has several)
+    z[:50, 5] = 0.7  # exact zeros of z* − z for one anchor
     W = rng.normal(size=(C, d)).astype(np.float32)
     b = rng.normal(size=C).astype(np.float32)
     anchors = rng.normal(size=(3, d)).astype(np.float32)
     anchors[:, 3] = 0.0
     anchors[1, 5] = 0.7
     for eps in (0.2 / math.sqrt(d), 0.5):
-        got = alfamix_candidates(z, anchors, torch.from_numpy(W), torch.from_numpy(b), eps, chunk=64)
+        got = alfamix_candidates(
+            z, anchors, torch.from_numpy(W), torch.from_numpy(b), eps, chunk=64
+        )
         expected = explicit_alfamix(z, anchors, W, b, eps)
         np.testing.assert_array_equal(got, expected)
         assert 0 < got.sum() < n
@@ -318,7 +330,9 @@ def boundary_problem():
     """Two classes split by x0 = 0 (logits x0 and −x0); anchors at (±3, 0)."""
     W = np.array([[1.0, 0.0], [-1.0, 0.0]])
     b = np.zeros(2)
-    x0 = np.concatenate([np.linspace(-0.1, 0.1, 11), np.linspace(2, 4, 11), np.linspace(-4, -2, 11)])
+    x0 = np.concatenate(
+        [np.linspace(-0.1, 0.1, 11), np.linspace(2, 4, 11), np.linspace(-4, -2, 11)]
+    )
     x0 = x0[x0 != 0]
     x1 = np.resize([0.0, 0.5, -1.0], len(x0))
     z_u = np.stack([x0, x1], 1)
@@ -334,8 +348,8 @@ def test_alfamix_flags_boundary_points_only():
     eps = 0.2 / math.sqrt(2)
     got = alfamix_candidates(z_u, anchors, torch.tensor(W), torch.tensor(b), eps)
     near = np.abs(z_u[:, 0]) <= 0.1
-    assert got[near].all()              # within ε·‖z* − z‖ ≈ 0.4 of the boundary: all flip
-    assert not got[~near].any()         # |x0| ≥ 2: none flips
+    assert got[near].all()  # within ε·‖z* − z‖ ≈ 0.4 of the boundary: all flip
+    assert not got[~near].any()  # |x0| ≥ 2: none flips
     # the exact law here: ĝ = ∓e0, so a point flips iff ε·max_a ‖z*_a − z‖ > |x0|
     reach = eps * np.linalg.norm(anchors[None] - z_u[:, None], axis=2).max(1)
     np.testing.assert_array_equal(got, reach > np.abs(z_u[:, 0]))
@@ -360,9 +374,13 @@ def test_alfamix_strategy_selects_candidates_and_tops_up():
 
 
 def test_alfamix_anchors_only_for_present_classes(digits):
-    anchors, classes = class_anchors(np.arange(12, dtype=np.float32).reshape(6, 2), [5, 2, 5, 9, 2, 5])
+    anchors, classes = class_anchors(
+        np.arange(12, dtype=np.float32).reshape(6, 2), [5, 2, 5, 9, 2, 5]
+    )
     np.testing.assert_array_equal(classes, [2, 5, 9])
-    np.testing.assert_allclose(anchors, [[5, 6], [14 / 3, 17 / 3], [6, 7]])  # rows (1, 4), (0, 2, 5), (3,)
+    np.testing.assert_allclose(
+        anchors, [[5, 6], [14 / 3, 17 / 3], [6, 7]]
+    )  # rows (1, 4), (0, 2, 5), (3,)
     # a pool where only classes 3 and 7 are labeled (the reference would index classes 0, 1)
     y = digits.y_train
     lab = np.concatenate([np.flatnonzero(y == 3)[:5], np.flatnonzero(y == 7)[:5]])
@@ -392,7 +410,9 @@ def test_alfamix_real_probe_equals_explicit(digits):
 def test_alfamix_bad_epsilon(bad, digits):
     pool, probe = make_state(digits, 20)
     with pytest.raises(InvalidInputError, match="epsilon"):
-        strategies.select("alfamix", pool, probe, 5, np.random.default_rng(0), device="cpu", epsilon=bad)
+        strategies.select(
+            "alfamix", pool, probe, 5, np.random.default_rng(0), device="cpu", epsilon=bad
+        )
 
 
 def test_registry_entries():

@@ -84,8 +84,10 @@ def test_picks_only_disagreeing_points_one_per_cluster():
     passes = np.zeros((M, n), dtype=np.int64)
     for rows in disagree_blobs:
         passes[:, rows] = 1  # all 3 passes flip: mismatch 3 > ⌊3/2⌋
-    sel = dropquery(id_pool(n, labeled=[0, 1]), FakeProbe(clean, passes, emb), B, np.random.default_rng(1))
-    assert sel.info["threshold"] == 1            # 120 ≥ 25·4 = 100 candidates: no relaxation
+    sel = dropquery(
+        id_pool(n, labeled=[0, 1]), FakeProbe(clean, passes, emb), B, np.random.default_rng(1)
+    )
+    assert sel.info["threshold"] == 1  # 120 ≥ 25·4 = 100 candidates: no relaxation
     assert sel.info["n_candidates"] == 120
     assert sel.info["n_topped_up"] == 0
     assert sel.info["mismatch_counts"] == [n - 2 - 120, 0, 0, 120]
@@ -98,8 +100,8 @@ def test_majority_threshold_excludes_minority_flips():
     """Points flipping in 1 of 3 passes are not candidates while ≥ 25·B majority points exist."""
     rng = np.random.default_rng(2)
     n, M, B = 300, 3, 2
-    majority = np.arange(0, 60)       # mismatch 2
-    minority = np.arange(60, 200)     # mismatch 1, far more numerous
+    majority = np.arange(0, 60)  # mismatch 2
+    minority = np.arange(60, 200)  # mismatch 1, far more numerous
     passes = np.zeros((M, n), dtype=np.int64)
     passes[:2, majority] = 1
     passes[0, minority] = 2
@@ -109,14 +111,17 @@ def test_majority_threshold_excludes_minority_flips():
     assert np.isin(sel.indices, majority).all()
 
 
-@pytest.mark.parametrize("M,counts,B,expected_threshold,expected_candidates", [
-    # M = 3: 10 points with 3 flips < 25·2, lowered to 0 → 10 + 45 = 55 ≥ 50
-    (3, {3: 10, 1: 45}, 2, 0, 55),
-    # M = 5: >2 holds 5 points, >1 holds 5 + 60 ≥ 50 → stops at 1, never includes mismatch-1 points
-    (5, {4: 5, 2: 60, 1: 100}, 2, 1, 65),
-    # M = 5: enough majority points → stays at ⌊5/2⌋ = 2
-    (5, {5: 30, 3: 30, 1: 100}, 2, 2, 60),
-])
+@pytest.mark.parametrize(
+    "M,counts,B,expected_threshold,expected_candidates",
+    [
+        # M = 3: 10 points with 3 flips < 25·2, lowered to 0 → 10 + 45 = 55 ≥ 50
+        (3, {3: 10, 1: 45}, 2, 0, 55),
+        # M = 5: >2 holds 5 points, >1 holds 5 + 60 ≥ 50 → stops at 1, never includes mismatch-1 points
+        (5, {4: 5, 2: 60, 1: 100}, 2, 1, 65),
+        # M = 5: enough majority points → stays at ⌊5/2⌋ = 2
+        (5, {5: 30, 3: 30, 1: 100}, 2, 2, 60),
+    ],
+)
 def test_threshold_relaxation(M, counts, B, expected_threshold, expected_candidates):
     n = 400
     passes = np.zeros((M, n), dtype=np.int64)
@@ -128,7 +133,9 @@ def test_threshold_relaxation(M, counts, B, expected_threshold, expected_candida
         groups[m] = rows
         start += k
     emb = np.random.default_rng(3).normal(size=(n, 6)).astype(np.float32)
-    sel = dropquery(id_pool(n), FakeProbe(np.zeros(n), passes, emb), B, np.random.default_rng(0), M=M)
+    sel = dropquery(
+        id_pool(n), FakeProbe(np.zeros(n), passes, emb), B, np.random.default_rng(0), M=M
+    )
     assert sel.info["threshold"] == expected_threshold
     assert sel.info["n_candidates"] == expected_candidates
     allowed = np.concatenate([rows for m, rows in groups.items() if m > expected_threshold])
@@ -139,7 +146,7 @@ def test_fewer_than_budget_candidates_all_taken_plus_top_up():
     n, M, B = 200, 3, 5
     passes = np.zeros((M, n), dtype=np.int64)
     flips = np.array([17, 42, 99])
-    passes[0, flips] = 2                      # mismatch 1: found only after relaxing to 0
+    passes[0, flips] = 2  # mismatch 1: found only after relaxing to 0
     emb = np.random.default_rng(4).normal(size=(n, 4)).astype(np.float32)
     probe = FakeProbe(np.zeros(n), passes, emb)
     sel = dropquery(id_pool(n, labeled=[0, 1, 2]), probe, B, np.random.default_rng(0))
@@ -184,7 +191,9 @@ def test_real_probe_picks_satisfy_threshold(digits):
 
 def test_m_changes_passes(digits):
     pool, probe = make_state(digits, 20)
-    sel = strategies.select("dropquery", pool, probe, 10, np.random.default_rng(0), device="cpu", M=7)
+    sel = strategies.select(
+        "dropquery", pool, probe, 10, np.random.default_rng(0), device="cpu", M=7
+    )
     assert len(sel.info["mismatch_counts"]) == 8
 
 
@@ -192,7 +201,9 @@ def test_m_changes_passes(digits):
 def test_bad_parameters(bad, digits):
     pool, probe = make_state(digits, 20)
     with pytest.raises(InvalidInputError, match="dropquery"):
-        strategies.select("dropquery", pool, probe, 5, np.random.default_rng(0), device="cpu", **bad)
+        strategies.select(
+            "dropquery", pool, probe, 5, np.random.default_rng(0), device="cpu", **bad
+        )
 
 
 def test_unknown_parameter_named():
@@ -208,13 +219,16 @@ def test_registry_entry():
 
 
 @settings(max_examples=60, deadline=None)
-@given(M=st.integers(1, 9), target=st.integers(0, 80),
-       mis=st.lists(st.integers(0, 9), min_size=1, max_size=120))
+@given(
+    M=st.integers(1, 9),
+    target=st.integers(0, 80),
+    mis=st.lists(st.integers(0, 9), min_size=1, max_size=120),
+)
 def test_relax_threshold_properties(M, target, mis):
     mis = np.minimum(np.array(mis), M)
     t = relax_threshold(mis, M, target)
     assert 0 <= t <= M // 2
-    if t > 0:     # stopped early: enough candidates
+    if t > 0:  # stopped early: enough candidates
         assert (mis > t).sum() >= target
     if t < M // 2:  # lowered: one step higher had too few
         assert (mis > t + 1).sum() < target

@@ -82,11 +82,16 @@ print("RESULT " + json.dumps(out))
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and RLIMIT_AS")
 def test_badge_coreset_dropquery_fit_in_linear_memory():
     env = dict(os.environ, OMP_NUM_THREADS="2", MALLOC_ARENA_MAX="2", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(N), str(D), str(C), str(MARGIN_MB)], capture_output=True, text=True, env=env,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(N), str(D), str(C), str(MARGIN_MB)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode == 0, f"child failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    res = json.loads(line[len("RESULT "):])
+    res = json.loads(line[len("RESULT ") :])
     # the limit is real: an N×N or N×dC float32 array cannot be allocated under it
     assert res["bites_before"] and res["bites_after"], res
     assert MARGIN_MB < (N * N * 4) / 2**20

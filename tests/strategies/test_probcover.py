@@ -64,8 +64,13 @@ def test_greedy_cover_hand_made_graph():
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(2, 25), p=st.floats(0.02, 0.5), seed=st.integers(0, 10**6),
-       budget=st.integers(1, 8), n_lab=st.integers(0, 3))
+@given(
+    n=st.integers(2, 25),
+    p=st.floats(0.02, 0.5),
+    seed=st.integers(0, 10**6),
+    budget=st.integers(1, 8),
+    n_lab=st.integers(0, 3),
+)
 def test_greedy_cover_matches_reference_edge_list(n, p, seed, budget, n_lab):
     r = np.random.default_rng(seed)
     adj = r.random((n, n)) < p
@@ -78,8 +83,14 @@ def test_greedy_cover_matches_reference_edge_list(n, p, seed, budget, n_lab):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(2, 60), size=st.integers(1, 6), seed=st.integers(0, 10**6), budget=st.integers(1, 12),
-       n_lab=st.integers(0, 3), block=st.sampled_from([3, 1 << 24]))
+@given(
+    n=st.integers(2, 60),
+    size=st.integers(1, 6),
+    seed=st.integers(0, 10**6),
+    budget=st.integers(1, 12),
+    n_lab=st.integers(0, 3),
+    block=st.sampled_from([3, 1 << 24]),
+)
 def test_lazy_greedy_matches_reference_under_many_ties(n, size, seed, budget, n_lab, block):
     """Balls of (nearly) one size tie everywhere: the lazy gains must still give the eager picks,
     also when the gains are counted in tiny chunks."""
@@ -98,7 +109,9 @@ def test_lazy_greedy_matches_reference_under_many_ties(n, size, seed, budget, n_
 def test_transpose_is_reverse_graph():
     g = _graph_from_balls([[0, 2], [1], [2, 0, 1]])
     t = g.transpose()
-    assert sorted(map(tuple, t.to_edges()[:, ::-1].tolist())) == sorted(map(tuple, g.to_edges().tolist()))
+    assert sorted(map(tuple, t.to_edges()[:, ::-1].tolist())) == sorted(
+        map(tuple, g.to_edges().tolist())
+    )
 
 
 # ----------------------------------------------------------------------------- graph and purity
@@ -168,11 +181,20 @@ def test_delta_on_data_with_known_pure_radius():
     # bisection with a pure radius of 0.7: 0.5 pure, 0.75 impure, 0.625 pure, 0.6875 pure,
     # 0.71875 impure, 0.703125 impure → the largest pure evaluated δ is 0.6875
     assert sel.info["delta"] == 0.6875 and sel.info["purity"] == 1.0 and sel.info["purity_met"]
-    assert [round(d, 6) for d, _ in sel.info["delta_evaluated"]] == [0.5, 0.75, 0.625, 0.6875, 0.71875, 0.703125]
+    assert [round(d, 6) for d, _ in sel.info["delta_evaluated"]] == [
+        0.5,
+        0.75,
+        0.625,
+        0.6875,
+        0.71875,
+        0.703125,
+    ]
     # each ball at δ = 0.6875 is its own cluster: one pick per cluster, full cover
     assert sorted(y[sel.indices].tolist()) == [0, 1, 2] and sel.info["coverage"] == 1.0
     assert sel.info["n_edges"] == 3 * 30 * 30
-    ref = initial_pools.select("probcover", x, 3, np.random.default_rng(0), n_classes=3, delta_rule="reference")
+    ref = initial_pools.select(
+        "probcover", x, 3, np.random.default_rng(0), n_classes=3, delta_rule="reference"
+    )
     # the reference builds its graph at the last evaluated δ (impure) and stores the next midpoint
     assert ref.info["delta"] == 0.703125 and ref.info["purity"] == 0.0
     assert ref.info["reference_reported_delta"] == 0.6953125
@@ -187,7 +209,9 @@ def test_search_delta_falls_back_to_smallest_when_never_pure():
 def test_strategy_removes_labeled_balls_and_reuses_init_graph(small_synthetic):
     x, C = small_synthetic.x_train, small_synthetic.n_classes
     cache: dict = {}
-    init = initial_pools.select("probcover", x, C, np.random.default_rng(0), n_classes=C, cache=cache)
+    init = initial_pools.select(
+        "probcover", x, C, np.random.default_rng(0), n_classes=C, cache=cache
+    )
     pool = Pool(x, C, cache=cache)
     pool.add_labels(init.indices, small_synthetic.y_train[init.indices])
     sel = strategies.select("probcover", pool, None, C, np.random.default_rng(1))
@@ -196,7 +220,7 @@ def test_strategy_removes_labeled_balls_and_reuses_init_graph(small_synthetic):
     covered = G.covered_by(g, pool.labeled_idx)
     assert sel.info["n_covered_before"] == covered.sum()
     want, _ = G.greedy_cover(g, C, covered)
-    np.testing.assert_array_equal(sel.indices[:len(want)], want)
+    np.testing.assert_array_equal(sel.indices[: len(want)], want)
     assert sel.info["n_edges"] == g.n_edges
     # other graph parameters build (and cache) a new graph
     other = strategies.select("probcover", pool, None, C, np.random.default_rng(1), delta=0.2)
@@ -212,7 +236,9 @@ def test_everything_covered_tops_up_at_random(small_synthetic):
     assert sel.info["n_topped_up"] == 5 and sel.info["coverage"] == 1.0
     assert len(np.unique(sel.indices)) == 5 and not pool.labeled[sel.indices].any()
     init = initial_pools.select("probcover", x, 4, np.random.default_rng(0), n_classes=C, delta=2.0)
-    assert init.info["n_topped_up"] == 3 and init.indices[0] == 0  # one ball covers all; tie → index 0
+    assert (
+        init.info["n_topped_up"] == 3 and init.indices[0] == 0
+    )  # one ball covers all; tie → index 0
 
 
 @pytest.mark.parametrize("index", ["hnsw", "ivf"])
@@ -240,8 +266,16 @@ def test_approximate_index_agrees_with_exact(index, small_synthetic):
 def test_bad_parameters_raise_clear_errors(small_synthetic):
     pool = Pool(small_synthetic.x_train, 8)
     rng = np.random.default_rng(0)
-    for bad in ({"delta": -0.1}, {"delta": 3.0}, {"delta": "big"}, {"delta_rule": "smallest"},
-                {"index": "annoy"}, {"max_neighbors": 0}, {"delta_iter": 0}, {"purity_threshold": 1.5}):
+    for bad in (
+        {"delta": -0.1},
+        {"delta": 3.0},
+        {"delta": "big"},
+        {"delta_rule": "smallest"},
+        {"index": "annoy"},
+        {"max_neighbors": 0},
+        {"delta_iter": 0},
+        {"purity_threshold": 1.5},
+    ):
         with pytest.raises(InvalidInputError):
             strategies.select("probcover", pool, None, 3, rng, **bad)
     with pytest.raises(InvalidInputError, match="n_classes"):
@@ -256,8 +290,9 @@ def test_adaptive_lists_grow_past_a_small_cap(index, small_synthetic):
     picks (the fixed-cap lists would not)."""
     x = small_synthetic.x_train
     exact = probcover(Pool(x, 8), None, 8, np.random.default_rng(0), device="cpu")
-    approx = probcover(Pool(x, 8), None, 8, np.random.default_rng(0), index=index, max_neighbors=8,
-                       device="cpu")
+    approx = probcover(
+        Pool(x, 8), None, 8, np.random.default_rng(0), index=index, max_neighbors=8, device="cpu"
+    )
     assert approx.info["delta"] == exact.info["delta"]
     assert approx.info["n_requeried"] > 0 and approx.info["max_list"] > 8
     assert approx.indices.tolist() == exact.indices.tolist()
@@ -273,17 +308,21 @@ def _exact_knn(x, k):
 
 def test_ivf_lists_with_every_list_probed_are_the_exact_knn(monkeypatch, small_synthetic):
     x = l2_normalize(small_synthetic.x_train)
-    monkeypatch.setattr(G, "IVF_NPROBE", 10 ** 6)  # every list: exact search by matrix products
+    monkeypatch.setattr(G, "IVF_NPROBE", 10**6)  # every list: exact search by matrix products
     d2, idx = G.knn_lists(x, 20, "ivf", device="cpu")
     e_d2, _ = _exact_knn(x, 20)
     np.testing.assert_allclose(d2, e_d2, atol=2e-5)
-    assert (idx[:, 0] == np.arange(len(x))).all() and (d2[:, 0] == 0).all()  # the centre first, at 0
+    assert (idx[:, 0] == np.arange(len(x))).all() and (
+        d2[:, 0] == 0
+    ).all()  # the centre first, at 0
     assert (np.diff(d2, axis=1) >= 0).all()
 
 
 def test_ivf_lists_widen_the_probe_to_hold_k_and_are_deterministic(monkeypatch, small_synthetic):
     x = l2_normalize(small_synthetic.x_train)
-    monkeypatch.setattr(G, "IVF_NPROBE", 1)  # one list holds fewer than k rows: the probe must widen
+    monkeypatch.setattr(
+        G, "IVF_NPROBE", 1
+    )  # one list holds fewer than k rows: the probe must widen
     ix = G.KnnIndex(x, "ivf", seed=3, device="cpu")
     k = 4 * int(np.diff(ix.lists.starts).max())
     d2, idx = ix.search(np.arange(0, len(x), 7), k)
@@ -299,7 +338,7 @@ def test_bisection_grid_holds_every_evaluated_delta():
     r = np.random.default_rng(0)
     for n_iter in (1, 3, 6):
         grid = G.bisection_grid(n_iter)
-        assert len(grid) == 2 ** n_iter - 1 and (np.diff(grid) > 0).all()
+        assert len(grid) == 2**n_iter - 1 and (np.diff(grid) > 0).all()
         for _ in range(30):
             r2 = r.random(200) ** r.uniform(0.2, 5)
             for thr in (0.5, 0.95, 1.0):
@@ -310,11 +349,11 @@ def test_bisection_grid_holds_every_evaluated_delta():
 
 def test_ivf_range_passes_with_every_list_probed_are_exact(monkeypatch, small_synthetic):
     x = l2_normalize(small_synthetic.x_train)
-    monkeypatch.setattr(G, "IVF_NPROBE", 10 ** 6)  # every list: exact distances over all pairs
+    monkeypatch.setattr(G, "IVF_NPROBE", 10**6)  # every list: exact distances over all pairs
     labels = np.random.default_rng(1).integers(0, 8, len(x))
     lx = G._ListIndex(x, seed=2, device="cpu")
     grid = G.bisection_grid(6)
-    r2, counts = lx.range_counts(grid ** 2, labels)
+    r2, counts = lx.range_counts(grid**2, labels)
     np.testing.assert_allclose(r2, G.nearest_other_sqdist(x, labels, device="cpu"), atol=2e-5)
     d2 = _brute_sqdist(x)
     np.fill_diagonal(d2, 0)
@@ -327,7 +366,7 @@ def test_ivf_range_passes_with_every_list_probed_are_exact(monkeypatch, small_sy
     assert (g.degrees() == counts[:, 39]).all()
     ours = set(map(tuple, g.to_edges().tolist()))
     ref = set(map(tuple, G.ball_graph_exact(x, delta, device="cpu").to_edges().tolist()))
-    assert all(abs(d2[i, j] - delta ** 2) < 1e-5 for i, j in ours ^ ref)  # only float32 boundary ties
+    assert all(abs(d2[i, j] - delta**2) < 1e-5 for i, j in ours ^ ref)  # only float32 boundary ties
     assert all((i, i) in ours for i in range(len(x)))  # every ball holds its centre
 
 
@@ -336,7 +375,7 @@ def test_ivf_range_graph_keeps_the_counted_sizes_if_a_kernel_rounds_differently(
     keeps exactly its counted number of nearest candidates (no overflow into the next row)."""
     x = l2_normalize(small_synthetic.x_train)
     lx = G._ListIndex(x, seed=0, device="cpu")
-    _, counts = lx.range_counts(np.array([0.8 ** 2]))
+    _, counts = lx.range_counts(np.array([0.8**2]))
     col = counts[:, 0].astype(np.int64)
     rows = np.arange(0, len(x), 5)
     col[rows] = np.maximum(1, col[rows] + np.where(rows % 2 == 0, 3, -1))
@@ -344,7 +383,7 @@ def test_ivf_range_graph_keeps_the_counted_sizes_if_a_kernel_rounds_differently(
     assert (g.degrees() == col).all()
     d2 = _brute_sqdist(x)
     for i in rows[:40]:
-        members = g.indices[g.indptr[i]:g.indptr[i + 1]]
+        members = g.indices[g.indptr[i] : g.indptr[i + 1]]
         assert len(set(members.tolist())) == len(members) and i in members
         outside = np.setdiff1d(lx._candidates(lx.labels[i], 1), members)
         assert d2[i, members].max() <= d2[i, outside].min() + 1e-5  # the nearest ones
@@ -359,10 +398,14 @@ def test_probcover_ivf_matches_exact_search_and_picks(small_synthetic):
     assert len(set(approx.indices.tolist()) & set(exact.indices.tolist())) >= 6
     # 7 bisection steps (127 radii) take the extra counting pass: same δ as the exact search
     e7 = probcover(Pool(x, 8), None, 4, np.random.default_rng(0), delta_iter=7, device="cpu")
-    a7 = probcover(Pool(x, 8), None, 4, np.random.default_rng(0), delta_iter=7, index="ivf", device="cpu")
+    a7 = probcover(
+        Pool(x, 8), None, 4, np.random.default_rng(0), delta_iter=7, index="ivf", device="cpu"
+    )
     assert a7.info["delta"] == e7.info["delta"]
     # a fixed δ: one counting pass, no search
-    fixed = probcover(Pool(x, 8), None, 4, np.random.default_rng(0), delta=0.6, index="ivf", device="cpu")
+    fixed = probcover(
+        Pool(x, 8), None, 4, np.random.default_rng(0), delta=0.6, index="ivf", device="cpu"
+    )
     assert fixed.info["delta"] == 0.6 and "delta_evaluated" not in fixed.info
 
 

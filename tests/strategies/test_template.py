@@ -8,7 +8,8 @@ from .template import check_strategy
 
 # the diversity-pillar options, exercised on the uncertainty family
 OPTION_CASES = [
-    (name, opts) for name in ("least_confidence", "entropy", "margin")
+    (name, opts)
+    for name in ("least_confidence", "entropy", "margin")
     for opts in ({"dropout": True}, {"typical": True}, {"cluster": True})
 ]
 

@@ -43,7 +43,9 @@ def test_typicality_matches_brute_force_in_blocks(monkeypatch):
     monkeypatch.setattr(G, "BLOCK_ELEMENTS", 53 * 4)
     x = np.random.default_rng(1).standard_normal((53, 7)).astype(np.float32)
     for knn in (1, 5, 26, 60):
-        np.testing.assert_allclose(typicality(x, knn, device="cpu"), _brute_typicality(x, knn), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(
+            typicality(x, knn, device="cpu"), _brute_typicality(x, knn), rtol=1e-4, atol=1e-5
+        )
     assert typicality(x[:1], 20, device="cpu").tolist() == [0.0]
 
 
@@ -88,7 +90,9 @@ def test_initial_pool_visits_clusters_by_size_round_robin():
     # k = budget = 3: cluster 1 (12) first, then 0 (7); 2 (4 points) is dropped; then 1 again
     x, labels = _planted([7, 12, 4], seed=3)
     cache = {"typiclust": {"k": 3, "labels": labels}}
-    sel = initial_pools.select("typiclust", x, 3, np.random.default_rng(0), n_classes=3, cache=cache)
+    sel = initial_pools.select(
+        "typiclust", x, 3, np.random.default_rng(0), n_classes=3, cache=cache
+    )
     c1 = np.arange(7, 19)
     a = _most_typical(x, c1)
     b = _most_typical(x, np.arange(7))
@@ -98,9 +102,13 @@ def test_initial_pool_visits_clusters_by_size_round_robin():
 
 
 def test_initial_pool_on_blobs_takes_each_blobs_most_typical_point():
-    x, labels = _planted([40, 50, 30, 45, 35], d=16, seed=5, noise=0.01)  # tight: k-means finds them
+    x, labels = _planted(
+        [40, 50, 30, 45, 35], d=16, seed=5, noise=0.01
+    )  # tight: k-means finds them
     cache: dict = {}
-    sel = initial_pools.select("typiclust", x, 5, np.random.default_rng(0), n_classes=5, cache=cache)
+    sel = initial_pools.select(
+        "typiclust", x, 5, np.random.default_rng(0), n_classes=5, cache=cache
+    )
     assert sorted(labels[sel.indices].tolist()) == [0, 1, 2, 3, 4]
     for i in sel.indices:
         assert i == _most_typical(x, np.flatnonzero(labels == labels[i]))

@@ -8,13 +8,15 @@ from alkit.pool import Pool
 from alkit.strategies import scores
 from alkit.strategies.base import top_k, typical_block
 
-P = np.array([
-    [1.00, 0.00, 0.00],   # 0: certain (entropy 0, with 0·log 0 = 0)
-    [0.34, 0.33, 0.33],   # 1: most uncertain by every measure
-    [0.50, 0.50, 0.00],   # 2: margin 0, but lower entropy than row 1
-    [0.80, 0.10, 0.10],   # 3
-    [0.60, 0.30, 0.10],   # 4
-])
+P = np.array(
+    [
+        [1.00, 0.00, 0.00],  # 0: certain (entropy 0, with 0·log 0 = 0)
+        [0.34, 0.33, 0.33],  # 1: most uncertain by every measure
+        [0.50, 0.50, 0.00],  # 2: margin 0, but lower entropy than row 1
+        [0.80, 0.10, 0.10],  # 3
+        [0.60, 0.30, 0.10],  # 4
+    ]
+)
 
 
 class TableProbe:
@@ -46,30 +48,41 @@ def test_scores_on_known_table():
     np.testing.assert_allclose(scores.margin(P), [-1.0, -0.01, 0.0, -0.7, -0.3], atol=1e-12)
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("entropy", [1, 4]),           # highest entropy: row 1 (≈1.10), then row 4 (≈0.90 > log 2)
-    ("least_confidence", [1, 2]),  # lowest max p: 0.34, then 0.5
-    ("margin", [2, 1]),            # smallest p1 − p2: 0.0, then 0.01
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("entropy", [1, 4]),  # highest entropy: row 1 (≈1.10), then row 4 (≈0.90 > log 2)
+        ("least_confidence", [1, 2]),  # lowest max p: 0.34, then 0.5
+        ("margin", [2, 1]),  # smallest p1 − p2: 0.0, then 0.01
+    ],
+)
 def test_top_b_known_answers(name, expected):
     sel = strategies.select(name, pool_for(P), TableProbe(P), 2, np.random.default_rng(0))
     assert sel.indices.tolist() == expected
 
 
 def test_labeled_points_are_never_picked():
-    sel = strategies.select("entropy", pool_for(P, labeled=[1]), TableProbe(P), 2, np.random.default_rng(0))
+    sel = strategies.select(
+        "entropy", pool_for(P, labeled=[1]), TableProbe(P), 2, np.random.default_rng(0)
+    )
     assert sel.indices.tolist() == [4, 2]
 
 
 def test_dropout_option_scores_the_stochastic_pass():
     flipped = P[::-1].copy()  # the stochastic pass makes row 4 the most uncertain
-    sel = strategies.select("least_confidence", pool_for(P), TableProbe(P, flipped), 1,
-                            np.random.default_rng(0), dropout=True)
+    sel = strategies.select(
+        "least_confidence",
+        pool_for(P),
+        TableProbe(P, flipped),
+        1,
+        np.random.default_rng(0),
+        dropout=True,
+    )
     assert sel.indices.tolist() == [3]  # row 3 of the pool reads flipped[3] = P[1]
 
 
 def test_typical_block_is_centred_on_the_median():
-    s = np.arange(11, dtype=float)          # ranking: 10, 9, …, 0; median position 5 (score 5)
+    s = np.arange(11, dtype=float)  # ranking: 10, 9, …, 0; median position 5 (score 5)
     assert sorted(typical_block(s, 3).tolist()) == [4, 5, 6]
     assert top_k(s, 3).tolist() == [10, 9, 8]
     assert sorted(typical_block(s, 11).tolist()) == list(range(11))
@@ -79,7 +92,9 @@ def test_cluster_option_spreads_the_batch():
     # 40 equally uncertain points in two tight groups: top-2 by score alone takes both from one
     # group (ties by index); cluster=True takes one from each group
     rng = np.random.default_rng(0)
-    x = np.concatenate([rng.normal([5, 0], 0.01, (20, 2)), rng.normal([0, 5], 0.01, (20, 2))]).astype(np.float32)
+    x = np.concatenate(
+        [rng.normal([5, 0], 0.01, (20, 2)), rng.normal([0, 5], 0.01, (20, 2))]
+    ).astype(np.float32)
     pool = Pool(x, 2)
 
     class Flat:

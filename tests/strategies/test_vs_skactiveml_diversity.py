@@ -74,7 +74,9 @@ class HandSetClassifier(skbase.SkactivemlClassifier):
     exact zeros, so a zero marks a dropout mask).
     """
 
-    def __init__(self, clean=None, unstable=None, classes=None, missing_label=np.nan, random_state=None):
+    def __init__(
+        self, clean=None, unstable=None, classes=None, missing_label=np.nan, random_state=None
+    ):
         super().__init__(classes=classes, missing_label=missing_label, random_state=random_state)
         self.clean = clean
         self.unstable = unstable
@@ -96,7 +98,7 @@ class HandSetClassifier(skbase.SkactivemlClassifier):
 def test_dropquery_shared_properties():
     rng = np.random.default_rng(0)
     n, B, M = 400, 4, 3
-    blobs = [np.arange(10 + 40 * g, 10 + 40 * g + 30) for g in range(B)]   # 120 unstable points
+    blobs = [np.arange(10 + 40 * g, 10 + 40 * g + 30) for g in range(B)]  # 120 unstable points
     stable = np.setdiff1d(np.arange(n), np.concatenate(blobs))
     emb = blob_embeddings(n, blobs + [stable], rng, d=8) + 0.5  # no exact zeros
     unstable = np.zeros(n, dtype=bool)
@@ -107,7 +109,8 @@ def test_dropquery_shared_properties():
     # scikit-activeml: embeddings are the inputs themselves; every candidate is unlabeled
     clf = HandSetClassifier(clean=clean, unstable=unstable, classes=[0, 1, 2])
     sk = skpool.DropQuery(n_dropout_samples=M, random_state=0).query(
-        X=emb, y=np.full(n, np.nan), clf=clf, fit_clf=False, batch_size=B)
+        X=emb, y=np.full(n, np.nan), clf=clf, fit_clf=False, batch_size=B
+    )
 
     # alkit: the same hand-set disagreement through a fake probe
     passes = np.where(unstable[None, :], 1, 0).repeat(M, 0)
@@ -115,7 +118,7 @@ def test_dropquery_shared_properties():
 
     for picks in (np.asarray(sk), ours.indices):
         assert len(np.unique(picks)) == B
-        assert unstable[picks].all()                                  # only disagreeing points
+        assert unstable[picks].all()  # only disagreeing points
         assert sorted(blob_of[int(i)] for i in picks) == list(range(B))  # one per cluster
 
 
@@ -134,8 +137,13 @@ def test_badge_d2_law_matches_skactiveml(digits):
 
     budget = 5
     sk_idx, util = skpool.Badge(random_state=0).query(
-        X=z, y=np.full(len(z), np.nan), clf=Fixed(classes=list(range(10))), fit_clf=False,
-        batch_size=budget, return_utilities=True)
+        X=z,
+        y=np.full(len(z), np.nan),
+        clf=Fixed(classes=list(range(10))),
+        fit_clf=False,
+        batch_size=budget,
+        return_utilities=True,
+    )
     # skactiveml's first centre: the largest gradient norm
     delta = p.copy()
     delta[np.arange(len(p)), p.argmax(1)] -= 1.0
@@ -146,11 +154,11 @@ def test_badge_d2_law_matches_skactiveml(digits):
     zt, dt = torch.from_numpy(z), torch.from_numpy(delta)
     d2 = gradient_sq_dists(zt, dt, (zt**2).sum(1), (dt**2).sum(1), int(sk_idx[0])).numpy()
     with_origin = np.minimum(d2, g_sq)
-    np.testing.assert_allclose(with_origin / with_origin.sum(), np.nan_to_num(util[1]),
-                               rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(
+        with_origin / with_origin.sum(), np.nan_to_num(util[1]), rtol=1e-6, atol=1e-12
+    )
     # and the origin matters: without it the law differs (alkit follows Ash et al.)
     assert not np.allclose(d2 / d2.sum(), np.nan_to_num(util[1]), rtol=1e-3)
     assert len(np.unique(sk_idx)) == budget
     ours = strategies.select("badge", pool, probe, budget, np.random.default_rng(0), device="cpu")
     assert len(np.unique(ours.indices)) == budget and not pool.labeled[ours.indices].any()
-

@@ -1,0 +1,628 @@
+"""Input checks shared by every public entry point.
+
+One place decides what alkit accepts (the model is scikit-learn's ``check_scalar`` /
+``check_array``). Each check takes the value and the *name of the argument* it came from,
+returns the value in its canonical type, and otherwise raises an :mod:`alkit.errors` error
+whose message names the argument, shows the value and says what to pass instead.
+
+Nothing is coerced silently: ``1.7`` for an integer, ``"False"`` for a boolean, a
+``Generator`` for a seed or a boolean mask for indices are errors, never rounded or cast.
+Text from a command line or a grid file goes through :func:`parse_bool` /
+:func:`parse_int` first, which accept only the spellings they document.
+
+This module sits at the bottom of the package (it imports only :mod:`alkit.errors` and
+numpy), so every layer can use it; see ``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import AlkitError, BudgetError, EmptyPoolError, InvalidInputError, UnknownNameError
+
+__all__ = [
+    "check_int",
+    "check_float",
+    "check_bool",
+    "check_str",
+    "check_choice",
+    "check_seed",
+    "check_device",
+    "check_budget",
+    "check_features",
+    "check_labels",
+    "check_classes",
+    "check_indices",
+    "check_ids",
+    "check_sample_weight",
+    "check_settings",
+    "parse_bool",
+    "parse_int",
+    "parse_value",
+    "check_known_name",
+    "suggest",
+    "FEATURE_ABS_MAX",
+]
+
+#: Largest feature magnitude accepted. A squared distance between rows of this size, summed over
+#: 16 384 dimensions (4 · 16 384 · 1e32 ≈ 6.6e36), still fits in float32 (3.4e38); larger values
+#: overflow to inf in the first norm or distance computed and break every strategy silently.
+FEATURE_ABS_MAX = 1e16
+
+_TRUE = ("true", "yes", "1", "on")
+_FALSE = ("false", "no", "0", "off")
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` shortened for a message."""
+    text = repr(value)
+    if isinstance(value, np.ndarray):
+        text = f"array of shape {value.shape} and dtype {value.dtype}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _range_text(low: Any, high: Any, low_open: bool, high_open: bool) -> str:
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{'>' if low_open else '≥'} {low}"
+    if high is not None:
+        return f"{'<' if high_open else '≤'} {high}"
+    return ""
+
+
+# ------------------------------------------------------------------------------------ scalars
+def check_int(
+    value: Any,
+    name: str,
+    *,
+    min: int | None = None,
+    max: int | None = None,
+    error: type[AlkitError] = InvalidInputError,
+    hint: str = "",
+) -> int:
+    """``value`` as a Python int, if it is an integer (not a bool) within ``[min, max]``.
+
+    Floats are rejected even when integral-valued (``3.0``): pass ``int(v)`` yourself when
+    that is what you mean. Text is rejected: use :func:`parse_int` for command-line text.
+
+    Raises
+    ------
+    InvalidInputError (or ``error``)
+        Naming ``name``, the value and the accepted range.
+    """
+    bounds = _range_text(min, max, False, False)
+    want = "an integer" + (f" {bounds}" if bounds else "")
+    if not _is_integer(value):
+        extra = ""
+        if isinstance(value, (float, np.floating)) and math.isfinite(value):
+            extra = " (a float is not truncated: pass an integer)"
+        elif isinstance(value, str):
+            extra = " (a string is not parsed here: pass a number)"
+        raise error(
+            f"{name} must be {want}; got {_show(value)} of type {_type_name(value)}{extra}. {hint}".rstrip()
+        )
+    v = int(value)
+    if (min is not None and v < min) or (max is not None and v > max):
+        raise error(f"{name} must be {want}; got {v}. {hint}".rstrip())
+    return v
+
+
+def check_float(
+    value: Any,
+    name: str,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    min_open: bool = False,
+    max_open: bool = False,
+    error: type[AlkitError] = InvalidInputError,
+    hint: str = "",
+) -> float:
+    """``value`` as a finite Python float within the given bounds (ints are accepted).
+
+    Parameters
+    ----------
+    min_open, max_open : bool
+        Exclude the bound itself (``(0, 1)`` rather than ``[0, 1]``).
+    """
+    bounds = _range_text(min, max, min_open, max_open)
+    want = "a finite number" + (f" {bounds}" if bounds else "")
+    if not _is_real(value):
+        extra = " (a string is not parsed here: pass a number)" if isinstance(value, str) else ""
+        raise error(
+            f"{name} must be {want}; got {_show(value)} of type {_type_name(value)}{extra}. {hint}".rstrip()
+        )
+    v = float(value)
+    bad = not math.isfinite(v)
+    if min is not None:
+        bad = bad or (v <= min if min_open else v < min)
+    if max is not None:
+        bad = bad or (v >= max if max_open else v > max)
+    if bad:
+        raise error(f"{name} must be {want}; got {v!r}. {hint}".rstrip())
+    return v
+
+
+def check_bool(value: Any, name: str, *, error: type[AlkitError] = InvalidInputError) -> bool:
+    """``value`` if it is a real boolean (``True``/``False``, numpy's included).
+
+    A string such as ``"False"`` is truthy in Python, so accepting it would turn an option *on*;
+    it is an error here (text from a command line or grid goes through :func:`parse_bool`).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise error(
+        f"{name} must be True or False; got {_show(value)} of type {_type_name(value)}. "
+        + (
+            f"Pass {parse_bool_or_none(value)} (a boolean, not a string)."
+            if parse_bool_or_none(value) is not None
+            else "Pass a boolean."
+        )
+    )
+
+
+def parse_bool_or_none(value: Any) -> bool | None:
+    """:func:`parse_bool`'s reading of ``value``, or ``None`` when it is not a boolean spelling."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if _is_integer(value) and int(value) in (0, 1):
+        return bool(int(value))
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+    return None
+
+
+def parse_bool(value: Any, name: str, *, error: type[AlkitError] = InvalidInputError) -> bool:
+    """A boolean from command-line or grid text: ``true/false/yes/no/on/off/1/0``
+    (any case), real booleans and the integers 0 and 1. Anything else is an error."""
+    got = parse_bool_or_none(value)
+    if got is None:
+        raise error(
+            f"{name} must be a boolean (true/false, yes/no, on/off or 1/0); got {_show(value)}."
+        )
+    return got
+
+
+def parse_int(
+    value: Any, name: str, *, min: int | None = None, error: type[AlkitError] = InvalidInputError
+) -> int:
+    """An integer from text (``"12"``, ``" -3 "``) or an int; ``"1.5"``, ``"abc"`` and ``""`` are errors."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"[+-]?\d+", text):
+            what = "empty" if not text else f"{value!r}"
+            raise error(f"{name} must be an integer; got {what}.")
+        value = int(text)
+    return check_int(value, name, min=min, error=error)
+
+
+def parse_value(text: str) -> Any:
+    """A ``KEY=VALUE`` value from the command line: JSON when it parses (``3``, ``0.5``,
+    ``true``, ``null``, ``[1, 2]``), else the text itself. Booleans spelt ``False`` or ``yes``
+    stay strings here and are read by the parameter's own check (:func:`parse_bool`)."""
+    import json
+
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, ValueError):
+        return text
+
+
+def check_str(
+    value: Any, name: str, *, allow_empty: bool = False, error: type[AlkitError] = InvalidInputError
+) -> str:
+    """``value`` if it is a string (non-empty unless ``allow_empty``)."""
+    if not isinstance(value, str):
+        raise error(f"{name} must be a string; got {_show(value)} of type {_type_name(value)}.")
+    if not allow_empty and not value.strip():
+        raise error(f"{name} must be a non-empty string; got {value!r}.")
+    return value
+
+
+def suggest(value: str, choices: Iterable[str]) -> str:
+    """`` Did you mean 'X'?`` for the closest of ``choices`` (case-insensitive first), or ``""``."""
+    import difflib
+
+    choices = [str(c) for c in choices]
+    low = {c.lower(): c for c in choices}
+    if isinstance(value, str) and value.lower() in low:
+        return f" Did you mean {low[value.lower()]!r}?"
+    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def check_choice(
+    value: Any,
+    name: str,
+    choices: Sequence[Any],
+    *,
+    error: type[AlkitError] = InvalidInputError,
+) -> Any:
+    """``value`` if it is one of ``choices`` (exactly: case matters)."""
+    try:
+        ok = value in choices and not isinstance(value, (bool, np.bool_))
+    except TypeError:  # unhashable / incomparable
+        ok = False
+    if not ok:
+        shown = ", ".join(repr(c) for c in choices)
+        raise error(
+            f"{name} must be one of {shown}; got {_show(value)}."
+            + (suggest(value, [str(c) for c in choices]) if isinstance(value, str) else "")
+        )
+    return value
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """A run seed: a non-negative integer (``numpy.random.SeedSequence`` takes no negatives).
+
+    A ``Generator`` is rejected: results record the seed, and a generator cannot be recorded.
+    """
+    if isinstance(seed, np.random.Generator):
+        raise InvalidInputError(
+            f"{name} must be a non-negative integer; got a numpy Generator. Results record the seed "
+            "so a run can be repeated: pass the integer you seeded the generator with."
+        )
+    return check_int(seed, name, min=0, hint="Seeds are recorded in the results and must be exact.")
+
+
+_DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
+
+
+def check_device(device: Any, name: str = "device") -> str:
+    """``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` (or a ``torch.device``) as a string.
+
+    Only the spelling is checked here; whether the device exists is checked when it is used
+    (:func:`alkit._utils.resolve_device`).
+    """
+    if device is None:
+        return "auto"
+    if type(device).__name__ == "device" and type(device).__module__.startswith("torch"):
+        device = str(device)
+    if not isinstance(device, str) or not _DEVICE.match(device):
+        fix = " (PyTorch calls the GPU 'cuda')" if str(device).lower() in ("gpu", "nvidia") else ""
+        raise InvalidInputError(
+            f"{name} must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {_show(device)}{fix}."
+        )
+    return device
+
+
+def check_budget(budget: Any, n_unlabeled: int, name: str = "budget") -> int:
+    """A query budget: a positive integer no larger than the ``n_unlabeled`` points left.
+
+    Raises
+    ------
+    BudgetError
+        Not a positive integer, or more than the unlabeled points.
+    EmptyPoolError
+        Nothing is left to query.
+    """
+    budget = check_int(budget, name, min=1, error=BudgetError)
+    if n_unlabeled == 0:
+        raise EmptyPoolError(
+            f"The pool is exhausted: every point is labeled, nothing is left for {name}={budget}."
+        )
+    if budget > n_unlabeled:
+        raise BudgetError(
+            f"{name}={budget} exceeds the {n_unlabeled} unlabeled points left; "
+            f"lower it to at most {n_unlabeled} or reduce the number of iterations."
+        )
+    return budget
+
+
+def check_settings(settings: Any, name: str, valid: dict[str, Any]) -> dict[str, Any]:
+    """A dict of named settings whose keys are all in ``valid`` (``None`` = empty).
+
+    Unknown keys are an error naming the closest valid key.
+    """
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise InvalidInputError(f"{name} must be a dict of settings; got {_show(settings)}.")
+    for key in settings:
+        if not isinstance(key, str):
+            raise InvalidInputError(f"{name} keys must be strings; got {key!r}.")
+    unknown = sorted(set(settings) - set(valid))
+    if unknown:
+        shown = ", ".join(f"{k}={v!r}" for k, v in valid.items()) or "none"
+        raise InvalidInputError(
+            f"{name} got unknown setting(s) {unknown}; valid: {shown}.{suggest(unknown[0], valid)}"
+        )
+    return dict(settings)
+
+
+# ------------------------------------------------------------------------------------- arrays
+def check_features(x: Any, name: str = "x") -> np.ndarray:
+    """A feature matrix as C-contiguous float32 of shape (n_samples, n_features).
+
+    Raises
+    ------
+    InvalidInputError
+        If ``x`` is not a 2-D array of real numbers, is empty, holds NaN/inf, or holds values
+        so large (> :data:`FEATURE_ABS_MAX`) that squared distances overflow float32.
+    """
+    if x is None or isinstance(x, (str, bytes, dict)):
+        raise InvalidInputError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features); got {_show(x)}."
+        )
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and other exotic inputs
+        raise InvalidInputError(
+            f"{name} could not be converted to an array ({exc}); pass a 2-D numeric array."
+        ) from exc
+    if arr.ndim != 2:
+        raise InvalidInputError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features); got shape {arr.shape}. "
+            "Reshape it, e.g. x.reshape(len(x), -1)."
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise InvalidInputError(
+            f"{name} is empty (shape {arr.shape}); pass at least one sample and one feature."
+        )
+    if arr.dtype.kind not in "fiu":
+        raise InvalidInputError(
+            f"{name} must hold real numbers; got dtype {arr.dtype}"
+            + (" (booleans are not features)" if arr.dtype.kind == "b" else "")
+            + "."
+        )
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        if not finite.all():
+            bad_rows = np.flatnonzero(~finite.all(axis=1))
+            raise InvalidInputError(
+                f"{name} holds NaN or inf in {len(bad_rows)} row(s) (first: {bad_rows[:5].tolist()}); "
+                "drop or re-embed those samples before active learning."
+            )
+    top = float(np.max(np.abs(arr))) if arr.dtype.kind != "u" else float(arr.max())
+    if top > FEATURE_ABS_MAX:
+        row = int(np.argmax(np.abs(arr).max(axis=1)))
+        raise InvalidInputError(
+            f"{name} holds a value of magnitude {top:.3g} (row {row}); above {FEATURE_ABS_MAX:.0e} "
+            "squared distances overflow float32. Rescale the features (e.g. divide by their "
+            "largest norm) or L2-normalise them."
+        )
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _label_values(arr: np.ndarray, name: str) -> np.ndarray:
+    """Integer labels from an array of ints, integral floats or bools; errors name the first bad entry."""
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InvalidInputError(
+                f"{name} holds {arr[i]!r} at position {i} ({int(bad.sum())} such); labels must be "
+                "integer class indices (-1 for unknown), never NaN."
+            )
+        frac = arr != np.round(arr)
+        if frac.any():
+            i = int(np.flatnonzero(frac)[0])
+            raise InvalidInputError(
+                f"{name} holds the non-integer label {arr[i]!r} at position {i}; labels are "
+                "integer class indices (-1 for unknown) and are not rounded."
+            )
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "b":
+        raise InvalidInputError(
+            f"{name} holds booleans; labels are integer class indices (pass y.astype(int) if a "
+            "boolean really is the class)."
+        )
+    if arr.dtype.kind == "O":
+        for i, v in enumerate(arr):
+            if v is None or not _is_integer(v):
+                raise InvalidInputError(
+                    f"{name} holds {_show(v)} at position {i}; labels must be integer class indices "
+                    "(-1 for unknown). Map class names to indices with classes.index(name)."
+                )
+        return arr.astype(np.int64)
+    raise InvalidInputError(
+        f"{name} must hold integer class indices (-1 for unknown); got dtype {arr.dtype}"
+        + (f" (first value {arr.flat[0]!r})" if arr.size else "")
+        + ". Map class names to indices first."
+    )
+
+
+def check_labels(
+    y: Any,
+    n: int,
+    n_classes: int | None = None,
+    name: str = "y",
+    allow_unknown: bool = True,
+) -> np.ndarray:
+    """Integer labels of shape (n,) as int64, ``-1`` meaning unknown when ``allow_unknown``.
+
+    Raises
+    ------
+    InvalidInputError
+        On a length mismatch, NaN, non-integer, string or ``None`` values, or labels outside
+        ``[-1, n_classes)``.
+    """
+    if y is None or isinstance(y, (str, bytes)):
+        raise InvalidInputError(f"{name} must be a 1-D array of class indices; got {_show(y)}.")
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise InvalidInputError(f"{name} must be 1-D of shape ({n},); got shape {arr.shape}.")
+    if len(arr) != n:
+        raise InvalidInputError(
+            f"{name} has {len(arr)} labels but the features have {n} rows; pass one label per "
+            "sample (-1 for unknown)."
+        )
+    out = _label_values(arr, name) if len(arr) else arr.astype(np.int64)
+    low = -1 if allow_unknown else 0
+    if len(out) and out.min() < low:
+        i = int(np.argmin(out))
+        raise InvalidInputError(
+            f"{name} holds the label {out[i]} at position {i}; "
+            + (
+                "use -1 for unknown labels."
+                if allow_unknown
+                else "every label must be known (≥ 0) here."
+            )
+        )
+    if n_classes is not None and len(out) and out.max() >= n_classes:
+        i = int(np.argmax(out))
+        raise InvalidInputError(
+            f"{name} holds the label {out[i]} at position {i} but there are only {n_classes} "
+            f"classes (0..{n_classes - 1}); check the class list."
+        )
+    return out
+
+
+def check_classes(classes: Any, n_classes: int | None = None, name: str = "classes") -> list[str]:
+    """Class names as a list of distinct, non-empty strings (``len == n_classes`` when given).
+
+    Numbers are accepted and turned into their text (``0`` → ``"0"``), as data sets with numeric
+    class ids have them; duplicates (``["cat", "cat", "dog"]``) and blanks are errors.
+    """
+    if isinstance(classes, (str, bytes)) or classes is None:
+        raise InvalidInputError(
+            f"{name} must be a list of class names; got {_show(classes)}"
+            + (" (a single string: wrap it in a list)" if isinstance(classes, str) else "")
+            + "."
+        )
+    try:
+        items = list(classes)
+    except TypeError:
+        raise InvalidInputError(
+            f"{name} must be a list of class names; got {_show(classes)}."
+        ) from None
+    names = []
+    for i, c in enumerate(items):
+        if isinstance(c, (bool, np.bool_)) or not isinstance(
+            c, (str, numbers.Integral, np.integer)
+        ):
+            raise InvalidInputError(f"{name}[{i}] must be a class name (a string); got {_show(c)}.")
+        text = str(c).strip()
+        if not text:
+            raise InvalidInputError(f"{name}[{i}] is blank; every class needs a name.")
+        names.append(text)
+    seen: dict[str, int] = {}
+    for i, c in enumerate(names):
+        if c in seen:
+            raise InvalidInputError(
+                f"{name} lists {c!r} twice (positions {seen[c]} and {i}); class names must be "
+                "distinct, since labels are looked up by name."
+            )
+        seen[c] = i
+    if n_classes is not None and len(names) != n_classes:
+        raise InvalidInputError(
+            f"{name} has {len(names)} names but n_classes is {n_classes}; give one name per class."
+        )
+    return names
+
+
+def check_indices(
+    indices: Any,
+    n: int,
+    name: str = "indices",
+    *,
+    unique: bool = True,
+) -> np.ndarray:
+    """Pool row indices as a 1-D int64 array, each in ``[0, n)``.
+
+    Integer-valued floats are *not* accepted (``2.7`` would otherwise become 2); a boolean
+    mask is rejected with the call that turns it into indices.
+    """
+    if isinstance(indices, (str, bytes)) or indices is None:
+        raise InvalidInputError(f"{name} must be integer row indices; got {_show(indices)}.")
+    if _is_integer(indices):
+        indices = [indices]
+    arr = np.asarray(indices)
+    if arr.dtype.kind == "b":
+        raise InvalidInputError(
+            f"{name} is a boolean mask; pass the row indices it selects: np.flatnonzero(mask)."
+        )
+    if arr.ndim > 1:
+        raise InvalidInputError(f"{name} must be 1-D; got shape {arr.shape}.")
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "O" and all(_is_integer(v) for v in arr):
+            arr = arr.astype(np.int64)
+        else:
+            bad = next((v for v in arr.ravel() if not _is_integer(v)), arr.ravel()[0])
+            raise InvalidInputError(
+                f"{name} must be integer row indices; got {_show(bad)} ({arr.dtype}). "
+                "Indices are never rounded or truncated."
+            )
+    arr = arr.astype(np.int64).ravel()
+    if arr.min() < 0 or arr.max() >= n:
+        bad = int(arr[(arr < 0) | (arr >= n)][0])
+        raise InvalidInputError(f"{name} holds {bad}, outside the pool's rows 0..{n - 1}.")
+    if unique:
+        vals, counts = np.unique(arr, return_counts=True)
+        if (counts > 1).any():
+            raise InvalidInputError(
+                f"{name} repeats index {int(vals[counts > 1][0])}; give each row once."
+            )
+    return arr
+
+
+def check_ids(ids: Any, n: int, name: str = "ids") -> list | None:
+    """One readable id (or image path) per pool row, or ``None``."""
+    if ids is None:
+        return None
+    if isinstance(ids, (str, bytes)):
+        raise InvalidInputError(
+            f"{name} must be a sequence with one id per pool row; got a string."
+        )
+    out = list(ids)
+    if len(out) != n:
+        raise InvalidInputError(
+            f"{name} has {len(out)} entries but the pool has {n} rows; give one id per row."
+        )
+    return out
+
+
+def check_sample_weight(weight: Any, n: int, name: str = "sample_weight") -> np.ndarray:
+    """Per-sample weights of shape (n,): finite and non-negative, as float32."""
+    arr = np.asarray(weight)
+    if arr.dtype.kind not in "fiu" or arr.shape != (n,):
+        raise InvalidInputError(
+            f"{name} must be a numeric array of shape ({n},); got {_show(arr)}."
+        )
+    arr = arr.astype(np.float32)
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise InvalidInputError(f"{name} must be finite and non-negative.")
+    return arr
+
+
+def check_known_name(value: Any, name: str, known: Iterable[str], what: str) -> str:
+    """``value`` if it is one of the registered ``known`` names, else :class:`UnknownNameError`
+    listing them (``what`` = "strategy", "initial pool", …)."""
+    known = sorted(known)
+    if not isinstance(value, str) or value not in known:
+        raise UnknownNameError(
+            f"Unknown {what} {_show(value)} for {name}; available: {', '.join(known)}."
+            + (suggest(value, known) if isinstance(value, str) else "")
+        )
+    return value
