@@ -15,6 +15,15 @@ import numpy as np
 
 from ..errors import InvalidInputError, UnknownNameError
 from ..pool import Pool, Selection, check_budget
+from ..validation import (
+    check_bool,
+    check_device,
+    check_float,
+    check_int,
+    check_settings,
+    check_str,
+    parse_bool,
+)
 from . import random as _random
 from . import uncertainty as _unc
 
@@ -135,16 +144,43 @@ def table():
     return pd.DataFrame(rows)
 
 
-def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Reject unknown strategy parameters, naming the valid ones; returns params with defaults."""
+def check_params(name: str, params: dict[str, Any], *, from_text: bool = False) -> dict[str, Any]:
+    """Validate strategy ``name``'s parameters; returns them with the registered defaults filled in.
+
+    Unknown names are rejected (naming the valid ones). A parameter whose registered default is
+    a boolean, an integer, a float or a string must be exactly that (``cluster="False"`` or
+    ``M=2.5`` are errors, never coerced). With ``from_text=True`` (values read from a command
+    line or a grid file) booleans may be spelt ``true/false/yes/no/on/off/1/0``.
+
+    Parameters
+    ----------
+    name : str
+        A registered strategy.
+    params : dict
+        The parameters given (``device`` is always accepted).
+    from_text : bool
+        Parse boolean spellings with :func:`alkit.validation.parse_bool` first.
+    """
     entry = info(name)
-    unknown = set(params) - set(entry.params) - {"device"}
-    if unknown:
-        valid = ", ".join(f"{k}={v!r}" for k, v in entry.params.items()) or "none"
-        raise InvalidInputError(
-            f"Strategy {name!r} got unknown parameter(s) {sorted(unknown)}; valid: {valid}."
-        )
-    return {**entry.params, **params}
+    params = check_settings(
+        params, f"strategy {name!r} parameters", {**entry.params, "device": "auto"}
+    )
+    out = dict(params)
+    for key, value in params.items():
+        if key == "device":
+            out[key] = check_device(value)
+            continue
+        default = entry.params[key]
+        where = f"strategy {name!r} parameter {key}"
+        if isinstance(default, bool):
+            out[key] = parse_bool(value, where) if from_text else check_bool(value, where)
+        elif isinstance(default, int):
+            out[key] = check_int(value, where)
+        elif isinstance(default, float):
+            out[key] = check_float(value, where)
+        elif isinstance(default, str):
+            out[key] = check_str(value, where)
+    return {**entry.params, **out}
 
 
 def select(
