@@ -105,48 +105,43 @@ def _parse_params(items) -> dict:
 
 def _cmd_next(args) -> int:
     import numpy as np
-    import pandas as pd
 
-    from .data import EmbeddingSet, load_embeddings
+    from .data import load_embeddings
     from .errors import InvalidInputError
     from .learner import ActiveLearner
+    from .oracle import read_class_list, read_labels_csv
 
     emb = load_embeddings(args.embeddings)
-    classes = emb.classes
     known = np.flatnonzero(emb.y_train >= 0)
+    classes = emb.classes
+    if args.classes:
+        classes = read_class_list(args.classes)
+        if len(known) and emb.classes != classes:
+            raise InvalidInputError(
+                f"{args.embeddings} carries labels of the classes {emb.classes[:10]} but "
+                f"{args.classes} lists {classes[:10]}; use one class list for both."
+            )
+    if len(classes) < 2:
+        raise InvalidInputError(
+            f"{args.embeddings} names {len(classes)} class(es); pass --classes FILE (one class "
+            "name per line) listing every class you will label."
+        )
     idx, lab = known, emb.y_train[known]
     if args.labels:
-        df = pd.read_csv(args.labels, dtype={"label": str}, keep_default_na=False)
-        if "index" not in df.columns or "label" not in df.columns:
-            raise InvalidInputError(
-                f"{args.labels} needs columns 'index' and 'label'; found {list(df.columns)}."
-            )
-        df = df[df["label"].str.strip() != ""]
-        if args.classes:
-            classes = [c.strip() for c in Path(args.classes).read_text().splitlines() if c.strip()]
-        elif not classes or all(c.isdigit() for c in classes):
-            names = sorted(set(df["label"]) - set(classes))
-            if names and not all(n.lstrip("-").isdigit() for n in names):
+        idx_csv, lab_csv = read_labels_csv(args.labels, classes, n_rows=len(emb.x_train))
+        clash = np.flatnonzero(np.isin(idx_csv, known))
+        for j in clash:
+            if emb.y_train[idx_csv[j]] != lab_csv[j]:
                 raise InvalidInputError(
-                    "The labels CSV uses class names but the embeddings carry no class list; "
-                    "pass --classes FILE (one class name per line)."
+                    f"{args.labels}: index {idx_csv[j]} is labeled {classes[lab_csv[j]]!r} but "
+                    f"{args.embeddings} already labels it {classes[emb.y_train[idx_csv[j]]]!r}."
                 )
-        lookup = {c: i for i, c in enumerate(classes)}
-        lab_csv = np.array(
-            [lookup[v] if v in lookup else int(v) for v in df["label"].str.strip()], dtype=np.int64
-        )
-        idx = np.concatenate([idx, df["index"].to_numpy(np.int64)])
-        lab = np.concatenate([lab, lab_csv])
-        idx, first = np.unique(idx, return_index=True)
-        lab = lab[first]
-    n_classes = len(classes)
-    if n_classes < 2:
-        raise InvalidInputError("At least 2 classes are needed; pass --classes FILE.")
-    pool_emb = EmbeddingSet(
-        emb.x_train, -np.ones(len(emb.x_train), dtype=np.int64), classes=classes, meta=emb.meta
-    )
+        new = ~np.isin(idx_csv, known)
+        idx = np.concatenate([idx, idx_csv[new]])
+        lab = np.concatenate([lab, lab_csv[new]])
     learner = ActiveLearner(
-        pool_emb,
+        emb.x_train,
+        classes=classes,
         strategy=args.strategy,
         budget=args.budget,
         seed=args.seed,
@@ -170,8 +165,17 @@ def _cmd_next(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with alkit's error format: every input problem reads ``alkit: error: …`` and
+    exits with status 2, whichever subcommand or check found it."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.print_usage(sys.stderr)
+        self.exit(2, f"alkit: error: {self.prog}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="alkit",
         description="Active learning on frozen foundation-model embeddings.",
         epilog=EPILOG,
@@ -239,13 +243,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Errors about files the user named (a missing input, an unwritable --out): input problems,
+#: reported like alkit's own; any other exception is a bug and keeps its traceback.
+_USER_OS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for any input problem)."""
     from .errors import AlkitError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except AlkitError as exc:
+    except (AlkitError, *_USER_OS_ERRORS) as exc:
         print(f"alkit: error: {exc}", file=sys.stderr)
         return 2
 

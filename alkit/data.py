@@ -16,88 +16,13 @@ from typing import Any
 import numpy as np
 
 from ._utils import alkit_home, atomic_path
-from .errors import CorruptCacheError, InvalidInputError, UnknownNameError
+from .errors import CorruptCacheError, InvalidInputError, MissingResourceError, UnknownNameError
+from .validation import check_bool, check_classes, check_features, check_labels
 
 __all__ = ["EmbeddingSet", "load_embeddings", "check_features", "check_labels", "embeddings_dir"]
 
 FORMAT_VERSION = 1
 _ARRAYS = ("x_train", "y_train", "x_test", "y_test")
-
-
-def check_features(x: Any, name: str = "x") -> np.ndarray:
-    """Validate a feature matrix and return it as C-contiguous float32.
-
-    Raises
-    ------
-    InvalidInputError
-        If ``x`` is not 2-D, is empty or holds NaN/inf.
-    """
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # pragma: no cover - exotic inputs
-        raise InvalidInputError(f"{name} could not be converted to an array: {exc}") from exc
-    if arr.ndim != 2:
-        raise InvalidInputError(
-            f"{name} must be a 2-D array of shape (n_samples, n_features); got shape {arr.shape}. "
-            "Reshape it, e.g. x.reshape(len(x), -1)."
-        )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise InvalidInputError(
-            f"{name} is empty (shape {arr.shape}); pass at least one sample and one feature."
-        )
-    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-        raise InvalidInputError(f"{name} must be real-valued numbers; got dtype {arr.dtype}.")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    finite = np.isfinite(arr)
-    if not finite.all():
-        bad_rows = np.flatnonzero(~finite.all(axis=1))
-        raise InvalidInputError(
-            f"{name} holds NaN or inf in {len(bad_rows)} row(s) (first: {bad_rows[:5].tolist()}); "
-            "drop or re-embed those samples before active learning."
-        )
-    return arr
-
-
-def check_labels(
-    y: Any, n: int, n_classes: int | None = None, name: str = "y", allow_unknown: bool = True
-) -> np.ndarray:
-    """Validate integer labels (``-1`` = unknown) and return them as int64.
-
-    Raises
-    ------
-    InvalidInputError
-        On a length mismatch, non-integer values or labels outside ``[-1, n_classes)``.
-    """
-    arr = np.asarray(y)
-    if arr.ndim != 1:
-        raise InvalidInputError(f"{name} must be 1-D of shape (n_samples,); got shape {arr.shape}.")
-    if len(arr) != n:
-        raise InvalidInputError(
-            f"{name} has {len(arr)} labels but the features have {n} rows; pass one label per sample "
-            "(-1 for unknown)."
-        )
-    if arr.dtype.kind == "f":
-        if not np.isfinite(arr).all() or not np.all(arr == np.round(arr)):
-            raise InvalidInputError(
-                f"{name} must hold integer class indices (-1 for unknown); found non-integer values. "
-                "Map class names to 0..C-1 first."
-            )
-    elif arr.dtype.kind not in "iub":
-        raise InvalidInputError(
-            f"{name} must hold integer class indices, got dtype {arr.dtype}; map class names to 0..C-1 first."
-        )
-    arr = arr.astype(np.int64)
-    low = -1 if allow_unknown else 0
-    if len(arr) and arr.min() < low:
-        raise InvalidInputError(
-            f"{name} holds labels below {low} (min {arr.min()}); use -1 for unknown labels."
-        )
-    if n_classes is not None and len(arr) and arr.max() >= n_classes:
-        raise InvalidInputError(
-            f"{name} holds label {arr.max()} but there are only {n_classes} classes (0..{n_classes - 1}); "
-            "check the class list."
-        )
-    return arr
 
 
 def _checksum(arrays: dict[str, np.ndarray | None]) -> str:
@@ -111,6 +36,42 @@ def _checksum(arrays: dict[str, np.ndarray | None]) -> str:
         h.update(str(arr.dtype).encode() + str(arr.shape).encode())
         h.update(np.ascontiguousarray(arr).data)
     return h.hexdigest()
+
+
+def _id_ranges(ids: np.ndarray) -> str:
+    """``"10..98, 120"``: sorted ids written as runs."""
+    runs, start = [], None
+    for i, v in enumerate(ids):
+        if start is None:
+            start = v
+        if i + 1 == len(ids) or ids[i + 1] != v + 1:
+            runs.append(f"{start}" if start == v else f"{start}..{v}")
+            start = None
+    return ", ".join(runs[:6]) + (", …" if len(runs) > 6 else "")
+
+
+def _infer_classes(y_train: np.ndarray, y_test: np.ndarray | None) -> list[str]:
+    """Class names ``"0".."C-1"`` from labels that use every id 0..C−1.
+
+    A gap (ids with no example in either split) is an error rather than an empty class: one
+    typo'd label (``y[0] = 99`` in a 10-class set) would otherwise create a 100-class problem
+    whose budgets, metrics and probe silently change.
+    """
+    seen = np.unique(
+        np.concatenate([y_train[y_train >= 0]] + ([y_test] if y_test is not None else []))
+    )
+    if len(seen) == 0:
+        return []  # an unlabeled pool: the classes come from the caller (``classes=``)
+    top = int(seen[-1])
+    missing = np.setdiff1d(np.arange(top + 1), seen)
+    if len(missing):
+        raise InvalidInputError(
+            f"The labels use class ids up to {top} but ids {_id_ranges(missing)} ({len(missing)} "
+            "of them) have no example in y_train or y_test. A typo'd label would make them empty "
+            "classes. Fix the labels, or pass classes=[...] (one name per class, all of them) if "
+            "those classes exist."
+        )
+    return [str(i) for i in range(top + 1)]
 
 
 @dataclass
@@ -140,26 +101,32 @@ class EmbeddingSet:
 
     def __post_init__(self) -> None:
         self.x_train = check_features(self.x_train, "x_train")
-        n_known = None
-        y_tmp = np.asarray(self.y_train)
-        if not self.classes:
-            ys = [y_tmp] + ([np.asarray(self.y_test)] if self.y_test is not None else [])
-            top = max((int(v.max()) for v in ys if len(v)), default=-1)
-            self.classes = [str(i) for i in range(top + 1)]
-        self.classes = [str(c) for c in self.classes]
-        n_known = len(self.classes)
-        self.y_train = check_labels(self.y_train, len(self.x_train), n_known, "y_train")
+        # labels are checked before anything reads them: a NaN, a string or None must never
+        # reach the class inference below
+        self.y_train = check_labels(self.y_train, len(self.x_train), None, "y_train")
         if (self.x_test is None) != (self.y_test is None):
             raise InvalidInputError("Pass both x_test and y_test, or neither.")
         if self.x_test is not None:
             self.x_test = check_features(self.x_test, "x_test")
             if self.x_test.shape[1] != self.x_train.shape[1]:
                 raise InvalidInputError(
-                    f"x_test has {self.x_test.shape[1]} features but x_train has {self.x_train.shape[1]}; "
-                    "embed both splits with the same backbone."
+                    f"x_test has {self.x_test.shape[1]} features but x_train has "
+                    f"{self.x_train.shape[1]}; embed both splits with the same backbone."
                 )
             self.y_test = check_labels(
-                self.y_test, len(self.x_test), n_known, "y_test", allow_unknown=False
+                self.y_test, len(self.x_test), None, "y_test", allow_unknown=False
+            )
+        if self.classes is None or len(self.classes) == 0:
+            self.classes = _infer_classes(self.y_train, self.y_test)
+        else:
+            self.classes = check_classes(self.classes)
+        n_known = len(self.classes)
+        check_labels(self.y_train, len(self.y_train), n_known, "y_train")
+        if self.y_test is not None:
+            check_labels(self.y_test, len(self.y_test), n_known, "y_test", allow_unknown=False)
+        if not isinstance(self.meta, dict):
+            raise InvalidInputError(
+                f"meta must be a dict of provenance fields; got {type(self.meta).__name__}."
             )
         self.meta = dict(self.meta)
         self.meta.setdefault("dataset", "custom")
@@ -253,6 +220,15 @@ class EmbeddingSet:
     def load(cls, path: str | os.PathLike, verify: bool = True) -> EmbeddingSet:
         """Load a set written by :meth:`save`, verifying its checksum.
 
+        Parameters
+        ----------
+        path : str or path
+            A ``.npz`` file or a directory written by :meth:`save`.
+        verify : bool, default True
+            Check the arrays against the checksum stored with them. A file without a checksum
+            is then an error (it could have been altered unnoticed); ``verify=False`` loads it
+            anyway, for a file you trust.
+
         Raises
         ------
         CorruptCacheError
@@ -260,9 +236,10 @@ class EmbeddingSet:
         FileNotFoundError
             If ``path`` does not exist.
         """
+        verify = check_bool(verify, "verify")
         path = Path(path)
         if not path.exists():
-            raise FileNotFoundError(f"No embedding file at {path}.")
+            raise MissingResourceError(f"No embedding file at {path}.")
         fix = f"delete {path} and re-create it (e.g. `alkit embed ...`)."
         try:
             if path.is_dir():
@@ -289,8 +266,18 @@ class EmbeddingSet:
             raise CorruptCacheError(
                 f"Embedding file {path} is unreadable ({type(exc).__name__}: {exc}); {fix}"
             ) from exc
+        if not isinstance(meta, dict):
+            raise CorruptCacheError(
+                f"Embedding file {path}: its metadata is a {type(meta).__name__}, not an object "
+                f"(a JSON dict); {fix}"
+            )
         expected = meta.get("checksum")
-        if verify and expected is not None:
+        if verify and not expected:
+            raise CorruptCacheError(
+                f"Embedding file {path} has no checksum entry, so its arrays cannot be verified. "
+                f"Re-create it, or load it with verify=False if you trust it ({fix})"
+            )
+        if verify:
             got = _checksum({k: arrays.get(k) for k in _ARRAYS})
             if got != expected:
                 raise CorruptCacheError(
@@ -298,6 +285,8 @@ class EmbeddingSet:
                     f"(expected {expected[:12]}…, got {got[:12]}…); {fix}"
                 )
         classes = meta.pop("classes", [])
+        if not isinstance(classes, list):
+            raise CorruptCacheError(f"Embedding file {path}: 'classes' is not a list; {fix}")
         meta.pop("format_version", None)
         missing = [k for k in ("x_train", "y_train") if k not in arrays]
         if missing:
@@ -374,13 +363,24 @@ def load_embeddings(name_or_path: str | os.PathLike) -> EmbeddingSet:
 
     if isinstance(name_or_path, EmbeddingSet):
         return name_or_path
+    if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
+        raise InvalidInputError(
+            f"load_embeddings takes a name or a path; got {name_or_path!r}. Try 'digits', "
+            "'synthetic:N=2000,d=32,C=8,seed=0' or a file written by EmbeddingSet.save."
+        )
     name = str(name_or_path)
     if name in sources.BUILTINS or name.startswith("synthetic"):
         return sources.load_builtin(name)
     path = Path(name).expanduser()
     if path.exists():
         if path.suffix == ".npy":
-            x = np.load(path, allow_pickle=False)
+            try:
+                x = np.load(path, allow_pickle=False)
+            except (OSError, ValueError, EOFError) as exc:
+                raise CorruptCacheError(
+                    f"Feature file {path} is truncated or not a numeric .npy array ({exc}); "
+                    "save it again with np.save(path, features)."
+                ) from exc
             return EmbeddingSet(
                 x,
                 -np.ones(len(x), dtype=np.int64),

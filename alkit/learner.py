@@ -13,10 +13,21 @@ import pandas as pd
 
 from . import initial_pools, strategies
 from ._utils import atomic_path, resolve_device, run_streams
-from .data import EmbeddingSet, check_features
+from .data import EmbeddingSet
 from .errors import BudgetError, InvalidInputError
-from .pool import Pool, Selection, check_budget
+from .pool import Pool, Selection
 from .probe import LinearProbe, ProbeConfig
+from .validation import (
+    check_budget,
+    check_class_labels,
+    check_classes,
+    check_device,
+    check_features,
+    check_ids,
+    check_indices,
+    check_int,
+    check_seed,
+)
 
 __all__ = ["ActiveLearner", "evaluate"]
 
@@ -51,6 +62,28 @@ def _propagation_settings(propagation) -> dict | None:
     raise InvalidInputError(
         f"propagation must be None, True or a dict of settings; got {propagation!r}."
     )
+
+
+def _resolve_classes(classes, n_classes, emb_or_x) -> list[str]:
+    """The class names of a learner from ``classes`` and/or ``n_classes`` (checked together)."""
+    if n_classes is not None:
+        n_classes = check_int(n_classes, "n_classes", min=1)
+    if classes is not None:
+        names = check_classes(classes, n_classes)
+    elif n_classes is not None:
+        names = [str(i) for i in range(n_classes)]
+    else:
+        raise InvalidInputError(
+            "The pool is a plain array: pass classes=[...] (one name per class) or n_classes=C."
+        )
+    if len(names) < 2:
+        where = "The embeddings have" if isinstance(emb_or_x, EmbeddingSet) else "You gave"
+        raise InvalidInputError(
+            f"{where} {len(names)} class{'' if len(names) == 1 else 'es'} ({names}): active "
+            "learning needs at least 2. Pass classes=[...] listing every class you will label "
+            "(the pool's labels may all be unknown, -1)."
+        )
+    return names
 
 
 class ActiveLearner:
@@ -104,53 +137,36 @@ class ActiveLearner:
     ) -> None:
         if isinstance(emb_or_x, EmbeddingSet):
             x = emb_or_x.x_train
-            classes = classes or emb_or_x.classes
-            n_classes = n_classes or emb_or_x.n_classes
+            if classes is None and n_classes is None and emb_or_x.n_classes:
+                classes = emb_or_x.classes
         else:
             x = check_features(emb_or_x, "x")
-        if n_classes is None and classes is not None:
-            n_classes = len(classes)
-        if n_classes is None or int(n_classes) < 2:
-            raise InvalidInputError(
-                "Pass n_classes (≥ 2) or classes when the pool is a plain array."
-            )
-        self.n_classes = int(n_classes)
-        self.classes = [str(c) for c in (classes or range(self.n_classes))]
+        self.classes = _resolve_classes(classes, n_classes, emb_or_x)
+        self.n_classes = len(self.classes)
         self.strategy = strategy
         self.params = strategies.check_params(strategy, params)
-        self.initial_pool = initial_pool or strategies.default_initial_pool(strategy)
-        initial_pools.get(self.initial_pool)  # validate the name now
+        if initial_pool is None:
+            initial_pool = strategies.default_initial_pool(strategy)
+        initial_pools.get(initial_pool)  # validate the name now
+        self.initial_pool = initial_pool
         self.budget = self.n_classes if budget is None else check_budget(budget, len(x))
         self.initial_budget = (
             self.n_classes
             if initial_budget is None
             else check_budget(initial_budget, len(x), "initial_budget")
         )
-        self.seed = int(seed)
-        self.device = str(resolve_device(device))
+        self.seed = check_seed(seed)
+        self.device = str(resolve_device(check_device(device)))
         self.probe_config = ProbeConfig.from_dict(probe)
         self.propagation = _propagation_settings(propagation)
-        self.ids = None if ids is None else list(ids)
+        self.ids = check_ids(ids, len(x))
         self._streams = run_streams(self.seed)
         self.pool = Pool(x, self.n_classes)
         self.probe = LinearProbe(
             self.n_classes,
             device=self.device,
             seed=self._streams["probe"],
-            **{
-                k: getattr(self.probe_config, k)
-                for k in (
-                    "dropout",
-                    "lr",
-                    "weight_decay",
-                    "batch_size",
-                    "max_epochs",
-                    "patience",
-                    "min_delta",
-                    "bn_eps",
-                    "bn_momentum",
-                )
-            },
+            **self.probe_config.to_dict(),
         )
         self._propagator = None
         if self.propagation is not None:
@@ -188,6 +204,7 @@ class ActiveLearner:
                 n_classes=self.n_classes,
                 cache=self.pool.cache,
                 device=self.device,
+                **self._initial_pool_params(),
             )
             sel.info.setdefault("phase", "initial_pool")
         else:
@@ -208,14 +225,55 @@ class ActiveLearner:
         self.pending = sel
         return sel
 
+    def _initial_pool_params(self) -> dict[str, Any]:
+        """The strategy's parameters when the initial pool is the strategy's own (TypiClust's,
+        ProbCover's): the pool is then built with the same δ rule, index, kNN… and the strategy
+        reuses its graph or clusters from ``pool.cache``, as the reference does."""
+        if self.initial_pool != self.strategy:
+            return {}
+        return {k: v for k, v in self.params.items() if k != "device"}
+
     def teach(self, indices, labels) -> ActiveLearner:
-        """Record labels for ``indices`` (class indices in ``[0, C)``)."""
-        indices = np.asarray(indices, dtype=np.int64).ravel()
+        """Record labels for rows that have none yet.
+
+        Parameters
+        ----------
+        indices : array-like of int, shape (m,)
+            Distinct, unlabeled pool rows (floats and boolean masks are errors, not truncated).
+        labels : array-like, shape (m,)
+            Class indices in ``[0, C)`` or class names from ``classes`` (exact spelling).
+
+        Raises
+        ------
+        InvalidInputError
+            For a row that is already labeled: call :meth:`relabel` to change a label on purpose.
+        """
+        indices = check_indices(indices, self.pool.n, "indices")
+        labels = check_class_labels(labels, self.classes, "labels")
+        if len(labels) != len(indices):
+            raise InvalidInputError(
+                f"{len(indices)} indices but {len(labels)} labels; pass one label per index."
+            )
         self.pool.add_labels(indices, labels)
         self.acquired.extend(int(i) for i in indices)
         if self.pending is not None:
             self.selections.append(self.pending)
             self.pending = None
+        self._stale = True
+        return self
+
+    def relabel(self, indices, labels) -> ActiveLearner:
+        """Replace the labels of rows labeled before (a correction, not a new acquisition).
+
+        ``acquired`` is unchanged; the probe is refitted on the next query or prediction.
+        """
+        indices = check_indices(indices, self.pool.n, "indices")
+        labels = check_class_labels(labels, self.classes, "labels")
+        if len(labels) != len(indices):
+            raise InvalidInputError(
+                f"{len(indices)} indices but {len(labels)} labels; pass one label per index."
+            )
+        self.pool.add_labels(indices, labels, relabel=True)
         self._stale = True
         return self
 
@@ -317,19 +375,6 @@ class ActiveLearner:
             "budget": self.budget,
             "initial_budget": self.initial_budget,
             "seed": self.seed,
-            "probe": {
-                k: getattr(self.probe_config, k)
-                for k in (
-                    "dropout",
-                    "lr",
-                    "weight_decay",
-                    "batch_size",
-                    "max_epochs",
-                    "patience",
-                    "min_delta",
-                    "bn_eps",
-                    "bn_momentum",
-                )
-            },
+            "probe": self.probe_config.to_dict(),
             "propagation": self.propagation,
         }

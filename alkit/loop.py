@@ -18,6 +18,7 @@ from .data import EmbeddingSet, load_embeddings
 from .errors import BudgetError, CorruptCacheError
 from .learner import ActiveLearner
 from .oracle import SimulatedOracle
+from .validation import check_bool, check_int
 
 __all__ = ["run_al", "Run", "method_label", "load_results", "SCHEMA_VERSION", "RESULT_COLUMNS"]
 
@@ -163,12 +164,8 @@ def run_al(
     """
     if not isinstance(emb, EmbeddingSet):
         emb = load_embeddings(emb)
-    if (
-        isinstance(iterations, bool)
-        or not isinstance(iterations, (int, np.integer))
-        or iterations < 1
-    ):
-        raise BudgetError(f"iterations must be a positive integer, got {iterations!r}.")
+    iterations = check_int(iterations, "iterations", min=1, error=BudgetError)
+    progress = check_bool(progress, "progress")
     learner = ActiveLearner(
         emb,
         strategy=strategy,

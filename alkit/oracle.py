@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ._utils import atomic_path
-from .errors import InvalidInputError
+from .errors import InvalidInputError, MissingResourceError
+from .validation import check_classes, parse_int, suggest
 
-__all__ = ["SimulatedOracle", "ExportOracle", "WidgetOracle"]
+__all__ = [
+    "SimulatedOracle",
+    "ExportOracle",
+    "WidgetOracle",
+    "read_labels_csv",
+    "read_class_list",
+]
 
 
 class SimulatedOracle:
@@ -57,7 +65,7 @@ class ExportOracle:
 
     def __init__(self, path: str | os.PathLike, classes: list[str], ids=None) -> None:
         self.path = Path(path)
-        self.classes = [str(c) for c in classes]
+        self.classes = check_classes(classes)
         self.ids = None if ids is None else list(ids)
 
     def export(self, indices: np.ndarray, scores: np.ndarray | None = None) -> Path:
@@ -72,31 +80,14 @@ class ExportOracle:
             df.to_csv(tmp, index=False)
         return self.path
 
-    def read(self, path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Read a filled CSV back: ``(indices, labels)`` for rows whose label is filled."""
-        path = Path(path or self.path)
-        try:
-            df = pd.read_csv(path, dtype={"label": str}, keep_default_na=False)
-        except Exception as exc:
-            raise InvalidInputError(f"Cannot read the labels CSV {path}: {exc}") from exc
-        if "index" not in df.columns or "label" not in df.columns:
-            raise InvalidInputError(
-                f"{path} needs columns 'index' and 'label'; found {list(df.columns)}."
-            )
-        df = df[df["label"].astype(str).str.strip() != ""]
-        name_to_idx = {c: i for i, c in enumerate(self.classes)}
-        labels = []
-        for row, raw in zip(df.index, df["label"].astype(str).str.strip()):
-            if raw in name_to_idx:
-                labels.append(name_to_idx[raw])
-            elif raw.lstrip("-").isdigit() and 0 <= int(raw) < len(self.classes):
-                labels.append(int(raw))
-            else:
-                raise InvalidInputError(
-                    f"{path}, row {row + 2}: label {raw!r} is neither a class name nor an index in "
-                    f"0..{len(self.classes) - 1}; valid names: {self.classes[:10]}{'…' if len(self.classes) > 10 else ''}."
-                )
-        return df["index"].to_numpy(dtype=np.int64), np.asarray(labels, dtype=np.int64)
+    def read(
+        self, path: str | os.PathLike | None = None, n_rows: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Read a filled CSV back: ``(indices, labels)`` for rows whose label is filled.
+
+        See :func:`read_labels_csv` for what is checked.
+        """
+        return read_labels_csv(path or self.path, self.classes, n_rows=n_rows)
 
     def label(self, indices: np.ndarray, **context) -> np.ndarray:
         """Export, then read back: for scripted round trips where the file is filled in between."""
@@ -109,6 +100,115 @@ class ExportOracle:
                 f"{self.path} has no label for indices {missing[:10]}; fill the 'label' column."
             )
         return np.array([lookup[int(i)] for i in indices], dtype=np.int64)
+
+
+def read_class_list(path: str | os.PathLike) -> list[str]:
+    """Class names from a text file, one per line (blank lines ignored; names distinct)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingResourceError(f"No class list at {path}; write one class name per line.")
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"Cannot read the class list {path} ({exc}).") from exc
+    names = [line.strip() for line in lines if line.strip()]
+    if not names:
+        raise InvalidInputError(f"The class list {path} is empty; write one class name per line.")
+    return check_classes(names, name=f"the class list {path}")
+
+
+def _label_index(raw: str, classes: list[str], lookup: dict[str, int], where: str) -> int:
+    if raw in lookup:
+        return lookup[raw]
+    if re.fullmatch(r"\d+", raw) and int(raw) < len(classes):
+        return int(raw)  # documented: a label may be a class index
+    raise InvalidInputError(
+        f"{where}: label {raw!r} is neither one of the {len(classes)} class names nor an index "
+        f"in 0..{len(classes) - 1} (names: {', '.join(map(repr, classes[:10]))}"
+        f"{', …' if len(classes) > 10 else ''}).{suggest(raw, classes)}"
+    )
+
+
+def read_labels_csv(
+    path: str | os.PathLike, classes: list[str], n_rows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels a person filled in: ``(indices, labels)`` of the rows whose ``label`` is not blank.
+
+    The file is a CSV with a header holding ``index`` and ``label`` (other columns, such as
+    ``id`` or ``score``, are kept by the writer and ignored here). Every row is checked, and an
+    error names the file, the row (as a spreadsheet numbers it: the header is row 1) and the fix:
+
+    - a row with more or fewer fields than the header;
+    - an ``index`` that is blank, not an integer (``1.5``, ``abc``) or outside ``[0, n_rows)``;
+    - a ``label`` that is neither a class name (exact spelling; a wrong case is an error that
+      suggests the right one) nor a class index;
+    - one index given two different labels (the same label twice is accepted once).
+
+    Parameters
+    ----------
+    path : str or path
+    classes : list of str
+        The class names, index = label.
+    n_rows : int, optional
+        The pool size, to check indices against.
+
+    Returns
+    -------
+    indices : ndarray of shape (m,), int64
+        Distinct pool rows, in file order.
+    labels : ndarray of shape (m,), int64
+    """
+    import csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingResourceError(f"No labels file at {path}.")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"Cannot read the labels file {path} ({exc}).") from exc
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise InvalidInputError(
+            f"The labels file {path} is empty; it needs a header row with the columns "
+            "index,label (then one row per labeled item)."
+        )
+    header = [c.strip() for c in rows[0]]
+    if "index" not in header or "label" not in header:
+        raise InvalidInputError(
+            f"{path} needs the columns 'index' and 'label' in its header; found {header}."
+        )
+    i_col, l_col = header.index("index"), header.index("label")
+    lookup = {c: i for i, c in enumerate(classes)}
+    got: dict[int, tuple[int, int]] = {}  # index -> (label, row)
+    for line_no, row in enumerate(rows[1:], start=2):
+        if not row or not any(cell.strip() for cell in row):
+            continue  # a blank line
+        where = f"{path}, row {line_no}"
+        if len(row) != len(header):
+            raise InvalidInputError(
+                f"{where} has {len(row)} fields but the header has {len(header)} "
+                f"({','.join(header)}); quote values that contain commas."
+            )
+        raw_label = row[l_col].strip()
+        if not raw_label:
+            continue  # not labeled yet
+        index = parse_int(row[i_col], f"{where}: index", min=0)
+        if n_rows is not None and index >= n_rows:
+            raise InvalidInputError(
+                f"{where}: index {index} is outside the pool's rows 0..{n_rows - 1}."
+            )
+        label = _label_index(raw_label, classes, lookup, where)
+        if index in got and got[index][0] != label:
+            first_label, first_row = got[index]
+            raise InvalidInputError(
+                f"{where}: index {index} is labeled {classes[label]!r} but row {first_row} "
+                f"labels it {classes[first_label]!r}; keep one label per item."
+            )
+        got.setdefault(index, (label, line_no))
+    indices = np.fromiter(got.keys(), dtype=np.int64, count=len(got))
+    labels = np.fromiter((v[0] for v in got.values()), dtype=np.int64, count=len(got))
+    return indices, labels
 
 
 def WidgetOracle(*args, **kwargs):  # noqa: N802 - a class-like factory, imported lazily

@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from .data import check_features
-from .errors import BudgetError, EmptyPoolError, InvalidInputError
+from .errors import InvalidInputError
+from .validation import check_budget, check_features, check_indices, check_int, check_labels
 
 #: Rows whose L2 norm is within this of 1 count as normalised (:attr:`Pool.x_l2` is then ``x``).
 UNIT_NORM_TOL = 1e-6
 
-__all__ = ["Pool", "Selection", "top_up", "check_budget"]
+__all__ = ["Pool", "Selection", "top_up", "check_budget"]  # check_budget: alkit.validation
 
 
 @dataclass
@@ -71,18 +71,21 @@ class Pool:
         cache: dict | None = None,
     ) -> None:
         self.x = check_features(x, "x")
-        self.n_classes = int(n_classes)
+        self.n_classes = check_int(n_classes, "n_classes", min=1)
         n = len(self.x)
-        self.labeled = (
-            np.zeros(n, dtype=bool) if labeled is None else np.asarray(labeled, dtype=bool).copy()
-        )
-        self.labels = (
-            np.full(n, -1, dtype=np.int64)
-            if labels is None
-            else np.asarray(labels, dtype=np.int64).copy()
-        )
-        if self.labeled.shape != (n,) or self.labels.shape != (n,):
-            raise InvalidInputError("labeled and labels must have one entry per pool row.")
+        if labeled is None:
+            self.labeled = np.zeros(n, dtype=bool)
+        else:
+            self.labeled = np.asarray(labeled).copy()
+            if self.labeled.dtype != bool or self.labeled.shape != (n,):
+                raise InvalidInputError(
+                    f"labeled must be a boolean mask of shape ({n},); got dtype "
+                    f"{self.labeled.dtype} and shape {self.labeled.shape}."
+                )
+        if labels is None:
+            self.labels = np.full(n, -1, dtype=np.int64)
+        else:
+            self.labels = check_labels(labels, n, self.n_classes, "labels").copy()
         self.labels[~self.labeled] = -1
         self.cache: dict[str, Any] = {} if cache is None else cache
         self._x_l2: np.ndarray | None = None
@@ -123,52 +126,42 @@ class Pool:
             self._x_l2 = self.x if unit else l2_normalize(self.x, norms=norms)
         return self._x_l2
 
-    def add_labels(self, indices: np.ndarray, labels: np.ndarray) -> None:
-        """Mark ``indices`` labeled with ``labels`` (validated)."""
-        indices = np.asarray(indices, dtype=np.int64).ravel()
-        labels = np.asarray(labels).ravel()
-        if len(indices) != len(labels):
+    def add_labels(self, indices: np.ndarray, labels: np.ndarray, *, relabel: bool = False) -> None:
+        """Mark ``indices`` labeled with ``labels`` (class indices in ``[0, n_classes)``).
+
+        Parameters
+        ----------
+        indices : array-like of int, shape (m,)
+            Distinct pool rows; floats and boolean masks are rejected, never truncated.
+        labels : array-like of int, shape (m,)
+        relabel : bool, default False
+            Allow rows that already have a label, replacing it. Without it an already labeled
+            row is an error: a second label for the same image is a conflict to resolve, not
+            something to overwrite silently.
+        """
+        indices = check_indices(indices, self.n, "indices")
+        n_labels = len(np.atleast_1d(np.asarray(labels, dtype=object)))
+        if n_labels != len(indices):
             raise InvalidInputError(
-                f"{len(indices)} indices but {len(labels)} labels; pass one label per index."
+                f"{len(indices)} indices but {n_labels} labels; pass one label per index."
             )
-        if len(indices) and (indices.min() < 0 or indices.max() >= self.n):
+        labels = check_labels(labels, len(indices), self.n_classes, "labels", allow_unknown=False)
+        if relabel:
+            fresh = ~self.labeled[indices]
+            if fresh.any():
+                raise InvalidInputError(
+                    f"relabel: index {int(indices[fresh][0])} has no label yet; teach it first."
+                )
+        elif len(indices) and self.labeled[indices].any():
+            i = int(indices[self.labeled[indices]][0])
+            same = self.labels[i] == labels[np.flatnonzero(indices == i)[0]]
             raise InvalidInputError(
-                f"indices must be in [0, {self.n}); got {indices.min()}..{indices.max()}."
-            )
-        if len(np.unique(indices)) != len(indices):
-            raise InvalidInputError("indices passed to teach() contain duplicates.")
-        if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-            raise InvalidInputError("labels must be integer class indices.")
-        labels = labels.astype(np.int64)
-        if len(labels) and (labels.min() < 0 or labels.max() >= self.n_classes):
-            raise InvalidInputError(
-                f"labels must be in [0, {self.n_classes}); got {labels.min()}..{labels.max()}. "
-                "Map class names to indices first."
+                f"index {i} is already labeled ({int(self.labels[i])}"
+                + (", the same label" if same else ", a different label")
+                + "); teach only new rows, or call relabel() to change a label on purpose."
             )
         self.labeled[indices] = True
         self.labels[indices] = labels
-
-
-def check_budget(budget: Any, n_unlabeled: int, name: str = "budget") -> int:
-    """Validate a query budget against the number of unlabeled points."""
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
-        if isinstance(budget, float) and budget.is_integer():
-            budget = int(budget)
-        else:
-            raise BudgetError(f"{name} must be a positive integer, got {budget!r}.")
-    budget = int(budget)
-    if budget <= 0:
-        raise BudgetError(f"{name} must be a positive integer, got {budget}.")
-    if n_unlabeled == 0:
-        raise EmptyPoolError(
-            f"The pool is exhausted: every point is labeled, nothing is left for {name}={budget}."
-        )
-    if budget > n_unlabeled:
-        raise BudgetError(
-            f"{name}={budget} exceeds the {n_unlabeled} unlabeled points left; "
-            f"lower it to at most {n_unlabeled} or reduce the number of iterations."
-        )
-    return budget
 
 
 def top_up(

@@ -12,33 +12,31 @@ is hand-written. ``tests/test_probe.py`` checks one step against the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 
 from ._utils import resolve_device
-from .data import check_features, check_labels
 from .errors import InvalidInputError
-
-__all__ = ["LinearProbe", "ProbeConfig", "PROBE_DEFAULTS"]
-
-PROBE_DEFAULTS = dict(
-    dropout=0.75,
-    lr=1e-2,
-    weight_decay=1e-2,
-    batch_size=4096,
-    max_epochs=400,
-    patience=20,
-    min_delta=1e-3,
-    bn_eps=1e-5,
-    bn_momentum=0.1,
+from .validation import (
+    check_device,
+    check_features,
+    check_float,
+    check_int,
+    check_labels,
+    check_sample_weight,
+    check_seed,
+    check_settings,
 )
+
+__all__ = ["LinearProbe", "ProbeConfig", "PROBE_DEFAULTS", "PROBE_FIELDS"]
 
 
 @dataclass
 class ProbeConfig:
-    """Probe settings (DESIGN §5); every field is a ``run_al(probe={...})`` key."""
+    """Probe settings (the paper's protocol, ``docs/protocol.md``); every field is a
+    ``run_al(probe={...})`` key. The one list of probe fields: :data:`PROBE_FIELDS`."""
 
     dropout: float = 0.75
     lr: float = 1e-2
@@ -50,21 +48,36 @@ class ProbeConfig:
     bn_eps: float = 1e-5
     bn_momentum: float = 0.1
 
+    def __post_init__(self) -> None:
+        # range and type of every field; a string ("0.01") or a bool is an error, not a number
+        self.dropout = check_float(self.dropout, "probe dropout", min=0.0, max=1.0, max_open=True)
+        self.lr = check_float(self.lr, "probe lr", min=0.0, min_open=True)
+        self.weight_decay = check_float(self.weight_decay, "probe weight_decay", min=0.0)
+        self.batch_size = check_int(self.batch_size, "probe batch_size", min=1)
+        self.max_epochs = check_int(self.max_epochs, "probe max_epochs", min=1)
+        self.patience = check_int(self.patience, "probe patience", min=1)
+        self.min_delta = check_float(self.min_delta, "probe min_delta", min=0.0)
+        self.bn_eps = check_float(self.bn_eps, "probe bn_eps", min=0.0, min_open=True)
+        # 0 would never update the running statistics (evaluation would use mean 0, variance 1);
+        # above 1 the running average diverges (bn_momentum=2.0 gives chance accuracy)
+        self.bn_momentum = check_float(
+            self.bn_momentum, "probe bn_momentum", min=0.0, max=1.0, min_open=True
+        )
+
     @classmethod
     def from_dict(cls, d: dict | None) -> ProbeConfig:
-        d = dict(d or {})
-        unknown = set(d) - set(PROBE_DEFAULTS)
-        if unknown:
-            raise InvalidInputError(
-                f"Unknown probe setting(s) {sorted(unknown)}; valid: {sorted(PROBE_DEFAULTS)}."
-            )
-        cfg = cls(**d)
-        if not 0.0 <= cfg.dropout < 1.0:
-            raise InvalidInputError(f"probe dropout must be in [0, 1), got {cfg.dropout}.")
-        for name in ("lr", "batch_size", "max_epochs"):
-            if getattr(cfg, name) <= 0:
-                raise InvalidInputError(f"probe {name} must be > 0, got {getattr(cfg, name)}.")
-        return cfg
+        """A config from a dict of settings (``None`` = the defaults); unknown keys are errors."""
+        return cls(**check_settings(d, "the probe", PROBE_DEFAULTS, what="probe setting"))
+
+    def to_dict(self) -> dict:
+        """Every field and its value."""
+        return {f: getattr(self, f) for f in PROBE_FIELDS}
+
+
+#: The probe's settings, in order (derived from :class:`ProbeConfig`).
+PROBE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ProbeConfig))
+#: The paper's probe settings (Gupte et al. 2024, §3; the reference's ``ALFM/conf``).
+PROBE_DEFAULTS: dict = {f.name: f.default for f in fields(ProbeConfig)}
 
 
 class LinearProbe:
@@ -119,9 +132,7 @@ class LinearProbe:
         seed: int | np.random.Generator = 0,
         chunk_size: int = 8192,
     ) -> None:
-        if int(n_classes) < 2:
-            raise InvalidInputError(f"n_classes must be ≥ 2, got {n_classes}.")
-        self.n_classes = int(n_classes)
+        self.n_classes = check_int(n_classes, "n_classes", min=2)
         self.config = ProbeConfig(
             dropout,
             lr,
@@ -133,11 +144,12 @@ class LinearProbe:
             bn_eps,
             bn_momentum,
         )
-        ProbeConfig.from_dict({k: getattr(self.config, k) for k in PROBE_DEFAULTS})
-        self.device = resolve_device(device)
-        self.chunk_size = int(chunk_size)
+        self.device = resolve_device(check_device(device))
+        self.chunk_size = check_int(chunk_size, "chunk_size", min=1)
         if isinstance(seed, np.random.Generator):
             seed = int(seed.integers(0, 2**63 - 1))
+        else:
+            seed = check_seed(seed)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(int(seed))
         self.weight_: torch.Tensor | None = None
@@ -207,14 +219,7 @@ class LinearProbe:
         """
         x = check_features(x, "x")
         y = check_labels(y, len(x), self.n_classes, "y", allow_unknown=False)
-        if sample_weight is not None:
-            sw = np.asarray(sample_weight, dtype=np.float32)
-            if sw.shape != (len(x),) or not np.isfinite(sw).all() or (sw < 0).any():
-                raise InvalidInputError(
-                    f"sample_weight must be finite, non-negative and of shape ({len(x)},); got shape {sw.shape}."
-                )
-        else:
-            sw = None
+        sw = None if sample_weight is None else check_sample_weight(sample_weight, len(x))
         cfg = self.config
         n, d = x.shape
         dev, g = self.device, self.generator

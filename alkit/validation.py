@@ -46,6 +46,7 @@ __all__ = [
     "parse_int",
     "parse_value",
     "check_known_name",
+    "check_class_labels",
     "suggest",
     "FEATURE_ABS_MAX",
 ]
@@ -336,23 +337,25 @@ def check_budget(budget: Any, n_unlabeled: int, name: str = "budget") -> int:
     return budget
 
 
-def check_settings(settings: Any, name: str, valid: dict[str, Any]) -> dict[str, Any]:
+def check_settings(
+    settings: Any, name: str, valid: dict[str, Any], *, what: str = "setting"
+) -> dict[str, Any]:
     """A dict of named settings whose keys are all in ``valid`` (``None`` = empty).
 
-    Unknown keys are an error naming the closest valid key.
+    Unknown keys are an error naming the valid ones and the closest match.
     """
     if settings is None:
         return {}
     if not isinstance(settings, dict):
-        raise InvalidInputError(f"{name} must be a dict of settings; got {_show(settings)}.")
+        raise InvalidInputError(f"{name} {what}s must be a dict; got {_show(settings)}.")
     for key in settings:
         if not isinstance(key, str):
-            raise InvalidInputError(f"{name} keys must be strings; got {key!r}.")
+            raise InvalidInputError(f"{name} {what} names must be strings; got {key!r}.")
     unknown = sorted(set(settings) - set(valid))
     if unknown:
         shown = ", ".join(f"{k}={v!r}" for k, v in valid.items()) or "none"
         raise InvalidInputError(
-            f"{name} got unknown setting(s) {unknown}; valid: {shown}.{suggest(unknown[0], valid)}"
+            f"{name} got unknown {what}(s) {unknown}; valid: {shown}.{suggest(unknown[0], valid)}"
         )
     return dict(settings)
 
@@ -481,18 +484,18 @@ def check_labels(
     if len(out) and out.min() < low:
         i = int(np.argmin(out))
         raise InvalidInputError(
-            f"{name} holds the label {out[i]} at position {i}; "
+            f"{name} holds the label {out[i]} at position {i}, below {low}; "
             + (
-                "use -1 for unknown labels."
+                "-1 is the only negative label (unknown)."
                 if allow_unknown
-                else "every label must be known (≥ 0) here."
+                else "every label must be a known class index (≥ 0) here."
             )
         )
     if n_classes is not None and len(out) and out.max() >= n_classes:
         i = int(np.argmax(out))
         raise InvalidInputError(
-            f"{name} holds the label {out[i]} at position {i} but there are only {n_classes} "
-            f"classes (0..{n_classes - 1}); check the class list."
+            f"{name} holds the label {out[i]} at position {i}, outside [0, {n_classes}): there "
+            f"are only {n_classes} classes (0..{n_classes - 1}); check the class list."
         )
     return out
 
@@ -582,7 +585,7 @@ def check_indices(
         vals, counts = np.unique(arr, return_counts=True)
         if (counts > 1).any():
             raise InvalidInputError(
-                f"{name} repeats index {int(vals[counts > 1][0])}; give each row once."
+                f"{name} contains duplicates (index {int(vals[counts > 1][0])}); give each row once."
             )
     return arr
 
@@ -626,3 +629,36 @@ def check_known_name(value: Any, name: str, known: Iterable[str], what: str) -> 
             + (suggest(value, known) if isinstance(value, str) else "")
         )
     return value
+
+
+def check_class_labels(labels: Any, classes: Sequence[str], name: str = "labels") -> np.ndarray:
+    """Labels given as class indices *or* class names, as int64 indices into ``classes``.
+
+    Names must match a class exactly (a wrong case is an error that suggests the right
+    spelling); integers must lie in ``[0, len(classes))``. Strings are never read as numbers:
+    ``"3"`` is the class *named* ``"3"``, which is index 3 only when the classes are numbered.
+    """
+    if isinstance(labels, (str, bytes)):
+        labels = [labels]
+    arr = np.asarray(labels, dtype=object) if not isinstance(labels, np.ndarray) else labels
+    arr = arr.ravel()
+    if arr.dtype.kind in "US" or (
+        arr.dtype.kind == "O" and len(arr) and all(isinstance(v, str) for v in arr)
+    ):
+        lookup = {c: i for i, c in enumerate(classes)}
+        out = np.empty(len(arr), dtype=np.int64)
+        for i, v in enumerate(arr):
+            v = str(v)
+            if v not in lookup:
+                raise InvalidInputError(
+                    f"{name}[{i}] is {v!r}, not one of the {len(classes)} class names "
+                    f"({', '.join(map(repr, list(classes)[:10]))}"
+                    f"{', …' if len(classes) > 10 else ''}).{suggest(v, classes)}"
+                )
+            out[i] = lookup[v]
+        return out
+    if arr.dtype.kind == "O" and len(arr) and any(isinstance(v, str) for v in arr):
+        raise InvalidInputError(
+            f"{name} mixes class names and numbers; give all labels the same way."
+        )
+    return check_labels(arr, len(arr), len(classes), name, allow_unknown=False)

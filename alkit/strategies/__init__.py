@@ -163,7 +163,7 @@ def check_params(name: str, params: dict[str, Any], *, from_text: bool = False) 
     """
     entry = info(name)
     params = check_settings(
-        params, f"strategy {name!r} parameters", {**entry.params, "device": "auto"}
+        params, f"strategy {name!r}", {**entry.params, "device": "auto"}, what="parameter"
     )
     out = dict(params)
     for key, value in params.items():
