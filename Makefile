@@ -34,11 +34,11 @@ test-fast: install
 test-notebooks: install
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
-bench: install
-	$(PY) benchmarks/run.py --out benchmarks/results
+bench: install  # the committed current figures
+	$(PY) benchmarks/run.py --out benchmarks/results/latest
 
-bench-quick: install
-	$(PY) benchmarks/run.py --quick --out benchmarks/results
+bench-quick: install  # git-ignored: never overwrites the committed set
+	$(PY) benchmarks/run.py --quick --out benchmarks/results/quick
 
 lint: install
 	$(VENV)/bin/ruff check alkit tests benchmarks notebooks/*.py

@@ -1,9 +1,10 @@
 """Data cards: what each data set of the paper is, how to get it and how the paper used it.
 
-One YAML file per data set ships in ``alkit/data_cards/`` (package data). A card gives the full
-ordered class list, the splits and counts the paper used (``unknown`` where not public), image size,
-licence and terms, citation, how to obtain the data (torchvision class, split files or a manual
-download with its folder layout), the loader alkit uses, the paper's backbone and known caveats.
+One YAML file per data set ships in ``data_cards/`` (installed as ``alkit/data_cards``). A card
+gives the full ordered class list, the splits and counts the paper used (``unknown`` where not
+public), image size, licence and terms, citation, how to obtain the data (torchvision class, split
+files or a manual download with its folder layout), the loader alkit uses, the paper's backbone
+and known caveats.
 
 >>> from alkit.cards import load_card
 >>> card = load_card("cifar100")
@@ -169,7 +170,12 @@ def validate_card(data: Any, source: str = "<card>") -> list[str]:
 
 
 def _cards_dir():
-    return resources.files("alkit") / "data_cards"
+    # A wheel installs the top-level data_cards/ as alkit/data_cards (pyproject.toml); a source
+    # checkout or an editable install reads the top-level folder itself.
+    shipped = resources.files("alkit") / "data_cards"
+    if shipped.is_dir():
+        return shipped
+    return Path(__file__).resolve().parent.parent / "data_cards"
 
 
 def available_cards() -> list[str]:

@@ -10,7 +10,7 @@ weights cost the same FLOPs). Two measurements per configuration:
 
 Usage::
 
-    python benchmarks/embed_throughput.py                 # auto device, writes benchmarks/results/
+    python benchmarks/embed_throughput.py                 # auto device, writes benchmarks/results/latest/
     python benchmarks/embed_throughput.py --device cpu --quick
     python benchmarks/embed_throughput.py --budget-s 240  # stop starting new configs after 240 s
 """
@@ -210,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--out",
         default=None,
-        help="CSV path (default benchmarks/results/embed_throughput_<device>.csv)",
+        help="CSV path (default benchmarks/results/latest/embed_throughput_<device>.csv; "
+        "--quick: benchmarks/results/quick/)",
     )
     args = p.parse_args(argv)
 
@@ -227,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     precisions = args.precisions or (["fp16", "fp32"] if cuda else ["fp32"])
     iters = args.iters or (10 if cuda else 3)
     n_pipe = args.pipeline_images or (2048 if cuda and not args.quick else 128)
-    out = Path(args.out) if args.out else OUT / f"embed_throughput_{device.type}.csv"
+    out = (
+        Path(args.out)
+        if args.out
+        else OUT / ("quick" if args.quick else "latest") / f"embed_throughput_{device.type}.csv"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     common = {
         "device": str(device),

@@ -3,16 +3,18 @@ scaling with N and label propagation, on synthetic embeddings generated in memor
 
 Usage::
 
-    python benchmarks/run.py --out benchmarks/results            # full suite (make bench)
-    python benchmarks/run.py --out benchmarks/results --quick    # ~2 minutes (make bench-quick)
-    python benchmarks/run.py --out /tmp/b --smoke                # seconds, in-process (tests)
-    python benchmarks/run.py --out benchmarks/results --only query peer --device cuda
+    python benchmarks/run.py                      # full suite (make bench)
+    python benchmarks/run.py --quick              # ~2 minutes (make bench-quick)
+    python benchmarks/run.py --out /tmp/b --smoke # seconds, in-process (tests)
+    python benchmarks/run.py --only query peer --device cuda
 
-Writes, into ``--out``: ``machine<tag>.json``, one CSV per benchmark (``query``,
-``query_summary``, ``peer``, ``probe_fit``, ``probe_run``, ``scaling``, ``propagation``),
-``summary<tag>.png`` and ``summary<tag>.md`` (the tables of docs/performance.md). ``<tag>``
-is empty for the full suite on CPU, else ``_quick`` / ``_smoke`` and ``_cuda``. See
-benchmarks/README.md for what each benchmark measures.
+Writes, into ``--out`` (default: ``benchmarks/results/latest``, the committed current figures,
+for the full suite; the git-ignored ``benchmarks/results/quick`` for ``--quick`` and ``--smoke``):
+``machine<tag>.json``, one CSV per benchmark (``query``, ``query_summary``, ``peer``,
+``probe_fit``, ``probe_run``, ``scaling``, ``propagation``), ``summary<tag>.png`` and
+``summary<tag>.md`` (the tables of docs/performance.md). ``<tag>`` is empty for the full suite on
+CPU, else ``_quick`` / ``_smoke`` and ``_cuda``, followed by ``--tag``. See benchmarks/README.md
+for what each benchmark measures.
 """
 
 from __future__ import annotations
@@ -46,7 +48,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--out", type=Path, default=HERE / "results", help="results directory (created)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="results directory, created (default: results/latest; --quick, --smoke: results/quick)",
+    )
     size = p.add_mutually_exclusive_group()
     size.add_argument(
         "--quick", action="store_true", help="the ~2-minute subset (smaller pool, one rep)"
@@ -136,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         + ("" if args.device == "cpu" else f"_{args.device}")
         + args.tag
     )
-    out: Path = args.out
+    # a quick or smoke run never overwrites the committed full set in results/latest
+    out: Path = args.out or HERE / "results" / ("latest" if mode.name == "full" else "quick")
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     machine = machine_info(args.device)

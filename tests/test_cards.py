@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -132,3 +134,40 @@ def test_datasets_status_table():
     )
     assert not df["data"].any()  # empty ALKIT_HOME
     assert dict(zip(df["name"], df["classes"])) == EXPECTED
+
+
+# ------------------------------------------------------------------ repository layout
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_card_in_data_cards_is_available():
+    on_disk = {p.stem for p in (ROOT / "data_cards").glob("*.yaml")}
+    assert on_disk == set(EXPECTED)
+    assert on_disk <= set(cards.available_cards())
+
+
+def test_repository_has_no_symlinks():
+    # symlinks are two paths for one thing and break on Windows checkouts
+    try:
+        proc = subprocess.run(
+            ["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    links = [
+        line.split("\t", 1)[1] for line in proc.stdout.splitlines() if line.startswith("120000")
+    ]
+    assert links == []
+
+
+def test_pyproject_lists_every_package():
+    # pyproject.toml lists the packages (data_cards/ is mapped to alkit.data_cards), so a new
+    # subpackage must be added there or the wheel silently lacks it
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    on_disk = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "alkit").rglob("*.py")
+    } | {"alkit.grids"}
+    assert listed == on_disk | {"alkit.data_cards"}
+    assert config["package-dir"] == {"alkit.data_cards": "data_cards"}

@@ -507,7 +507,7 @@ def _missing_data(card: Any, base: Path, detail: str = "") -> MissingResourceErr
 def from_card(
     card: Any, root: str | os.PathLike | None = None, download: bool = False
 ) -> ImageDataset:
-    """Build the :class:`ImageDataset` a data card describes (see ``alkit/data_cards/*.yaml``).
+    """Build the :class:`ImageDataset` a data card describes (see ``data_cards/*.yaml``).
 
     Raises
     ------
