@@ -176,15 +176,83 @@ def kmeans(
         return km.centroids.copy()
     xt = torch.from_numpy(np.ascontiguousarray(sub, dtype=np.float32)).to(dev)
     c = torch.from_numpy(np.ascontiguousarray(init, dtype=np.float32)).to(dev)
+    return lloyd(xt, c, n_iter, rng).cpu().numpy()
+
+
+#: Relative perturbation of a split centroid (faiss ``Clustering.cpp``: ``EPS = 1 / 1024``).
+SPLIT_EPS = 1.0 / 1024
+
+
+def split_empty_clusters(c: torch.Tensor, counts: np.ndarray, rng: np.random.Generator) -> int:
+    """Give every empty cluster half of a populated one, as faiss does (in place).
+
+    For each empty cluster, a cluster is drawn with probability proportional to its size − 1
+    (faiss draws the same distribution by rejection); the empty centroid becomes a copy of it,
+    and the two are pushed apart by ±``SPLIT_EPS`` relative, alternating signs over the
+    dimensions, so the next assignment splits its members between them. The counts are
+    updated as faiss assumes (an even split), so one large cluster can give several splits.
+
+    Parameters
+    ----------
+    c : Tensor of shape (k, d)
+        Centroids, modified in place.
+    counts : ndarray of shape (k,)
+        Members per centroid after the last assignment; modified in place.
+    rng : numpy Generator
+
+    Returns
+    -------
+    int
+        The number of clusters split.
+    """
+    n_split = 0
+    sign = torch.ones(c.shape[1], dtype=c.dtype, device=c.device)
+    sign[1::2] = -1.0
+    for ci in np.flatnonzero(counts == 0):
+        w = np.maximum(counts - 1, 0).astype(np.float64)
+        if w.sum() <= 0:
+            break  # no cluster has two members to give
+        cj = int(np.searchsorted(np.cumsum(w), rng.random() * w.sum(), side="right"))
+        cj = min(cj, len(w) - 1)
+        c[ci] = c[cj] * (1 + SPLIT_EPS * sign)
+        c[cj] = c[cj] * (1 - SPLIT_EPS * sign)
+        counts[ci] = counts[cj] // 2
+        counts[cj] -= counts[ci]
+        n_split += 1
+    return n_split
+
+
+def lloyd(xt: torch.Tensor, c: torch.Tensor, n_iter: int, rng: np.random.Generator) -> torch.Tensor:
+    """Lloyd iterations on a torch device (the CUDA path of :func:`kmeans`).
+
+    Empty clusters are split from populated ones after each assignment
+    (:func:`split_empty_clusters`), as faiss's CPU k-means does, so a run on the GPU does not
+    lose a centroid where the CPU run would keep all ``k``.
+
+    Parameters
+    ----------
+    xt : Tensor of shape (n, d)
+    c : Tensor of shape (k, d)
+        Initial centroids (updated in place and returned).
+    n_iter : int
+    rng : numpy Generator
+        Draws the clusters to split.
+
+    Returns
+    -------
+    Tensor of shape (k, d)
+    """
+    k = len(c)
     x_sq = (xt * xt).sum(1, keepdim=True)
     for _ in range(n_iter):
-        assign = (x_sq - 2 * xt @ c.T + (c * c).sum(1)).argmin(1)
-        sums = torch.zeros_like(c).index_add_(0, assign, xt)
-        counts = torch.bincount(assign, minlength=k).to(c.dtype)
+        labels = (x_sq - 2 * xt @ c.T + (c * c).sum(1)).argmin(1)
+        sums = torch.zeros_like(c).index_add_(0, labels, xt)
+        counts = torch.bincount(labels, minlength=k)
         nonempty = counts > 0
-        c[nonempty] = sums[nonempty] / counts[nonempty, None]
-        # empty clusters keep their centroid (faiss splits them; rare with k-means++ seeds)
-    return c.cpu().numpy()
+        c[nonempty] = sums[nonempty] / counts[nonempty, None].to(c.dtype)
+        if not bool(nonempty.all()):
+            split_empty_clusters(c, counts.cpu().numpy().copy(), rng)
+    return c
 
 
 def assign(

@@ -56,3 +56,30 @@ def test_knn_excludes_self():
     assert idx.shape == (150, 4)
     assert not (idx == np.arange(150)[:, None]).any()
     assert (np.diff(sims, axis=1) <= 1e-6).all()
+
+
+def test_torch_lloyd_splits_empty_clusters_like_faiss():
+    """The CUDA k-means path (run here on CPU tensors) gives an empty cluster half of a populated
+    one, as faiss does, instead of keeping a centroid no point is assigned to."""
+    import torch
+
+    from alkit.cluster import lloyd, split_empty_clusters
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 0.1, (60, 2)), rng.normal(5, 0.1, (40, 2))]).astype(
+        np.float32
+    )
+    init = np.array([[0.0, 0.0], [5.0, 5.0], [100.0, 100.0]], dtype=np.float32)  # the third: far
+    c = lloyd(torch.from_numpy(x), torch.from_numpy(init.copy()), 10, np.random.default_rng(0))
+    labels = ((x[:, None, :] - c.numpy()[None]) ** 2).sum(-1).argmin(1)
+    assert np.bincount(labels, minlength=3).min() > 0  # every centroid keeps members
+    assert np.abs(c.numpy()).max() < 10  # the far centroid moved into the data
+
+    # the split itself: size-weighted choice, ±1/1024 alternating perturbation, even split
+    cc = torch.tensor([[1.0, 2.0], [3.0, 4.0], [0.0, 0.0]])
+    counts = np.array([1, 9, 0])  # cluster 0 has one member: never split
+    assert split_empty_clusters(cc, counts, np.random.default_rng(0)) == 1
+    eps = 1 / 1024
+    assert torch.allclose(cc[2], torch.tensor([3 * (1 + eps), 4 * (1 - eps)]))
+    assert torch.allclose(cc[1], torch.tensor([3 * (1 - eps), 4 * (1 + eps)]))
+    assert counts.tolist() == [1, 5, 4]

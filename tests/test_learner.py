@@ -120,3 +120,27 @@ def test_alkit_public_api():
         "Pool",
     ):
         assert hasattr(alkit, name)
+
+
+def test_own_initial_pool_gets_the_strategys_parameters(small_synthetic):
+    """ProbCover's / TypiClust's own initial pool is built with the strategy's parameters, and the
+    first query reuses the initial pool's graph (and δ), as the reference does."""
+    y = small_synthetic.y_train
+    learner = ActiveLearner(
+        small_synthetic, "probcover", delta_rule="reference", seed=3, probe={"max_epochs": 5}
+    )
+    first = learner.query()
+    assert first.info["delta_rule"] == "reference"
+    learner.teach(first.indices, y[first.indices])
+    second = learner.query()
+    assert second.info["graph_reused"] is True
+    assert second.info["delta"] == first.info["delta"]
+
+    fixed = ActiveLearner(small_synthetic, "probcover", delta=0.7, seed=3)
+    assert fixed.query().info["delta"] == 0.7
+
+    tc = ActiveLearner(small_synthetic, "typiclust", max_clusters=3, seed=3)
+    assert tc.query().info["n_clusters"] == 3  # min(budget 8, max_clusters 3)
+    # another strategy's initial pool gets none of them
+    other = ActiveLearner(small_synthetic, "entropy", initial_pool="probcover", cluster=True)
+    assert other._initial_pool_params() == {}

@@ -110,14 +110,15 @@ def rank_select(
         Take the block centred on the ranking's median instead of the top.
     cluster : bool
         Take the top min(50·B, |U|), then one point per k-means cluster (k = B) of their raw
-        features (L2-normalised inside the shared clustering).
+        features (L2-normalised inside the shared clustering). With ``typical`` too, the
+        min(50·B, |U|) candidates are the block centred on the median, as in the reference
+        (``ALFM/src/query_strategies/entropy.py``: the oversampled block, then clustering).
     """
     unl = pool.unlabeled_idx
     info = dict(info or {})
-    if typical and cluster:
-        raise ValueError("typical=True and cluster=True cannot be combined; choose one.")
     if cluster:
-        cand = top_k(scores_u, min(CLUSTER_FACTOR * budget, len(unl)))
+        n_cand = min(CLUSTER_FACTOR * budget, len(unl))
+        cand = typical_block(scores_u, n_cand) if typical else top_k(scores_u, n_cand)
         picks, _ = kmeans_nearest(pool.x[unl[cand]], budget, rng, device=device)
         info["n_candidates"] = int(len(cand))
         return top_up(unl[cand[picks]], pool, budget, rng, info)

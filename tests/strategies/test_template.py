@@ -10,7 +10,12 @@ from .template import check_strategy
 OPTION_CASES = [
     (name, opts)
     for name in ("least_confidence", "entropy", "margin")
-    for opts in ({"dropout": True}, {"typical": True}, {"cluster": True})
+    for opts in (
+        {"dropout": True},
+        {"typical": True},
+        {"cluster": True},
+        {"typical": True, "cluster": True},
+    )
 ]
 
 

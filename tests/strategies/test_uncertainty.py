@@ -108,3 +108,21 @@ def test_cluster_option_spreads_the_batch():
     spread = strategies.select("entropy", pool, Flat(), 2, np.random.default_rng(0), cluster=True)
     assert sorted(int(i >= 20) for i in spread.indices) == [0, 1]
     assert spread.info["n_candidates"] == 40
+
+
+def test_typical_and_cluster_cluster_the_median_block():
+    """typical=True with cluster=True (allowed, as in the reference): the 50·B candidates are the
+    block centred on the median of the ranking, then one pick per k-means cluster."""
+    from alkit.strategies.base import CLUSTER_FACTOR, rank_select
+
+    n, budget = 400, 2
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 4)).astype(np.float32)
+    scores_u = np.arange(n, dtype=np.float64)[::-1].copy()  # row i ranks i-th
+    pool = Pool(x, 3)
+    sel = rank_select(pool, scores_u, budget, np.random.default_rng(1), typical=True, cluster=True)
+    block = set(typical_block(scores_u, CLUSTER_FACTOR * budget).tolist())
+    assert len(sel.indices) == budget and set(sel.indices.tolist()) <= block
+    assert sel.info["n_candidates"] == CLUSTER_FACTOR * budget
+    top = rank_select(pool, scores_u, budget, np.random.default_rng(1), cluster=True)
+    assert set(top.indices.tolist()) <= set(range(CLUSTER_FACTOR * budget))
