@@ -18,15 +18,13 @@ __version__ = "0.1.0"
 
 
 def embed(dataset, backbone, root=None, device="auto", **kwargs):
-    """Embed a data set with a frozen backbone and cache it (see :func:`alkit.embed.embed`).
+    """Embed a data set with a frozen backbone and cache it (see :func:`alkit.embedding.embed`).
 
     Imported lazily: torchvision, open_clip and timm load only when you embed.
     """
-    import importlib
+    from .embedding import embed as _embed
 
-    # importing the subpackage rebinds ``alkit.embed`` to it; the package is callable too
-    module = importlib.import_module(f"{__name__}.embed")
-    return module.embed(dataset, backbone, root=root, device=device, **kwargs)
+    return _embed(dataset, backbone, root=root, device=device, **kwargs)
 
 
 __all__ = [

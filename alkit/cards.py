@@ -244,8 +244,8 @@ def datasets_status(root: str | os.PathLike | None = None) -> Any:
     import pandas as pd
 
     from .data import cached_keys
-    from .embed.backbones import PAPER_BACKBONES
-    from .embed.datasets import data_present, data_root
+    from .embedding.backbones import PAPER_BACKBONES
+    from .embedding.datasets import data_present, data_root
 
     cached: dict[str, set[str]] = {}
     for key in cached_keys():

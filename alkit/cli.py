@@ -18,7 +18,7 @@ EPILOG = """examples:
 
 # subcommands implemented in their own modules: name -> (module, help)
 _PLUGINS = {
-    "embed": ("alkit.embed.cli", "embed a data set with a frozen backbone and cache it"),
+    "embed": ("alkit.embedding.cli", "embed a data set with a frozen backbone and cache it"),
     "sweep": ("alkit.sweep", "run a grid of AL runs (locally or on a Dask cluster), resumable"),
     "report": ("alkit.report", "render the paper's figures and tables from a results directory"),
     "notebooks": ("alkit.notebooks", "run the notebooks with papermill across data sets"),

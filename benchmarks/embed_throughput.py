@@ -5,7 +5,7 @@ real-size randomly initialised DINOv2 ViT-g/14 and OpenCLIP ViT-bigG-14 (no weig
 weights cost the same FLOPs). Two measurements per configuration:
 
 * ``model``: forward passes on a pre-made (B, 3, 224, 224) batch already on the device (the ceiling);
-* ``pipeline`` (tiny model only): ``alkit.embed.embed`` end to end on a generated ImageFolder
+* ``pipeline`` (tiny model only): ``alkit.embedding.embed`` end to end on a generated ImageFolder
   (decode + transform + DataLoader + model + chunked cache writes).
 
 Usage::
@@ -31,7 +31,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alkit.embed import backbones  # noqa: E402
+from alkit.embedding import backbones  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 FIELDS = [
@@ -103,7 +103,7 @@ def _device_name(device: torch.device) -> str:
 
 
 def bench_model(name: str, device: torch.device, batch: int, precision: str, iters: int) -> dict:
-    from alkit.embed.extract import _autocast
+    from alkit.embedding.extract import _autocast
 
     torch.manual_seed(0)
     b = backbones.load_backbone(name, device, download=False)
@@ -144,7 +144,7 @@ def bench_pipeline(
 ) -> dict:
     from PIL import Image
 
-    from alkit.embed import embed
+    from alkit.embedding import embed
 
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,7 +25,7 @@
 #
 # The default uses sklearn's handwritten digits (8×8 images, so the "embedding" is just the
 # pixels). Any image folder works: set `image_dir` to a folder `root/<class>/*.jpg` and
-# `backbone` to a backbone from `alkit.embed.backbones.available()`; the images are embedded once
+# `backbone` to a backbone from `alkit.embedding.backbones.available()`; the images are embedded once
 # and cached. To label in the browser run this notebook with `interactive = True` (in Jupyter, or
 # served by Voilà). Headless (papermill, nbval: `interactive = False`) the simulated oracle
 # answers with the true labels by clicking the same buttons.
@@ -54,7 +54,7 @@ iterations = iterations or (3 if quick else 10)
 out = Path(out_dir)
 out.mkdir(parents=True, exist_ok=True)
 if image_dir:
-    from alkit.embed import embed
+    from alkit.embedding import embed
 
     emb = embed(image_dir, backbone or "dinov2:vits14")
     images = [Path(image_dir) / i for i in emb.meta["ids"]]

@@ -31,7 +31,7 @@
 
 # %% tags=["parameters"]
 dataset = "digits"  # demo stand-in used when neither embeddings_path nor image_dir is set
-backbone = None  # backbone that embeds image_dir (see alkit.embed.backbones.available())
+backbone = None  # backbone that embeds image_dir (see alkit.embedding.backbones.available())
 embeddings_path = None  # your .npy of shape (N, d), or an EmbeddingSet .npz
 image_dir = None  # or a folder of images (root/<class>/*.jpg or root/*.jpg)
 classes = None  # class names (needed with a .npy, which has none)
@@ -62,7 +62,7 @@ if demo:  # a bare .npy, as your own pipeline would write it; the labels stay wi
     np.save(embeddings_path, stand_in.x_train)
     classes, truth = stand_in.classes, stand_in.y_train
 if image_dir:
-    from alkit.embed import embed
+    from alkit.embedding import embed
 
     emb = embed(image_dir, backbone or "dinov2:vits14")
     x, classes, ids = emb.x_train, emb.classes, emb.meta.get("ids")

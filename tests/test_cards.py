@@ -49,7 +49,7 @@ def test_card_class_count_and_fields(name):
     assert card.paper["backbone"] == PAPER_BACKBONE.get(name, "dinov2:vitg14")
     assert card.splits["train"]["count"] == "unknown" or card.splits["train"]["count"] > 0
     assert card.license and card.citation and card.obtain["instructions"]
-    from alkit.embed.backbones import get_spec
+    from alkit.embedding.backbones import get_spec
 
     get_spec(card.paper["backbone"])  # the paper backbone is in the registry
 

@@ -4,7 +4,7 @@ Every loader returns an :class:`ImageDataset`: class names plus one :class:`Imag
 (``train`` and, when there is one, ``test``). A split knows, for each image, its label, a stable id
 (the image path relative to the data root, or ``<split>/<index>`` for array-backed sets) and how to
 read it as a PIL image. Reading happens lazily in DataLoader workers; a file that cannot be decoded
-is reported with its path by the extractor (see ``on_corrupt`` in :func:`alkit.embed.embed`).
+is reported with its path by the extractor (see ``on_corrupt`` in :func:`alkit.embedding.embed`).
 
 Where data live: ``root`` if given, else ``$ALKIT_HOME/data/<name>`` (default ``~/.cache/alkit``).
 """

@@ -91,7 +91,7 @@ def tiny_backbones(tiny_dino_weights):
     """Register the tiny DINOv2 and OpenCLIP test backbones through the real registry code paths."""
     import open_clip
 
-    from alkit.embed import backbones
+    from alkit.embedding import backbones
 
     backbones.register_dinov2(
         TINY_DINO,

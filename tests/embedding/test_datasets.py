@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alkit.embed import datasets
+from alkit.embedding import datasets
 from alkit.errors import InvalidInputError, MissingResourceError, UnknownNameError
 
 from .conftest import CLASSES

@@ -33,6 +33,7 @@ from ..data import EmbeddingSet, cache_key, embeddings_dir
 from ..errors import CorruptCacheError, InvalidInputError, MissingResourceError
 from . import backbones as bb
 from .datasets import ImageDataset, ImageSplit, load_dataset
+from .registry import _offline
 
 __all__ = ["embed", "cache_path"]
 
@@ -245,7 +246,7 @@ def _resolve_backbone(backbone: Any, backbone_name: str | None) -> bb.BackboneSp
     ):
         return bb.custom_spec(backbone[0], backbone[1], backbone_name)
     raise InvalidInputError(
-        "backbone must be a registry name (see alkit.embed.backbones.available()) or a "
+        "backbone must be a registry name (see alkit.embedding.backbones.available()) or a "
         f"(torch.nn.Module, transform) pair; got {type(backbone).__name__}."
     )
 
@@ -275,7 +276,7 @@ def embed(
     ----------
     dataset : str, path or ImageDataset
         A data-card name (``"cifar100"``, see ``alkit datasets``), an ImageFolder directory, a
-        ``path,label`` CSV, or an :class:`~alkit.embed.datasets.ImageDataset`.
+        ``path,label`` CSV, or an :class:`~alkit.embedding.datasets.ImageDataset`.
     backbone : str or (torch.nn.Module, transform)
         A registry name (``"dinov2:vitg14"``, ``"openclip:ViT-bigG-14:laion2b_s39b_b160k"``,
         ``"torchvision:resnet18"``) or your own module + transform; the module maps a (B, 3, H, W)
@@ -453,6 +454,6 @@ def embed(
 
 
 def _load_custom(spec: bb.BackboneSpec, dev: torch.device, download: bool) -> bb.Backbone:
-    model, transform = spec.loader(spec, download and not bb._offline())
+    model, transform = spec.loader(spec, download and not _offline())
     model = model.eval().to(dev)
     return bb.Backbone(name=spec.name, model=model, transform=transform, spec=spec)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import alkit
-from alkit.embed import embed, extract
+from alkit.embedding import embed, extract
 from alkit.errors import InvalidInputError, MissingResourceError
 
 from .conftest import CLASSES, TINY_CLIP, TINY_DINO

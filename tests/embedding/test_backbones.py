@@ -7,7 +7,7 @@ import time
 import pytest
 import torch
 
-from alkit.embed import backbones
+from alkit.embedding import backbones
 from alkit.errors import MissingResourceError, UnknownNameError
 
 from .conftest import TINY_CLIP, TINY_DINO
@@ -148,11 +148,14 @@ def test_register_custom_backbone():
         backbones.register("test:custom", lambda download: (model, None))
 
 
-def test_alkit_embed_is_callable_before_and_after_submodule_import():
+def test_alkit_embed_is_a_function_and_embedding_the_subpackage():
+    import types
+
     import alkit
-    import alkit.embed.extract  # noqa: F401 - rebinds alkit.embed to the package
+    import alkit.embedding.extract  # noqa: F401 - importing the subpackage rebinds nothing
     from alkit.errors import UnknownNameError
 
-    assert isinstance(alkit.embed, type(alkit.embed.extract).__mro__[0]) or callable(alkit.embed)
+    assert isinstance(alkit.embed, types.FunctionType)
+    assert isinstance(alkit.embedding, types.ModuleType)
     with pytest.raises(UnknownNameError):
         alkit.embed("cifar100", "no_such_backbone:x")

@@ -1,14 +1,15 @@
 """From images to cached embeddings: backbones, data sets and resumable extraction.
 
+The subpackage is ``alkit.embedding``; its entry point is also ``alkit.embed`` (a plain function
+of the top-level package, imported lazily so that ``import alkit`` does not load torchvision,
+open_clip or timm).
+
 ``embed(dataset, backbone, root=None, ...) -> EmbeddingSet`` is the entry point; the result is
 cached under ``$ALKIT_HOME/embeddings`` and read back by ``alkit.load_embeddings("<dataset>__<backbone>")``.
 See ``docs/embedding.md``.
 """
 
 from __future__ import annotations
-
-import sys as _sys
-import types as _types
 
 from . import backbones, datasets
 from .backbones import Backbone, BackboneSpec, load_backbone
@@ -29,14 +30,3 @@ __all__ = [
     "split_files",
     "csv_list",
 ]
-
-
-class _CallableModule(_types.ModuleType):
-    """Importing ``alkit.embed.<submodule>`` rebinds ``alkit.embed`` to this package; calling the
-    package keeps ``alkit.embed(dataset, backbone, ...)`` working either way."""
-
-    def __call__(self, *args, **kwargs):
-        return embed(*args, **kwargs)
-
-
-_sys.modules[__name__].__class__ = _CallableModule
