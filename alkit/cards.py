@@ -29,7 +29,6 @@ __all__ = [
     "load_card",
     "available_cards",
     "validate_card",
-    "datasets_status",
     "CARD_SCHEMA",
 ]
 
@@ -225,48 +224,3 @@ def load_card(name: str) -> DataCard:
             f"{source}: name {data['name']!r} does not match the file name {name!r}."
         )
     return DataCard(**data, source=source)
-
-
-def datasets_status(root: str | os.PathLike | None = None) -> Any:
-    """One row per data card: classes, whether the data and each cached embedding are present.
-
-    Parameters
-    ----------
-    root : path, optional
-        A directory holding ``<card name>/`` data folders (default ``$ALKIT_HOME/data``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``name, title, classes, data, paper_backbone`` and one boolean column per backbone
-        (the paper's nine, plus any other backbone found in the cache).
-    """
-    import pandas as pd
-
-    from .data import cached_keys
-    from .embedding.backbones import PAPER_BACKBONES
-    from .embedding.datasets import data_present, data_root
-
-    cached: dict[str, set[str]] = {}
-    for key in cached_keys():
-        if "__" in key:
-            ds, bbn = key.split("__", 1)
-            cached.setdefault(ds, set()).add(bbn)
-    backbones = list(PAPER_BACKBONES) + sorted(
-        {b for s in cached.values() for b in s} - set(PAPER_BACKBONES)
-    )
-    rows = []
-    for name in available_cards():
-        card = load_card(name)
-        base = Path(root).expanduser() / name if root is not None else data_root(name)
-        row = {
-            "name": name,
-            "title": card.title,
-            "classes": card.n_classes,
-            "data": bool(data_present(card, base)),
-            "paper_backbone": card.paper.get("backbone", ""),
-        }
-        for b in backbones:
-            row[b] = b in cached.get(name, set())
-        rows.append(row)
-    return pd.DataFrame(rows)

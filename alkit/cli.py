@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -27,21 +28,23 @@ _PLUGINS = {
 
 def _cmd_datasets(args) -> int:
     from . import sources
+    from .catalog import datasets_status, format_status
     from .data import cached_keys, embeddings_dir
 
     print("Built-in (offline):")
     for name, desc in sources.BUILTINS.items():
         print(f"  {name:<12} {desc}")
     print("  synthetic:N=…,d=…,C=…,seed=…   class mixture on the sphere, generated on the fly")
-    try:
-        from .cards import datasets_status
-
-        print("\nData cards:")
-        print(datasets_status().to_string(index=False))
-    except ImportError:
-        pass
+    status = datasets_status()
+    print(f"\nData cards ({len(status)}; `alkit datasets --details` for titles and each backbone):")
+    if args.details:
+        print(status.to_string(index=False))
+    else:
+        print(format_status(status))
     keys = cached_keys()
     print(f"\nCached embeddings in {embeddings_dir()}: " + (", ".join(keys) if keys else "none"))
+    if not keys:
+        print("Create them with: alkit embed --dataset NAME --backbone BACKBONE (see --help)")
     return 0
 
 
@@ -184,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("datasets", help="list built-in sets, data cards and cached embeddings")
+    p.add_argument(
+        "--details", action="store_true", help="the full table: titles and one column per backbone"
+    )
     p.set_defaults(func=_cmd_datasets)
 
     p = sub.add_parser(
@@ -258,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     except (AlkitError, *_USER_OS_ERRORS) as exc:
         print(f"alkit: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `alkit datasets | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

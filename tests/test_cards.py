@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alkit import cards
+from alkit import cards, catalog
 from alkit.errors import InvalidInputError, UnknownNameError
 
 EXPECTED = {
@@ -128,7 +128,7 @@ def test_load_card_errors(tmp_path, monkeypatch):
 
 
 def test_datasets_status_table():
-    df = cards.datasets_status()
+    df = catalog.datasets_status()
     assert len(df) == len(EXPECTED) and {"name", "classes", "data", "dinov2:vitg14"} <= set(
         df.columns
     )

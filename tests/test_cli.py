@@ -122,3 +122,14 @@ def test_module_entry_point():
         [sys.executable, "-m", "alkit", "--help"], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0 and "datasets" in out.stdout
+
+
+def test_datasets_fits_100_columns_and_details_flag(capsys):
+    from alkit.cli import main
+
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert "cifar100" in out and "--details" in out
+    assert main(["datasets", "--details"]) == 0
+    assert "dinov2:vitg14" in capsys.readouterr().out

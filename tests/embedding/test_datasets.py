@@ -98,7 +98,8 @@ def test_card_image_folder_loader(shapes_root, tmp_path):
     """A biomedical card (image_folder layout) loads a tree arranged as its card says."""
     import shutil
 
-    from alkit.cards import datasets_status, load_card
+    from alkit.cards import load_card
+    from alkit.catalog import datasets_status
 
     card = load_card("blood_smear")
     root = datasets.data_root("blood_smear")
