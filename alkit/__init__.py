@@ -7,12 +7,13 @@ Vision Foundation Models" (TMLR 2024).
 from __future__ import annotations
 
 from . import errors, initial_pools, strategies
-from .data import EmbeddingSet, load_embeddings
+from .data import EmbeddingSet
 from .learner import ActiveLearner, evaluate
 from .loop import Run, load_results, method_label, run_al
 from .oracle import ExportOracle, SimulatedOracle, WidgetOracle
 from .pool import Pool, Selection, top_up
 from .probe import LinearProbe
+from .sources import load_embeddings
 
 __version__ = "0.1.0"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from .cards import available_cards, load_card
-from .data import cached_keys
 from .embedding.backbones import PAPER_BACKBONES
 from .embedding.datasets import data_present, data_root
+from .sources import cached_keys
 
 __all__ = ["datasets_status", "format_status"]
 

@@ -29,7 +29,7 @@ _PLUGINS = {
 def _cmd_datasets(args) -> int:
     from . import sources
     from .catalog import datasets_status, format_status
-    from .data import cached_keys, embeddings_dir
+    from .sources import cached_keys, embeddings_dir
 
     print("Built-in (offline):")
     for name, desc in sources.BUILTINS.items():
@@ -52,8 +52,8 @@ def _cmd_run(args) -> int:
     import pandas as pd
 
     from ._utils import write_parquet_atomic
-    from .data import load_embeddings
     from .loop import run_al
+    from .sources import load_embeddings
 
     emb = load_embeddings(args.dataset)
     params = _parse_params(args.param)
@@ -109,10 +109,10 @@ def _parse_params(items) -> dict:
 def _cmd_next(args) -> int:
     import numpy as np
 
-    from .data import load_embeddings
     from .errors import InvalidInputError
     from .learner import ActiveLearner
     from .oracle import read_class_list, read_labels_csv
+    from .sources import load_embeddings
 
     emb = load_embeddings(args.embeddings)
     known = np.flatnonzero(emb.y_train >= 0)

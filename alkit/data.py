@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from ._utils import alkit_home, atomic_path
-from .errors import CorruptCacheError, InvalidInputError, MissingResourceError, UnknownNameError
+from ._utils import atomic_path
+from .errors import CorruptCacheError, InvalidInputError, MissingResourceError
 from .validation import check_bool, check_classes, check_features, check_labels
 
-__all__ = ["EmbeddingSet", "load_embeddings", "check_features", "check_labels", "embeddings_dir"]
+__all__ = ["EmbeddingSet"]
 
 FORMAT_VERSION = 1
 _ARRAYS = ("x_train", "y_train", "x_test", "y_test")
@@ -299,100 +299,3 @@ class EmbeddingSet:
             classes=classes,
             meta=meta,
         )
-
-
-def embeddings_dir() -> Path:
-    """Where cached embeddings live: ``$ALKIT_HOME/embeddings``."""
-    return alkit_home() / "embeddings"
-
-
-def cache_key(dataset: str, backbone: str) -> str:
-    """The cache key of a (data set, backbone) pair: ``<dataset>__<backbone>``."""
-    return f"{dataset}__{backbone}"
-
-
-def _cache_path(key: str) -> Path | None:
-    safe = key.replace(":", "-").replace("/", "-")
-    for cand in (embeddings_dir() / f"{safe}.npz", embeddings_dir() / safe):
-        if cand.exists():
-            return cand
-    return None
-
-
-def cached_keys() -> list[str]:
-    """The ``<dataset>__<backbone>`` keys present in the cache."""
-    root = embeddings_dir()
-    if not root.exists():
-        return []
-    keys = []
-    for p in sorted(root.iterdir()):
-        if p.name.startswith("."):
-            continue
-        if p.suffix == ".npz" or (p.is_dir() and (p / "meta.json").exists()):
-            try:
-                meta = json.loads((p / "meta.json").read_text()) if p.is_dir() else None
-            except Exception:
-                meta = None
-            if meta is None and p.suffix == ".npz":
-                try:
-                    with np.load(p, allow_pickle=False) as z:
-                        meta = json.loads(bytes(z["__meta__"]).decode())
-                except Exception:
-                    meta = {}
-            ds, bb = (meta or {}).get("dataset"), (meta or {}).get("backbone")
-            keys.append(cache_key(ds, bb) if ds and bb else p.stem)
-    return keys
-
-
-def load_embeddings(name_or_path: str | os.PathLike) -> EmbeddingSet:
-    """Load an :class:`EmbeddingSet` by name or path.
-
-    Parameters
-    ----------
-    name_or_path : str or path
-        ``"digits"`` (sklearn's bundled digits: raw pixels, offline), ``"synthetic:N=…,d=…,C=…,seed=…"``
-        (generated on the fly, never cached), a cached ``"<dataset>__<backbone>"`` key
-        (see ``alkit datasets``), or a path to a ``.npz`` / directory written by :meth:`EmbeddingSet.save`.
-
-    Raises
-    ------
-    UnknownNameError
-        Listing the built-in names and the cached keys.
-    """
-    from . import sources
-
-    if isinstance(name_or_path, EmbeddingSet):
-        return name_or_path
-    if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
-        raise InvalidInputError(
-            f"load_embeddings takes a name or a path; got {name_or_path!r}. Try 'digits', "
-            "'synthetic:N=2000,d=32,C=8,seed=0' or a file written by EmbeddingSet.save."
-        )
-    name = str(name_or_path)
-    if name in sources.BUILTINS or name.startswith("synthetic"):
-        return sources.load_builtin(name)
-    path = Path(name).expanduser()
-    if path.exists():
-        if path.suffix == ".npy":
-            try:
-                x = np.load(path, allow_pickle=False)
-            except (OSError, ValueError, EOFError) as exc:
-                raise CorruptCacheError(
-                    f"Feature file {path} is truncated or not a numeric .npy array ({exc}); "
-                    "save it again with np.save(path, features)."
-                ) from exc
-            return EmbeddingSet(
-                x,
-                -np.ones(len(x), dtype=np.int64),
-                meta={"dataset": path.stem, "source": str(path)},
-            )
-        return EmbeddingSet.load(path)
-    cached = _cache_path(name)
-    if cached is not None:
-        return EmbeddingSet.load(cached)
-    keys = cached_keys()
-    raise UnknownNameError(
-        f"Unknown embeddings {name!r}. Built-in: {sorted(sources.BUILTINS)} and 'synthetic:N=…,d=…,C=…,seed=…'; "
-        f"cached in {embeddings_dir()}: {keys or 'none'}; or pass a path to a .npz/.npy file. "
-        "Create a cache entry with `alkit embed --dataset NAME --backbone BACKBONE`."
-    )

@@ -12,9 +12,9 @@ from collections.abc import Callable
 import numpy as np
 
 from .cluster import kmeans_nearest
-from .data import check_features
 from .errors import UnknownNameError
 from .pool import Selection, check_budget
+from .validation import check_features
 
 __all__ = ["register", "get", "available", "select", "random", "centroids"]
 

@@ -14,10 +14,11 @@ import pandas as pd
 
 from . import strategies
 from ._utils import write_parquet_atomic
-from .data import EmbeddingSet, load_embeddings
+from .data import EmbeddingSet
 from .errors import BudgetError, CorruptCacheError
 from .learner import ActiveLearner
 from .oracle import SimulatedOracle
+from .sources import load_embeddings
 from .validation import check_bool, check_int
 
 __all__ = ["run_al", "Run", "method_label", "load_results", "SCHEMA_VERSION", "RESULT_COLUMNS"]

@@ -129,7 +129,7 @@ def setup(
     iterations : int
     out : Path or None
     """
-    from .data import load_embeddings
+    from .sources import load_embeddings
 
     seeds = (
         list(seeds) if seeds else (list(quick_seeds or QUICK_SEEDS) if quick else list(PAPER_SEEDS))

@@ -30,8 +30,8 @@ import torch
 
 from ._utils import l2_normalize, resolve_device
 from .cluster import knn
-from .data import check_features
 from .errors import InvalidInputError
+from .validation import check_features
 
 __all__ = ["LabelPropagator", "DEFAULTS", "VARIANTS", "propagation_weights"]
 

@@ -307,7 +307,7 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
 
 
 def _parse_settings(grid: dict, origin: str) -> list[dict]:
-    from .data import cache_key
+    from .sources import cache_key
 
     settings_raw = grid["settings"] if grid["settings"] is not None else []
     datasets_raw = grid["datasets"] if grid["datasets"] is not None else []
@@ -681,7 +681,7 @@ def plan(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike) -> dict[
 
 # ---------------------------------------------------------------------------------- embeddings
 def _embeddings_dir() -> Path:
-    from .data import embeddings_dir
+    from .sources import embeddings_dir
 
     return embeddings_dir()
 
@@ -693,12 +693,12 @@ def _is_builtin(name: str) -> bool:
 
 
 def _locate(name: str) -> Path | None:
-    from .data import _cache_path
+    from .sources import locate
 
     path = Path(name).expanduser()
     if path.exists():
         return path
-    return _cache_path(name)
+    return locate(name)
 
 
 _EMB_CACHE: OrderedDict[tuple, Any] = OrderedDict()
@@ -718,7 +718,7 @@ def _cache_token(name: str) -> tuple:
 def _cached_embeddings(name: str):
     """Load ``name`` once per process (LRU of the last two sets: cells come grouped by setting)."""
     global _EMB_LOADS
-    from .data import load_embeddings
+    from .sources import load_embeddings
 
     token = _cache_token(name)
     if token in _EMB_CACHE:

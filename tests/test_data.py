@@ -120,11 +120,11 @@ def test_synthetic_bad_spec():
 def test_cached_key_and_path(tmp_path, monkeypatch):
     emb = small_set()
     emb.meta.update(dataset="toy", backbone="dinov2:vits14")
-    root = alkit.data.embeddings_dir()
+    root = alkit.sources.embeddings_dir()
     emb.save(root / "toy__dinov2-vits14.npz")
     got = load_embeddings("toy__dinov2:vits14")
     assert got.checksum == emb.checksum
-    assert "toy__dinov2:vits14" in alkit.data.cached_keys()
+    assert "toy__dinov2:vits14" in alkit.sources.cached_keys()
     np.save(tmp_path / "feats.npy", emb.x_train)
     unl = load_embeddings(tmp_path / "feats.npy")
     assert (unl.y_train == -1).all()

@@ -191,7 +191,7 @@ def test_hash_covers_config_and_checksum_not_version_or_device(monkeypatch):
 
 def test_cached_embedding_setting_reads_metadata(tmp_path):
     """A (dataset, backbone) setting resolves to the cache file written by EmbeddingSet.save."""
-    from alkit.data import embeddings_dir
+    from alkit.sources import embeddings_dir
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((120, 6)).astype(np.float32)

@@ -29,8 +29,9 @@ import torch
 from torch import nn
 
 from .._utils import atomic_path, resolve_device, stable_hash
-from ..data import EmbeddingSet, cache_key, embeddings_dir
+from ..data import EmbeddingSet
 from ..errors import CorruptCacheError, InvalidInputError, MissingResourceError
+from ..sources import cache_key, embeddings_dir
 from . import backbones as bb
 from .datasets import ImageDataset, ImageSplit, load_dataset
 from .registry import _offline
