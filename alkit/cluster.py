@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import _screen
+from ._kernels import screen as _screen
+from ._kernels.norms import row_sq_norms
 from ._utils import l2_normalize, resolve_device
 
 __all__ = [
@@ -18,7 +19,6 @@ __all__ = [
     "kmeans",
     "knn",
     "n_distinct_at_least",
-    "row_sq_norms",
     "sq_dists_to",
 ]
 
@@ -30,27 +30,6 @@ def _faiss():
     import faiss
 
     return faiss
-
-
-def row_sq_norms(
-    xt: torch.Tensor, chunk: int = 8192, dtype: torch.dtype | None = None
-) -> torch.Tensor:
-    """``(xt * xt).sum(1)`` in row chunks: the same values without an (n, d) temporary.
-
-    ``dtype``: convert each chunk first (e.g. float64 norms of float32 rows, without a float64
-    copy of the whole matrix).
-    """
-
-    def sq(b):
-        if dtype is not None and b.dtype != dtype:
-            return (
-                b.to(dtype).square_().sum(1)
-            )  # squared in the converted copy: no second temporary
-        return (b * b).sum(1)
-
-    if len(xt) <= chunk:
-        return sq(xt)
-    return torch.cat([sq(b) for b in torch.split(xt, chunk)])
 
 
 def sq_dists_to(x: np.ndarray, c: np.ndarray, x_sq: np.ndarray | None = None) -> np.ndarray:
@@ -82,7 +61,7 @@ def kmeans_pp_seeds(
     -----
     On CPU pools of at least :data:`alkit._screen.MIN_ROWS` rows each pass is screened in
     float16 and only the rows whose distance can drop are recomputed in float32
-    (:mod:`alkit._screen`); the seeds are those of the unscreened passes.
+    (:mod:`alkit._kernels.screen`); the seeds are those of the unscreened passes.
     """
     n = len(x)
     dev = resolve_device(device)

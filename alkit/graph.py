@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ._kernels.norms import row_sq_norms
 from ._utils import resolve_device
-from .cluster import assign, kmeans, row_sq_norms
+from .cluster import assign, kmeans
 from .errors import InvalidInputError
 
 __all__ = [

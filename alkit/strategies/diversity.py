@@ -21,9 +21,10 @@ import math
 import numpy as np
 import torch
 
-from .. import _screen
+from .._kernels import screen as _screen
+from .._kernels.norms import row_sq_norms
 from .._utils import memory_headroom_bytes, resolve_device
-from ..cluster import kmeans_nearest, row_sq_norms
+from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 from . import register
@@ -536,7 +537,7 @@ def _badge_seeds_screened(
     z, delta, k: int, rng: np.random.Generator, dev: torch.device
 ) -> np.ndarray:
     """:func:`badge_seeds` on a large pool: float16 screening of both factors of the gradient
-    dot product (:mod:`alkit._screen`), every distance that can lower a D² recomputed in float64.
+    dot product (:mod:`alkit._kernels.screen`), every distance that can lower a D² recomputed in float64.
 
     With ``cos̃`` within ``τ`` of each cosine, ``(z_j·z_c)(δ_j·δ_c) = S_j·cos_z·cos_δ`` (S_j the
     product of the four norms) is within ``S_j(τ|cos̃_δ| + τ|cos̃_z| + τ²)`` of ``S_j·cos̃_z·cos̃_δ``.

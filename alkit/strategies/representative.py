@@ -18,8 +18,9 @@ import torch
 
 from .. import graph as _graph
 from .. import initial_pools
+from .._kernels.norms import row_sq_norms
 from .._utils import l2_normalize, resolve_device
-from ..cluster import kmeans_nearest, row_sq_norms
+from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 

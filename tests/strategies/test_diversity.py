@@ -115,7 +115,7 @@ def _eager_kcenter(x, lab, budget, first=0):
 def test_lazy_kcenter_is_the_eager_traversal(monkeypatch, n_labeled, batch, screen):
     """Lazy minima (bounds refreshed only where the maximum needs them) give the eager picks:
     clustered data with duplicated rows and grid points at equal distances (ties)."""
-    from alkit import _screen
+    from alkit._kernels import screen as _screen
     from alkit.strategies import diversity
 
     rng = np.random.default_rng(n_labeled + batch)
@@ -142,7 +142,7 @@ def test_kcenter_bounds_are_upper_bounds(monkeypatch, low):
 
     import torch
 
-    from alkit import _screen
+    from alkit._kernels import screen as _screen
     from alkit.strategies import diversity
 
     monkeypatch.setattr(_screen, "MIN_ROWS", 0 if low == "bfloat16" else 10**9)

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import torch
 
-from ._utils import memory_headroom_bytes
+from .._utils import memory_headroom_bytes
 
 __all__ = [
     "COS_TOL",

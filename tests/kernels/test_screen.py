@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from alkit import _screen
+from alkit._kernels import screen as _screen
 from alkit.cluster import kmeans_pp_seeds
 from alkit.strategies.diversity import _LazyF64Rows, badge_seeds, kcenter_greedy
 
@@ -134,7 +134,7 @@ def test_large_pool_strategies_keep_only_half_copies(monkeypatch, name, digits):
     from alkit import strategies
     from alkit.strategies import diversity
 
-    from .strategies.template import count_embed_calls, make_state
+    from ..strategies.template import count_embed_calls, make_state
 
     pool, probe = make_state(digits, 30)
     off = strategies.select(
