@@ -6,13 +6,14 @@ Vision Foundation Models" (TMLR 2024).
 
 from __future__ import annotations
 
-from . import errors, initial_pools, strategies
+from . import errors, initial_pools, results, strategies
 from .data import EmbeddingSet, load_embeddings
 from .learner import ActiveLearner, evaluate
-from .loop import Run, load_results, method_label, run_al
+from .loop import Run, run_al
 from .oracle import ExportOracle, SimulatedOracle, WidgetOracle
 from .pool import Pool, Selection, top_up
 from .probe import LinearProbe
+from .results import load_results, method_label
 
 __version__ = "0.1.0"
 
@@ -49,5 +50,6 @@ __all__ = [
     "strategies",
     "initial_pools",
     "errors",
+    "results",
     "__version__",
 ]
