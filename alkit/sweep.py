@@ -3,10 +3,12 @@
 A *grid* (YAML file, shipped grid name or dict) crosses (dataset, backbone) settings with
 strategies, initial pools, seeds, propagation settings, iterations and budgets; ``exclude``
 rules drop combinations. Each combination is a *cell* = one :func:`alkit.run_al` call, whose
-tidy table is written atomically to ``<out_dir>/<hash>.parquet``, the hash covering the run
-key, every parameter and the embedding checksum (not the alkit version). Rerunning a sweep
-skips finished cells, redoes truncated ones and retries failed ones; a failed cell writes
-``failures/<hash>.json`` (error and traceback) and the others go on.
+tidy table is written atomically to ``<out_dir>/<hash>.parquet`` (a checksummed results file,
+:mod:`alkit.results`), the hash covering the run key, every parameter and the embedding
+checksum (not the alkit version). Rerunning a sweep skips finished cells, redoes truncated,
+altered or foreign ones and retries failed ones; a failed cell writes ``failures/<hash>.json``
+(error and traceback) and the others go on. Everything in a grid is checked before any cell
+starts.
 
 Grid keys (see ``docs/sweeps.md``)::
 
@@ -37,6 +39,7 @@ import importlib
 import itertools
 import json
 import os
+import re
 import socket
 import sys
 import traceback
@@ -51,8 +54,13 @@ import pandas as pd
 
 from . import initial_pools as _initial_pools
 from . import strategies as _strategies
-from ._utils import stable_hash, write_json_atomic, write_parquet_atomic
-from .errors import AlkitError, CorruptCacheError, GridError, MissingResourceError
+from ._utils import stable_hash, write_json_atomic
+from .errors import (
+    AlkitError,
+    CorruptCacheError,
+    GridError,
+    MissingResourceError,
+)
 
 __all__ = [
     "Cell",
@@ -92,7 +100,6 @@ GRID_KEYS: dict[str, Any] = {
 }
 EXCLUDE_KEYS = ("dataset", "backbone", "strategy", "method", "initial_pool", "seed", "propagate")
 FAILURES_DIR = "failures"
-_RESULT_ATTR = "alkit_cell"
 # environment of every Dask worker process, so BLAS/OpenMP start with one thread (the task
 # also pins torch, faiss and BLAS at run time, for workers started by someone else)
 _THREAD_ENV = {
@@ -177,6 +184,22 @@ def _check_str(v: Any, key: str, origin: str) -> str:
     return v
 
 
+_SIMPLE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _check_name(v: Any, origin: str) -> str:
+    """A grid name is part of file names in the output directory (``.grid-<name>.json``) and the
+    default ``results/<name>``: no path separators, no ``..``."""
+    name = _check_str(v, "name", origin)
+    if not _SIMPLE_NAME.fullmatch(name) or not name.strip("."):
+        raise GridError(
+            f"{origin}: field 'name' must be a simple name (letters, digits, '_', '-', '.'; no "
+            f"path separators, not '.' or '..'), as it names files in the output directory; "
+            f"got {name!r}."
+        )
+    return name
+
+
 def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) -> dict:
     """Read and validate a grid; return it normalised (every key present, axes as lists).
 
@@ -210,7 +233,7 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
         )
     grid: dict[str, Any] = {k: copy.deepcopy(v) for k, v in GRID_KEYS.items()}
     grid.update(raw)
-    grid["name"] = _check_str(grid["name"] or "grid", "name", origin)
+    grid["name"] = _check_name(grid["name"] or "grid", origin)
     if not isinstance(grid["description"], str):
         raise GridError(f"{origin}: field 'description' must be a string.")
     grid["device"] = _check_str(grid["device"], "device", origin)
@@ -258,6 +281,12 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
         elif p is True:
             props.append({})
         elif isinstance(p, dict):
+            from .propagation import check_propagation_settings
+
+            try:  # the settings as given form the cell hash; only checked here
+                check_propagation_settings(p)
+            except AlkitError as exc:
+                raise GridError(f"{origin}: field 'propagation[{i}]': {exc}") from exc
             props.append(dict(p))
         else:
             raise GridError(
@@ -303,7 +332,55 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
             )
         rules.append({k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in rule.items()})
     grid["exclude"] = rules
+    _check_exclude(rules, _grid_axes(grid), origin)
     return grid
+
+
+def _grid_axes(grid: dict) -> dict[str, set | None]:
+    """The values each ``exclude`` key can match, as far as the grid alone tells (``None``:
+    known only once the embeddings are read, or a strategy's default pool is unknown)."""
+    names = [s["name"] for s in grid["strategies"]]
+    pools: set | None = set(grid["initial_pools"])
+    if "default" in pools:
+        if all(n in _strategies.available() for n in names):
+            pools |= {_strategies.default_initial_pool(n) for n in names}
+        else:
+            pools = None
+    explicit = all(s["dataset"] is not None for s in grid["settings"])
+    return {
+        "dataset": {s["dataset"] for s in grid["settings"]} if explicit else None,
+        "backbone": {s["backbone"] for s in grid["settings"]} if explicit else None,
+        "strategy": set(names),
+        "method": {s["method"] for s in grid["strategies"]},
+        "initial_pool": pools,
+        "seed": set(grid["seeds"]),
+        "propagate": {p is not None for p in grid["propagation"]},
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, and both booleans or neither (``1 == True`` in Python, not in a grid)."""
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def _check_exclude(rules: list[dict], axes: dict[str, set | None], origin: str) -> None:
+    """Every value of every ``exclude`` rule must match some value of its axis: a rule with a
+    typo (``strategy: entropyy``) would otherwise exclude nothing, silently."""
+    from .validation import suggest
+
+    for i, rule in enumerate(rules):
+        for key, values in rule.items():
+            valid = axes.get(key)
+            if valid is None:
+                continue
+            for v in values:
+                if not any(_same(v, w) for w in valid):
+                    shown = ", ".join(repr(w) for w in sorted(valid, key=str))
+                    hint = suggest(v, [str(w) for w in valid]) if isinstance(v, str) else ""
+                    raise GridError(
+                        f"{origin}: field 'exclude[{i}]': {key} {v!r} matches no {key} of the "
+                        f"grid, so the rule would exclude nothing; valid: {shown}.{hint}"
+                    )
 
 
 def _parse_settings(grid: dict, origin: str) -> list[dict]:
@@ -392,7 +469,8 @@ def _parse_strategies(raw: Any, origin: str, check_registry: bool) -> list[dict]
                     "under 'imports')."
                 )
             try:
-                params = _strategies.check_params(name, params)
+                # grid files are text: `cluster: "no"` is read as False, "nope" is an error
+                params = _strategies.check_params(name, params, from_text=True)
             except AlkitError as exc:
                 raise GridError(f"{origin}: field '{where}.params': {exc}") from exc
         label = _method_label(name, params)
@@ -404,7 +482,7 @@ def _parse_strategies(raw: Any, origin: str, check_registry: bool) -> list[dict]
 
 
 def _method_label(name: str, params: dict) -> str:
-    from .loop import method_label
+    from .results import method_label
 
     return method_label(name, params)
 
@@ -532,8 +610,9 @@ class Cell:
         )
 
 
-def _matches(rule: dict, cell: Cell) -> bool:
-    values = {
+def _cell_values(cell: Cell) -> dict[str, list]:
+    """The values of a cell that ``exclude`` rules match, per key of :data:`EXCLUDE_KEYS`."""
+    return {
         "dataset": [cell.dataset],
         "backbone": [cell.backbone],
         "strategy": [cell.strategy],
@@ -542,6 +621,10 @@ def _matches(rule: dict, cell: Cell) -> bool:
         "seed": [cell.seed],
         "propagate": [cell.propagation is not None],
     }
+
+
+def _matches(rule: dict, cell: Cell) -> bool:
+    values = _cell_values(cell)
     return all(any(v in values[k] for v in allowed) for k, allowed in rule.items())
 
 
@@ -600,6 +683,7 @@ def _expand(grid: dict, resolve: bool) -> list[Cell]:
                 f"({_embeddings_dir()}):\n{cmds}\nCreate them, or point ALKIT_HOME at the cache that holds them."
             )
     cells: dict[str, Cell] = {}
+    candidates: list[Cell] = []  # every cell before the exclude rules, to check their values
     for s in grid["settings"]:
         info = infos.get(s["embedding"])
         dataset = s["dataset"] or (info or {}).get("dataset") or s["embedding"]
@@ -643,13 +727,50 @@ def _expand(grid: dict, resolve: bool) -> list[Cell]:
                 embedding_checksum=(info or {}).get("checksum"),
                 n_classes=n_classes,
             )
+            candidates.append(cell)
             if any(_matches(rule, cell) for rule in grid["exclude"]):
                 continue
             # "default" and the explicit pool it resolves to are the same run
             cells.setdefault(
                 cell.hash if resolved_pool is not None else f"{cell.hash}:{pool}", cell
             )
+    if resolve:
+        # the datasets and backbones of `datasets:` entries are known only now
+        where = f"grid {grid['name']!r}"
+        axes = {k: {v for c in candidates for v in _cell_values(c)[k]} for k in EXCLUDE_KEYS}
+        _check_exclude(
+            grid["exclude"], {k: v if None not in v else None for k, v in axes.items()}, where
+        )
+        _check_pool_sizes(list(cells.values()), infos, where)
     return list(cells.values())
+
+
+def _check_pool_sizes(cells: list[Cell], infos: dict, where: str, limit: int = 5) -> None:
+    """Every cell's labels must fit its pool (``initial_budget + (iterations − 1) · budget ≤
+    n_train``), checked before any cell starts rather than failing cell by cell."""
+    too_big: dict[tuple, str] = {}
+    for c in cells:
+        n_train = (infos.get(c.embedding) or {}).get("n_train")
+        if n_train is None or c.budget is None or c.initial_budget is None:
+            continue
+        need = c.initial_budget + (c.iterations - 1) * c.budget
+        if need > n_train:
+            key = (c.dataset, c.backbone, c.iterations, c.budget, c.initial_budget)
+            too_big.setdefault(
+                key,
+                f"  {c.dataset} / {c.backbone}: iterations {c.iterations}, budget {c.budget}, "
+                f"initial_budget {c.initial_budget} need {need} labels > {n_train} pool points",
+            )
+    if too_big:
+        lines = list(too_big.values())
+        more = f"\n  … and {len(lines) - limit} more" if len(lines) > limit else ""
+        raise GridError(
+            f"{where}: fields 'iterations', 'budget', 'initial_budget' ask for more labels than "
+            "the pool holds (initial_budget + (iterations − 1) × budget > pool size):\n"
+            + "\n".join(lines[:limit])
+            + more
+            + "\nLower them, or exclude those settings."
+        )
 
 
 def plan(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike) -> dict[str, list[Cell]]:
@@ -659,7 +780,8 @@ def plan(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike) -> dict[
     -------
     dict
         ``{"done": [...], "failed": [...], "corrupt": [...], "missing": [...]}``: ``done`` has a
-        valid result file, ``corrupt`` an unreadable or mismatched one, ``failed`` no result but a
+        valid result file, ``corrupt`` one that fails :func:`alkit.results.read_results`' checks
+        or belongs to another cell, ``failed`` no result but a
         ``failures/<hash>.json`` record, ``missing`` neither.
     """
     out = Path(out_dir)
@@ -735,16 +857,11 @@ def _cached_embeddings(name: str):
 
 
 def _embedding_info(name: str) -> dict | None:
-    """dataset, backbone, checksum and n_classes of an embedding set, reading only its metadata
-    when it is a file (built-in sets are generated). ``None`` when it does not exist."""
+    """dataset, backbone, checksum, n_classes and n_train (pool size) of an embedding set,
+    reading only its metadata when it is a file (built-in sets are generated). ``None`` when it
+    does not exist."""
     if _is_builtin(name):
-        emb = _cached_embeddings(name)
-        return {
-            "dataset": emb.dataset,
-            "backbone": emb.backbone,
-            "checksum": emb.checksum,
-            "n_classes": emb.n_classes,
-        }
+        return _info_of(_cached_embeddings(name))
     path = _locate(name)
     if path is None:
         return None
@@ -757,19 +874,29 @@ def _embedding_info(name: str) -> dict | None:
                 meta = json.loads(bytes(z["__meta__"]).decode())
     except Exception:
         meta = None  # unreadable metadata: load it fully below, which names the problem
-    if not meta or not meta.get("checksum") or not (meta.get("n_classes") or meta.get("classes")):
-        emb = _cached_embeddings(name)
-        return {
-            "dataset": emb.dataset,
-            "backbone": emb.backbone,
-            "checksum": emb.checksum,
-            "n_classes": emb.n_classes,
-        }
+    if (
+        not meta
+        or not meta.get("checksum")
+        or not (meta.get("n_classes") or meta.get("classes"))
+        or not isinstance(meta.get("n_train"), int)
+    ):
+        return _info_of(_cached_embeddings(name))
     return {
         "dataset": meta.get("dataset"),
         "backbone": meta.get("backbone"),
         "checksum": meta["checksum"],
         "n_classes": int(meta.get("n_classes") or len(meta["classes"])),
+        "n_train": int(meta["n_train"]),
+    }
+
+
+def _info_of(emb) -> dict:
+    return {
+        "dataset": emb.dataset,
+        "backbone": emb.backbone,
+        "checksum": emb.checksum,
+        "n_classes": emb.n_classes,
+        "n_train": len(emb.x_train),
     }
 
 
@@ -846,24 +973,26 @@ def _failure_record(cell: Cell, exc: BaseException, tb: str, diag: dict | None =
 
 
 def _read_result(path: Path, cell: Cell) -> pd.DataFrame | None:
-    """The cell's result table, or ``None`` when the file is truncated, unreadable or not this cell's."""
+    """The cell's result table, or ``None`` when the file is not a valid result of this cell:
+    unreadable or truncated, not an alkit results file, altered after it was written (checksum),
+    another cell's, or with another number of rows."""
+    from .results import read_metadata, read_results
+
     try:
-        df = pd.read_parquet(path)
-    except Exception:
+        config = read_metadata(path).get("config") or {}
+        if not isinstance(config, dict) or config.get("hash") != cell.hash:
+            return None
+        df = read_results(path)
+    except AlkitError:
         return None
-    meta = df.attrs.get(_RESULT_ATTR) or {}
-    if meta.get("hash") != cell.hash or len(df) != cell.iterations:
-        return None
-    df.attrs = {}
-    return df
+    return df if len(df) == cell.iterations else None
 
 
 def _write_result(out: Path, cell: Cell, df: pd.DataFrame) -> None:
-    df = df.copy()
-    df.attrs = {
-        _RESULT_ATTR: {"hash": cell.hash, "config": cell.config(), "embedding": cell.embedding}
-    }
-    write_parquet_atomic(df, out / f"{cell.hash}.parquet")
+    from .results import write_results
+
+    config = {"hash": cell.hash, "cell": cell.config(), "embedding": cell.embedding}
+    write_results(df, out / f"{cell.hash}.parquet", config=config)
     stale = out / FAILURES_DIR / f"{cell.hash}.json"
     if stale.exists():
         stale.unlink()
@@ -962,7 +1091,8 @@ def sweep(
     Raises
     ------
     GridError, MissingResourceError
-        Before anything runs.
+        Before anything runs: a malformed grid (names, parameters, ``exclude`` rules that match
+        nothing, more labels than a pool holds, …) or embeddings that are not cached.
     """
     grid = load_grid(spec)
     cells = _expand(grid, resolve=True)
@@ -1029,7 +1159,7 @@ def sweep(
             bar.close()
 
     frames = [results[c.hash] for c in cells if c.hash in results]
-    from .loop import RESULT_COLUMNS
+    from .results import RESULT_COLUMNS
 
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
     table.attrs = {
@@ -1106,8 +1236,9 @@ def sweep_status(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike) 
     -------
     dict
         ``cells``, ``done``, ``failed``, ``missing`` (including ``corrupt``: result files that
-        are unreadable or truncated, redone by the next sweep), ``corrupt``, and ``failures``
-        (the records of ``failures/<hash>.json``: hash, cell, error_type, message).
+        are unreadable, truncated, altered after writing (checksum), not alkit results or not
+        this cell's, redone by the next sweep), ``corrupt``, and ``failures`` (the records of
+        ``failures/<hash>.json``: hash, cell, error_type, message).
     """
     state = plan(spec, out_dir)
     failures = []
@@ -1219,10 +1350,10 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if args.status:
         st = sweep_status(args.grid, out)
-        corrupt = f" (of which {st['corrupt']} corrupt, to redo)" if st["corrupt"] else ""
+        redo = ", redone by the next run" if st["corrupt"] else ""
         print(
             f"grid {grid['name']!r} in {out}: {st['cells']} cells — done {st['done']}, "
-            f"failed {st['failed']}, missing {st['missing']}{corrupt}"
+            f"failed {st['failed']}, missing {st['missing']} (corrupt {st['corrupt']}{redo})"
         )
         for f in st["failures"][:20]:
             print(
