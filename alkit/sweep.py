@@ -42,6 +42,7 @@ import os
 import re
 import socket
 import sys
+import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -60,7 +61,9 @@ from .errors import (
     CorruptCacheError,
     GridError,
     MissingResourceError,
+    NoWorkersError,
 )
+from .validation import check_float
 
 __all__ = [
     "Cell",
@@ -73,6 +76,7 @@ __all__ = [
     "SweepFailedError",
     "PAPER_SEEDS",
     "GRID_KEYS",
+    "DEFAULT_WORKER_TIMEOUT",
     "add_arguments",
     "main",
 ]
@@ -98,6 +102,8 @@ GRID_KEYS: dict[str, Any] = {
     "device": "auto",
     "imports": [],
 }
+#: Seconds a Dask sweep waits with no live worker before it stops (``worker_timeout``).
+DEFAULT_WORKER_TIMEOUT = 120.0
 EXCLUDE_KEYS = ("dataset", "backbone", "strategy", "method", "initial_pool", "seed", "propagate")
 FAILURES_DIR = "failures"
 # environment of every Dask worker process, so BLAS/OpenMP start with one thread (the task
@@ -1021,19 +1027,31 @@ def _open_client(scheduler: Any, n_workers: int | None):
     """(client, cluster_or_None, owned): a LocalCluster, an address, or a given Client."""
     import logging
 
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if isinstance(scheduler, Client):
         return scheduler, None, False
     if scheduler in (None, "local"):
-        cluster = LocalCluster(
-            n_workers=n_workers or _n_cores(),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-            env=dict(_THREAD_ENV),
-        )
+        # dashboard_address=None only leaves the bokeh dashboard out: the scheduler still serves
+        # HTTP on port 8787 (dask/distributed#7207). So bind it to a free local port, with no
+        # routes, and stop it once the cluster is up.
+        with dask.config.set({"distributed.scheduler.http.routes": []}):
+            cluster = LocalCluster(
+                n_workers=n_workers or _n_cores(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.ERROR,
+                env=dict(_THREAD_ENV),
+            )
+        try:
+            cluster.sync(_stop_http_server, cluster.scheduler)
+        except BaseException:
+            cluster.close()
+            raise
+        cluster.scheduler_info.get("services", {}).pop("dashboard", None)
         return Client(cluster), cluster, True
     try:
         client = Client(scheduler, timeout="30s")
@@ -1046,6 +1064,18 @@ def _open_client(scheduler: Any, n_workers: int | None):
     return client, None, True
 
 
+async def _stop_http_server(scheduler) -> None:
+    """Stop the scheduler's HTTP server (on its event loop, as tornado requires)."""
+    server = scheduler.services.pop("dashboard", None)
+    if server is not None:
+        server.stop()
+
+
+def _n_live_workers(client) -> int:
+    """Workers the scheduler counts as running (``ncores_running``: closing ones excluded)."""
+    return len(client.nthreads())
+
+
 def sweep(
     spec: str | os.PathLike | Mapping,
     out_dir: str | os.PathLike,
@@ -1055,6 +1085,7 @@ def sweep(
     n_workers: int | None = None,
     device: str | None = None,
     raise_on_failure: bool = False,
+    worker_timeout: float | None = DEFAULT_WORKER_TIMEOUT,
 ) -> pd.DataFrame:
     """Run every cell of a grid that has no valid result in ``out_dir`` yet.
 
@@ -1079,6 +1110,11 @@ def sweep(
         Overrides the grid's ``device`` (not part of the cell hash).
     raise_on_failure : bool
         Raise :class:`SweepFailedError` after the sweep when cells failed.
+    worker_timeout : float or None
+        Dask only: seconds the cluster may have no live worker while cells remain before the
+        sweep stops with :class:`~alkit.errors.NoWorkersError` (finished cells stay on disk; a
+        rerun goes on from them). Dask itself would wait forever, e.g. after the only worker
+        died. ``None`` waits forever.
 
     Returns
     -------
@@ -1093,7 +1129,17 @@ def sweep(
     GridError, MissingResourceError
         Before anything runs: a malformed grid (names, parameters, ``exclude`` rules that match
         nothing, more labels than a pool holds, …) or embeddings that are not cached.
+    NoWorkersError
+        No Dask worker for ``worker_timeout`` seconds.
     """
+    if worker_timeout is not None:
+        worker_timeout = check_float(
+            worker_timeout,
+            "worker_timeout",
+            min=0,
+            min_open=True,
+            hint="Pass seconds, or None to wait for workers forever.",
+        )
     grid = load_grid(spec)
     cells = _expand(grid, resolve=True)
     if device is not None:
@@ -1153,7 +1199,7 @@ def sweep(
                 for cell in todo:
                     record(cell, *_execute(cell))
             else:
-                _run_dask(todo, scheduler, n_workers, record)
+                _run_dask(todo, scheduler, n_workers, record, worker_timeout, out)
     finally:
         if bar is not None:
             bar.close()
@@ -1181,7 +1227,14 @@ def sweep(
     return table
 
 
-def _run_dask(todo: list[Cell], scheduler: Any, n_workers: int | None, record) -> None:
+def _run_dask(
+    todo: list[Cell],
+    scheduler: Any,
+    n_workers: int | None,
+    record,
+    worker_timeout: float | None,
+    out: Path,
+) -> None:
     from dask.distributed import as_completed
 
     client, cluster, owned = _open_client(scheduler, n_workers)
@@ -1192,20 +1245,44 @@ def _run_dask(todo: list[Cell], scheduler: Any, n_workers: int | None, record) -
                 _execute, cell, key=f"alkit-cell-{cell.hash}", pure=False, retries=0
             )
             futures[fut.key] = (fut, cell)
-        for fut in as_completed([f for f, _ in futures.values()]):
-            cell = futures[fut.key][1]
-            try:
-                status, payload, diag = fut.result()
-            except (
-                Exception
-            ) as exc:  # the worker died (KilledWorker), or the cell could not be sent
-                status, payload, diag = (
-                    "failed",
-                    _failure_record(cell, exc, traceback.format_exc()),
-                    None,
+        pending = as_completed([f for f, _ in futures.values()])
+        watch = _WorkerWatch(client, worker_timeout)
+        n_done = 0
+
+        def check_workers() -> None:
+            # Dask waits for workers forever: a cluster whose workers all died would hang the
+            # sweep without a word
+            if watch.expired():
+                raise NoWorkersError(
+                    f"The Dask cluster ({_describe_scheduler(scheduler, client)}) has had no "
+                    f"worker for {worker_timeout:g} s while {len(todo) - n_done} cell(s) were "
+                    f"left; {n_done} cell(s) finished in this run are saved in {out}. Start "
+                    "workers (`dask worker ADDRESS --nthreads 1`) or find what stopped them "
+                    "(memory? a crash in a cell?), then rerun the same command: finished cells "
+                    "are kept. Wait longer with --worker-timeout."
                 )
-            record(cell, status, payload, diag)
-            fut.release()
+
+        while not pending.is_empty():
+            batch = pending.next_batch(block=False)
+            if not batch:
+                check_workers()
+                time.sleep(0.05)
+                continue
+            for fut in batch:
+                cell = futures[fut.key][1]
+                try:
+                    status, payload, diag = _fetch(fut, check_workers)
+                except NoWorkersError:
+                    raise
+                except Exception as exc:  # the worker died (KilledWorker), or the cell was not sent
+                    status, payload, diag = (
+                        "failed",
+                        _failure_record(cell, exc, traceback.format_exc()),
+                        None,
+                    )
+                record(cell, status, payload, diag)
+                n_done += 1
+                fut.release()
     finally:
         for fut, _ in futures.values():
             if not fut.done():
@@ -1214,6 +1291,45 @@ def _run_dask(todo: list[Cell], scheduler: Any, n_workers: int | None, record) -
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _fetch(fut, check_workers, poll: float = 1.0):
+    """``fut.result()``, checking for workers meanwhile: a finished cell whose worker died
+    before its result was fetched is recomputed, which needs a worker."""
+    while True:
+        try:
+            return fut.result(timeout=poll)
+        except TimeoutError:
+            check_workers()
+
+
+class _WorkerWatch:
+    """How long the scheduler has had no live worker; asks it at most once a second."""
+
+    def __init__(self, client, timeout: float | None, interval: float = 1.0) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.interval = min(interval, timeout / 4) if timeout else interval
+        self.last_check = -float("inf")
+        self.alone_since: float | None = None
+
+    def expired(self) -> bool:
+        if self.timeout is None:
+            return False
+        now = time.monotonic()
+        if now - self.last_check >= self.interval:
+            self.last_check = now
+            if _n_live_workers(self.client) > 0:
+                self.alone_since = None
+            elif self.alone_since is None:
+                self.alone_since = now
+        return self.alone_since is not None and now - self.alone_since > self.timeout
+
+
+def _describe_scheduler(scheduler: Any, client) -> str:
+    if scheduler in (None, "local"):
+        return "LocalCluster"
+    return str(getattr(client, "scheduler", None) and client.scheduler.address or scheduler)
 
 
 def _failure_summary(failures: list[dict], out: Path, limit: int = 10) -> str:
@@ -1313,6 +1429,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--list", action="store_true", help="list the shipped grids with their cell counts"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=DEFAULT_WORKER_TIMEOUT,
+        metavar="SECONDS",
+        help="Dask: stop when the cluster has had no live worker for this long while cells "
+        f"remain (default: {DEFAULT_WORKER_TIMEOUT:g}); finished cells are kept, rerun to go on",
+    )
 
 
 def _print_counts(cells: list[Cell]) -> None:
@@ -1368,6 +1492,7 @@ def main(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         n_workers=args.workers,
         device=args.device,
+        worker_timeout=args.worker_timeout,
     )
     info = table.attrs["sweep"]
     print(

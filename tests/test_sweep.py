@@ -54,7 +54,7 @@ DIST_GRID = {
 def _unregister_test_strategies():
     """The test strategies must not leak into other modules' registry-wide tests."""
     yield
-    for name in ("sweep_test_fails", "sweep_test_slow"):
+    for name in ("sweep_test_fails", "sweep_test_slow", "sweep_test_close_worker"):
         strategies._REGISTRY.pop(name, None)
     sys.modules.pop(PLUGIN, None)
 
@@ -459,6 +459,70 @@ def test_external_scheduler_and_worker_match_serial(tmp_path, serial_dist):
     finally:
         for proc in reversed(procs):
             _stop(proc)
+
+
+@pytest.mark.timeout(120)
+def test_local_cluster_serves_no_dashboard():
+    pytest.importorskip("dask.distributed")
+    psutil = pytest.importorskip("psutil")
+
+    def listening() -> set[int]:
+        conns = psutil.Process().net_connections(kind="tcp")
+        return {c.laddr.port for c in conns if c.status == psutil.CONN_LISTEN}
+
+    before = listening()
+    client, cluster, owned = sw._open_client("local", 1)
+    try:
+        assert owned and cluster is not None
+        assert cluster.dashboard_link == "" and client.dashboard_link == ""
+        assert "dashboard" not in client.scheduler_info()["services"]
+        assert "dashboard" not in cluster.scheduler.services
+        # only the scheduler's and the nanny's comm ports: no HTTP server on 8787 or elsewhere
+        comm_ports = {int(cluster.scheduler_address.rsplit(":", 1)[1])}
+        comm_ports |= {int(w.address.rsplit(":", 1)[1]) for w in cluster.workers.values()}
+        assert listening() - before == comm_ports
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.slow
+def test_sweep_stops_when_no_worker_is_left(tmp_path):
+    """The only worker dies mid-sweep: after worker_timeout the sweep stops with a clear error,
+    and the cell finished before stays on disk."""
+    distributed = pytest.importorskip("dask.distributed")
+    grid = {
+        "name": "dying",
+        "datasets": ["synthetic:N=300,d=8,C=3,seed=0"],
+        "strategies": [
+            "random",
+            {"name": "sweep_test_close_worker", "params": {"wait_for": str(tmp_path)}},
+        ],
+        "seeds": [1],
+        "iterations": 2,
+        "probe": {"max_epochs": 5},
+        "device": "cpu",
+        "imports": [PLUGIN],
+    }
+    # in-process worker, so the test strategy can close it (a nanny would restart a killed one)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        t0 = time.monotonic()
+        with pytest.raises(alkit.errors.NoWorkersError) as err:
+            sw.sweep(grid, tmp_path, scheduler=client, progress=False, worker_timeout=2)
+        assert time.monotonic() - t0 < 60
+    msg = str(err.value)
+    assert "no worker for 2 s" in msg and "1 cell(s) were left" in msg and "rerun" in msg
+    assert str(tmp_path) in msg
+    (done,) = result_files(tmp_path)
+    assert set(alkit.load_results(done)["method"]) == {"random"}
+    with pytest.raises(alkit.errors.InvalidInputError, match="worker_timeout"):
+        sw.sweep(grid, tmp_path, scheduler="serial", progress=False, worker_timeout=0)
 
 
 # ------------------------------------------------------------------------------------- resume
