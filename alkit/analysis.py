@@ -1,7 +1,7 @@
 """The paper's analyses on the tidy results table (DESIGN §4, §6 "Analysis").
 
 Every function takes the table written by ``Run.to_frame()`` / ``sweep`` / ``load_results``
-(columns :data:`alkit.loop.RESULT_COLUMNS`) and returns a plain DataFrame (or, for the win
+(columns :data:`alkit.results.RESULT_COLUMNS`) and returns a plain DataFrame (or, for the win
 matrix, a :class:`WinMatrix`). Accuracies stay fractions in [0, 1]; only the string cells of
 :func:`summary_table` are in percent.
 

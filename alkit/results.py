@@ -499,7 +499,32 @@ def read_metadata(path: str | os.PathLike) -> dict:
         No file at ``path``.
     """
     pf, path = _open(path)
-    return _metadata_from_schema(pf.schema_arrow, path)
+    with pf:
+        return _metadata_from_schema(pf.schema_arrow, path)
+
+
+def _read_checked_table(pf, path: Path):
+    """(metadata, arrow table of RESULT_COLUMNS) of an open results file; checks the metadata and
+    the set of columns."""
+    meta = _metadata_from_schema(pf.schema_arrow, path)
+    names = pf.schema_arrow.names
+    missing = [c for c in RESULT_COLUMNS if c not in names]
+    if missing:
+        raise CorruptCacheError(f"{path} lacks the results column(s) {missing}; {_fix(path)}.")
+    extra = [c for c in names if c not in COLUMN_KINDS]
+    if extra:
+        raise CorruptCacheError(
+            f"{path} has column(s) {extra} that no alkit writer adds (the file was changed "
+            f"after it was written); {_fix(path)}."
+        )
+    try:
+        table = pf.read(columns=RESULT_COLUMNS)
+    except Exception as exc:
+        raise CorruptCacheError(
+            f"Results file {path} is truncated or damaged ({type(exc).__name__}: {exc}); "
+            f"{_fix(path)}."
+        ) from exc
+    return meta, table
 
 
 def read_results(path: str | os.PathLike, *, verify: bool = True) -> pd.DataFrame:
@@ -532,24 +557,8 @@ def read_results(path: str | os.PathLike, *, verify: bool = True) -> pd.DataFram
     import pyarrow as pa
 
     pf, path = _open(path)
-    meta = _metadata_from_schema(pf.schema_arrow, path)
-    names = pf.schema_arrow.names
-    missing = [c for c in RESULT_COLUMNS if c not in names]
-    if missing:
-        raise CorruptCacheError(f"{path} lacks the results column(s) {missing}; {_fix(path)}.")
-    extra = [c for c in names if c not in COLUMN_KINDS]
-    if extra:
-        raise CorruptCacheError(
-            f"{path} has column(s) {extra} that no alkit writer adds (the file was changed "
-            f"after it was written); {_fix(path)}."
-        )
-    try:
-        table = pf.read(columns=RESULT_COLUMNS)
-    except Exception as exc:
-        raise CorruptCacheError(
-            f"Results file {path} is truncated or damaged ({type(exc).__name__}: {exc}); "
-            f"{_fix(path)}."
-        ) from exc
+    with pf:  # closes the file even when a check below raises
+        meta, table = _read_checked_table(pf, path)
     columns = {}
     for col, kind in COLUMN_KINDS.items():
         arr = table.column(col)
@@ -614,11 +623,14 @@ class SkippedResultsWarning(UserWarning):
 
 
 def _result_files(root: Path) -> list[Path]:
-    """``*.parquet`` under ``root``, except hidden entries and ``failures/`` (sweep records)."""
+    """``*.parquet`` files under ``root``, except hidden entries and ``failures/`` (sweep records)."""
     return sorted(
         p
         for p in root.rglob("*.parquet")
-        if not any(part.startswith(".") or part == "failures" for part in p.relative_to(root).parts)
+        if p.is_file()
+        and not any(
+            part.startswith(".") or part == "failures" for part in p.relative_to(root).parts
+        )
     )
 
 

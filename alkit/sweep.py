@@ -1119,7 +1119,7 @@ def sweep(
     Returns
     -------
     DataFrame
-        The tidy table (``alkit.loop.RESULT_COLUMNS``) of every finished cell of this grid.
+        The tidy table (``alkit.results.RESULT_COLUMNS``) of every finished cell of this grid.
         ``attrs["failures"]`` lists the failed cells (hash, cell, error_type, message, path),
         ``attrs["sweep"]`` the counts (cells, done, ran, skipped, failed) and ``workers``
         (``"host:pid"`` → embedding sets that process loaded: one per setting it served).
