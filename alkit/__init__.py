@@ -6,13 +6,14 @@ Vision Foundation Models" (TMLR 2024).
 
 from __future__ import annotations
 
-from . import errors, initial_pools, strategies
+from . import errors, initial_pools, results, strategies
 from .data import EmbeddingSet
 from .learner import ActiveLearner, evaluate
-from .loop import Run, load_results, method_label, run_al
+from .loop import Run, run_al
 from .oracle import ExportOracle, SimulatedOracle, WidgetOracle
 from .pool import Pool, Selection, top_up
 from .probe import LinearProbe
+from .results import load_results, method_label
 from .sources import load_embeddings
 
 __version__ = "0.1.0"
@@ -48,5 +49,6 @@ __all__ = [
     "strategies",
     "initial_pools",
     "errors",
+    "results",
     "__version__",
 ]

@@ -58,11 +58,57 @@ def run_streams(seed: int) -> dict[str, np.random.Generator]:
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}
 
 
+def _umask_from_proc() -> int | None:
+    """The umask from ``/proc/self/status`` (Linux ≥ 4.7), or ``None`` where there is none."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _umask_by_setting() -> int:
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+# Where /proc has no Umask line, the umask is read once here, at import: setting and restoring it
+# later would race with other threads creating files (they would get the temporary mask).
+_IMPORT_UMASK = _umask_from_proc()
+if _IMPORT_UMASK is None:  # pragma: no cover - not Linux
+    _IMPORT_UMASK = _umask_by_setting()
+
+
+def current_umask() -> int:
+    """The process's file mode creation mask, read without changing it where the OS allows.
+
+    On Linux the mask is read from ``/proc/self/status`` on every call (so a mask changed after
+    import counts); elsewhere it is the mask at import time.
+    """
+    mask = _umask_from_proc()
+    return _IMPORT_UMASK if mask is None else mask
+
+
+def apply_umask(path: str | os.PathLike, mode: int = 0o666) -> None:
+    """Give ``path`` the permissions a plain ``open``/``mkdir`` would: ``mode & ~umask``.
+
+    ``tempfile.mkstemp`` creates files with mode 0600 and ``mkdtemp`` directories with 0700
+    whatever the umask; a file renamed into place from them would stay private to its owner.
+    Use ``mode=0o777`` for directories.
+    """
+    os.chmod(path, mode & ~current_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
 
-    A crash leaves either the old file or none, never a truncated one.
+    A crash leaves either the old file or none, never a truncated one. The file ends with the
+    permissions a plain write would give it (0644 under umask 022), not mkstemp's 0600.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +117,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        apply_umask(tmp_path)
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

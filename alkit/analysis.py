@@ -1,7 +1,7 @@
 """The paper's analyses on the tidy results table (DESIGN §4, §6 "Analysis").
 
 Every function takes the table written by ``Run.to_frame()`` / ``sweep`` / ``load_results``
-(columns :data:`alkit.loop.RESULT_COLUMNS`) and returns a plain DataFrame (or, for the win
+(columns :data:`alkit.results.RESULT_COLUMNS`) and returns a plain DataFrame (or, for the win
 matrix, a :class:`WinMatrix`). Accuracies stay fractions in [0, 1]; only the string cells of
 :func:`summary_table` are in percent.
 
@@ -56,6 +56,15 @@ def _check(df: pd.DataFrame, metric: str = "accuracy", extra: Sequence[str] = ()
         )
     if len(df) == 0:
         raise InvalidInputError("The results table is empty; run some simulations first.")
+    keyless = df[RUN_KEY + ["iteration"]].isna().all(axis=1)
+    if keyless.any():
+        # rows of another table concatenated as results: they would repeat the all-missing key
+        # and be reported as results loaded twice
+        raise InvalidInputError(
+            f"{int(keyless.sum())} rows have no value in any of {RUN_KEY + ['iteration']}: they "
+            "are not results rows (another parquet table read as results?). Read results with "
+            "alkit.load_results, which rejects files that are not alkit results."
+        )
     dup = df.duplicated(RUN_KEY + ["iteration"], keep=False)
     if dup.any():
         first = df.loc[dup, RUN_KEY + ["iteration"]].iloc[0].to_dict()

@@ -51,14 +51,53 @@ def _cmd_datasets(args) -> int:
 def _cmd_run(args) -> int:
     import pandas as pd
 
-    from ._utils import write_parquet_atomic
+    from . import strategies
+    from .errors import AlkitError, InvalidInputError
     from .loop import run_al
+    from .results import read_metadata, read_results, write_results
     from .sources import load_embeddings
+    from .validation import check_seed
 
+    seeds = [check_seed(s, "--seeds") for s in args.seeds]
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise InvalidInputError(f"--seeds lists {repeated} more than once; give each seed once.")
+    strategies.info(args.strategy)  # an unknown name is an error listing the registered ones
+    params = _parse_params(args.param, args.strategy)
     emb = load_embeddings(args.dataset)
-    params = _parse_params(args.param)
+    config = _run_config(emb, args, params, sorted(seeds))
+    out = Path(args.out)
+    path = out if out.suffix == ".parquet" else out / _run_file_name(config)
+
+    if path.exists() and not args.force:
+        try:
+            theirs = read_metadata(path).get("config")
+        except AlkitError as exc:
+            theirs, why = None, str(exc)
+        else:
+            why = "no alkit run configuration in its metadata"
+        if isinstance(theirs, dict) and theirs.get("hash") == config["hash"]:
+            try:
+                df = read_results(path)
+            except AlkitError as exc:  # our own file, damaged: the run is simply redone
+                print(f"{path} holds this configuration but fails its checks ({exc}); rerunning.")
+            else:
+                _print_summary(df)
+                print(
+                    f"\nresults: {path} (this configuration was already there; not recomputed, "
+                    "--force reruns it)"
+                )
+                return 0
+        else:
+            if isinstance(theirs, dict):
+                why = "another configuration (" + _config_diff(theirs, config) + ")"
+            raise InvalidInputError(
+                f"{path} exists and holds {why}; pass --force to replace it, or choose another "
+                "--out (a directory keeps one file per configuration)."
+            )
+
     frames = []
-    for seed in args.seeds:
+    for seed in sorted(seeds):
         run = run_al(
             emb,
             strategy=args.strategy,
@@ -74,36 +113,97 @@ def _cmd_run(args) -> int:
         )
         frames.append(run.to_frame())
     df = pd.concat(frames, ignore_index=True)
-    out = Path(args.out)
-    path = (
-        out
-        / f"{emb.dataset.replace(':', '_').replace('/', '_')}__{df['method'].iloc[0]}__{df['initial_pool'].iloc[0]}.parquet"
-        if out.suffix != ".parquet"
-        else out
-    )
-    write_parquet_atomic(df, path)
+    write_results(df, path, config=config)
+    _print_summary(df)
+    print(f"\nresults: {path}")
+    return 0
+
+
+def _run_config(emb, args, params: dict, seeds: list[int]) -> dict:
+    """Everything that determines the results of ``alkit run`` (not the device), and its hash."""
+    from . import strategies
+    from ._utils import stable_hash
+    from .probe import PROBE_DEFAULTS
+    from .results import method_label
+
+    full = strategies.check_params(args.strategy, params)
+    full.pop("device", None)
+    config = {
+        "writer": "alkit run",
+        "dataset": emb.dataset,
+        "backbone": emb.backbone,
+        "embedding_checksum": emb.checksum,
+        "strategy": args.strategy,
+        "params": full,
+        "method": method_label(args.strategy, full),
+        "initial_pool": args.initial_pool or strategies.default_initial_pool(args.strategy),
+        "budget": emb.n_classes if args.budget is None else args.budget,
+        "initial_budget": emb.n_classes if args.initial_budget is None else args.initial_budget,
+        "iterations": args.iterations,
+        "seeds": seeds,
+        "propagation": {} if args.propagate else None,
+        "probe": dict(PROBE_DEFAULTS),
+    }
+    return {**config, "hash": stable_hash(config, length=12)}
+
+
+def _run_file_name(config: dict) -> str:
+    """``<dataset>__<method>__<initial pool>__<config hash>.parquet``: readable, and one file per
+    configuration (seeds, iterations, budgets, parameters, propagation all count)."""
+    import re
+
+    def safe(text: str) -> str:
+        return re.sub(r"[^A-Za-z0-9._+=-]+", "_", str(text)).strip("._") or "_"
+
+    parts = (config["dataset"], config["method"], config["initial_pool"], config["hash"])
+    return "__".join(safe(p) for p in parts) + ".parquet"
+
+
+def _config_diff(theirs: dict, ours: dict, limit: int = 4) -> str:
+    keys = [
+        k for k in sorted(set(theirs) | set(ours)) if k != "hash" and theirs.get(k) != ours.get(k)
+    ]
+    shown = [f"{k}: {theirs.get(k)!r} there, {ours.get(k)!r} now" for k in keys[:limit]]
+    return "; ".join(shown) + ("; …" if len(keys) > limit else "") or "unknown difference"
+
+
+def _print_summary(df) -> None:
     summary = df.groupby("iteration")[["n_labeled", "accuracy"]].agg(
         {"n_labeled": "first", "accuracy": ["mean", "std"]}
     )
     summary.columns = ["n_labeled", "accuracy_mean", "accuracy_std"]
     print(summary.to_string(float_format=lambda v: f"{v:.4f}"))
-    print(f"\nresults: {path}")
-    return 0
 
 
-def _parse_params(items) -> dict:
-    import json
+def _parse_params(items, strategy: str) -> dict:
+    """``--param KEY=VALUE`` options as checked strategy parameters (only those given).
 
-    params = {}
+    Values are read by :func:`alkit.validation.parse_value` (JSON, else text) and then by
+    :func:`alkit.strategies.check_params` with ``from_text=True``: ``cluster=False`` is
+    ``False``, ``cluster=maybe`` an error.
+    """
+    from . import strategies
+    from .errors import AlkitError, InvalidInputError
+    from .validation import parse_value
+
+    params: dict = {}
     for item in items or []:
-        if "=" not in item:
-            raise SystemExit(f"--param expects KEY=VALUE, got {item!r}")
-        k, v = item.split("=", 1)
-        try:
-            params[k] = json.loads(v)
-        except json.JSONDecodeError:
-            params[k] = v
-    return params
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InvalidInputError(
+                f"--param expects KEY=VALUE (e.g. --param cluster=true); got {item!r}."
+            )
+        if key in params:
+            raise InvalidInputError(f"--param {key} is given twice; give each parameter once.")
+        if key == "device":
+            raise InvalidInputError("--param device=… is not a strategy parameter; use --device.")
+        params[key] = parse_value(text)
+    try:
+        checked = strategies.check_params(strategy, params, from_text=True)
+    except AlkitError as exc:
+        raise type(exc)(f"--param: {exc}") from exc
+    return {k: checked[k] for k in params}
 
 
 def _cmd_next(args) -> int:
@@ -195,23 +295,68 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run",
         help="run AL simulations (one strategy, several seeds)",
+        description="Simulate active learning with ground-truth labels and write one results "
+        "file (checksummed parquet, one row per seed and iteration).",
         epilog="example: alkit run --dataset digits --strategy entropy --initial-pool centroids "
-        "--seeds 1 10 100 --iterations 20 --out results/",
+        "--seeds 1 10 100 --iterations 20 --out results/\n\n"
+        "output: with --out a directory, the file is named by the full configuration,\n"
+        "  <dataset>__<method>__<initial pool>__<hash>.parquet, the hash covering seeds,\n"
+        "  iterations, budgets, parameters, propagation and the embeddings, so runs of other\n"
+        "  configurations never replace each other. If that configuration's file is already\n"
+        "  there, it is not recomputed (--force reruns it). With --out FILE.parquet, a file of\n"
+        "  another configuration is never replaced without --force.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--dataset", required=True, help="digits, synthetic:…, a cached key or a path")
-    p.add_argument("--strategy", default="dropquery")
-    p.add_argument("--initial-pool", default=None, help="default: the strategy's paper default")
-    p.add_argument("--seeds", type=int, nargs="+", default=[1])
-    p.add_argument("--iterations", type=int, default=20)
-    p.add_argument("--budget", type=int, default=None, help="default: number of classes")
-    p.add_argument("--initial-budget", type=int, default=None, help="default: number of classes")
     p.add_argument(
-        "--param", action="append", metavar="KEY=VALUE", help="strategy parameter (repeatable)"
+        "--strategy",
+        default="dropquery",
+        help="a registered query strategy (default: dropquery; see alkit.strategies.available())",
+    )
+    p.add_argument("--initial-pool", default=None, help="default: the strategy's paper default")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="one run per seed, each a non-negative integer (default: 1)",
+    )
+    p.add_argument(
+        "--iterations",
+        type=int,
+        default=20,
+        help="train/test rounds per run, the first on the initial pool (default: 20)",
+    )
+    p.add_argument(
+        "--budget", type=int, default=None, help="labels queried per round (default: classes)"
+    )
+    p.add_argument(
+        "--initial-budget",
+        type=int,
+        default=None,
+        help="size of the initial pool (default: number of classes)",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="strategy parameter, repeatable: --param cluster=true --param M=5 (booleans: "
+        "true/false, yes/no, on/off, 1/0)",
     )
     p.add_argument("--propagate", action="store_true", help="label propagation (DESIGN §6)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--out", default="results/")
+    p.add_argument(
+        "--device", default="auto", help="auto (GPU when present), cpu or cuda; not in the hash"
+    )
+    p.add_argument(
+        "--out",
+        default="results/",
+        help="directory (one file per configuration; default: results/) or a .parquet file",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="rerun and overwrite even when the output file exists (same or other configuration)",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(

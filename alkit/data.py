@@ -199,8 +199,12 @@ class EmbeddingSet:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        from ._utils import apply_umask
+
+        apply_umask(tmp_dir, 0o777)  # mkdtemp makes it 0700 whatever the umask
         try:
             save_file(arrays, str(tmp_dir / "arrays.safetensors"))
+            apply_umask(tmp_dir / "arrays.safetensors")  # safetensors writes it 0600
             (tmp_dir / "meta.json").write_text(json.dumps(meta, indent=2))
             if path.exists():
                 old = path.with_name(f".{path.name}.old")

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     from . import load_embeddings, plots, run_al
-    from ._utils import write_parquet_atomic
+    from .results import write_results
 
     t0 = time.perf_counter()
     emb = load_embeddings("digits")
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             frames.append(run.to_frame())
     df = pd.concat(frames, ignore_index=True)
     results = out / "results.parquet"
-    write_parquet_atomic(df, results)
+    write_results(df, results, config={"writer": "alkit.demo", "seeds": list(SEEDS)})
     fig_path = out / "al_curves.png"
     plots.al_curves(df, path=fig_path)
     last = (

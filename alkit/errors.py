@@ -16,6 +16,7 @@ __all__ = [
     "CorruptCacheError",
     "MissingResourceError",
     "GridError",
+    "NoWorkersError",
 ]
 
 
@@ -47,8 +48,12 @@ class CorruptCacheError(AlkitError):
 
 
 class MissingResourceError(AlkitError, FileNotFoundError):
-    """Model weights or a data set are not on disk (and cannot be downloaded here)."""
+    """Model weights, a data set or a results file are not on disk (and cannot be downloaded here)."""
 
 
 class GridError(AlkitError):
     """A sweep grid is malformed."""
+
+
+class NoWorkersError(AlkitError):
+    """A sweep's Dask cluster has had no worker for longer than its ``worker_timeout``."""

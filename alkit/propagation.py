@@ -31,9 +31,15 @@ import torch
 from ._utils import l2_normalize, resolve_device
 from .cluster import knn
 from .errors import InvalidInputError
-from .validation import check_features
+from .validation import check_features, check_settings
 
-__all__ = ["LabelPropagator", "DEFAULTS", "VARIANTS", "propagation_weights"]
+__all__ = [
+    "LabelPropagator",
+    "DEFAULTS",
+    "VARIANTS",
+    "propagation_weights",
+    "check_propagation_settings",
+]
 
 #: Settings accepted by :class:`LabelPropagator` and their defaults.
 #: ``alpha=None`` means the variant's own default (see :data:`VARIANTS`).
@@ -117,6 +123,54 @@ def propagation_weights(f: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.n
     return targets, weights.astype(np.float32)
 
 
+def check_propagation_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
+    """Validate label propagation settings; return them resolved (defaults and ``alpha`` filled in).
+
+    The checks of :class:`LabelPropagator`, callable without building one (a sweep checks its
+    grid's settings before any cell starts).
+
+    Parameters
+    ----------
+    settings : dict or None
+        Keys of :data:`DEFAULTS`.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown setting (naming the closest valid one), an unknown variant, or a value out
+        of range.
+    """
+    settings = check_settings(settings, "label propagation settings", DEFAULTS)
+    s = {**DEFAULTS, **settings}
+    if s["variant"] not in VARIANTS:
+        raise InvalidInputError(
+            f"Unknown propagation variant {s['variant']!r}; choose one of {sorted(VARIANTS)}."
+        )
+    if s["alpha"] is None:
+        s["alpha"] = VARIANTS[s["variant"]]["alpha"]
+    s["k"] = _positive_int(s["k"], "k")
+    s["n_iter"] = _positive_int(s["n_iter"], "n_iter")
+    a = s["alpha"]
+    if isinstance(a, bool) or not isinstance(a, numbers.Real) or not 0.0 < float(a) < 1.0:
+        raise InvalidInputError(f"propagation alpha must be a number in (0, 1); got {a!r}.")
+    s["alpha"] = float(a)
+    if (
+        isinstance(s["gamma"], bool)
+        or not isinstance(s["gamma"], numbers.Real)
+        or not s["gamma"] > 0
+    ):
+        raise InvalidInputError(f"propagation gamma must be a positive number; got {s['gamma']!r}.")
+    s["gamma"] = float(s["gamma"])
+    if isinstance(s["tol"], bool) or not isinstance(s["tol"], numbers.Real) or s["tol"] < 0:
+        raise InvalidInputError(f"propagation tol must be a number ≥ 0; got {s['tol']!r}.")
+    s["tol"] = float(s["tol"])
+    if s["dtype"] not in ("float64", "float32"):
+        raise InvalidInputError(
+            f"propagation dtype must be 'float64' or 'float32'; got {s['dtype']!r}."
+        )
+    return s
+
+
 class LabelPropagator:
     """Label propagation over an exact kNN graph, built once and reused across calls.
 
@@ -163,41 +217,7 @@ class LabelPropagator:
     """
 
     def __init__(self, device: str = "auto", **settings: Any) -> None:
-        unknown = set(settings) - set(DEFAULTS)
-        if unknown:
-            valid = ", ".join(f"{k}={v!r}" for k, v in DEFAULTS.items())
-            raise InvalidInputError(
-                f"Unknown label propagation setting(s) {sorted(unknown)}; valid: {valid}."
-            )
-        s = {**DEFAULTS, **settings}
-        if s["variant"] not in VARIANTS:
-            raise InvalidInputError(
-                f"Unknown propagation variant {s['variant']!r}; choose one of {sorted(VARIANTS)}."
-            )
-        if s["alpha"] is None:
-            s["alpha"] = VARIANTS[s["variant"]]["alpha"]
-        s["k"] = _positive_int(s["k"], "k")
-        s["n_iter"] = _positive_int(s["n_iter"], "n_iter")
-        a = s["alpha"]
-        if isinstance(a, bool) or not isinstance(a, numbers.Real) or not 0.0 < float(a) < 1.0:
-            raise InvalidInputError(f"propagation alpha must be a number in (0, 1); got {a!r}.")
-        s["alpha"] = float(a)
-        if (
-            isinstance(s["gamma"], bool)
-            or not isinstance(s["gamma"], numbers.Real)
-            or not s["gamma"] > 0
-        ):
-            raise InvalidInputError(
-                f"propagation gamma must be a positive number; got {s['gamma']!r}."
-            )
-        s["gamma"] = float(s["gamma"])
-        if isinstance(s["tol"], bool) or not isinstance(s["tol"], numbers.Real) or s["tol"] < 0:
-            raise InvalidInputError(f"propagation tol must be a number ≥ 0; got {s['tol']!r}.")
-        s["tol"] = float(s["tol"])
-        if s["dtype"] not in ("float64", "float32"):
-            raise InvalidInputError(
-                f"propagation dtype must be 'float64' or 'float32'; got {s['dtype']!r}."
-            )
+        s = check_propagation_settings(settings)
         self.settings = s
         self.device = resolve_device(device)
         self.n_graph_builds = 0

@@ -1,6 +1,8 @@
 """``alkit report RESULTS_DIR --out FIGDIR``: every figure and table the results allow.
 
-Reads a directory of tidy results (``alkit.load_results``), then writes into ``FIGDIR``:
+Reads a directory of tidy results (:func:`alkit.results.load_results`: every file's checksum is
+verified; a bad file is an error, or with ``--skip-bad`` left out with a printed warning), then
+writes into ``FIGDIR``:
 
 - ``learning_curves.csv``, ``al_curves.{png,svg}`` — always;
 - ``auc.csv`` (per run), ``auc_summary.{csv,md}`` — always;
@@ -59,6 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="method for the delta curves (default: dropquery if present, else all pooled)",
     )
     parser.add_argument("--formats", nargs="+", default=["png", "svg"], help="figure formats")
+    parser.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="leave out results files that fail their checks (unreadable, not alkit results, "
+        "altered after writing) with a warning listing them; by default such a file is an "
+        "error (exit 2) naming it",
+    )
 
 
 def to_markdown(df: pd.DataFrame, index: bool = True, floatfmt: str = "{:.4g}") -> str:
@@ -228,14 +237,21 @@ def report(
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``alkit report``."""
-    from .loop import load_results
+    from .results import SkippedResultsWarning, load_results
 
     src = Path(args.results)
     if not src.exists():
         raise InvalidInputError(
             f"Results path {src} does not exist; pass the --out directory of a sweep or run."
         )
-    df = load_results(src)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SkippedResultsWarning)
+        df = load_results(src, on_error="skip" if args.skip_bad else "raise")
+    for w in caught:
+        if issubclass(w.category, SkippedResultsWarning):
+            print(f"warning: {w.message}")
+        else:  # pragma: no cover - other warnings keep their usual route
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if df.empty:
         raise InvalidInputError(f"No results (*.parquet) found under {src}.")
     print(f"{len(df)} rows from {src}; writing to {args.out}:")

@@ -3,10 +3,12 @@
 A *grid* (YAML file, shipped grid name or dict) crosses (dataset, backbone) settings with
 strategies, initial pools, seeds, propagation settings, iterations and budgets; ``exclude``
 rules drop combinations. Each combination is a *cell* = one :func:`alkit.run_al` call, whose
-tidy table is written atomically to ``<out_dir>/<hash>.parquet``, the hash covering the run
-key, every parameter and the embedding checksum (not the alkit version). Rerunning a sweep
-skips finished cells, redoes truncated ones and retries failed ones; a failed cell writes
-``failures/<hash>.json`` (error and traceback) and the others go on.
+tidy table is written atomically to ``<out_dir>/<hash>.parquet`` (a checksummed results file,
+:mod:`alkit.results`), the hash covering the run key, every parameter and the embedding
+checksum (not the alkit version). Rerunning a sweep skips finished cells, redoes truncated,
+altered or foreign ones and retries failed ones; a failed cell writes ``failures/<hash>.json``
+(error and traceback) and the others go on. Everything in a grid is checked before any cell
+starts.
 
 Grid keys (see ``docs/sweeps.md``)::
 
@@ -37,8 +39,10 @@ import importlib
 import itertools
 import json
 import os
+import re
 import socket
 import sys
+import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -51,8 +55,15 @@ import pandas as pd
 
 from . import initial_pools as _initial_pools
 from . import strategies as _strategies
-from ._utils import stable_hash, write_json_atomic, write_parquet_atomic
-from .errors import AlkitError, CorruptCacheError, GridError, MissingResourceError
+from ._utils import stable_hash, write_json_atomic
+from .errors import (
+    AlkitError,
+    CorruptCacheError,
+    GridError,
+    MissingResourceError,
+    NoWorkersError,
+)
+from .validation import check_float
 
 __all__ = [
     "Cell",
@@ -65,6 +76,7 @@ __all__ = [
     "SweepFailedError",
     "PAPER_SEEDS",
     "GRID_KEYS",
+    "DEFAULT_WORKER_TIMEOUT",
     "add_arguments",
     "main",
 ]
@@ -90,9 +102,10 @@ GRID_KEYS: dict[str, Any] = {
     "device": "auto",
     "imports": [],
 }
+#: Seconds a Dask sweep waits with no live worker before it stops (``worker_timeout``).
+DEFAULT_WORKER_TIMEOUT = 120.0
 EXCLUDE_KEYS = ("dataset", "backbone", "strategy", "method", "initial_pool", "seed", "propagate")
 FAILURES_DIR = "failures"
-_RESULT_ATTR = "alkit_cell"
 # environment of every Dask worker process, so BLAS/OpenMP start with one thread (the task
 # also pins torch, faiss and BLAS at run time, for workers started by someone else)
 _THREAD_ENV = {
@@ -177,6 +190,22 @@ def _check_str(v: Any, key: str, origin: str) -> str:
     return v
 
 
+_SIMPLE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _check_name(v: Any, origin: str) -> str:
+    """A grid name is part of file names in the output directory (``.grid-<name>.json``) and the
+    default ``results/<name>``: no path separators, no ``..``."""
+    name = _check_str(v, "name", origin)
+    if not _SIMPLE_NAME.fullmatch(name) or not name.strip("."):
+        raise GridError(
+            f"{origin}: field 'name' must be a simple name (letters, digits, '_', '-', '.'; no "
+            f"path separators, not '.' or '..'), as it names files in the output directory; "
+            f"got {name!r}."
+        )
+    return name
+
+
 def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) -> dict:
     """Read and validate a grid; return it normalised (every key present, axes as lists).
 
@@ -210,7 +239,7 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
         )
     grid: dict[str, Any] = {k: copy.deepcopy(v) for k, v in GRID_KEYS.items()}
     grid.update(raw)
-    grid["name"] = _check_str(grid["name"] or "grid", "name", origin)
+    grid["name"] = _check_name(grid["name"] or "grid", origin)
     if not isinstance(grid["description"], str):
         raise GridError(f"{origin}: field 'description' must be a string.")
     grid["device"] = _check_str(grid["device"], "device", origin)
@@ -258,6 +287,12 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
         elif p is True:
             props.append({})
         elif isinstance(p, dict):
+            from .propagation import check_propagation_settings
+
+            try:  # the settings as given form the cell hash; only checked here
+                check_propagation_settings(p)
+            except AlkitError as exc:
+                raise GridError(f"{origin}: field 'propagation[{i}]': {exc}") from exc
             props.append(dict(p))
         else:
             raise GridError(
@@ -303,7 +338,55 @@ def load_grid(spec: str | os.PathLike | Mapping, check_registry: bool = True) ->
             )
         rules.append({k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in rule.items()})
     grid["exclude"] = rules
+    _check_exclude(rules, _grid_axes(grid), origin)
     return grid
+
+
+def _grid_axes(grid: dict) -> dict[str, set | None]:
+    """The values each ``exclude`` key can match, as far as the grid alone tells (``None``:
+    known only once the embeddings are read, or a strategy's default pool is unknown)."""
+    names = [s["name"] for s in grid["strategies"]]
+    pools: set | None = set(grid["initial_pools"])
+    if "default" in pools:
+        if all(n in _strategies.available() for n in names):
+            pools |= {_strategies.default_initial_pool(n) for n in names}
+        else:
+            pools = None
+    explicit = all(s["dataset"] is not None for s in grid["settings"])
+    return {
+        "dataset": {s["dataset"] for s in grid["settings"]} if explicit else None,
+        "backbone": {s["backbone"] for s in grid["settings"]} if explicit else None,
+        "strategy": set(names),
+        "method": {s["method"] for s in grid["strategies"]},
+        "initial_pool": pools,
+        "seed": set(grid["seeds"]),
+        "propagate": {p is not None for p in grid["propagation"]},
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, and both booleans or neither (``1 == True`` in Python, not in a grid)."""
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def _check_exclude(rules: list[dict], axes: dict[str, set | None], origin: str) -> None:
+    """Every value of every ``exclude`` rule must match some value of its axis: a rule with a
+    typo (``strategy: entropyy``) would otherwise exclude nothing, silently."""
+    from .validation import suggest
+
+    for i, rule in enumerate(rules):
+        for key, values in rule.items():
+            valid = axes.get(key)
+            if valid is None:
+                continue
+            for v in values:
+                if not any(_same(v, w) for w in valid):
+                    shown = ", ".join(repr(w) for w in sorted(valid, key=str))
+                    hint = suggest(v, [str(w) for w in valid]) if isinstance(v, str) else ""
+                    raise GridError(
+                        f"{origin}: field 'exclude[{i}]': {key} {v!r} matches no {key} of the "
+                        f"grid, so the rule would exclude nothing; valid: {shown}.{hint}"
+                    )
 
 
 def _parse_settings(grid: dict, origin: str) -> list[dict]:
@@ -392,7 +475,8 @@ def _parse_strategies(raw: Any, origin: str, check_registry: bool) -> list[dict]
                     "under 'imports')."
                 )
             try:
-                params = _strategies.check_params(name, params)
+                # grid files are text: `cluster: "no"` is read as False, "nope" is an error
+                params = _strategies.check_params(name, params, from_text=True)
             except AlkitError as exc:
                 raise GridError(f"{origin}: field '{where}.params': {exc}") from exc
         label = _method_label(name, params)
@@ -404,7 +488,7 @@ def _parse_strategies(raw: Any, origin: str, check_registry: bool) -> list[dict]
 
 
 def _method_label(name: str, params: dict) -> str:
-    from .loop import method_label
+    from .results import method_label
 
     return method_label(name, params)
 
@@ -532,8 +616,9 @@ class Cell:
         )
 
 
-def _matches(rule: dict, cell: Cell) -> bool:
-    values = {
+def _cell_values(cell: Cell) -> dict[str, list]:
+    """The values of a cell that ``exclude`` rules match, per key of :data:`EXCLUDE_KEYS`."""
+    return {
         "dataset": [cell.dataset],
         "backbone": [cell.backbone],
         "strategy": [cell.strategy],
@@ -542,6 +627,10 @@ def _matches(rule: dict, cell: Cell) -> bool:
         "seed": [cell.seed],
         "propagate": [cell.propagation is not None],
     }
+
+
+def _matches(rule: dict, cell: Cell) -> bool:
+    values = _cell_values(cell)
     return all(any(v in values[k] for v in allowed) for k, allowed in rule.items())
 
 
@@ -600,6 +689,7 @@ def _expand(grid: dict, resolve: bool) -> list[Cell]:
                 f"({_embeddings_dir()}):\n{cmds}\nCreate them, or point ALKIT_HOME at the cache that holds them."
             )
     cells: dict[str, Cell] = {}
+    candidates: list[Cell] = []  # every cell before the exclude rules, to check their values
     for s in grid["settings"]:
         info = infos.get(s["embedding"])
         dataset = s["dataset"] or (info or {}).get("dataset") or s["embedding"]
@@ -643,13 +733,50 @@ def _expand(grid: dict, resolve: bool) -> list[Cell]:
                 embedding_checksum=(info or {}).get("checksum"),
                 n_classes=n_classes,
             )
+            candidates.append(cell)
             if any(_matches(rule, cell) for rule in grid["exclude"]):
                 continue
             # "default" and the explicit pool it resolves to are the same run
             cells.setdefault(
                 cell.hash if resolved_pool is not None else f"{cell.hash}:{pool}", cell
             )
+    if resolve:
+        # the datasets and backbones of `datasets:` entries are known only now
+        where = f"grid {grid['name']!r}"
+        axes = {k: {v for c in candidates for v in _cell_values(c)[k]} for k in EXCLUDE_KEYS}
+        _check_exclude(
+            grid["exclude"], {k: v if None not in v else None for k, v in axes.items()}, where
+        )
+        _check_pool_sizes(list(cells.values()), infos, where)
     return list(cells.values())
+
+
+def _check_pool_sizes(cells: list[Cell], infos: dict, where: str, limit: int = 5) -> None:
+    """Every cell's labels must fit its pool (``initial_budget + (iterations − 1) · budget ≤
+    n_train``), checked before any cell starts rather than failing cell by cell."""
+    too_big: dict[tuple, str] = {}
+    for c in cells:
+        n_train = (infos.get(c.embedding) or {}).get("n_train")
+        if n_train is None or c.budget is None or c.initial_budget is None:
+            continue
+        need = c.initial_budget + (c.iterations - 1) * c.budget
+        if need > n_train:
+            key = (c.dataset, c.backbone, c.iterations, c.budget, c.initial_budget)
+            too_big.setdefault(
+                key,
+                f"  {c.dataset} / {c.backbone}: iterations {c.iterations}, budget {c.budget}, "
+                f"initial_budget {c.initial_budget} need {need} labels > {n_train} pool points",
+            )
+    if too_big:
+        lines = list(too_big.values())
+        more = f"\n  … and {len(lines) - limit} more" if len(lines) > limit else ""
+        raise GridError(
+            f"{where}: fields 'iterations', 'budget', 'initial_budget' ask for more labels than "
+            "the pool holds (initial_budget + (iterations − 1) × budget > pool size):\n"
+            + "\n".join(lines[:limit])
+            + more
+            + "\nLower them, or exclude those settings."
+        )
 
 
 def plan(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike) -> dict[str, list[Cell]]:
@@ -659,7 +786,8 @@ def plan(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike) -> dict[
     -------
     dict
         ``{"done": [...], "failed": [...], "corrupt": [...], "missing": [...]}``: ``done`` has a
-        valid result file, ``corrupt`` an unreadable or mismatched one, ``failed`` no result but a
+        valid result file, ``corrupt`` one that fails :func:`alkit.results.read_results`' checks
+        or belongs to another cell, ``failed`` no result but a
         ``failures/<hash>.json`` record, ``missing`` neither.
     """
     out = Path(out_dir)
@@ -735,16 +863,11 @@ def _cached_embeddings(name: str):
 
 
 def _embedding_info(name: str) -> dict | None:
-    """dataset, backbone, checksum and n_classes of an embedding set, reading only its metadata
-    when it is a file (built-in sets are generated). ``None`` when it does not exist."""
+    """dataset, backbone, checksum, n_classes and n_train (pool size) of an embedding set,
+    reading only its metadata when it is a file (built-in sets are generated). ``None`` when it
+    does not exist."""
     if _is_builtin(name):
-        emb = _cached_embeddings(name)
-        return {
-            "dataset": emb.dataset,
-            "backbone": emb.backbone,
-            "checksum": emb.checksum,
-            "n_classes": emb.n_classes,
-        }
+        return _info_of(_cached_embeddings(name))
     path = _locate(name)
     if path is None:
         return None
@@ -757,19 +880,29 @@ def _embedding_info(name: str) -> dict | None:
                 meta = json.loads(bytes(z["__meta__"]).decode())
     except Exception:
         meta = None  # unreadable metadata: load it fully below, which names the problem
-    if not meta or not meta.get("checksum") or not (meta.get("n_classes") or meta.get("classes")):
-        emb = _cached_embeddings(name)
-        return {
-            "dataset": emb.dataset,
-            "backbone": emb.backbone,
-            "checksum": emb.checksum,
-            "n_classes": emb.n_classes,
-        }
+    if (
+        not meta
+        or not meta.get("checksum")
+        or not (meta.get("n_classes") or meta.get("classes"))
+        or not isinstance(meta.get("n_train"), int)
+    ):
+        return _info_of(_cached_embeddings(name))
     return {
         "dataset": meta.get("dataset"),
         "backbone": meta.get("backbone"),
         "checksum": meta["checksum"],
         "n_classes": int(meta.get("n_classes") or len(meta["classes"])),
+        "n_train": int(meta["n_train"]),
+    }
+
+
+def _info_of(emb) -> dict:
+    return {
+        "dataset": emb.dataset,
+        "backbone": emb.backbone,
+        "checksum": emb.checksum,
+        "n_classes": emb.n_classes,
+        "n_train": len(emb.x_train),
     }
 
 
@@ -846,24 +979,26 @@ def _failure_record(cell: Cell, exc: BaseException, tb: str, diag: dict | None =
 
 
 def _read_result(path: Path, cell: Cell) -> pd.DataFrame | None:
-    """The cell's result table, or ``None`` when the file is truncated, unreadable or not this cell's."""
+    """The cell's result table, or ``None`` when the file is not a valid result of this cell:
+    unreadable or truncated, not an alkit results file, altered after it was written (checksum),
+    another cell's, or with another number of rows."""
+    from .results import read_metadata, read_results
+
     try:
-        df = pd.read_parquet(path)
-    except Exception:
+        config = read_metadata(path).get("config") or {}
+        if not isinstance(config, dict) or config.get("hash") != cell.hash:
+            return None
+        df = read_results(path)
+    except AlkitError:
         return None
-    meta = df.attrs.get(_RESULT_ATTR) or {}
-    if meta.get("hash") != cell.hash or len(df) != cell.iterations:
-        return None
-    df.attrs = {}
-    return df
+    return df if len(df) == cell.iterations else None
 
 
 def _write_result(out: Path, cell: Cell, df: pd.DataFrame) -> None:
-    df = df.copy()
-    df.attrs = {
-        _RESULT_ATTR: {"hash": cell.hash, "config": cell.config(), "embedding": cell.embedding}
-    }
-    write_parquet_atomic(df, out / f"{cell.hash}.parquet")
+    from .results import write_results
+
+    config = {"hash": cell.hash, "cell": cell.config(), "embedding": cell.embedding}
+    write_results(df, out / f"{cell.hash}.parquet", config=config)
     stale = out / FAILURES_DIR / f"{cell.hash}.json"
     if stale.exists():
         stale.unlink()
@@ -892,19 +1027,31 @@ def _open_client(scheduler: Any, n_workers: int | None):
     """(client, cluster_or_None, owned): a LocalCluster, an address, or a given Client."""
     import logging
 
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if isinstance(scheduler, Client):
         return scheduler, None, False
     if scheduler in (None, "local"):
-        cluster = LocalCluster(
-            n_workers=n_workers or _n_cores(),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-            env=dict(_THREAD_ENV),
-        )
+        # dashboard_address=None only leaves the bokeh dashboard out: the scheduler still serves
+        # HTTP on port 8787 (dask/distributed#7207). So bind it to a free local port, with no
+        # routes, and stop it once the cluster is up.
+        with dask.config.set({"distributed.scheduler.http.routes": []}):
+            cluster = LocalCluster(
+                n_workers=n_workers or _n_cores(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.ERROR,
+                env=dict(_THREAD_ENV),
+            )
+        try:
+            cluster.sync(_stop_http_server, cluster.scheduler)
+        except BaseException:
+            cluster.close()
+            raise
+        cluster.scheduler_info.get("services", {}).pop("dashboard", None)
         return Client(cluster), cluster, True
     try:
         client = Client(scheduler, timeout="30s")
@@ -917,6 +1064,18 @@ def _open_client(scheduler: Any, n_workers: int | None):
     return client, None, True
 
 
+async def _stop_http_server(scheduler) -> None:
+    """Stop the scheduler's HTTP server (on its event loop, as tornado requires)."""
+    server = scheduler.services.pop("dashboard", None)
+    if server is not None:
+        server.stop()
+
+
+def _n_live_workers(client) -> int:
+    """Workers the scheduler counts as running (``ncores_running``: closing ones excluded)."""
+    return len(client.nthreads())
+
+
 def sweep(
     spec: str | os.PathLike | Mapping,
     out_dir: str | os.PathLike,
@@ -926,6 +1085,7 @@ def sweep(
     n_workers: int | None = None,
     device: str | None = None,
     raise_on_failure: bool = False,
+    worker_timeout: float | None = DEFAULT_WORKER_TIMEOUT,
 ) -> pd.DataFrame:
     """Run every cell of a grid that has no valid result in ``out_dir`` yet.
 
@@ -950,11 +1110,16 @@ def sweep(
         Overrides the grid's ``device`` (not part of the cell hash).
     raise_on_failure : bool
         Raise :class:`SweepFailedError` after the sweep when cells failed.
+    worker_timeout : float or None
+        Dask only: seconds the cluster may have no live worker while cells remain before the
+        sweep stops with :class:`~alkit.errors.NoWorkersError` (finished cells stay on disk; a
+        rerun goes on from them). Dask itself would wait forever, e.g. after the only worker
+        died. ``None`` waits forever.
 
     Returns
     -------
     DataFrame
-        The tidy table (``alkit.loop.RESULT_COLUMNS``) of every finished cell of this grid.
+        The tidy table (``alkit.results.RESULT_COLUMNS``) of every finished cell of this grid.
         ``attrs["failures"]`` lists the failed cells (hash, cell, error_type, message, path),
         ``attrs["sweep"]`` the counts (cells, done, ran, skipped, failed) and ``workers``
         (``"host:pid"`` → embedding sets that process loaded: one per setting it served).
@@ -962,8 +1127,19 @@ def sweep(
     Raises
     ------
     GridError, MissingResourceError
-        Before anything runs.
+        Before anything runs: a malformed grid (names, parameters, ``exclude`` rules that match
+        nothing, more labels than a pool holds, …) or embeddings that are not cached.
+    NoWorkersError
+        No Dask worker for ``worker_timeout`` seconds.
     """
+    if worker_timeout is not None:
+        worker_timeout = check_float(
+            worker_timeout,
+            "worker_timeout",
+            min=0,
+            min_open=True,
+            hint="Pass seconds, or None to wait for workers forever.",
+        )
     grid = load_grid(spec)
     cells = _expand(grid, resolve=True)
     if device is not None:
@@ -1023,13 +1199,13 @@ def sweep(
                 for cell in todo:
                     record(cell, *_execute(cell))
             else:
-                _run_dask(todo, scheduler, n_workers, record)
+                _run_dask(todo, scheduler, n_workers, record, worker_timeout, out)
     finally:
         if bar is not None:
             bar.close()
 
     frames = [results[c.hash] for c in cells if c.hash in results]
-    from .loop import RESULT_COLUMNS
+    from .results import RESULT_COLUMNS
 
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
     table.attrs = {
@@ -1051,7 +1227,14 @@ def sweep(
     return table
 
 
-def _run_dask(todo: list[Cell], scheduler: Any, n_workers: int | None, record) -> None:
+def _run_dask(
+    todo: list[Cell],
+    scheduler: Any,
+    n_workers: int | None,
+    record,
+    worker_timeout: float | None,
+    out: Path,
+) -> None:
     from dask.distributed import as_completed
 
     client, cluster, owned = _open_client(scheduler, n_workers)
@@ -1062,20 +1245,44 @@ def _run_dask(todo: list[Cell], scheduler: Any, n_workers: int | None, record) -
                 _execute, cell, key=f"alkit-cell-{cell.hash}", pure=False, retries=0
             )
             futures[fut.key] = (fut, cell)
-        for fut in as_completed([f for f, _ in futures.values()]):
-            cell = futures[fut.key][1]
-            try:
-                status, payload, diag = fut.result()
-            except (
-                Exception
-            ) as exc:  # the worker died (KilledWorker), or the cell could not be sent
-                status, payload, diag = (
-                    "failed",
-                    _failure_record(cell, exc, traceback.format_exc()),
-                    None,
+        pending = as_completed([f for f, _ in futures.values()])
+        watch = _WorkerWatch(client, worker_timeout)
+        n_done = 0
+
+        def check_workers() -> None:
+            # Dask waits for workers forever: a cluster whose workers all died would hang the
+            # sweep without a word
+            if watch.expired():
+                raise NoWorkersError(
+                    f"The Dask cluster ({_describe_scheduler(scheduler, client)}) has had no "
+                    f"worker for {worker_timeout:g} s while {len(todo) - n_done} cell(s) were "
+                    f"left; {n_done} cell(s) finished in this run are saved in {out}. Start "
+                    "workers (`dask worker ADDRESS --nthreads 1`) or find what stopped them "
+                    "(memory? a crash in a cell?), then rerun the same command: finished cells "
+                    "are kept. Wait longer with --worker-timeout."
                 )
-            record(cell, status, payload, diag)
-            fut.release()
+
+        while not pending.is_empty():
+            batch = pending.next_batch(block=False)
+            if not batch:
+                check_workers()
+                time.sleep(0.05)
+                continue
+            for fut in batch:
+                cell = futures[fut.key][1]
+                try:
+                    status, payload, diag = _fetch(fut, check_workers)
+                except NoWorkersError:
+                    raise
+                except Exception as exc:  # the worker died (KilledWorker), or the cell was not sent
+                    status, payload, diag = (
+                        "failed",
+                        _failure_record(cell, exc, traceback.format_exc()),
+                        None,
+                    )
+                record(cell, status, payload, diag)
+                n_done += 1
+                fut.release()
     finally:
         for fut, _ in futures.values():
             if not fut.done():
@@ -1084,6 +1291,45 @@ def _run_dask(todo: list[Cell], scheduler: Any, n_workers: int | None, record) -
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _fetch(fut, check_workers, poll: float = 1.0):
+    """``fut.result()``, checking for workers meanwhile: a finished cell whose worker died
+    before its result was fetched is recomputed, which needs a worker."""
+    while True:
+        try:
+            return fut.result(timeout=poll)
+        except TimeoutError:
+            check_workers()
+
+
+class _WorkerWatch:
+    """How long the scheduler has had no live worker; asks it at most once a second."""
+
+    def __init__(self, client, timeout: float | None, interval: float = 1.0) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.interval = min(interval, timeout / 4) if timeout else interval
+        self.last_check = -float("inf")
+        self.alone_since: float | None = None
+
+    def expired(self) -> bool:
+        if self.timeout is None:
+            return False
+        now = time.monotonic()
+        if now - self.last_check >= self.interval:
+            self.last_check = now
+            if _n_live_workers(self.client) > 0:
+                self.alone_since = None
+            elif self.alone_since is None:
+                self.alone_since = now
+        return self.alone_since is not None and now - self.alone_since > self.timeout
+
+
+def _describe_scheduler(scheduler: Any, client) -> str:
+    if scheduler in (None, "local"):
+        return "LocalCluster"
+    return str(getattr(client, "scheduler", None) and client.scheduler.address or scheduler)
 
 
 def _failure_summary(failures: list[dict], out: Path, limit: int = 10) -> str:
@@ -1106,8 +1352,9 @@ def sweep_status(spec: str | os.PathLike | Mapping, out_dir: str | os.PathLike) 
     -------
     dict
         ``cells``, ``done``, ``failed``, ``missing`` (including ``corrupt``: result files that
-        are unreadable or truncated, redone by the next sweep), ``corrupt``, and ``failures``
-        (the records of ``failures/<hash>.json``: hash, cell, error_type, message).
+        are unreadable, truncated, altered after writing (checksum), not alkit results or not
+        this cell's, redone by the next sweep), ``corrupt``, and ``failures`` (the records of
+        ``failures/<hash>.json``: hash, cell, error_type, message).
     """
     state = plan(spec, out_dir)
     failures = []
@@ -1182,6 +1429,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--list", action="store_true", help="list the shipped grids with their cell counts"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=DEFAULT_WORKER_TIMEOUT,
+        metavar="SECONDS",
+        help="Dask: stop when the cluster has had no live worker for this long while cells "
+        f"remain (default: {DEFAULT_WORKER_TIMEOUT:g}); finished cells are kept, rerun to go on",
+    )
 
 
 def _print_counts(cells: list[Cell]) -> None:
@@ -1219,10 +1474,10 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if args.status:
         st = sweep_status(args.grid, out)
-        corrupt = f" (of which {st['corrupt']} corrupt, to redo)" if st["corrupt"] else ""
+        redo = ", redone by the next run" if st["corrupt"] else ""
         print(
             f"grid {grid['name']!r} in {out}: {st['cells']} cells — done {st['done']}, "
-            f"failed {st['failed']}, missing {st['missing']}{corrupt}"
+            f"failed {st['failed']}, missing {st['missing']} (corrupt {st['corrupt']}{redo})"
         )
         for f in st["failures"][:20]:
             print(
@@ -1237,6 +1492,7 @@ def main(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         n_workers=args.workers,
         device=args.device,
+        worker_timeout=args.worker_timeout,
     )
     info = table.attrs["sweep"]
     print(

@@ -14,7 +14,6 @@ Rendering helpers: :func:`to_png` turns an image array or an image file into PNG
 from __future__ import annotations
 
 import io
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError, MissingResourceError
+from .results import base_columns, result_row, results_frame, write_results
 
 __all__ = ["WidgetOracle", "LabelingLoop", "to_png", "image_widget"]
 
@@ -487,31 +487,17 @@ class LabelingLoop:
         learner.teach(indices, labels)
         self.accuracy_label.value = "Retraining the probe…"
         learner.fit()
-        metrics = (
-            {"accuracy": np.nan, "balanced_accuracy": np.nan, "macro_f1": np.nan}
-            if self.x_test is None
-            else learner.evaluate(self.x_test, self.y_test)
-        )
-        known = learner.pool.labels[learner.pool.labeled]
+        metrics = None if self.x_test is None else learner.evaluate(self.x_test, self.y_test)
         self.rows.append(
             {
-                "iteration": len(self.rows) + 1,
-                "n_labeled": learner.n_labeled,
-                "n_classes_seen": int(len(np.unique(known))),
-                **metrics,
-                "n_topped_up": int(sel.info.get("n_topped_up", 0)) if sel is not None else 0,
-                "query_seconds": learner.last_query_seconds,
-                "fit_seconds": learner.last_fit_seconds,
-                "fit_epochs": int(learner.probe.n_epochs_),
-                "info": _info_json(sel.info if sel is not None else {}),
+                **result_row(learner, sel, metrics, iteration=len(self.rows) + 1),
                 "submitted_at": time.time(),
             }
         )
         self._render()
         if self.save is not None:
-            from ._utils import write_parquet_atomic
-
-            write_parquet_atomic(self.to_frame(), self.save)
+            config = {"writer": "LabelingLoop", **self.learner.config()}
+            write_results(self.to_frame(), self.save, config=config)
         if not self.done:
             self._ask_next()
         else:
@@ -531,42 +517,16 @@ class LabelingLoop:
             )
 
     def to_frame(self) -> pd.DataFrame:
-        """The tidy results table (``alkit.loop.RESULT_COLUMNS``), one row per labeled iteration."""
-        from .loop import RESULT_COLUMNS, SCHEMA_VERSION, method_label
-
-        learner, emb = self.learner, self.emb
-        meta = (
-            {}
-            if emb is None
-            else {
-                "dataset": emb.dataset,
-                "backbone": emb.backbone,
-                "embedding_checksum": emb.checksum,
-            }
+        """The tidy results table (:data:`alkit.results.RESULT_COLUMNS`), one row per labeled
+        iteration; without ``emb`` the provenance columns read ``custom`` / ``unknown`` / ``""``."""
+        emb = self.emb
+        base = base_columns(
+            self.learner,
+            dataset="custom" if emb is None else emb.dataset,
+            backbone="unknown" if emb is None else emb.backbone,
+            embedding_checksum="" if emb is None else emb.checksum,
         )
-        base = {
-            "schema_version": SCHEMA_VERSION,
-            "dataset": meta.get("dataset", "custom"),
-            "backbone": meta.get("backbone", "unknown"),
-            "embedding_checksum": meta.get("embedding_checksum", ""),
-            "method": method_label(learner.strategy, learner.params),
-            "strategy": learner.strategy,
-            "params": json.dumps(
-                {k: v for k, v in learner.params.items() if k != "device"}, sort_keys=True
-            ),
-            "initial_pool": learner.initial_pool,
-            "propagate": learner.propagation is not None,
-            "budget": learner.budget,
-            "initial_budget": learner.initial_budget,
-            "seed": learner.seed,
-        }
-        return pd.DataFrame([{**base, **r} for r in self.rows], columns=RESULT_COLUMNS)
-
-
-def _info_json(info: dict) -> str:
-    from .loop import _jsonable
-
-    return json.dumps(_jsonable(info), sort_keys=True, default=str)
+        return results_frame(base, self.rows)
 
 
 def _curve_png(n_labeled: list[int], accuracy: list[float]) -> bytes:

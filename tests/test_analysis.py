@@ -374,6 +374,11 @@ def test_bad_tables_raise_clear_errors():
         analysis.auc(pd.concat([df, df]))
     with pytest.raises(InvalidInputError, match="empty"):
         analysis.learning_curves(df.iloc[:0])
+    # rows of another table read as results (all key columns missing) are named as such,
+    # not reported as results loaded twice
+    foreign = pd.concat([df, pd.DataFrame({"batch": [1, 2]})], ignore_index=True)
+    with pytest.raises(InvalidInputError, match="2 rows have no value.*not results rows"):
+        analysis.learning_curves(foreign)
 
 
 def test_batch_redundancy_known_values():

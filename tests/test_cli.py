@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -5,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alkit import EmbeddingSet, load_embeddings
+from alkit import EmbeddingSet, load_embeddings, load_results
 from alkit.cli import main
 
 
@@ -50,6 +51,85 @@ def test_run_writes_tidy_parquet_and_summary(tmp_path, capsys):
     df = pd.read_parquet(files[0])
     assert sorted(df["seed"].unique()) == [1, 10] and df["method"].iloc[0] == "entropy+cluster"
     assert df["n_labeled"].max() == 30
+
+
+TINY = ["run", "--dataset", "synthetic:N=300,d=8,C=3,seed=0", "--iterations", "2"]
+
+
+def test_run_names_files_by_configuration_and_never_replaces_one(tmp_path, capsys):
+    out = ["--strategy", "entropy", "--out", str(tmp_path)]
+    assert main([*TINY, *out, "--seeds", "1"]) == 0
+    assert main([*TINY, *out, "--seeds", "2"]) == 0
+    files = sorted(tmp_path.glob("*.parquet"))
+    assert len(files) == 2  # other seeds, another file: the first run is kept
+    assert all(
+        f.name.startswith("synthetic_N=300_d=8_C=3_seed=0__entropy__random__") for f in files
+    )
+    assert {int(load_results(f)["seed"].iloc[0]) for f in files} == {1, 2}
+    capsys.readouterr()
+    # the same configuration again: not recomputed, said so
+    stamp = {f: f.stat().st_mtime_ns for f in files}
+    assert main([*TINY, *out, "--seeds", "1", "--param", "cluster=False"]) == 0
+    assert "already there; not recomputed" in capsys.readouterr().out
+    assert {f: f.stat().st_mtime_ns for f in files} == stamp
+    assert len(list(tmp_path.glob("*.parquet"))) == 2
+    # --force reruns it into the same file
+    assert main([*TINY, *out, "--seeds", "1", "--force"]) == 0
+    assert "already there" not in capsys.readouterr().out
+    assert len(list(tmp_path.glob("*.parquet"))) == 2
+    assert {f.stat().st_mtime_ns != stamp[f] for f in files} == {True, False}
+    # iterations, budgets, parameters and propagation each make another file
+    assert main([*TINY, *out, "--seeds", "1", "--param", "cluster=yes"]) == 0
+    assert main([*TINY, *out, "--seeds", "1", "--budget", "4"]) == 0
+    assert len(list(tmp_path.glob("*.parquet"))) == 4
+
+
+def test_run_into_a_named_file_refuses_another_configuration(tmp_path, capsys):
+    path = tmp_path / "mine.parquet"
+    assert main([*TINY, "--strategy", "random", "--seeds", "1", "--out", str(path)]) == 0
+    before = path.read_bytes()
+    assert main([*TINY, "--strategy", "random", "--seeds", "2", "--out", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "mine.parquet exists and holds another configuration" in err
+    assert "seeds: [1] there, [2] now" in err and "--force" in err
+    assert path.read_bytes() == before
+    assert main([*TINY, "--strategy", "random", "--seeds", "2", "--out", str(path), "--force"]) == 0
+    assert load_results(path)["seed"].unique().tolist() == [2]
+    other = tmp_path / "notes.parquet"
+    pd.DataFrame({"x": [1]}).to_parquet(other)
+    assert main([*TINY, "--strategy", "random", "--out", str(other)]) == 2
+    assert "notes.parquet exists and holds" in capsys.readouterr().err
+
+
+def test_run_params_are_read_as_text_strictly(tmp_path, capsys):
+    out = ["--strategy", "entropy", "--out", str(tmp_path)]
+    assert main([*TINY, *out, "--param", "cluster=False"]) == 0
+    df = load_results(tmp_path)
+    assert (
+        df["method"].iloc[0] == "entropy" and json.loads(df["params"].iloc[0])["cluster"] is False
+    )
+    for bad, named in [
+        ("cluster=maybe", "parameter cluster must be a boolean"),
+        ("clustr=true", "Did you mean 'cluster'?"),
+        ("cluster", "--param expects KEY=VALUE"),
+        ("device=cpu", "use --device"),
+    ]:
+        assert main([*TINY, *out, "--param", bad]) == 2, bad
+        err = capsys.readouterr().err
+        assert named in err, (bad, err)
+    assert main([*TINY, *out, "--seeds", "3", "3"]) == 2
+    assert "--seeds lists [3] more than once" in capsys.readouterr().err
+    assert len(list(tmp_path.glob("*.parquet"))) == 1
+
+
+def test_every_run_option_has_help():
+    from alkit.cli import build_parser
+
+    parser = build_parser()
+    run = parser._subparsers._group_actions[0].choices["run"]
+    undocumented = [a.dest for a in run._actions if not a.help and a.dest != "help"]
+    assert not undocumented
+    assert "--force" in run.format_help() and "<hash>" in run.format_help()
 
 
 def test_unknown_strategy_is_a_clear_error(capsys):

@@ -19,7 +19,7 @@ from matplotlib.testing.compare import compare_images  # noqa: E402
 from alkit import analysis, plots  # noqa: E402
 from alkit.cli import main as cli_main  # noqa: E402
 from alkit.errors import InvalidInputError  # noqa: E402
-from alkit.loop import RESULT_COLUMNS  # noqa: E402
+from alkit.results import RESULT_COLUMNS, write_results  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 
@@ -149,7 +149,7 @@ def test_win_matrix_image_matches_reference(tmp_path):
 def test_report_cli_writes_everything(results, tmp_path, capsys):
     src = tmp_path / "results"
     src.mkdir()
-    results.to_parquet(src / "cell.parquet")
+    write_results(results, src / "cell.parquet")
     out = tmp_path / "figures"
     assert cli_main(["report", str(src), "--out", str(out), "--iterations", "1", "6"]) == 0
     printed = capsys.readouterr().out
@@ -180,10 +180,29 @@ def test_report_cli_writes_everything(results, tmp_path, capsys):
     # a results set that supports less: one method, no propagation → skips, still exit 0
     small = tmp_path / "small"
     small.mkdir()
-    results[(results["method"] == "random") & ~results["propagate"]].to_parquet(
-        small / "cell.parquet"
+    write_results(
+        results[(results["method"] == "random") & ~results["propagate"]], small / "cell.parquet"
     )
     assert cli_main(["report", str(small), "--out", str(tmp_path / "f2")]) == 0
     printed = capsys.readouterr().out
     assert "skipped win matrix" in printed and "skipped delta_ssl" in printed
     assert cli_main(["report", str(tmp_path / "nowhere"), "--out", str(tmp_path / "f3")]) == 2
+
+
+def test_report_refuses_bad_results_files_or_skips_them_with_skip_bad(results, tmp_path, capsys):
+    src = tmp_path / "results"
+    write_results(results, src / "cell.parquet")
+    # a notebook's side table next to the results: never read as (all-NaN) results rows
+    pd.DataFrame({"batch": [1, 2], "redundancy": [0.1, 0.2]}).to_parquet(src / "batches.parquet")
+    altered = write_results(results.iloc[:10], src / "altered.parquet")
+    blob = altered.read_bytes()
+    altered.write_bytes(blob[: len(blob) // 2])
+    assert cli_main(["report", str(src), "--out", str(tmp_path / "f1")]) == 2
+    err = capsys.readouterr().err
+    assert "altered.parquet" in err and "loaded twice" not in err
+    assert not (tmp_path / "f1").exists()
+    assert cli_main(["report", str(src), "--out", str(tmp_path / "f2"), "--skip-bad"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: Skipped 2 bad results file(s)" in out
+    assert "batches.parquet is not an alkit results file" in out and "altered.parquet" in out
+    assert f"{len(results)} rows from" in out

@@ -54,7 +54,7 @@ DIST_GRID = {
 def _unregister_test_strategies():
     """The test strategies must not leak into other modules' registry-wide tests."""
     yield
-    for name in ("sweep_test_fails", "sweep_test_slow"):
+    for name in ("sweep_test_fails", "sweep_test_slow", "sweep_test_close_worker"):
         strategies._REGISTRY.pop(name, None)
     sys.modules.pop(PLUGIN, None)
 
@@ -97,6 +97,15 @@ MALFORMED = [
     ({"propagation": ["yes"]}, "propagation[0]"),
     ({"datasets": [], "settings": [{"dataset": "cifar100"}]}, "settings[0]"),
     ({"imports": ["no_such_module_xyz"]}, "imports[0]"),
+    ({"strategies": [{"name": "entropy", "params": {"cluster": "nope"}}]}, "strategies[0].params"),
+    ({"exclude": [{"strategy": "entropyy"}]}, "exclude[0]"),  # a typo would exclude nothing
+    ({"exclude": [{"seed": 3}]}, "exclude[0]"),
+    ({"name": "../../x"}, "'name'"),  # names .grid-<name>.json inside --out
+    ({"name": "a/b"}, "'name'"),
+    ({"propagation": [{"kk": 10}]}, "propagation[0]"),
+    ({"propagation": [{"k": 0}]}, "propagation[0]"),
+    ({"budget": 2000}, "budget 2000"),  # more labels than the pool: found before any cell
+    ({"iterations": 500}, "iterations 500"),
 ]
 
 
@@ -114,6 +123,38 @@ def test_malformed_grid_rejected_before_anything_runs(tmp_path, change, field):
         sw.sweep(grid, out, scheduler="serial", progress=False)
     assert field in str(err.value)
     assert not out.exists()
+
+
+def test_grid_text_values_and_checks_name_what_is_wrong(tmp_path):
+    grid = {"datasets": ["digits"], "strategies": ["random"], "seeds": [1], "iterations": 2}
+    # grid files are text: boolean spellings are read, not coerced by truthiness
+    loaded = sw.load_grid(
+        {**grid, "strategies": [{"name": "entropy", "params": {"cluster": "no"}}]}
+    )
+    assert loaded["strategies"][0]["params"]["cluster"] is False
+    assert loaded["strategies"][0]["method"] == "entropy"
+    with pytest.raises(GridError, match=r"strategies\[0\]\.params.*cluster.*'nope'"):
+        sw.load_grid({**grid, "strategies": [{"name": "entropy", "params": {"cluster": "nope"}}]})
+    typo = {**grid, "strategies": ["random", "entropy"], "exclude": [{"strategy": "entropyy"}]}
+    with pytest.raises(GridError) as err:
+        sw.load_grid(typo)
+    msg = str(err.value)
+    assert "exclude[0]" in msg and "strategy 'entropyy'" in msg and "'entropy', 'random'" in msg
+    assert "Did you mean 'entropy'?" in msg
+    # the dataset of a `datasets:` entry is known once its embeddings are read
+    by_dataset = {**grid, "exclude": [{"dataset": "digitz"}]}
+    assert len(sw.expand_grid(by_dataset, resolve=False)) == 1
+    with pytest.raises(GridError, match=r"exclude\[0\].*dataset 'digitz'.*valid: 'digits'"):
+        sw.expand_grid(by_dataset)
+    assert sw.expand_grid({**grid, "exclude": [{"dataset": "digits"}]}) == []
+    with pytest.raises(GridError, match=r"propagation\[0\].*\['kk'\].*Did you mean 'k'"):
+        sw.load_grid({**grid, "propagation": [{"kk": 10}]})
+    with pytest.raises(GridError, match=r"budget 2000.*need 2010 labels > 1257 pool points"):
+        sw.expand_grid({**grid, "budget": 2000})
+    out = tmp_path / "inner" / "out"
+    with pytest.raises(GridError, match="simple name"):
+        sw.sweep({**grid, "name": "../../escaped"}, out, scheduler="serial", progress=False)
+    assert not list(tmp_path.rglob("*escaped*"))
 
 
 def test_malformed_yaml_file_names_the_file(tmp_path):
@@ -258,6 +299,39 @@ def test_truncated_parquet_is_detected_and_redone(tmp_path):
     assert sw.sweep_status(TINY, tmp_path)["done"] == 4
 
 
+def test_altered_foreign_or_misplaced_results_count_as_corrupt_and_are_redone(tmp_path, capsys):
+    """A flipped value in a valid parquet, a file that is not alkit results, and another cell's
+    file under this cell's name: each is 'corrupt', not done, and the next sweep redoes it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from alkit.cli import main
+
+    df = sw.sweep(TINY, tmp_path, scheduler="serial", progress=False)
+    files = result_files(tmp_path)
+    altered, foreign, misplaced = files[0], files[1], files[2]
+    table = pq.read_table(altered)
+    acc = table.column("accuracy").to_pylist()
+    acc[1] += 0.125  # what one flipped mantissa bit does
+    column = pa.array(acc, type=pa.float64())
+    pq.write_table(
+        table.set_column(table.schema.get_field_index("accuracy"), "accuracy", column), altered
+    )
+    pd.read_parquet(foreign).to_parquet(foreign)  # the same rows, without alkit's metadata
+    misplaced.write_bytes(files[3].read_bytes())
+    status = sw.sweep_status(TINY, tmp_path)
+    assert (status["done"], status["missing"], status["corrupt"]) == (1, 3, 3)
+    assert main(["sweep", str(TINY), "--out", str(tmp_path), "--status"]) == 0
+    assert "done 1, failed 0, missing 3 (corrupt 3" in capsys.readouterr().out
+    with pytest.raises(alkit.errors.CorruptCacheError, match=altered.name):
+        alkit.load_results(tmp_path)
+    again = sw.sweep(TINY, tmp_path, scheduler="serial", progress=False)
+    assert again.attrs["sweep"]["ran"] == 3 and again.attrs["sweep"]["skipped"] == 1
+    pd.testing.assert_frame_equal(comparable(again), comparable(df))
+    pd.testing.assert_frame_equal(comparable(alkit.load_results(tmp_path)), comparable(df))
+    assert sw.sweep_status(TINY, tmp_path)["corrupt"] == 0
+
+
 def test_failed_cells_recorded_others_go_on_and_rerun_retries(tmp_path, monkeypatch, serial_dist):
     df = serial_dist
     assert df.attrs["sweep"]["failed"] == 2 and df.attrs["sweep"]["done"] == 4
@@ -271,14 +345,14 @@ def test_failed_cells_recorded_others_go_on_and_rerun_retries(tmp_path, monkeypa
     assert rec["config"]["strategy"] == "sweep_test_fails"
     # the tidy table skips failures/
     assert len(alkit.load_results(out)) == 4 * 3
-    # an impossible budget fails its cells only, with the run's own message
-    grid = {**DIST_GRID, "strategies": ["random"], "budget": [10, 1000], "seeds": [1]}
-    res = sw.sweep(grid, tmp_path, scheduler="serial", progress=False)
-    assert res.attrs["sweep"]["done"] == 1
-    (fail,) = res.attrs["failures"]
-    assert fail["error_type"] == "BudgetError" and "1000" in fail["message"]
     with pytest.raises(sw.SweepFailedError) as err:
-        sw.sweep(grid, tmp_path, scheduler="serial", progress=False, raise_on_failure=True)
+        sw.sweep(
+            {**DIST_GRID, "seeds": [1]},
+            tmp_path,
+            scheduler="serial",
+            progress=False,
+            raise_on_failure=True,
+        )
     assert len(err.value.failures) == 1
     # once the cause is fixed, a rerun retries the failed cells and clears their records
     copy_dir = tmp_path / "retry"
@@ -385,6 +459,70 @@ def test_external_scheduler_and_worker_match_serial(tmp_path, serial_dist):
     finally:
         for proc in reversed(procs):
             _stop(proc)
+
+
+@pytest.mark.timeout(120)
+def test_local_cluster_serves_no_dashboard():
+    pytest.importorskip("dask.distributed")
+    psutil = pytest.importorskip("psutil")
+
+    def listening() -> set[int]:
+        conns = psutil.Process().net_connections(kind="tcp")
+        return {c.laddr.port for c in conns if c.status == psutil.CONN_LISTEN}
+
+    before = listening()
+    client, cluster, owned = sw._open_client("local", 1)
+    try:
+        assert owned and cluster is not None
+        assert cluster.dashboard_link == "" and client.dashboard_link == ""
+        assert "dashboard" not in client.scheduler_info()["services"]
+        assert "dashboard" not in cluster.scheduler.services
+        # only the scheduler's and the nanny's comm ports: no HTTP server on 8787 or elsewhere
+        comm_ports = {int(cluster.scheduler_address.rsplit(":", 1)[1])}
+        comm_ports |= {int(w.address.rsplit(":", 1)[1]) for w in cluster.workers.values()}
+        assert listening() - before == comm_ports
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.slow
+def test_sweep_stops_when_no_worker_is_left(tmp_path):
+    """The only worker dies mid-sweep: after worker_timeout the sweep stops with a clear error,
+    and the cell finished before stays on disk."""
+    distributed = pytest.importorskip("dask.distributed")
+    grid = {
+        "name": "dying",
+        "datasets": ["synthetic:N=300,d=8,C=3,seed=0"],
+        "strategies": [
+            "random",
+            {"name": "sweep_test_close_worker", "params": {"wait_for": str(tmp_path)}},
+        ],
+        "seeds": [1],
+        "iterations": 2,
+        "probe": {"max_epochs": 5},
+        "device": "cpu",
+        "imports": [PLUGIN],
+    }
+    # in-process worker, so the test strategy can close it (a nanny would restart a killed one)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        t0 = time.monotonic()
+        with pytest.raises(alkit.errors.NoWorkersError) as err:
+            sw.sweep(grid, tmp_path, scheduler=client, progress=False, worker_timeout=2)
+        assert time.monotonic() - t0 < 60
+    msg = str(err.value)
+    assert "no worker for 2 s" in msg and "1 cell(s) were left" in msg and "rerun" in msg
+    assert str(tmp_path) in msg
+    (done,) = result_files(tmp_path)
+    assert set(alkit.load_results(done)["method"]) == {"random"}
+    with pytest.raises(alkit.errors.InvalidInputError, match="worker_timeout"):
+        sw.sweep(grid, tmp_path, scheduler="serial", progress=False, worker_timeout=0)
 
 
 # ------------------------------------------------------------------------------------- resume

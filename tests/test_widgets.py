@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import alkit
@@ -81,12 +82,13 @@ def test_label_is_asynchronous():
         WidgetOracle(["a", "b"]).label(np.array([0]))
 
 
-def test_loop_clicked_labels_reproduce_run_al(digits):
+def test_loop_clicked_labels_reproduce_run_al(digits, tmp_path):
     """Labels clicked through the widget give exactly the simulated run of the same seed."""
     iterations = 3
     learner = alkit.ActiveLearner(digits, strategy="margin", seed=3)
     oracle = WidgetOracle(digits.classes, digits.x_train.reshape(-1, 8, 8), invert=True)
-    loop = LabelingLoop(learner, oracle, emb=digits, iterations=iterations).start()
+    saved = tmp_path / "labels.parquet"
+    loop = LabelingLoop(learner, oracle, emb=digits, iterations=iterations, save=saved).start()
     truth = alkit.SimulatedOracle(digits.y_train)
     shown = []
     while not loop.done:
@@ -107,4 +109,8 @@ def test_loop_clicked_labels_reproduce_run_al(digits):
     np.testing.assert_array_equal(df["n_labeled"], ref["n_labeled"])
     np.testing.assert_allclose(df["accuracy"], ref["accuracy"])
     assert (df["dataset"] == "digits").all() and (df["method"] == "margin").all()
+    # one row builder (alkit.results) for both: the same table but for the timings
+    timing = ["query_seconds", "fit_seconds"]
+    pd.testing.assert_frame_equal(df.drop(columns=timing), ref.drop(columns=timing))
+    pd.testing.assert_frame_equal(alkit.results.read_results(saved), df)  # a checked results file
     assert "Done" in oracle.title.value
