@@ -10,7 +10,7 @@ from . import errors, initial_pools, results, strategies
 from .data import EmbeddingSet
 from .learner import ActiveLearner, evaluate
 from .loop import Run, run_al
-from .oracle import ExportOracle, SimulatedOracle, WidgetOracle
+from .oracle import ExportOracle, SimulatedOracle
 from .pool import Pool, Selection, top_up
 from .probe import LinearProbe
 from .results import load_results, method_label
@@ -52,3 +52,12 @@ __all__ = [
     "results",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    # The widget needs ipywidgets and sits in the application layer: imported on first use only.
+    if name == "WidgetOracle":
+        from .widgets import WidgetOracle
+
+        return WidgetOracle
+    raise AttributeError(f"module 'alkit' has no attribute {name!r}")

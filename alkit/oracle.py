@@ -16,7 +16,6 @@ from .validation import check_classes, parse_int, suggest
 __all__ = [
     "SimulatedOracle",
     "ExportOracle",
-    "WidgetOracle",
     "read_labels_csv",
     "read_class_list",
 ]
@@ -209,10 +208,3 @@ def read_labels_csv(
     indices = np.fromiter(got.keys(), dtype=np.int64, count=len(got))
     labels = np.fromiter((v[0] for v in got.values()), dtype=np.int64, count=len(got))
     return indices, labels
-
-
-def WidgetOracle(*args, **kwargs):  # noqa: N802 - a class-like factory, imported lazily
-    """The ipywidgets labeling oracle (see :mod:`alkit.widgets`)."""
-    from .widgets import WidgetOracle as _W
-
-    return _W(*args, **kwargs)
