@@ -245,7 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Errors about files the user named (a missing input, an unwritable --out): input problems,
 #: reported like alkit's own; any other exception is a bug and keeps its traceback.
-_USER_OS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+_USER_OS_ERRORS = (
+    FileNotFoundError,
+    FileExistsError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

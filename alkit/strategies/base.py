@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cluster import kmeans_nearest
+from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 from ..probe import LinearProbe
 
@@ -16,6 +17,7 @@ __all__ = [
     "rows_blockwise",
     "embed_rows",
     "pool_scores",
+    "check_rank_options",
 ]
 
 CLUSTER_FACTOR = 50  # cluster=True: top min(50·B, |U|) by score, then k-means with k = B
@@ -89,6 +91,15 @@ def typical_block(scores: np.ndarray, k: int) -> np.ndarray:
     return order[start : start + k]
 
 
+def check_rank_options(params: dict) -> None:
+    """The ``typical`` and ``cluster`` options exclude each other (both pick from the ranking)."""
+    if params.get("typical") and params.get("cluster"):
+        raise InvalidInputError(
+            "typical=True and cluster=True cannot be combined (typical takes the median block "
+            "of the ranking, cluster its top); choose one."
+        )
+
+
 def rank_select(
     pool: Pool,
     scores_u: np.ndarray,
@@ -114,8 +125,7 @@ def rank_select(
     """
     unl = pool.unlabeled_idx
     info = dict(info or {})
-    if typical and cluster:
-        raise ValueError("typical=True and cluster=True cannot be combined; choose one.")
+    check_rank_options({"typical": typical, "cluster": cluster})
     if cluster:
         cand = top_k(scores_u, min(CLUSTER_FACTOR * budget, len(unl)))
         picks, _ = kmeans_nearest(pool.x[unl[cand]], budget, rng, device=device)
