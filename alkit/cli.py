@@ -122,9 +122,10 @@ def _cmd_next(args) -> int:
                 f"{args.classes} lists {classes[:10]}; use one class list for both."
             )
     if len(classes) < 2:
+        where = args.classes if args.classes else args.embeddings
         raise InvalidInputError(
-            f"{args.embeddings} names {len(classes)} class(es); pass --classes FILE (one class "
-            "name per line) listing every class you will label."
+            f"{where} names {len(classes)} class(es) ({classes}); active learning needs at least "
+            "2. Pass --classes FILE (one class name per line) listing every class you will label."
         )
     idx, lab = known, emb.y_train[known]
     if args.labels:

@@ -15,7 +15,7 @@ from .cluster import kmeans_nearest
 from .data import check_features
 from .errors import InvalidInputError, UnknownNameError
 from .pool import Selection, check_budget
-from .validation import check_rng, check_settings
+from .validation import check_rng, check_settings, suggest
 
 __all__ = ["register", "get", "available", "select", "random", "centroids"]
 
@@ -45,6 +45,7 @@ def get(name: str) -> Callable[..., Selection]:
     except (KeyError, TypeError):
         raise UnknownNameError(
             f"Unknown initial pool {name!r}; available: {', '.join(available())}."
+            + (suggest(name, available()) if isinstance(name, str) else "")
         ) from None
 
 

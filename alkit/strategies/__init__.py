@@ -24,6 +24,7 @@ from ..validation import (
     check_settings,
     check_str,
     parse_bool,
+    suggest,
 )
 from . import random as _random
 from . import uncertainty as _unc
@@ -123,6 +124,7 @@ def info(name: str) -> StrategyInfo:
     except (KeyError, TypeError):
         raise UnknownNameError(
             f"Unknown strategy {name!r}; available: {', '.join(available())}."
+            + (suggest(name, available()) if isinstance(name, str) else "")
         ) from None
 
 
