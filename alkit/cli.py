@@ -225,9 +225,10 @@ def _cmd_next(args) -> int:
                 f"{args.classes} lists {classes[:10]}; use one class list for both."
             )
     if len(classes) < 2:
+        where = args.classes if args.classes else args.embeddings
         raise InvalidInputError(
-            f"{args.embeddings} names {len(classes)} class(es); pass --classes FILE (one class "
-            "name per line) listing every class you will label."
+            f"{where} names {len(classes)} class(es) ({classes}); active learning needs at least "
+            "2. Pass --classes FILE (one class name per line) listing every class you will label."
         )
     idx, lab = known, emb.y_train[known]
     if args.labels:
@@ -396,7 +397,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Errors about files the user named (a missing input, an unwritable --out): input problems,
 #: reported like alkit's own; any other exception is a bug and keeps its traceback.
-_USER_OS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+_USER_OS_ERRORS = (
+    FileNotFoundError,
+    FileExistsError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,14 @@ import numpy as np
 
 from ._utils import atomic_path
 from .errors import CorruptCacheError, InvalidInputError, MissingResourceError
-from .validation import check_bool, check_classes, check_features, check_labels
+from .validation import (
+    _show,
+    check_bool,
+    check_classes,
+    check_features,
+    check_labels,
+    check_path,
+)
 
 __all__ = ["EmbeddingSet"]
 
@@ -116,7 +123,11 @@ class EmbeddingSet:
             self.y_test = check_labels(
                 self.y_test, len(self.x_test), None, "y_test", allow_unknown=False
             )
-        if self.classes is None or len(self.classes) == 0:
+        # only None or an empty list means "infer"; anything else (3, "cat") is checked
+        no_names = self.classes is None or (
+            isinstance(self.classes, (list, tuple, np.ndarray)) and len(self.classes) == 0
+        )
+        if no_names:
             self.classes = _infer_classes(self.y_train, self.y_test)
         else:
             self.classes = check_classes(self.classes)
@@ -126,7 +137,8 @@ class EmbeddingSet:
             check_labels(self.y_test, len(self.y_test), n_known, "y_test", allow_unknown=False)
         if not isinstance(self.meta, dict):
             raise InvalidInputError(
-                f"meta must be a dict of provenance fields; got {type(self.meta).__name__}."
+                f"meta must be a dict of provenance fields; got {_show(self.meta)} of type "
+                f"{type(self.meta).__name__}."
             )
         self.meta = dict(self.meta)
         self.meta.setdefault("dataset", "custom")
@@ -180,7 +192,7 @@ class EmbeddingSet:
         A path ending in ``.npz`` writes one file through a temporary name and a rename;
         any other path writes a directory, built under a temporary name and renamed as one.
         """
-        path = Path(path)
+        path = check_path(path, "path")
         meta = dict(
             self.meta, classes=self.classes, format_version=FORMAT_VERSION, checksum=self.checksum
         )
@@ -241,7 +253,7 @@ class EmbeddingSet:
             If ``path`` does not exist.
         """
         verify = check_bool(verify, "verify")
-        path = Path(path)
+        path = check_path(path, "path")
         if not path.exists():
             raise MissingResourceError(f"No embedding file at {path}.")
         fix = f"delete {path} and re-create it (e.g. `alkit embed ...`)."
@@ -276,6 +288,11 @@ class EmbeddingSet:
                 f"(a JSON dict); {fix}"
             )
         expected = meta.get("checksum")
+        if expected is not None and not isinstance(expected, str):
+            raise CorruptCacheError(
+                f"Embedding file {path}: its checksum entry is {expected!r}, not a sha256 text; "
+                f"{fix}"
+            )
         if verify and not expected:
             raise CorruptCacheError(
                 f"Embedding file {path} has no checksum entry, so its arrays cannot be verified. "

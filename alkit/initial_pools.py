@@ -12,9 +12,9 @@ from collections.abc import Callable
 import numpy as np
 
 from .cluster import kmeans_nearest
-from .errors import UnknownNameError
-from .pool import Selection, check_budget
-from .validation import check_features
+from .errors import InvalidInputError, UnknownNameError
+from .pool import Selection
+from .validation import check_budget, check_features, check_rng, check_settings, suggest
 
 __all__ = ["register", "get", "available", "select", "random", "centroids"]
 
@@ -23,8 +23,12 @@ _REGISTRY: dict[str, Callable[..., Selection]] = {}
 
 def register(name: str, fn: Callable[..., Selection], overwrite: bool = False) -> None:
     """Register an initial-pool method ``fn(x, budget, rng, n_classes=None, cache=None, **params)``."""
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError(f"An initial pool name must be a non-empty string; got {name!r}.")
     if name in _REGISTRY and not overwrite:
-        raise ValueError(f"Initial pool {name!r} is already registered; pass overwrite=True.")
+        raise InvalidInputError(
+            f"Initial pool {name!r} is already registered; pass overwrite=True."
+        )
     _REGISTRY[name] = fn
 
 
@@ -40,6 +44,7 @@ def get(name: str) -> Callable[..., Selection]:
     except (KeyError, TypeError):
         raise UnknownNameError(
             f"Unknown initial pool {name!r}; available: {', '.join(available())}."
+            + (suggest(name, available()) if isinstance(name, str) else "")
         ) from None
 
 
@@ -56,6 +61,7 @@ def select(
     fn = get(name)
     x = check_features(x, "x")
     budget = check_budget(budget, len(x), "initial_budget")
+    rng = check_rng(rng)
     sel = fn(
         x, budget, rng, n_classes=n_classes, cache=cache if cache is not None else {}, **params
     )
@@ -72,9 +78,11 @@ def random(
     rng: np.random.Generator,
     n_classes: int | None = None,
     cache: dict | None = None,
+    device: str = "auto",
     **params,
 ) -> Selection:
     """``budget`` points uniformly at random."""
+    check_settings(params, "initial pool 'random'", {"device": "auto"}, what="parameter")
     return Selection(rng.choice(len(x), size=budget, replace=False))
 
 
@@ -89,6 +97,7 @@ def centroids(
 ) -> Selection:
     """One point per k-means cluster (k = budget) of the L2-normalised features: the member
     nearest each centroid (DropQuery's initial pool; Gupte et al. 2024, §4.1)."""
+    check_settings(params, "initial pool 'centroids'", {"device": "auto"}, what="parameter")
     picks, _ = kmeans_nearest(x, budget, rng, device=device)
     n_missing = budget - len(picks)
     if n_missing > 0:  # empty clusters or fewer distinct points than budget

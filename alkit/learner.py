@@ -26,6 +26,7 @@ from .validation import (
     check_ids,
     check_indices,
     check_int,
+    check_labels,
     check_seed,
 )
 
@@ -33,11 +34,17 @@ __all__ = ["ActiveLearner", "evaluate"]
 
 
 def evaluate(probe: LinearProbe, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Top-1 accuracy, balanced accuracy and macro-F1 of ``probe`` on ``(x, y)``."""
+    """Top-1 accuracy, balanced accuracy and macro-F1 of ``probe`` on ``(x, y)``.
+
+    ``y`` holds class indices in ``[0, C)``; a label outside them (or a length that differs
+    from ``x``) is an error, never a silently lower score.
+    """
     import warnings
 
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
+    x = check_features(x, "x")
+    y = check_labels(y, len(x), probe.n_classes, "y", allow_unknown=False)
     pred = probe.predict(x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -76,12 +83,22 @@ def _resolve_classes(classes, n_classes, emb_or_x) -> list[str]:
         raise InvalidInputError(
             "The pool is a plain array: pass classes=[...] (one name per class) or n_classes=C."
         )
+    known = emb_or_x.n_classes if isinstance(emb_or_x, EmbeddingSet) else 0
+    if 0 < len(names) < known:
+        # the set's labels (and its test split) use class ids up to known - 1
+        given = "classes" if classes is not None else "n_classes"
+        raise InvalidInputError(
+            f"{given} gives {len(names)} class(es) but the embeddings have {known} "
+            f"({emb_or_x.classes[:10]}); list every class (or leave {given} out to use the "
+            "embeddings' own)."
+        )
     if len(names) < 2:
         where = "The embeddings have" if isinstance(emb_or_x, EmbeddingSet) else "You gave"
         raise InvalidInputError(
             f"{where} {len(names)} class{'' if len(names) == 1 else 'es'} ({names}): active "
-            "learning needs at least 2. Pass classes=[...] listing every class you will label "
-            "(the pool's labels may all be unknown, -1)."
+            "learning needs at least 2, since a probe with one class predicts it everywhere "
+            "with certainty and leaves nothing to query by. Pass classes=[...] listing every "
+            "class you will label (the pool's labels may all be unknown, -1)."
         )
     return names
 
@@ -306,7 +323,9 @@ class ActiveLearner:
         return self.predict_proba(x).argmax(axis=1)
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        """Accuracy, balanced accuracy and macro-F1 on a held-out split."""
+        """Accuracy, balanced accuracy and macro-F1 on a held-out split (``y``: class indices)."""
+        x = check_features(x, "x")
+        check_labels(y, len(x), self.n_classes, "y", allow_unknown=False)
         if self._stale:
             self.fit()
         return evaluate(self.probe, x, y)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .data import EmbeddingSet
-from .errors import BudgetError
+from .errors import BudgetError, InvalidInputError
 from .learner import ActiveLearner
 from .oracle import SimulatedOracle
 from .results import (
@@ -140,6 +140,11 @@ def run_al(
         )
     if oracle is None:
         oracle = SimulatedOracle(emb.y_train)
+    elif not callable(getattr(oracle, "label", None)):
+        raise InvalidInputError(
+            f"oracle must have a label(indices) method (SimulatedOracle, ExportOracle, "
+            f"WidgetOracle or your own); got {oracle!r}."
+        )
     if not emb.has_test:
         warnings.warn(
             f"{emb.dataset!r} has no test split: the results have no accuracy columns.",

@@ -11,7 +11,16 @@ import pandas as pd
 
 from ._utils import atomic_path
 from .errors import InvalidInputError, MissingResourceError
-from .validation import check_classes, parse_int, suggest
+from .validation import (
+    check_classes,
+    check_ids,
+    check_indices,
+    check_int,
+    check_labels,
+    check_path,
+    parse_int,
+    suggest,
+)
 
 __all__ = [
     "SimulatedOracle",
@@ -31,11 +40,17 @@ class SimulatedOracle:
     """
 
     def __init__(self, y: np.ndarray) -> None:
-        self._y = np.asarray(y, dtype=np.int64)
+        # a cast would turn 0.5 into class 0 and NaN into a huge negative number
+        if not hasattr(y, "__len__") or isinstance(y, (str, bytes, dict)):
+            raise InvalidInputError(
+                f"y must be a 1-D array of the pool's ground-truth labels; got {y!r:.60}."
+            )
+        n = len(y)
+        self._y = check_labels(y, n, None, "y")
         self.n_queries = 0
 
     def label(self, indices: np.ndarray, **context) -> np.ndarray:
-        indices = np.asarray(indices, dtype=np.int64)
+        indices = check_indices(indices, len(self._y), "indices", unique=False)
         y = self._y[indices]
         if (y < 0).any():
             raise InvalidInputError(
@@ -63,16 +78,23 @@ class ExportOracle:
     """
 
     def __init__(self, path: str | os.PathLike, classes: list[str], ids=None) -> None:
-        self.path = Path(path)
+        self.path = check_path(path, "path")
         self.classes = check_classes(classes)
-        self.ids = None if ids is None else list(ids)
+        self.ids = check_ids(ids, None)
 
     def export(self, indices: np.ndarray, scores: np.ndarray | None = None) -> Path:
         """Write the CSV of ``indices`` with an empty ``label`` column; returns its path."""
-        indices = np.asarray(indices, dtype=np.int64)
+        n = None if self.ids is None else len(self.ids)
+        indices = check_indices(indices, n, "indices")
         df = pd.DataFrame({"index": indices})
         df["id"] = [self.ids[i] for i in indices] if self.ids is not None else indices
         if scores is not None:
+            scores = np.asarray(scores)
+            if scores.dtype.kind not in "fiu" or scores.shape != (len(indices),):
+                raise InvalidInputError(
+                    f"scores must be numbers of shape ({len(indices)},), one per index; got "
+                    f"dtype {scores.dtype} and shape {scores.shape}."
+                )
             df["score"] = scores
         df["label"] = ""
         with atomic_path(self.path, ".csv") as tmp:
@@ -103,7 +125,9 @@ class ExportOracle:
 
 def read_class_list(path: str | os.PathLike) -> list[str]:
     """Class names from a text file, one per line (blank lines ignored; names distinct)."""
-    path = Path(path)
+    path = check_path(path, "the class list path")
+    if path.is_dir():
+        raise InvalidInputError(f"The class list {path} is a directory; name the text file.")
     if not path.is_file():
         raise MissingResourceError(f"No class list at {path}; write one class name per line.")
     try:
@@ -119,6 +143,16 @@ def read_class_list(path: str | os.PathLike) -> list[str]:
 def _label_index(raw: str, classes: list[str], lookup: dict[str, int], where: str) -> int:
     if raw in lookup:
         return lookup[raw]
+    numbered = any(re.fullmatch(r"\d+", c) for c in classes)
+    if numbered and re.fullmatch(r"\d+", raw):
+        # with classes named by numbers ("1".."10"), "0" or "10" could be a name or an index;
+        # reading it as an index would silently label the wrong class
+        raise InvalidInputError(
+            f"{where}: label {raw!r} is not one of the class names, and since the class names "
+            f"are numbers ({', '.join(map(repr, classes[:10]))}"
+            f"{', …' if len(classes) > 10 else ''}) a number is read as a name, never as an "
+            "index. Write the class name."
+        )
     if re.fullmatch(r"\d+", raw) and int(raw) < len(classes):
         return int(raw)  # documented: a label may be a class index
     raise InvalidInputError(
@@ -140,7 +174,9 @@ def read_labels_csv(
     - a row with more or fewer fields than the header;
     - an ``index`` that is blank, not an integer (``1.5``, ``abc``) or outside ``[0, n_rows)``;
     - a ``label`` that is neither a class name (exact spelling; a wrong case is an error that
-      suggests the right one) nor a class index;
+      suggests the right one) nor a class index (when the class names are themselves numbers,
+      a label is read as a name only: ``"0"`` is then never an index);
+    - a header that names ``index`` or ``label`` twice;
     - one index given two different labels (the same label twice is accepted once).
 
     Parameters
@@ -159,7 +195,12 @@ def read_labels_csv(
     """
     import csv
 
-    path = Path(path)
+    path = check_path(path, "the labels file path")
+    classes = check_classes(classes)
+    if n_rows is not None:
+        n_rows = check_int(n_rows, "n_rows", min=0)
+    if path.is_dir():
+        raise InvalidInputError(f"The labels file {path} is a directory; name the CSV file.")
     if not path.is_file():
         raise MissingResourceError(f"No labels file at {path}.")
     try:
@@ -176,6 +217,12 @@ def read_labels_csv(
     if "index" not in header or "label" not in header:
         raise InvalidInputError(
             f"{path} needs the columns 'index' and 'label' in its header; found {header}."
+        )
+    twice = [c for c in ("index", "label") if header.count(c) > 1]
+    if twice:
+        raise InvalidInputError(
+            f"{path}: the header names the column {twice[0]!r} {header.count(twice[0])} times "
+            f"({','.join(header)}); keep one, so that each row has one {twice[0]}."
         )
     i_col, l_col = header.index("index"), header.index("label")
     lookup = {c: i for i, c in enumerate(classes)}

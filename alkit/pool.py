@@ -7,8 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidInputError
-from .validation import check_budget, check_features, check_indices, check_int, check_labels
+from .errors import BudgetError, InvalidInputError
+from .validation import (
+    check_bool,
+    check_budget,
+    check_features,
+    check_indices,
+    check_int,
+    check_labels,
+    check_rng,
+)
 
 #: Rows whose L2 norm is within this of 1 count as normalised (:attr:`Pool.x_l2` is then ``x``).
 UNIT_NORM_TOL = 1e-6
@@ -87,6 +95,11 @@ class Pool:
         else:
             self.labels = check_labels(labels, n, self.n_classes, "labels").copy()
         self.labels[~self.labeled] = -1
+        if cache is not None and not isinstance(cache, dict):
+            raise InvalidInputError(
+                f"cache must be a dict (or None); got {type(cache).__name__}. Pass the .cache of "
+                "an earlier Pool on the same features to reuse its clusters or graph."
+            )
         self.cache: dict[str, Any] = {} if cache is None else cache
         self._x_l2: np.ndarray | None = None
 
@@ -139,6 +152,7 @@ class Pool:
             row is an error: a second label for the same image is a conflict to resolve, not
             something to overwrite silently.
         """
+        relabel = check_bool(relabel, "relabel")
         indices = check_indices(indices, self.n, "indices")
         n_labels = len(np.atleast_1d(np.asarray(labels, dtype=object)))
         if n_labels != len(indices):
@@ -173,7 +187,14 @@ def top_up(
     ProbCover once everything is covered, DropQuery with too few candidates) is topped
     up uniformly from the remaining unlabeled points; ``info["n_topped_up"]`` says how many.
     """
-    picked = np.asarray(picked, dtype=np.int64).ravel()
+    picked = check_indices(picked, pool.n, "picked", unique=False)
+    budget = check_int(budget, "budget", min=0, error=BudgetError)
+    if budget > pool.n_unlabeled:
+        raise BudgetError(
+            f"budget={budget} exceeds the {pool.n_unlabeled} unlabeled points left; "
+            f"lower it to at most {pool.n_unlabeled}."
+        )
+    rng = check_rng(rng)
     info = dict(info or {})
     if len(picked):
         if len(np.unique(picked)) != len(picked):

@@ -20,9 +20,11 @@ import torch
 from ._utils import resolve_device
 from .errors import InvalidInputError
 from .validation import (
+    check_bool,
     check_device,
     check_features,
     check_float,
+    check_indices,
     check_int,
     check_labels,
     check_sample_weight,
@@ -131,7 +133,15 @@ class LinearProbe:
         device: str = "auto",
         seed: int | np.random.Generator = 0,
         chunk_size: int = 8192,
+        **unknown,
     ) -> None:
+        # a misspelt setting (bn_momentun=0.5) is an alkit error naming the valid ones, as in
+        # ActiveLearner(probe={...}), rather than Python's bare TypeError
+        check_settings(
+            unknown,
+            "LinearProbe",
+            {**PROBE_DEFAULTS, "device": "auto", "seed": 0, "chunk_size": 8192},
+        )
         self.n_classes = check_int(n_classes, "n_classes", min=2)
         self.config = ProbeConfig(
             dropout,
@@ -340,6 +350,7 @@ class LinearProbe:
     def logits(self, x: np.ndarray, dropout: bool = False) -> np.ndarray:
         """Logits of shape (n, C); ``dropout=True`` draws one fresh input mask."""
         self._check_fitted()
+        dropout = check_bool(dropout, "dropout")
         out = np.empty((len(x), self.n_classes), dtype=np.float32)
         for start, xb in self._chunks(x):
             if dropout:
@@ -366,7 +377,7 @@ class LinearProbe:
         """
         self._check_fitted()
         if rows is not None:
-            rows = np.asarray(rows, dtype=np.int64)
+            rows = check_indices(rows, len(x), "rows", unique=False)
         out = np.empty((len(x) if rows is None else len(rows), self.n_features_), dtype=np.float32)
         out_t = torch.from_numpy(out)
         for start, xb in self._chunks(x, rows):
@@ -394,8 +405,9 @@ class LinearProbe:
             Argmax of each pass with a fresh input-dropout mask (BN in eval mode).
         """
         self._check_fitted()
+        n_passes = check_int(n_passes, "n_passes", min=1)
         if rows is not None:
-            rows = np.asarray(rows, dtype=np.int64)
+            rows = check_indices(rows, len(x), "rows", unique=False)
         n = len(x) if rows is None else len(rows)
         clean = np.empty(n, dtype=np.int64)
         passes = np.empty((n_passes, n), dtype=np.int64)
@@ -423,6 +435,7 @@ class LinearProbe:
             Mean over passes of each pass's entropy (0·log 0 = 0).
         """
         self._check_fitted()
+        n_passes = check_int(n_passes, "n_passes", min=1)
         mean_p = np.empty((len(x), self.n_classes), dtype=np.float32)
         mean_h = np.empty(len(x), dtype=np.float32)
         w_drop = self._w_eff.T.contiguous()

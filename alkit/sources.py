@@ -13,6 +13,7 @@ import numpy as np
 from ._utils import alkit_home
 from .data import EmbeddingSet
 from .errors import CorruptCacheError, InvalidInputError, UnknownNameError
+from .validation import check_features, check_float, check_int, parse_int
 
 __all__ = [
     "BUILTINS",
@@ -95,17 +96,20 @@ def parse_synthetic(spec: str) -> dict:
             raise InvalidInputError(
                 f"Unknown synthetic parameter {key!r} in {spec!r}; valid: {sorted(params)}."
             )
-        try:
-            params[key] = float(val) if key in ("noise", "imbalance") else int(float(val))
-        except ValueError as exc:
-            raise InvalidInputError(f"synthetic parameter {key}={val!r} is not a number.") from exc
-    for key in ("N", "d", "C"):
-        if params[key] < 1:
-            raise InvalidInputError(f"synthetic parameter {key} must be ≥ 1, got {params[key]}.")
-    if params["C"] < 2:
-        raise InvalidInputError("synthetic parameter C must be ≥ 2 classes.")
-    if params["modes"] < 1:
-        raise InvalidInputError("synthetic parameter modes must be ≥ 1.")
+        where = f"synthetic parameter {key} in {spec!r}"
+        if key in ("noise", "imbalance"):
+            try:
+                params[key] = float(val)
+            except ValueError:
+                raise InvalidInputError(f"{where} must be a number; got {val!r}.") from None
+            params[key] = check_float(params[key], where, min=0.0)
+        else:
+            params[key] = parse_int(val, where)  # "1.5" is an error, never truncated to 1
+    for key in ("N", "d", "C", "modes"):
+        check_int(params[key], f"synthetic parameter {key}", min=2 if key == "C" else 1)
+    check_int(params["seed"], "synthetic parameter seed", min=0)
+    if params["test"] is not None:
+        check_int(params["test"], "synthetic parameter test", min=0)
     if params["test"] is None:
         params["test"] = int(min(max(params["N"] // 5, 5 * params["C"]), 50_000))
     return params
@@ -291,6 +295,7 @@ def load_embeddings(name_or_path: str | os.PathLike) -> EmbeddingSet:
                     f"Feature file {path} is truncated or not a numeric .npy array ({exc}); "
                     "save it again with np.save(path, features)."
                 ) from exc
+            x = check_features(x, f"the features in {path}")
             return EmbeddingSet(
                 x,
                 -np.ones(len(x), dtype=np.int64),

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,8 @@ __all__ = [
     "check_str",
     "check_choice",
     "check_seed",
+    "check_rng",
+    "check_path",
     "check_device",
     "check_budget",
     "check_features",
@@ -293,6 +297,30 @@ def check_seed(seed: Any, name: str = "seed") -> int:
     return check_int(seed, name, min=0, hint="Seeds are recorded in the results and must be exact.")
 
 
+def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
+    """``rng`` if it is a ``numpy.random.Generator`` (what strategies and initial pools draw from).
+
+    An integer seed is not turned into a generator here: the caller owns the random streams
+    (``alkit._utils.run_streams``), so a seed in this place is a mistake, not a shortcut.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidInputError(
+            f"{name} must be a numpy Generator; got {_show(rng)} of type {_type_name(rng)}. "
+            "Pass np.random.default_rng(seed)."
+        )
+    return rng
+
+
+def check_path(path: Any, name: str = "path") -> Path:
+    """``path`` as a :class:`~pathlib.Path`, if it is a non-empty ``str`` or ``os.PathLike``."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise InvalidInputError(
+            f"{name} must be a file path (a str or pathlib.Path); got {_show(path)} of type "
+            f"{_type_name(path)}."
+        )
+    return Path(path)
+
+
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
 
 
@@ -416,6 +444,11 @@ def check_features(x: Any, name: str = "x") -> np.ndarray:
 
 def _label_values(arr: np.ndarray, name: str) -> np.ndarray:
     """Integer labels from an array of ints, integral floats or bools; errors name the first bad entry."""
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        i = int(np.argmax(arr))
+        raise InvalidInputError(
+            f"{name} holds the label {int(arr[i])} at position {i}, far beyond any class index."
+        )
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
     if arr.dtype.kind == "f":
@@ -433,6 +466,12 @@ def _label_values(arr: np.ndarray, name: str) -> np.ndarray:
                 f"{name} holds the non-integer label {arr[i]!r} at position {i}; labels are "
                 "integer class indices (-1 for unknown) and are not rounded."
             )
+        huge = np.abs(arr.astype(np.float64)) >= 2.0**62  # would wrap in the cast to int64
+        if huge.any():
+            i = int(np.flatnonzero(huge)[0])
+            raise InvalidInputError(
+                f"{name} holds the label {arr[i]!r} at position {i}, far beyond any class index."
+            )
         return arr.astype(np.int64)
     if arr.dtype.kind == "b":
         raise InvalidInputError(
@@ -445,6 +484,10 @@ def _label_values(arr: np.ndarray, name: str) -> np.ndarray:
                 raise InvalidInputError(
                     f"{name} holds {_show(v)} at position {i}; labels must be integer class indices "
                     "(-1 for unknown). Map class names to indices with classes.index(name)."
+                )
+            if not -(2**62) < int(v) < 2**62:
+                raise InvalidInputError(
+                    f"{name} holds the label {int(v)} at position {i}, far beyond any class index."
                 )
         return arr.astype(np.int64)
     raise InvalidInputError(
@@ -504,13 +547,21 @@ def check_classes(classes: Any, n_classes: int | None = None, name: str = "class
     """Class names as a list of distinct, non-empty strings (``len == n_classes`` when given).
 
     Numbers are accepted and turned into their text (``0`` → ``"0"``), as data sets with numeric
-    class ids have them; duplicates (``["cat", "cat", "dog"]``) and blanks are errors.
+    class ids have them; duplicates (``["cat", "cat", "dog"]``), blanks, and unordered
+    containers (a set or dict: the position of a name is its label) are errors.
     """
     if isinstance(classes, (str, bytes)) or classes is None:
         raise InvalidInputError(
             f"{name} must be a list of class names; got {_show(classes)}"
             + (" (a single string: wrap it in a list)" if isinstance(classes, str) else "")
             + "."
+        )
+    if isinstance(classes, (set, frozenset, dict)):
+        # the position of a name is its label: an unordered container would shuffle them
+        raise InvalidInputError(
+            f"{name} must be a list of class names in label order; got a {_type_name(classes)} "
+            f"({_show(classes)}), whose order is not the labels'. Pass a list, e.g. "
+            "sorted(d, key=d.get) for a {name: index} dict."
         )
     try:
         items = list(classes)
@@ -545,21 +596,30 @@ def check_classes(classes: Any, n_classes: int | None = None, name: str = "class
 
 def check_indices(
     indices: Any,
-    n: int,
+    n: int | None,
     name: str = "indices",
     *,
     unique: bool = True,
 ) -> np.ndarray:
-    """Pool row indices as a 1-D int64 array, each in ``[0, n)``.
+    """Pool row indices as a 1-D int64 array, each in ``[0, n)`` (``n=None``: any row ≥ 0).
 
     Integer-valued floats are *not* accepted (``2.7`` would otherwise become 2); a boolean
-    mask is rejected with the call that turns it into indices.
+    mask is rejected with the call that turns it into indices; so are unordered or one-shot
+    containers (a set, a generator), whose order would pair indices with the wrong labels.
     """
-    if isinstance(indices, (str, bytes)) or indices is None:
-        raise InvalidInputError(f"{name} must be integer row indices; got {_show(indices)}.")
+    if isinstance(indices, (str, bytes, set, frozenset, dict)) or indices is None:
+        raise InvalidInputError(
+            f"{name} must be a sequence of integer row indices (a list or array); got "
+            f"{_show(indices)}."
+        )
     if _is_integer(indices):
         indices = [indices]
     arr = np.asarray(indices)
+    if arr.ndim == 0:  # a generator or another object numpy cannot read as a sequence
+        raise InvalidInputError(
+            f"{name} must be a sequence of integer row indices (a list or array); got "
+            f"{_show(indices)} of type {_type_name(indices)}."
+        )
     if arr.dtype.kind == "b":
         raise InvalidInputError(
             f"{name} is a boolean mask; pass the row indices it selects: np.flatnonzero(mask)."
@@ -570,6 +630,9 @@ def check_indices(
         return np.zeros(0, dtype=np.int64)
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind == "O" and all(_is_integer(v) for v in arr):
+            big = next((int(v) for v in arr if not -(2**63) <= int(v) < 2**63), None)
+            if big is not None:
+                raise InvalidInputError(f"{name} holds {big}, outside the pool's rows.")
             arr = arr.astype(np.int64)
         else:
             bad = next((v for v in arr.ravel() if not _is_integer(v)), arr.ravel()[0])
@@ -577,10 +640,13 @@ def check_indices(
                 f"{name} must be integer row indices; got {_show(bad)} ({arr.dtype}). "
                 "Indices are never rounded or truncated."
             )
+    if arr.dtype.kind == "u" and arr.max() > np.iinfo(np.int64).max:
+        raise InvalidInputError(f"{name} holds {int(arr.max())}, outside the pool's rows.")
     arr = arr.astype(np.int64).ravel()
-    if arr.min() < 0 or arr.max() >= n:
-        bad = int(arr[(arr < 0) | (arr >= n)][0])
-        raise InvalidInputError(f"{name} holds {bad}, outside the pool's rows 0..{n - 1}.")
+    if arr.min() < 0 or (n is not None and arr.max() >= n):
+        bad = int(arr[(arr < 0) | (arr >= (n if n is not None else np.inf))][0])
+        rows = f"0..{n - 1}" if n is not None else "(they start at 0)"
+        raise InvalidInputError(f"{name} holds {bad}, outside the pool's rows {rows}.")
     if unique:
         vals, counts = np.unique(arr, return_counts=True)
         if (counts > 1).any():
@@ -590,16 +656,23 @@ def check_indices(
     return arr
 
 
-def check_ids(ids: Any, n: int, name: str = "ids") -> list | None:
-    """One readable id (or image path) per pool row, or ``None``."""
+def check_ids(ids: Any, n: int | None, name: str = "ids") -> list | None:
+    """One readable id (or image path) per pool row, or ``None`` (``n=None``: any length)."""
     if ids is None:
         return None
-    if isinstance(ids, (str, bytes)):
+    if isinstance(ids, (str, bytes, set, frozenset, dict)):
         raise InvalidInputError(
-            f"{name} must be a sequence with one id per pool row; got a string."
+            f"{name} must be a sequence with one id per pool row, in row order; got "
+            f"{_show(ids)} of type {_type_name(ids)}."
         )
-    out = list(ids)
-    if len(out) != n:
+    try:
+        out = list(ids)
+    except TypeError:
+        raise InvalidInputError(
+            f"{name} must be a sequence with one id per pool row; got {_show(ids)} of type "
+            f"{_type_name(ids)}."
+        ) from None
+    if n is not None and len(out) != n:
         raise InvalidInputError(
             f"{name} has {len(out)} entries but the pool has {n} rows; give one id per row."
         )
@@ -638,10 +711,19 @@ def check_class_labels(labels: Any, classes: Sequence[str], name: str = "labels"
     spelling); integers must lie in ``[0, len(classes))``. Strings are never read as numbers:
     ``"3"`` is the class *named* ``"3"``, which is index 3 only when the classes are numbered.
     """
-    if isinstance(labels, (str, bytes)):
+    if isinstance(labels, (str, bytes)) or _is_integer(labels):
         labels = [labels]
+    if labels is None or isinstance(labels, (set, frozenset, dict)):
+        raise InvalidInputError(
+            f"{name} must be a sequence of class names or indices, one per index; got "
+            f"{_show(labels)}."
+        )
     arr = np.asarray(labels, dtype=object) if not isinstance(labels, np.ndarray) else labels
-    arr = arr.ravel()
+    if arr.ndim != 1:
+        raise InvalidInputError(
+            f"{name} must be a 1-D sequence of class names or indices, one per index; got "
+            + (f"shape {arr.shape}." if arr.ndim else f"{_show(labels)}.")
+        )
     if arr.dtype.kind in "US" or (
         arr.dtype.kind == "O" and len(arr) and all(isinstance(v, str) for v in arr)
     ):

@@ -20,9 +20,11 @@ from ..validation import (
     check_device,
     check_float,
     check_int,
+    check_rng,
     check_settings,
     check_str,
     parse_bool,
+    suggest,
 )
 from . import random as _random
 from . import uncertainty as _unc
@@ -43,7 +45,7 @@ UNCERTAINTY_OPTIONS = {"dropout": False, "typical": False, "cluster": False}
 
 @dataclass
 class StrategyInfo:
-    """Registry entry: the function and what the README table says about it."""
+    """Registry entry: the function, its parameter check and what the README table says."""
 
     name: str
     fn: Callable[..., Selection]
@@ -53,6 +55,7 @@ class StrategyInfo:
     needs_probe: bool = True
     paper: str = ""
     summary: str = ""
+    check: Callable[[dict[str, Any]], Any] | None = None
 
 
 _REGISTRY: dict[str, StrategyInfo] = {}
@@ -69,6 +72,7 @@ def register(
     paper: str = "",
     summary: str = "",
     overwrite: bool = False,
+    check: Callable[[dict[str, Any]], Any] | None = None,
 ) -> StrategyInfo:
     """Register a strategy under ``name``.
 
@@ -80,6 +84,11 @@ def register(
         Accepted keyword parameters and their defaults (others are rejected by :func:`select`).
     initial_pool : str
         The initial pool ``run_al(initial_pool=None)`` uses with this strategy.
+    check : callable, optional
+        ``check(params)`` raises :class:`~alkit.errors.InvalidInputError` for values of the
+        right type but outside what the strategy accepts (``M=0``, ``delta_rule="Reference"``,
+        ``typical`` with ``cluster``); :func:`check_params` calls it with every parameter
+        filled in, so such values fail when the learner is built, not at the first query.
     """
     if not name or not isinstance(name, str):
         raise InvalidInputError("A strategy name must be a non-empty string.")
@@ -96,6 +105,7 @@ def register(
         needs_probe,
         paper,
         summary or (fn.__doc__ or "").strip().split("\n")[0],
+        check,
     )
     _REGISTRY[name] = entry
     return entry
@@ -113,6 +123,7 @@ def info(name: str) -> StrategyInfo:
     except (KeyError, TypeError):
         raise UnknownNameError(
             f"Unknown strategy {name!r}; available: {', '.join(available())}."
+            + (suggest(name, available()) if isinstance(name, str) else "")
         ) from None
 
 
@@ -180,7 +191,10 @@ def check_params(name: str, params: dict[str, Any], *, from_text: bool = False) 
             out[key] = check_float(value, where)
         elif isinstance(default, str):
             out[key] = check_str(value, where)
-    return {**entry.params, **out}
+    full = {**entry.params, **out}
+    if entry.check is not None:
+        entry.check(full)  # ranges and combinations (typed checks above only see types)
+    return full
 
 
 def select(
@@ -188,7 +202,13 @@ def select(
 ) -> Selection:
     """Run strategy ``name`` with validation of its inputs and of its result."""
     entry = info(name)
+    if not isinstance(pool, Pool):
+        raise InvalidInputError(
+            f"pool must be an alkit.Pool; got {type(pool).__name__}. Build one with "
+            "Pool(x, n_classes, labeled, labels)."
+        )
     budget = check_budget(budget, pool.n_unlabeled)
+    rng = check_rng(rng)
     full = check_params(name, params)
     if entry.needs_probe and (probe is None or not getattr(probe, "is_fitted", True)):
         raise InvalidInputError(

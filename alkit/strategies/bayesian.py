@@ -42,6 +42,25 @@ def _check_passes(M, name: str) -> int:
     return int(M)
 
 
+def _check_beta(beta) -> None:
+    if (
+        isinstance(beta, bool)
+        or not isinstance(beta, (int, float, np.integer, np.floating))
+        or not np.isfinite(beta)
+        or beta < 0
+    ):
+        raise InvalidInputError(f"power_bald: beta must be a finite number ≥ 0, got {beta!r}.")
+
+
+def _check_bald(p: dict) -> None:
+    _check_passes(p["M"], "bald")
+
+
+def _check_power_bald(p: dict) -> None:
+    _check_passes(p["M"], "power_bald")
+    _check_beta(p["beta"])
+
+
 def bald_scores(probe, x: np.ndarray, M: int) -> np.ndarray:
     """BALD mutual information of every row of ``x``, shape (n,).
 
@@ -151,13 +170,7 @@ def power_bald(
     Learning", TMLR 2023.
     """
     M = _check_passes(M, "power_bald")
-    if (
-        isinstance(beta, bool)
-        or not isinstance(beta, (int, float, np.integer, np.floating))
-        or not np.isfinite(beta)
-        or beta < 0
-    ):
-        raise InvalidInputError(f"power_bald: beta must be a finite number ≥ 0, got {beta!r}.")
+    _check_beta(beta)
     unl = pool.unlabeled_idx
     s = _bald_pool_scores(probe, pool, M)
     power = scores.power_scores(s, rng, float(beta))
@@ -169,6 +182,7 @@ register(
     bald,
     family="bayesian",
     params={"M": 20, "typical": False, "cluster": False},
+    check=_check_bald,
     initial_pool="random",
     paper=BALD_PAPER,
     summary="Top-B mutual information between prediction and dropout mask over M passes.",
@@ -178,6 +192,7 @@ register(
     power_bald,
     family="bayesian",
     params={"M": 20, "beta": 1.0},
+    check=_check_power_bald,
     initial_pool="random",
     paper=POWER_BALD_PAPER,
     summary="Top B of β·log BALD + Gumbel noise (sampling ∝ BALD^β without replacement).",

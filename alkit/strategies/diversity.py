@@ -979,6 +979,18 @@ def alfamix_candidates(
     return out
 
 
+def _check_epsilon(epsilon) -> None:
+    if epsilon is not None and (
+        isinstance(epsilon, bool)
+        or not isinstance(epsilon, (int, float, np.integer, np.floating))
+        or not np.isfinite(epsilon)
+        or epsilon <= 0
+    ):
+        raise InvalidInputError(
+            f"alfamix: epsilon must be a positive number or None (0.2/√d), got {epsilon!r}."
+        )
+
+
 def alfamix(
     pool: Pool,
     probe,
@@ -1026,19 +1038,11 @@ def alfamix(
         raise InvalidInputError(
             "alfamix needs labeled points for its class anchors; label an initial pool first."
         )
+    _check_epsilon(epsilon)
     z_u = embed_rows(probe, pool.x, unl)
     d = z_u.shape[1]
     if epsilon is None:
         epsilon = 0.2 / math.sqrt(d)
-    elif (
-        isinstance(epsilon, bool)
-        or not isinstance(epsilon, (int, float, np.integer, np.floating))
-        or not np.isfinite(epsilon)
-        or epsilon <= 0
-    ):
-        raise InvalidInputError(
-            f"alfamix: epsilon must be a positive number or None (0.2/√d), got {epsilon!r}."
-        )
     anchors, _ = class_anchors(embed_rows(probe, pool.x, lab), pool.labels[lab])
     dev = _torch_device(probe, device)
     cand = np.flatnonzero(
@@ -1078,6 +1082,7 @@ register(
     alfamix,
     family="diversity",
     params={"epsilon": None},
+    check=lambda p: _check_epsilon(p["epsilon"]),
     initial_pool="random",
     paper=ALFAMIX_PAPER,
     summary="Candidates whose prediction flips when mixed towards a class anchor, one per "

@@ -29,6 +29,21 @@ PAPER = (
 )
 
 
+def _check_params(M, candidate_factor) -> None:
+    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
+        raise InvalidInputError(
+            f"dropquery: M (number of dropout passes) must be an integer ≥ 1, got {M!r}."
+        )
+    if (
+        isinstance(candidate_factor, bool)
+        or not isinstance(candidate_factor, (int, np.integer))
+        or candidate_factor < 1
+    ):
+        raise InvalidInputError(
+            f"dropquery: candidate_factor must be an integer ≥ 1, got {candidate_factor!r}."
+        )
+
+
 def relax_threshold(mismatch: np.ndarray, n_passes: int, target: int) -> int:
     """The candidate threshold of DropQuery's step (4).
 
@@ -108,18 +123,7 @@ def dropquery(
     Gupte, Aklilu, Nirschl & Yeung-Levy, "Revisiting Active Learning in the Era of Vision
     Foundation Models", TMLR 2024.
     """
-    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
-        raise InvalidInputError(
-            f"dropquery: M (number of dropout passes) must be an integer ≥ 1, got {M!r}."
-        )
-    if (
-        isinstance(candidate_factor, bool)
-        or not isinstance(candidate_factor, (int, np.integer))
-        or candidate_factor < 1
-    ):
-        raise InvalidInputError(
-            f"dropquery: candidate_factor must be an integer ≥ 1, got {candidate_factor!r}."
-        )
+    _check_params(M, candidate_factor)
     unl = pool.unlabeled_idx
     # block by block over the pool (whole probe chunks: the same masks as one call), so no
     # (|U|, d) copy of the features is made
@@ -150,6 +154,7 @@ register(
     dropquery,
     family="hybrid",
     params={"M": 3, "candidate_factor": 25},
+    check=lambda p: _check_params(p["M"], p["candidate_factor"]),
     initial_pool="centroids",
     paper=PAPER,
     summary="Dropout-disagreement candidates (majority of M passes flip), one per k-means "

@@ -23,6 +23,7 @@ from .._utils import l2_normalize, resolve_device
 from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
+from ..validation import suggest
 
 __all__ = [
     "typicality",
@@ -84,10 +85,12 @@ def _check_probcover(p: dict[str, Any]) -> dict[str, Any]:
     if out["delta_rule"] not in ("largest", "reference"):
         raise InvalidInputError(
             f"delta_rule must be 'largest' or 'reference', got {out['delta_rule']!r}."
+            + suggest(str(out["delta_rule"]), ["largest", "reference"])
         )
     if out["index"] not in _graph.INDEXES:
         raise InvalidInputError(
             f"index must be one of {list(_graph.INDEXES)}, got {out['index']!r}."
+            + suggest(str(out["index"]), list(_graph.INDEXES))
         )
     out["delta_iter"] = _check_int(out["delta_iter"], "delta_iter", 1)
     out["max_neighbors"] = _check_int(out["max_neighbors"], "max_neighbors", 1)
@@ -279,6 +282,11 @@ def typiclust_initial_pool(
     .. [1] G. Hacohen, A. Dekel, D. Weinshall. Active Learning on a Budget: Opposite
        Strategies Suit High and Low Budgets. ICML 2022.
     """
+    if params:
+        raise InvalidInputError(
+            f"typiclust initial pool got unknown parameter(s) {sorted(params)}; "
+            f"valid: {sorted(TYPICLUST_PARAMS)}."
+        )
     knn, min_size, max_clusters = _check_typiclust(knn, min_size, max_clusters)
     cache = {} if cache is None else cache
     x_l2 = l2_normalize(x)
@@ -671,6 +679,7 @@ def _register() -> None:
         params=dict(TYPICLUST_PARAMS),
         initial_pool="typiclust",
         needs_probe=False,
+        check=lambda p: _check_typiclust(p["knn"], p["min_size"], p["max_clusters"]),
         paper=_TYPICLUST_REF,
         summary="Most typical unlabeled point of the least-covered large k-means clusters.",
     )
@@ -681,6 +690,7 @@ def _register() -> None:
         params=dict(PROBCOVER_PARAMS),
         initial_pool="probcover",
         needs_probe=False,
+        check=lambda p: _check_probcover({k: p[k] for k in PROBCOVER_PARAMS}),
         paper=_PROBCOVER_REF,
         summary="Greedy maximum coverage of δ-balls chosen by pseudo-class purity.",
     )
