@@ -7,6 +7,7 @@ Vision Foundation Models" (TMLR 2024).
 from __future__ import annotations
 
 from . import errors, initial_pools, results, strategies
+from ._utils import PAPER_SEEDS
 from .data import EmbeddingSet
 from .learner import ActiveLearner, evaluate
 from .loop import Run, run_al
@@ -50,6 +51,7 @@ __all__ = [
     "initial_pools",
     "errors",
     "results",
+    "PAPER_SEEDS",
     "__version__",
 ]
 

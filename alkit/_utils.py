@@ -45,8 +45,13 @@ def torch_generator(
     return g
 
 
+#: The reference implementation's five seeds (its ``ALFM/conf/al_train.yaml``); the shipped
+#: paper grids and the lesson notebooks' full runs use them (``docs/protocol.md``, "Five seeds").
+PAPER_SEEDS = [1, 10, 100, 1000, 10000]
+
+
 def run_streams(seed: int) -> dict[str, np.random.Generator]:
-    """The per-run random streams of DESIGN §4.
+    """The per-run random streams (``docs/protocol.md``, "Randomness").
 
     One ``SeedSequence(seed)`` is spawned into independent children for the
     initial pool, the probe and the strategy (top-ups draw from the strategy's

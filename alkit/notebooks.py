@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ._utils import PAPER_SEEDS
 from .errors import InvalidInputError, MissingResourceError, UnknownNameError
 
 __all__ = [
@@ -96,7 +97,6 @@ def resolve(name: str, directory: str | os.PathLike | None = None) -> Path:
     )
 
 
-PAPER_SEEDS = [1, 10, 100, 1000, 10000]  # the reference implementation's seeds
 QUICK_SEEDS = [0, 1, 2]
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "cache_key",
     "cached_keys",
     "locate",
+    "resolve_path",
 ]
 
 BUILTINS = {"digits": "sklearn's 8x8 handwritten digits (1 797 images, 10 classes), raw pixels"}
@@ -233,6 +234,16 @@ def locate(key: str) -> Path | None:
         if cand.exists():
             return cand
     return None
+
+
+def resolve_path(name: str | os.PathLike) -> Path | None:
+    """The file or directory an embedding name reads: ``name`` itself when it is an existing
+    path, else the cached file of a ``<dataset>__<backbone>`` key; ``None`` for neither
+    (built-in sets, :func:`is_builtin`, are generated and have no file)."""
+    path = Path(name).expanduser()
+    if path.exists():
+        return path
+    return locate(str(name))
 
 
 def cached_keys() -> list[str]:

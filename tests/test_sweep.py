@@ -21,6 +21,7 @@ from alkit import strategies
 from alkit import sweep as sw
 from alkit.errors import GridError, MissingResourceError
 from alkit.loop import RESULT_COLUMNS
+from alkit.sweep import embeddings as sw_embeddings
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = Path(__file__).parent / "data" / "sweep_tiny.yaml"
@@ -255,11 +256,12 @@ def test_cached_embedding_setting_reads_metadata(tmp_path):
 
 # --------------------------------------------------------------------------------- serial runner
 def test_serial_sweep_writes_one_file_per_cell_and_loads_embeddings_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(sw, "_EMB_LOADS", 0)
-    monkeypatch.setattr(sw, "_EMB_CACHE", type(sw._EMB_CACHE)())
+    # the per-process embedding cache and its load counter live in alkit.sweep.embeddings
+    monkeypatch.setattr(sw_embeddings, "_EMB_LOADS", 0)
+    monkeypatch.setattr(sw_embeddings, "_EMB_CACHE", type(sw_embeddings._EMB_CACHE)())
     df = sw.sweep(TINY, tmp_path, scheduler="serial", progress=False)
     cells = sw.expand_grid(TINY)
-    assert len(cells) == 4 and sw._EMB_LOADS == 1
+    assert len(cells) == 4 and sw_embeddings._EMB_LOADS == 1
     assert [p.stem for p in result_files(tmp_path)] == sorted(c.hash for c in cells)
     assert list(df.columns) == RESULT_COLUMNS and len(df) == 4 * 3
     assert df.groupby(["method", "seed"]).size().eq(3).all()

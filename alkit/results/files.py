@@ -1,9 +1,5 @@
-"""The tidy results table: its columns, how a row is built, and its files on disk.
-
-Every simulation (:func:`alkit.run_al`, ``alkit run``, ``alkit sweep``) and every labeling
-session (:class:`alkit.widgets.LabelingLoop`) produces the same table: one row per iteration,
-columns :data:`RESULT_COLUMNS`. This module is its one home: the row builder used by all of
-them, the writer and the reader.
+"""Results files: the tidy table written atomically with its checksum, read back verified, and
+every file of a directory read into one table.
 
 A results file is a parquet file whose schema metadata holds, under the key ``b"alkit"``, a
 JSON object::
@@ -26,318 +22,28 @@ https://parquet.apache.org/docs/file-format/metadata/
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import os
-import struct
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from . import strategies
-from ._utils import atomic_path
-from .errors import CorruptCacheError, InvalidInputError, MissingResourceError
-from .validation import check_choice
+from .._utils import atomic_path
+from ..errors import CorruptCacheError, InvalidInputError, MissingResourceError
+from ..validation import check_choice
+from .checksum import _CANONICAL, _canonical, rows_checksum
+from .schema import COLUMN_KINDS, RESULT_COLUMNS, SCHEMA_VERSION
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "RESULT_COLUMNS",
-    "COLUMN_KINDS",
-    "METADATA_KEY",
-    "method_label",
-    "jsonable_info",
-    "base_columns",
-    "result_row",
-    "results_frame",
-    "rows_checksum",
-    "write_results",
-    "read_results",
-    "read_metadata",
-    "load_results",
-    "SkippedResultsWarning",
-]
-
-SCHEMA_VERSION = 1
-
-#: Every column of the tidy table and the kind of its values: ``"int"`` (int64, no missing
-#: values), ``"float"`` (float64, NaN allowed), ``"bool"`` and ``"str"`` (missing allowed).
-COLUMN_KINDS: dict[str, str] = {
-    "schema_version": "int",
-    "dataset": "str",
-    "backbone": "str",
-    "embedding_checksum": "str",
-    "method": "str",
-    "strategy": "str",
-    "params": "str",
-    "initial_pool": "str",
-    "propagate": "bool",
-    "budget": "int",
-    "initial_budget": "int",
-    "seed": "int",
-    "iteration": "int",
-    "n_labeled": "int",
-    "n_classes_seen": "int",
-    "accuracy": "float",
-    "balanced_accuracy": "float",
-    "macro_f1": "float",
-    "n_topped_up": "int",
-    "query_seconds": "float",
-    "fit_seconds": "float",
-    "fit_epochs": "int",
-    "info": "str",
-}
-RESULT_COLUMNS = list(COLUMN_KINDS)
-
 #: Key of alkit's entry in the parquet schema metadata.
 METADATA_KEY = b"alkit"
 _FORMAT = "alkit-results"
-_CANONICAL = "alkit-rows/1"
-_NO_METRICS = {"accuracy": np.nan, "balanced_accuracy": np.nan, "macro_f1": np.nan}
-_MISSING = 2**64 - 1  # length prefix of a missing string in the canonical serialisation
-_NAN = struct.pack("<d", float("nan"))
 
 
-# ------------------------------------------------------------------------------------ rows
-def method_label(strategy: str, params: dict[str, Any] | None = None) -> str:
-    """A readable label unique per configuration: ``entropy``, ``entropy+cluster``, ``dropquery(M=5)``.
-
-    Only parameters that differ from the registered defaults appear; boolean options
-    that are on become ``+name``, other values ``(key=value, …)``.
-    """
-    defaults = strategies.info(strategy).params if strategy in strategies.available() else {}
-    params = {
-        k: v for k, v in (params or {}).items() if k != "device" and defaults.get(k, object()) != v
-    }
-    flags = [k for k, v in sorted(params.items()) if v is True]
-    others = {k: v for k, v in sorted(params.items()) if v is not True}
-    label = strategy + "".join(f"+{k}" for k in flags)
-    if others:
-        label += "(" + ",".join(f"{k}={v}" for k, v in others.items()) + ")"
-    return label
-
-
-def jsonable_info(info: dict) -> dict:
-    """A selection's ``info`` as JSON-ready values for the ``info`` column.
-
-    numpy scalars become Python numbers and small arrays lists; arrays of more than 64 values
-    are left out (large diagnostics stay on the :class:`~alkit.pool.Selection`, not in the table).
-    """
-    out = {}
-    for k, v in info.items():
-        if isinstance(v, np.integer):
-            v = int(v)
-        elif isinstance(v, np.floating):
-            v = float(v)
-        elif isinstance(v, np.ndarray):
-            if v.size > 64:
-                continue
-            v = v.tolist()
-        out[k] = v
-    return out
-
-
-def base_columns(learner, *, dataset: str, backbone: str, embedding_checksum: str) -> dict:
-    """The columns that are constant over a run: provenance and configuration.
-
-    Parameters
-    ----------
-    learner : ActiveLearner
-        Supplies the strategy, its parameters, the initial pool, budgets, seed, propagation.
-    dataset, backbone, embedding_checksum : str
-        Provenance of the pool (:attr:`alkit.EmbeddingSet.dataset`, …).
-
-    Returns
-    -------
-    dict
-        ``schema_version`` … ``seed`` of :data:`RESULT_COLUMNS`.
-    """
-    params = {k: v for k, v in learner.params.items() if k != "device"}
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "dataset": dataset,
-        "backbone": backbone,
-        "embedding_checksum": embedding_checksum,
-        "method": method_label(learner.strategy, params),
-        "strategy": learner.strategy,
-        "params": json.dumps(params, sort_keys=True),
-        "initial_pool": learner.initial_pool,
-        "propagate": learner.propagation is not None,
-        "budget": int(learner.budget),
-        "initial_budget": int(learner.initial_budget),
-        "seed": int(learner.seed),
-    }
-
-
-def result_row(learner, selection, metrics: dict | None, *, iteration: int) -> dict:
-    """The per-iteration columns, read from ``learner`` right after it was taught and refitted.
-
-    Parameters
-    ----------
-    learner : ActiveLearner
-        After :meth:`~alkit.ActiveLearner.teach` and :meth:`~alkit.ActiveLearner.fit`.
-    selection : Selection or None
-        The query just labeled (its ``info`` goes to the ``info`` column).
-    metrics : dict or None
-        ``accuracy``, ``balanced_accuracy``, ``macro_f1`` on the test split; ``None`` (no test
-        split) gives NaN.
-    iteration : int
-        1 for the initial pool.
-
-    Returns
-    -------
-    dict
-        ``iteration`` … ``info`` of :data:`RESULT_COLUMNS`.
-    """
-    info = {} if selection is None else selection.info
-    known = learner.pool.labels[learner.pool.labeled]
-    return {
-        "iteration": int(iteration),
-        "n_labeled": int(learner.n_labeled),
-        "n_classes_seen": int(len(np.unique(known))),
-        **(_NO_METRICS if metrics is None else {k: metrics[k] for k in _NO_METRICS}),
-        "n_topped_up": int(info.get("n_topped_up", 0)),
-        "query_seconds": float(learner.last_query_seconds),
-        "fit_seconds": float(learner.last_fit_seconds),
-        "fit_epochs": int(learner.probe.n_epochs_),
-        "info": json.dumps(jsonable_info(info), sort_keys=True, default=str),
-    }
-
-
-def results_frame(base: dict, rows: list[dict]) -> pd.DataFrame:
-    """The tidy table of one run: each of ``rows`` (:func:`result_row`) with ``base``
-    (:func:`base_columns`); keys outside :data:`RESULT_COLUMNS` are dropped."""
-    return pd.DataFrame([{**base, **r} for r in rows], columns=RESULT_COLUMNS)
-
-
-# -------------------------------------------------------------------------------- checksum
-def _canonical(df: pd.DataFrame, where: str) -> dict[str, Any]:
-    """Each column of :data:`RESULT_COLUMNS` as the values the checksum and the file hold:
-    int64 / float64 / bool arrays, or a list of ``str | None``. Raises on anything else."""
-    missing = [c for c in RESULT_COLUMNS if c not in df.columns]
-    if missing:
-        raise InvalidInputError(
-            f"{where} lacks the results column(s) {missing}; build the table with "
-            "Run.to_frame() (or alkit.results.results_frame)."
-        )
-    out: dict[str, Any] = {}
-    for col, kind in COLUMN_KINDS.items():
-        s = df[col]
-        if len(s) == 0:  # an empty frame's columns are object: nothing to check
-            out[col] = _empty(kind)
-            continue
-        bad = _kind_error(s, kind)
-        if bad:
-            raise InvalidInputError(f"{where}: column {col!r} {bad}.")
-        if kind == "int":
-            out[col] = s.to_numpy(dtype=np.int64)
-        elif kind == "float":
-            out[col] = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        elif kind == "bool":
-            out[col] = s.to_numpy(dtype=bool)
-        else:
-            out[col] = [None if _is_missing(v) else v for v in s.tolist()]
-    return out
-
-
-def _empty(kind: str):
-    return (
-        [] if kind == "str" else np.zeros(0, {"int": np.int64, "float": np.float64}.get(kind, bool))
-    )
-
-
-def _is_missing(v: Any) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
-
-
-def _kind_error(s: pd.Series, kind: str) -> str:
-    """Why ``s`` cannot hold ``kind`` values exactly, or ``""``."""
-    dtype = s.dtype
-    if kind == "int":
-        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_integer_dtype(dtype):
-            return f"must hold integers; it has dtype {dtype}"
-        if s.isna().any():
-            return f"has a missing value at row {int(np.flatnonzero(s.isna().to_numpy())[0])}"
-    elif kind == "float":
-        if pd.api.types.is_bool_dtype(dtype) or not (
-            pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
-        ):
-            return f"must hold numbers; it has dtype {dtype}"
-    elif kind == "bool":
-        if pd.api.types.is_bool_dtype(dtype):
-            if s.isna().any():
-                return "has a missing value"
-        elif not pd.api.types.is_object_dtype(dtype) or not all(
-            isinstance(v, (bool, np.bool_)) for v in s
-        ):
-            return f"must hold True/False; it has dtype {dtype}"
-    else:
-        for i, v in enumerate(s.tolist()):
-            if not _is_missing(v) and not isinstance(v, str):
-                return f"must hold strings; row {i} holds {v!r} ({type(v).__name__})"
-    return ""
-
-
-def rows_checksum(columns: dict[str, Any], n_rows: int) -> str:
-    """sha256 of a results table's values in a canonical serialisation (``alkit-rows/1``).
-
-    The bytes hashed are, in order: ``b"alkit-rows/1\\n"``, the row count as 8-byte little-endian
-    unsigned, then for each column of :data:`RESULT_COLUMNS` its name in UTF-8, ``b"\\n"``, and
-    its values in file order:
-
-    - ``int``: 8-byte little-endian signed per value;
-    - ``float``: IEEE-754 binary64 little-endian per value, every NaN as ``0x7FF8000000000000``;
-    - ``bool``: one byte, 0 or 1;
-    - ``str``: the UTF-8 length as 8-byte little-endian unsigned, then the bytes; a missing value
-      is the length ``2**64 - 1`` and no bytes.
-
-    It depends only on the values, not on how pandas or pyarrow hold them (``object`` or
-    ``str`` dtype, chunking, compression, dictionary encoding), so files stay verifiable across
-    library versions.
-
-    Parameters
-    ----------
-    columns : dict
-        ``{column: values}`` as int64 / float64 / bool arrays and lists of ``str | None``.
-    n_rows : int
-
-    Returns
-    -------
-    str
-        64 hex digits.
-    """
-    h = hashlib.sha256(_CANONICAL.encode() + b"\n")
-    h.update(struct.pack("<Q", n_rows))
-    for col, kind in COLUMN_KINDS.items():
-        h.update(col.encode() + b"\n")
-        values = columns[col]
-        if kind == "int":
-            h.update(np.ascontiguousarray(values, dtype="<i8").tobytes())
-        elif kind == "float":
-            arr = np.array(values, dtype="<f8")
-            nan = np.isnan(arr)
-            if nan.any():  # NaN payloads differ between writers; all NaN hash alike
-                arr[nan] = np.frombuffer(_NAN, dtype="<f8")[0]
-            h.update(arr.tobytes())
-        elif kind == "bool":
-            h.update(np.asarray(values, dtype=bool).astype(np.uint8).tobytes())
-        else:
-            for v in values:
-                if v is None:
-                    h.update(struct.pack("<Q", _MISSING))
-                else:
-                    b = v.encode("utf-8")
-                    h.update(struct.pack("<Q", len(b)) + b)
-    return h.hexdigest()
-
-
-# ---------------------------------------------------------------------------------- writer
 def _arrow_schema() -> pa.Schema:
     import pyarrow as pa
 
@@ -394,7 +100,7 @@ def write_results(df: pd.DataFrame, path: str | os.PathLike, *, config: dict | N
             f"{SCHEMA_VERSION} only (rebuild the rows with this version)."
         )
     n_rows = len(df)
-    from . import __version__
+    from .. import __version__
 
     meta = {
         "format": _FORMAT,
