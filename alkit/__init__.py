@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import errors, initial_pools, results, strategies
 from ._utils import PAPER_SEEDS
+from ._version import __version__
 from .data import EmbeddingSet
 from .learner import ActiveLearner, evaluate
 from .loop import Run, run_al
@@ -16,8 +17,6 @@ from .pool import Pool, Selection, top_up
 from .probe import LinearProbe
 from .results import load_results, method_label
 from .sources import load_embeddings
-
-__version__ = "0.1.0"
 
 
 def embed(dataset, backbone, root=None, device="auto", **kwargs):

@@ -856,8 +856,7 @@ CASES = [
          "on_error", "'bogus'"),
     case("load-results-missing-path",
          lambda c: alkit.load_results(c.tmp / "nope"), MissingResourceError, "nope"),
-    case("method-label-none", lambda c: alkit.method_label(None), InvalidInputError, "None",
-         xfail="fixed once alkit.results becomes a package (in progress)"),
+    case("method-label-none", lambda c: alkit.method_label(None), InvalidInputError, "None"),
 ]
 # fmt: on
 

@@ -100,7 +100,7 @@ def write_results(df: pd.DataFrame, path: str | os.PathLike, *, config: dict | N
             f"{SCHEMA_VERSION} only (rebuild the rows with this version)."
         )
     n_rows = len(df)
-    from .. import __version__
+    from .._version import __version__
 
     meta = {
         "format": _FORMAT,

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .. import strategies
+from ..errors import InvalidInputError
+from ..validation import check_str
 
 SCHEMA_VERSION = 1
 
@@ -50,6 +52,9 @@ def method_label(strategy: str, params: dict[str, Any] | None = None) -> str:
     Only parameters that differ from the registered defaults appear; boolean options
     that are on become ``+name``, other values ``(key=value, …)``.
     """
+    strategy = check_str(strategy, "strategy")
+    if params is not None and not isinstance(params, dict):
+        raise InvalidInputError(f"params must be a dict of strategy parameters; got {params!r}.")
     defaults = strategies.info(strategy).params if strategy in strategies.available() else {}
     params = {
         k: v for k, v in (params or {}).items() if k != "device" and defaults.get(k, object()) != v
