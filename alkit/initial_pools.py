@@ -1,4 +1,5 @@
-"""Initial (cold-start) pools: ``random``, ``centroids``, ``typiclust``, ``probcover``.
+"""Initial (cold-start) pools: their registry, ``random`` and ``centroids``, and every built-in pool
+registered in one place (TypiClust's and ProbCover's come from their strategy modules).
 
 An initial pool is ``fn(x, budget, rng, n_classes=None, cache=None, **params) -> Selection``
 on the raw features ``x`` of shape (n, d); state the query strategy reuses
@@ -14,6 +15,7 @@ import numpy as np
 from .cluster import kmeans_nearest
 from .errors import InvalidInputError, UnknownNameError
 from .pool import Selection
+from .strategies import representative as _representative
 from .validation import check_budget, check_features, check_rng, check_settings, suggest
 
 __all__ = ["register", "get", "available", "select", "random", "centroids"]
@@ -106,5 +108,8 @@ def centroids(
     return Selection(picks, {"n_topped_up": int(max(n_missing, 0))})
 
 
+# ---------------------------------------------------------------- the built-ins, in one place
 register("random", random)
 register("centroids", centroids)
+register("typiclust", _representative.typiclust_initial_pool)
+register("probcover", _representative.probcover_initial_pool)

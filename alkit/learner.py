@@ -161,9 +161,11 @@ class ActiveLearner:
         self.classes = _resolve_classes(classes, n_classes, emb_or_x)
         self.n_classes = len(self.classes)
         self.strategy = strategy
+        # the name is looked up and the parameters checked once, here, not at every query
+        self._entry = strategies.info(strategy)
         self.params = strategies.check_params(strategy, params)
         if initial_pool is None:
-            initial_pool = strategies.default_initial_pool(strategy)
+            initial_pool = self._entry.initial_pool
         initial_pools.get(initial_pool)  # validate the name now
         self.initial_pool = initial_pool
         self.budget = self.n_classes if budget is None else check_budget(budget, len(x))
@@ -228,14 +230,13 @@ class ActiveLearner:
             n = self.budget if n is None else n
             if self._stale:
                 self.fit()
-            sel = strategies.select(
-                self.strategy,
+            sel = strategies.run_checked(
+                self._entry,
                 self.pool,
                 self.probe,
                 n,
                 self._streams["strategy"],
-                device=self.device,
-                **self.params,
+                {**self.params, "device": self.device},
             )
             sel.info.setdefault("phase", "query")
         self.last_query_seconds = time.perf_counter() - t0

@@ -34,7 +34,7 @@ def test_forced_under_production_through_registry():
         sel = strategies.select("_half_for_test", pool, None, 8, np.random.default_rng(1))
         assert len(sel.indices) == 8 and sel.info["n_topped_up"] == 4
     finally:
-        strategies._REGISTRY.pop("_half_for_test")
+        strategies.unregister("_half_for_test")
 
 
 def test_registry_rejects_broken_strategy_and_unknown_names():
@@ -47,7 +47,7 @@ def test_registry_rejects_broken_strategy_and_unknown_names():
         with pytest.raises(AssertionError, match="returned"):
             strategies.select("_dup_for_test", pool, None, 3, np.random.default_rng(0))
     finally:
-        strategies._REGISTRY.pop("_dup_for_test")
+        strategies.unregister("_dup_for_test")
     with pytest.raises(InvalidInputError, match="unknown parameter"):
         strategies.check_params("entropy", {"bogus": 1})
     with pytest.raises(KeyError, match="available"):

@@ -38,7 +38,7 @@ def test_custom_strategy_block_runs(digits):
         run = run_al(digits, strategy="farthest", iterations=2, probe={"max_epochs": 20})
         assert run.history["n_labeled"].tolist() == [10, 20]
     finally:
-        strategies._REGISTRY.pop("farthest", None)
+        strategies.unregister("farthest")
 
 
 def test_strategy_table_lists_every_strategy():

@@ -56,7 +56,7 @@ def _unregister_test_strategies():
     """The test strategies must not leak into other modules' registry-wide tests."""
     yield
     for name in ("sweep_test_fails", "sweep_test_slow", "sweep_test_close_worker"):
-        strategies._REGISTRY.pop(name, None)
+        strategies.unregister(name)
     sys.modules.pop(PLUGIN, None)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection
-from . import register, scores
+from . import scores
 from .base import rank_select, rows_blockwise, top_k
 
 __all__ = ["bald", "power_bald", "bald_scores"]
@@ -52,11 +52,11 @@ def _check_beta(beta) -> None:
         raise InvalidInputError(f"power_bald: beta must be a finite number ≥ 0, got {beta!r}.")
 
 
-def _check_bald(p: dict) -> None:
+def check_bald(p: dict) -> None:
     _check_passes(p["M"], "bald")
 
 
-def _check_power_bald(p: dict) -> None:
+def check_power_bald(p: dict) -> None:
     _check_passes(p["M"], "power_bald")
     _check_beta(p["beta"])
 
@@ -177,23 +177,6 @@ def power_bald(
     return Selection(unl[top_k(power, budget)])
 
 
-register(
-    "bald",
-    bald,
-    family="bayesian",
-    params={"M": 20, "typical": False, "cluster": False},
-    check=_check_bald,
-    initial_pool="random",
-    paper=BALD_PAPER,
-    summary="Top-B mutual information between prediction and dropout mask over M passes.",
-)
-register(
-    "power_bald",
-    power_bald,
-    family="bayesian",
-    params={"M": 20, "beta": 1.0},
-    check=_check_power_bald,
-    initial_pool="random",
-    paper=POWER_BALD_PAPER,
-    summary="Top B of β·log BALD + Gumbel noise (sampling ∝ BALD^β without replacement).",
-)
+#: Parameters and defaults, as registered.
+BALD_PARAMS = {"M": 20, "typical": False, "cluster": False}
+POWER_BALD_PARAMS = {"M": 20, "beta": 1.0}

@@ -27,7 +27,6 @@ from .._utils import memory_headroom_bytes, resolve_device
 from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
-from . import register
 from .base import embed_rows, pool_blocks
 
 __all__ = [
@@ -1059,32 +1058,6 @@ def alfamix(
     return top_up(unl[cand[picks]], pool, budget, rng, info)
 
 
-register(
-    "coreset",
-    coreset,
-    family="diversity",
-    params={},
-    initial_pool="random",
-    paper=CORESET_PAPER,
-    summary="Greedy k-center on probe embeddings from the labeled set (farthest-first).",
-)
-register(
-    "badge",
-    badge,
-    family="diversity",
-    params={},
-    initial_pool="random",
-    paper=BADGE_PAPER,
-    summary="k-means++ seeding on gradient embeddings (p − onehot) ⊗ z, implicit distances.",
-)
-register(
-    "alfamix",
-    alfamix,
-    family="diversity",
-    params={"epsilon": None},
-    check=lambda p: _check_epsilon(p["epsilon"]),
-    initial_pool="random",
-    paper=ALFAMIX_PAPER,
-    summary="Candidates whose prediction flips when mixed towards a class anchor, one per "
-    "k-means cluster.",
-)
+def check_alfamix(params: dict) -> None:
+    """The registry's parameter check of ALFA-Mix."""
+    _check_epsilon(params["epsilon"])

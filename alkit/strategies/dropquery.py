@@ -19,7 +19,7 @@ from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
 from ..probe import LinearProbe
-from . import register, scores
+from . import scores
 from .base import embed_rows, pool_blocks
 
 __all__ = ["dropquery", "relax_threshold"]
@@ -149,14 +149,10 @@ def dropquery(
     return top_up(unl[cand[picks]], pool, budget, rng, info)
 
 
-register(
-    "dropquery",
-    dropquery,
-    family="hybrid",
-    params={"M": 3, "candidate_factor": 25},
-    check=lambda p: _check_params(p["M"], p["candidate_factor"]),
-    initial_pool="centroids",
-    paper=PAPER,
-    summary="Dropout-disagreement candidates (majority of M passes flip), one per k-means "
-    "cluster of their probe embeddings.",
-)
+#: Parameters and defaults, as registered.
+PARAMS = {"M": 3, "candidate_factor": 25}
+
+
+def check(params: dict) -> None:
+    """The registry's parameter check (ranges; types are checked against :data:`PARAMS`)."""
+    _check_params(params["M"], params["candidate_factor"])

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from .. import graph as _graph
-from .. import initial_pools
 from .._kernels.norms import row_sq_norms
 from .._utils import l2_normalize, resolve_device
 from ..cluster import kmeans_nearest
@@ -45,11 +44,11 @@ PROBCOVER_PARAMS: dict[str, Any] = {
     "max_neighbors": 256,
 }
 
-_TYPICLUST_REF = (
+TYPICLUST_PAPER = (
     "G. Hacohen, A. Dekel, D. Weinshall. Active Learning on a Budget: Opposite Strategies "
     "Suit High and Low Budgets. ICML 2022"
 )
-_PROBCOVER_REF = (
+PROBCOVER_PAPER = (
     "O. Yehuda, A. Dekel, G. Hacohen, D. Weinshall. Active Learning Through a Covering Lens. "
     "NeurIPS 2022"
 )
@@ -669,33 +668,13 @@ def probcover(
 
 
 # --------------------------------------------------------------------------- registration
-def _register() -> None:
-    from . import register
-
-    register(
-        "typiclust",
-        typiclust,
-        family="representative",
-        params=dict(TYPICLUST_PARAMS),
-        initial_pool="typiclust",
-        needs_probe=False,
-        check=lambda p: _check_typiclust(p["knn"], p["min_size"], p["max_clusters"]),
-        paper=_TYPICLUST_REF,
-        summary="Most typical unlabeled point of the least-covered large k-means clusters.",
-    )
-    register(
-        "probcover",
-        probcover,
-        family="representative",
-        params=dict(PROBCOVER_PARAMS),
-        initial_pool="probcover",
-        needs_probe=False,
-        check=lambda p: _check_probcover({k: p[k] for k in PROBCOVER_PARAMS}),
-        paper=_PROBCOVER_REF,
-        summary="Greedy maximum coverage of δ-balls chosen by pseudo-class purity.",
-    )
-    initial_pools.register("typiclust", typiclust_initial_pool)
-    initial_pools.register("probcover", probcover_initial_pool)
 
 
-_register()
+def check_typiclust(params: dict) -> None:
+    """The registry's parameter check of TypiClust."""
+    _check_typiclust(params["knn"], params["min_size"], params["max_clusters"])
+
+
+def check_probcover(params: dict) -> None:
+    """The registry's parameter check of ProbCover."""
+    _check_probcover({k: params[k] for k in PROBCOVER_PARAMS})

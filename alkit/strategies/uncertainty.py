@@ -20,6 +20,9 @@ from ..pool import Pool, Selection
 from . import scores
 from .base import pool_scores, rank_select
 
+#: The diversity-pillar options every uncertainty strategy takes, and their defaults.
+OPTIONS = {"dropout": False, "typical": False, "cluster": False}
+
 _SCORES = {
     "least_confidence": scores.least_confidence,
     "entropy": scores.entropy,

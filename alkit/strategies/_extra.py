@@ -1,3 +1,0 @@
-"""Imports the strategy modules that register themselves (and their initial pools) on import."""
-
-from . import bayesian, diversity, dropquery, representative  # noqa: F401
