@@ -15,7 +15,8 @@ import numpy as np
 from .cluster import kmeans_nearest
 from .errors import InvalidInputError, UnknownNameError
 from .pool import Selection
-from .strategies import representative as _representative
+from .strategies.probcover import probcover_initial_pool
+from .strategies.typiclust import typiclust_initial_pool
 from .validation import check_budget, check_features, check_rng, check_settings, suggest
 
 __all__ = ["register", "get", "available", "select", "random", "centroids"]
@@ -111,5 +112,5 @@ def centroids(
 # ---------------------------------------------------------------- the built-ins, in one place
 register("random", random)
 register("centroids", centroids)
-register("typiclust", _representative.typiclust_initial_pool)
-register("probcover", _representative.probcover_initial_pool)
+register("typiclust", typiclust_initial_pool)
+register("probcover", probcover_initial_pool)

@@ -1,8 +1,8 @@
 """ProbCover's approximate δ-ball graph against the exact one: edge recall, precision, picks.
 
 Builds ProbCover's graph on one pool with ``index="exact"`` and with each approximate index
-(``"hnsw"``: ``alkit.graph.AdaptiveKnn``, lists of ``max_neighbors`` + 1 that grow where a ball
-or the δ search needs more; ``"ivf"``: ``alkit.graph.ivf_ball_graph``, two range passes over
+(``"hnsw"``: ``alkit.strategies.probcover.knn.AdaptiveKnn``, lists of ``max_neighbors`` + 1 that grow where a ball
+or the δ search needs more; ``"ivf"``: ``alkit.strategies.probcover.ivf.ivf_ball_graph``, two range passes over
 the inverted lists, ``max_neighbors`` unused), then compares the edge sets and the B picks from
 an empty pool. The
 figures in docs/strategies_representative.md come from this script, e.g.::
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     import scipy.sparse as sp
 
     import alkit
-    from alkit.strategies.representative import probcover
+    from alkit.strategies.probcover import probcover
 
     emb = alkit.load_embeddings(args.data)
     x, C = emb.x_train, emb.n_classes

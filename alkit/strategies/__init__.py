@@ -11,7 +11,7 @@ Register your own with :func:`register`; :func:`select` validates the call and t
 
 from __future__ import annotations
 
-from . import bayesian, diversity, dropquery, representative, uncertainty
+from . import bayesian, diversity, dropquery, probcover, typiclust, uncertainty
 from . import random as random_
 from ._registry import (
     StrategyInfo,
@@ -106,24 +106,24 @@ register(
 )
 register(
     "typiclust",
-    representative.typiclust,
+    typiclust.typiclust,
     family="representative",
-    params=dict(representative.TYPICLUST_PARAMS),
-    check=representative.check_typiclust,
+    params=dict(typiclust.TYPICLUST_PARAMS),
+    check=typiclust.check_typiclust,
     initial_pool="typiclust",
     needs_probe=False,
-    paper=representative.TYPICLUST_PAPER,
+    paper=typiclust.TYPICLUST_PAPER,
     summary="Most typical unlabeled point of the least-covered large k-means clusters.",
 )
 register(
     "probcover",
-    representative.probcover,
+    probcover.probcover,
     family="representative",
-    params=dict(representative.PROBCOVER_PARAMS),
-    check=representative.check_probcover,
+    params=dict(probcover.PROBCOVER_PARAMS),
+    check=probcover.check_probcover,
     initial_pool="probcover",
     needs_probe=False,
-    paper=representative.PROBCOVER_PAPER,
+    paper=probcover.PROBCOVER_PAPER,
     summary="Greedy maximum coverage of δ-balls chosen by pseudo-class purity.",
 )
 register(

@@ -9,6 +9,7 @@ from ..pool import Pool, Selection, top_up
 from ..probe import LinearProbe
 
 __all__ = [
+    "complete_initial",
     "top_k",
     "typical_block",
     "rank_select",
@@ -124,3 +125,17 @@ def rank_select(
         return top_up(unl[cand[picks]], pool, budget, rng, info)
     pos = typical_block(scores_u, budget) if typical else top_k(scores_u, budget)
     return top_up(unl[pos], pool, budget, rng, info)
+
+
+def complete_initial(
+    picks: np.ndarray, n: int, budget: int, rng: np.random.Generator, info: dict
+) -> Selection:
+    """Random completion of an initial pool to ``budget`` (the initial-pool twin of ``top_up``)."""
+    picks = np.asarray(picks, dtype=np.int64)[:budget]
+    missing = budget - len(picks)
+    if missing > 0:
+        avail = np.ones(n, dtype=bool)
+        avail[picks] = False
+        picks = np.concatenate([picks, rng.choice(np.flatnonzero(avail), missing, replace=False)])
+    info["n_topped_up"] = int(max(missing, 0))
+    return Selection(picks, info)

@@ -5,19 +5,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import alkit.graph as G
 from alkit import initial_pools, strategies
 from alkit._utils import l2_normalize
 from alkit.errors import InvalidInputError
 from alkit.pool import Pool
-from alkit.strategies.representative import probcover
+from alkit.strategies.probcover import graph, ivf, knn, probcover
 
 
-def _graph_from_balls(balls: list[list[int]], delta: float = 1.0) -> G.BallGraph:
+def _graph_from_balls(balls: list[list[int]], delta: float = 1.0) -> graph.BallGraph:
     counts = [len(b) for b in balls]
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     indices = np.concatenate([np.asarray(b, dtype=np.int32) for b in balls])
-    return G.BallGraph(indptr, indices, delta)
+    return graph.BallGraph(indptr, indices, delta)
 
 
 def _reference_greedy(edges: np.ndarray, n: int, budget: int, labeled=()) -> list[int]:
@@ -53,14 +52,14 @@ def test_greedy_cover_hand_made_graph():
     # after that every point is covered, so the cover stops at 3 picks for a budget of 5.
     balls = [[0, 1, 2], [0, 1], [1, 2], [3, 4, 5, 6], [3, 4], [4, 5, 6, 2], [6], [7, 8], [8, 6]]
     g = _graph_from_balls(balls)
-    picks, covered = G.greedy_cover(g, 5)
+    picks, covered = graph.greedy_cover(g, 5)
     assert picks.tolist() == [3, 0, 7]
     assert covered.all()
     # ball(5) = {2,4,5,6} holds 4 points like ball(3): a tie, broken by the lowest index
-    assert G.greedy_cover(g, 1)[0].tolist() == [3]
+    assert graph.greedy_cover(g, 1)[0].tolist() == [3]
     # with 3 labeled: its ball is covered first, so 5 (only 2 new) loses to 0 (3 new)
-    covered0 = G.covered_by(g, np.array([3]))
-    assert G.greedy_cover(g, 2, covered0)[0].tolist() == [0, 7]
+    covered0 = graph.covered_by(g, np.array([3]))
+    assert graph.greedy_cover(g, 2, covered0)[0].tolist() == [0, 7]
 
 
 @settings(max_examples=40, deadline=None)
@@ -78,7 +77,7 @@ def test_greedy_cover_matches_reference_edge_list(n, p, seed, budget, n_lab):
     balls = [np.flatnonzero(row).tolist() for row in adj]
     g = _graph_from_balls(balls)
     labeled = r.choice(n, min(n_lab, n), replace=False)
-    ours, _ = G.greedy_cover(g, budget, G.covered_by(g, labeled))
+    ours, _ = graph.greedy_cover(g, budget, graph.covered_by(g, labeled))
     assert ours.tolist() == _reference_greedy(g.to_edges(), n, budget, labeled)
 
 
@@ -100,10 +99,12 @@ def test_lazy_greedy_matches_reference_under_many_ties(n, size, seed, budget, n_
     balls = [sorted({i, *r.choice(n, min(size, n), replace=False).tolist()}) for i in range(n)]
     g = _graph_from_balls(balls)
     labeled = r.choice(n, min(n_lab, n), replace=False)
-    with unittest.mock.patch.object(G, "BLOCK_ELEMENTS", block):
-        ours, cov = G.greedy_cover(g, budget, G.covered_by(g, labeled))
+    with unittest.mock.patch.object(graph, "BLOCK_ELEMENTS", block):
+        ours, cov = graph.greedy_cover(g, budget, graph.covered_by(g, labeled))
     assert ours.tolist() == _reference_greedy(g.to_edges(), n, budget, labeled)
-    assert cov.tolist() == (G.covered_by(g, np.concatenate([labeled, ours]).astype(int))).tolist()
+    assert (
+        cov.tolist() == (graph.covered_by(g, np.concatenate([labeled, ours]).astype(int))).tolist()
+    )
 
 
 def test_transpose_is_reverse_graph():
@@ -116,12 +117,12 @@ def test_transpose_is_reverse_graph():
 
 # ----------------------------------------------------------------------------- graph and purity
 def test_exact_graph_matches_brute_force_blockwise(monkeypatch):
-    monkeypatch.setattr(G, "BLOCK_ELEMENTS", 37 * 5)  # force many blocks, one partial
+    monkeypatch.setattr(graph, "BLOCK_ELEMENTS", 37 * 5)  # force many blocks, one partial
     x = l2_normalize(np.random.default_rng(0).standard_normal((37, 6)))
     d2 = _brute_sqdist(x)
     for delta in (0.3, 0.9, 1.3):
         assert np.abs(np.sqrt(d2) - delta).min() > 1e-4  # no pair on the boundary
-        g = G.ball_graph_exact(x, delta, device="cpu")
+        g = graph.ball_graph_exact(x, delta, device="cpu")
         want = d2 < delta**2
         np.fill_diagonal(want, True)
         got = np.zeros_like(want)
@@ -134,7 +135,7 @@ def test_purity_and_bisection_match_reference_procedure():
     r = np.random.default_rng(1)
     x = l2_normalize(r.standard_normal((120, 5)))
     labels = r.integers(0, 3, 120)
-    r2 = G.nearest_other_sqdist(x, labels, device="cpu")
+    r2 = graph.nearest_other_sqdist(x, labels, device="cpu")
     d2 = _brute_sqdist(x)
 
     def ref_purity(delta):  # per point: do all points within delta share its label?
@@ -151,12 +152,12 @@ def test_purity_and_bisection_match_reference_procedure():
             hi, delta = delta, 0.5 * (lo + delta)
         else:
             lo, delta = delta, 0.5 * (hi + delta)
-    got = G.search_delta(r2, 6, 0.95, "reference")
+    got = graph.search_delta(r2, 6, 0.95, "reference")
     assert [e[0] for e in got["evaluated"]] == [e[0] for e in evaluated]
     np.testing.assert_allclose([e[1] for e in got["evaluated"]], [e[1] for e in evaluated])
     assert got["delta"] == evaluated[-1][0]
     assert got["reference_reported_delta"] == delta
-    largest = G.search_delta(r2, 6, 0.95, "largest")
+    largest = graph.search_delta(r2, 6, 0.95, "largest")
     pure = [e for e in evaluated if e[1] >= 0.95]
     assert largest["delta"] == (max(pure)[0] if pure else min(evaluated)[0])
 
@@ -175,7 +176,7 @@ def _three_clusters(gap=0.7, per=30, d=16, spread=3e-4, seed=0):
 
 def test_delta_on_data_with_known_pure_radius():
     x, y = _three_clusters()
-    r = np.sqrt(G.nearest_other_sqdist(x, y, device="cpu"))
+    r = np.sqrt(graph.nearest_other_sqdist(x, y, device="cpu"))
     assert 0.698 < r.min() and r.max() < 0.702  # every ball is pure up to ≈ 0.7, none beyond
     sel = initial_pools.select("probcover", x, 3, np.random.default_rng(0), n_classes=3)
     # bisection with a pure radius of 0.7: 0.5 pure, 0.75 impure, 0.625 pure, 0.6875 pure,
@@ -201,7 +202,7 @@ def test_delta_on_data_with_known_pure_radius():
 
 
 def test_search_delta_falls_back_to_smallest_when_never_pure():
-    got = G.search_delta(np.zeros(10, dtype=np.float32), 6, 0.95, "largest")
+    got = graph.search_delta(np.zeros(10, dtype=np.float32), 6, 0.95, "largest")
     assert got["delta"] == 0.5**6 and not got["purity_met"]
 
 
@@ -217,9 +218,9 @@ def test_strategy_removes_labeled_balls_and_reuses_init_graph(small_synthetic):
     sel = strategies.select("probcover", pool, None, C, np.random.default_rng(1))
     assert sel.info["graph_reused"] and sel.info["delta"] == init.info["delta"]
     g = cache["probcover"]["graph"]
-    covered = G.covered_by(g, pool.labeled_idx)
+    covered = graph.covered_by(g, pool.labeled_idx)
     assert sel.info["n_covered_before"] == covered.sum()
-    want, _ = G.greedy_cover(g, C, covered)
+    want, _ = graph.greedy_cover(g, C, covered)
     np.testing.assert_array_equal(sel.indices[: len(want)], want)
     assert sel.info["n_edges"] == g.n_edges
     # other graph parameters build (and cache) a new graph
@@ -245,10 +246,10 @@ def test_everything_covered_tops_up_at_random(small_synthetic):
 def test_approximate_index_agrees_with_exact(index, small_synthetic):
     x = l2_normalize(small_synthetic.x_train)
     delta = 0.45
-    exact = G.ball_graph_exact(x, delta, device="cpu")
+    exact = graph.ball_graph_exact(x, delta, device="cpu")
     assert exact.degrees().max() < 256  # the cap does not bind here
-    d2, idx = G.knn_lists(x, 257, index)
-    approx = G.ball_graph_from_knn(d2, idx, delta)
+    d2, idx = knn.knn_lists(x, 257, index)
+    approx = knn.ball_graph_from_knn(d2, idx, delta)
     e_set = set(map(tuple, exact.to_edges().tolist()))
     a_set = set(map(tuple, approx.to_edges().tolist()))
     recall = len(e_set & a_set) / len(e_set)
@@ -308,8 +309,8 @@ def _exact_knn(x, k):
 
 def test_ivf_lists_with_every_list_probed_are_the_exact_knn(monkeypatch, small_synthetic):
     x = l2_normalize(small_synthetic.x_train)
-    monkeypatch.setattr(G, "IVF_NPROBE", 10**6)  # every list: exact search by matrix products
-    d2, idx = G.knn_lists(x, 20, "ivf", device="cpu")
+    monkeypatch.setattr(ivf, "IVF_NPROBE", 10**6)  # every list: exact search by matrix products
+    d2, idx = knn.knn_lists(x, 20, "ivf", device="cpu")
     e_d2, _ = _exact_knn(x, 20)
     np.testing.assert_allclose(d2, e_d2, atol=2e-5)
     assert (idx[:, 0] == np.arange(len(x))).all() and (
@@ -321,14 +322,14 @@ def test_ivf_lists_with_every_list_probed_are_the_exact_knn(monkeypatch, small_s
 def test_ivf_lists_widen_the_probe_to_hold_k_and_are_deterministic(monkeypatch, small_synthetic):
     x = l2_normalize(small_synthetic.x_train)
     monkeypatch.setattr(
-        G, "IVF_NPROBE", 1
+        ivf, "IVF_NPROBE", 1
     )  # one list holds fewer than k rows: the probe must widen
-    ix = G.KnnIndex(x, "ivf", seed=3, device="cpu")
+    ix = knn.KnnIndex(x, "ivf", seed=3, device="cpu")
     k = 4 * int(np.diff(ix.lists.starts).max())
     d2, idx = ix.search(np.arange(0, len(x), 7), k)
     assert (idx >= 0).all() and np.isfinite(d2).all()  # k real neighbours, none missing
     assert all(len(set(r)) == k for r in idx.tolist())
-    d2b, idxb = G.KnnIndex(x, "ivf", seed=3, device="cpu").search(np.arange(0, len(x), 7), k)
+    d2b, idxb = knn.KnnIndex(x, "ivf", seed=3, device="cpu").search(np.arange(0, len(x), 7), k)
     np.testing.assert_array_equal(idx, idxb)
     np.testing.assert_array_equal(d2, d2b)
 
@@ -337,24 +338,24 @@ def test_ivf_lists_widen_the_probe_to_hold_k_and_are_deterministic(monkeypatch, 
 def test_bisection_grid_holds_every_evaluated_delta():
     r = np.random.default_rng(0)
     for n_iter in (1, 3, 6):
-        grid = G.bisection_grid(n_iter)
+        grid = graph.bisection_grid(n_iter)
         assert len(grid) == 2**n_iter - 1 and (np.diff(grid) > 0).all()
         for _ in range(30):
             r2 = r.random(200) ** r.uniform(0.2, 5)
             for thr in (0.5, 0.95, 1.0):
-                ev = G.search_delta(r2, n_iter, thr)["evaluated"]
+                ev = graph.search_delta(r2, n_iter, thr)["evaluated"]
                 assert all(d in set(grid.tolist()) for d, _ in ev)
-    assert G.bisection_grid(7) is None  # 127 radii: counted in a pass of their own
+    assert graph.bisection_grid(7) is None  # 127 radii: counted in a pass of their own
 
 
 def test_ivf_range_passes_with_every_list_probed_are_exact(monkeypatch, small_synthetic):
     x = l2_normalize(small_synthetic.x_train)
-    monkeypatch.setattr(G, "IVF_NPROBE", 10**6)  # every list: exact distances over all pairs
+    monkeypatch.setattr(ivf, "IVF_NPROBE", 10**6)  # every list: exact distances over all pairs
     labels = np.random.default_rng(1).integers(0, 8, len(x))
-    lx = G._ListIndex(x, seed=2, device="cpu")
-    grid = G.bisection_grid(6)
+    lx = ivf._ListIndex(x, seed=2, device="cpu")
+    grid = graph.bisection_grid(6)
     r2, counts = lx.range_counts(grid**2, labels)
-    np.testing.assert_allclose(r2, G.nearest_other_sqdist(x, labels, device="cpu"), atol=2e-5)
+    np.testing.assert_allclose(r2, graph.nearest_other_sqdist(x, labels, device="cpu"), atol=2e-5)
     d2 = _brute_sqdist(x)
     np.fill_diagonal(d2, 0)
     for j in (20, 30, 40, 63):
@@ -365,7 +366,7 @@ def test_ivf_range_passes_with_every_list_probed_are_exact(monkeypatch, small_sy
     g = lx.range_graph(delta, counts[:, 39])
     assert (g.degrees() == counts[:, 39]).all()
     ours = set(map(tuple, g.to_edges().tolist()))
-    ref = set(map(tuple, G.ball_graph_exact(x, delta, device="cpu").to_edges().tolist()))
+    ref = set(map(tuple, graph.ball_graph_exact(x, delta, device="cpu").to_edges().tolist()))
     assert all(abs(d2[i, j] - delta**2) < 1e-5 for i, j in ours ^ ref)  # only float32 boundary ties
     assert all((i, i) in ours for i in range(len(x)))  # every ball holds its centre
 
@@ -374,7 +375,7 @@ def test_ivf_range_graph_keeps_the_counted_sizes_if_a_kernel_rounds_differently(
     """The edges are written into arrays sized by the counting pass; a row whose recount differs
     keeps exactly its counted number of nearest candidates (no overflow into the next row)."""
     x = l2_normalize(small_synthetic.x_train)
-    lx = G._ListIndex(x, seed=0, device="cpu")
+    lx = ivf._ListIndex(x, seed=0, device="cpu")
     _, counts = lx.range_counts(np.array([0.8**2]))
     col = counts[:, 0].astype(np.int64)
     rows = np.arange(0, len(x), 5)
@@ -414,3 +415,25 @@ def test_probcover_ivf_is_deterministic(small_synthetic):
     a = probcover(Pool(x, 8), None, 8, np.random.default_rng(5), index="ivf", device="cpu")
     b = probcover(Pool(x, 8), None, 8, np.random.default_rng(5), index="ivf", device="cpu")
     assert a.indices.tolist() == b.indices.tolist() and a.info["n_edges"] == b.info["n_edges"]
+
+
+def test_fast_probcover_equals_the_readable_reference():
+    """δ search, exact graph and lazy greedy cover give the plain version's δ and picks."""
+    from alkit.strategies.probcover import probcover_reference
+
+    r = np.random.default_rng(4)
+    centres = r.standard_normal((5, 8))
+    x = l2_normalize(
+        (centres[r.integers(0, 5, 240)] + 0.5 * r.standard_normal((240, 8))).astype(np.float32)
+    )
+    pseudo = r.integers(0, 5, 240)
+    pseudo = ((x @ centres.T).argmax(1) + (r.random(240) < 0.02)) % 5  # mostly pure classes
+    for labeled_n, budget in ((0, 10), (12, 15)):
+        labeled = np.zeros(240, dtype=bool)
+        labeled[r.choice(240, labeled_n, replace=False)] = True
+        ref_picks, ref_delta = probcover_reference(x, pseudo, budget, labeled)
+        search = graph.search_delta(graph.nearest_other_sqdist(x, pseudo, "cpu"), 6, 0.95)
+        assert search["delta"] == ref_delta
+        g = graph.ball_graph_exact(x, search["delta"], "cpu")
+        picks, _ = graph.greedy_cover(g, budget, graph.covered_by(g, np.flatnonzero(labeled)))
+        assert picks.tolist() == ref_picks

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-import alkit.graph as G
 from alkit import initial_pools, strategies
 from alkit._utils import l2_normalize
 from alkit.errors import InvalidInputError
 from alkit.pool import Pool
-from alkit.strategies.representative import typicality
+from alkit.strategies import typiclust as typiclust_module
+from alkit.strategies.typiclust import typicality
 
 
 def _brute_typicality(x, knn):
@@ -40,7 +40,7 @@ def test_typicality_picks_the_densest_point_of_a_blob_with_an_outlier():
 
 
 def test_typicality_matches_brute_force_in_blocks(monkeypatch):
-    monkeypatch.setattr(G, "BLOCK_ELEMENTS", 53 * 4)
+    monkeypatch.setattr(typiclust_module, "BLOCK_ELEMENTS", 53 * 4)
     x = np.random.default_rng(1).standard_normal((53, 7)).astype(np.float32)
     for knn in (1, 5, 26, 60):
         np.testing.assert_allclose(
@@ -137,3 +137,21 @@ def test_bad_parameters_raise_clear_errors(small_synthetic):
     for bad in ({"knn": 0}, {"min_size": -1}, {"max_clusters": 0}, {"knn": 2.5}):
         with pytest.raises(InvalidInputError):
             strategies.select("typiclust", pool, None, 3, np.random.default_rng(0), **bad)
+
+
+def test_fast_typiclust_equals_the_readable_reference(small_synthetic):
+    """The registered selection (blockwise torch kNN) picks what the plain version picks."""
+    from alkit._utils import l2_normalize
+    from alkit.cluster import kmeans_nearest
+    from alkit.strategies.typiclust import _typiclust_select, typiclust_reference
+
+    x_l2 = l2_normalize(small_synthetic.x_train[:600])
+    rng = np.random.default_rng(0)
+    for k, n_labeled, budget in ((12, 0, 8), (12, 30, 8), (40, 25, 20)):
+        _, labels = kmeans_nearest(x_l2, k, rng, device="cpu", normalize=False)
+        labeled = np.zeros(len(x_l2), dtype=bool)
+        labeled[rng.choice(len(x_l2), n_labeled, replace=False)] = True
+        fast, _ = _typiclust_select(
+            x_l2, labels, ~labeled, budget, labeled=labeled, knn=20, min_size=5, device="cpu"
+        )
+        assert fast.tolist() == typiclust_reference(x_l2, labels, labeled, budget)

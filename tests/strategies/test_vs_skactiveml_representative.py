@@ -27,7 +27,8 @@ from skactiveml.pool import _typi_clust as _sktc  # noqa: E402
 
 from alkit._utils import l2_normalize  # noqa: E402
 from alkit.pool import Pool  # noqa: E402
-from alkit.strategies.representative import _typiclust_select, probcover, typicality  # noqa: E402
+from alkit.strategies.probcover import probcover  # noqa: E402
+from alkit.strategies.typiclust import _typiclust_select, typicality  # noqa: E402
 
 
 def _lowest_argmax(a, random_state=None, **kwargs):
