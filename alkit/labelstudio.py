@@ -149,6 +149,7 @@ def export_tasks(
     document_root : str or path, optional
         The folder that relative URLs start from; default: the environment variable
         ``LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT``. Needed for local-files URLs and ``{relpath}``.
+        Paths may start with ``~``; relative ones are taken from the working directory.
 
     Returns
     -------
@@ -172,7 +173,9 @@ def export_tasks(
         )
     if document_root is None:
         document_root = os.environ.get("LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT") or None
-    root = None if document_root is None else Path(os.path.abspath(document_root))
+    root = (
+        None if document_root is None else Path(os.path.abspath(os.path.expanduser(document_root)))
+    )
 
     tasks = []
     for k, i in enumerate(indices.tolist()):
@@ -326,7 +329,7 @@ def _url(image, index: int, ident, image_url, root: Path | None) -> str:
         return url
     if image_url is None and text.startswith(_URL_SCHEMES):
         return text
-    absolute = Path(os.path.abspath(text))
+    absolute = Path(os.path.abspath(os.path.expanduser(text)))
 
     def relpath() -> str:
         if root is None:
