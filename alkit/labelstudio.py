@@ -120,7 +120,7 @@ def export_tasks(
         ``POST /api/projects/{id}/import``).
     indices : array-like of int, shape (m,)
         Distinct pool rows to label (the batch ``learner.query`` returned).
-    images : sequence of str or path, shape (n_pool,)
+    images : sequence (list, array) of str or path, shape (n_pool,)
         One image per **pool row** (not per batch item): ``images[i]`` is row ``i``'s file or URL.
     classes : list of str
         Class names in class-index order.
@@ -157,10 +157,14 @@ def export_tasks(
         ``path``.
     """
     path = Path(path)
-    if isinstance(images, (str, bytes, os.PathLike)) or not isinstance(images, Sequence):
+    try:
+        if isinstance(images, (str, bytes, os.PathLike)):
+            raise TypeError
+        images = list(images)  # a list, an array or a Series of paths
+    except TypeError:
         raise InvalidInputError(
             f"images must be a sequence with one image path or URL per pool row; got {images!r:.60}."
-        )
+        ) from None
     classes = check_classes(classes)
     indices = check_indices(indices, len(images), "indices")
     ids = check_ids(ids, len(images), "ids")

@@ -121,7 +121,8 @@ def test_export_tasks_writes_the_probes_predictions(tmp_path, digits):
 def test_exported_indices_come_back(tmp_path):
     images = [f"https://example.org/img/{i}.jpg" for i in range(10)]
     batch = np.array([7, 2, 9])
-    out = export_tasks(tmp_path / "tasks.json", batch, images, CLASSES, ids=list("abcdefghij"))
+    ids = list("abcdefghij")
+    out = export_tasks(tmp_path / "tasks.json", batch, np.array(images), CLASSES, ids=ids)
     tasks = json.loads(out.read_text())
     assert [t["data"]["image"] for t in tasks] == [images[i] for i in batch]
     assert [t["data"]["alkit_id"] for t in tasks] == ["h", "c", "j"]
