@@ -375,3 +375,15 @@ def test_label_studio_round_trip(tmp_path, digits):
         f"\n[labelstudio] install/check {t_install:.1f} s, server start {t_start:.1f} s, "
         f"server session {t_server:.1f} s, total {time.perf_counter() - t0:.1f} s"
     )
+
+
+def test_labelstudio_imports_only_the_layers_below():
+    """An application module: no learner, widgets or cli (those import it, if anything)."""
+    import ast
+    from pathlib import Path
+
+    import alkit.labelstudio as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level}
+    assert imported <= {"_utils", "errors", "validation", "oracle"}, imported
