@@ -45,6 +45,7 @@ __all__ = [
     "check_indices",
     "check_ids",
     "check_sample_weight",
+    "check_proba",
     "check_settings",
     "parse_bool",
     "parse_int",
@@ -689,6 +690,44 @@ def check_sample_weight(weight: Any, n: int, name: str = "sample_weight") -> np.
     arr = arr.astype(np.float32)
     if not np.isfinite(arr).all() or (arr < 0).any():
         raise InvalidInputError(f"{name} must be finite and non-negative.")
+    return arr
+
+
+def check_proba(proba: Any, n: int, n_classes: int, name: str = "proba") -> np.ndarray:
+    """Class probabilities of shape (n, n_classes) as float64: finite, in [0, 1], rows summing to 1.
+
+    A row may sum to 1 within 1e-3 (float32 softmax outputs do); scores, logits or one-hot labels
+    of the wrong shape are errors, never renormalised.
+    """
+    if proba is None or isinstance(proba, (str, bytes, dict)):
+        raise InvalidInputError(
+            f"{name} must be an array of class probabilities of shape ({n}, {n_classes}); "
+            f"got {_show(proba)}."
+        )
+    arr = np.asarray(proba)
+    if arr.dtype.kind not in "fiu" or arr.shape != (n, n_classes):
+        raise InvalidInputError(
+            f"{name} must be a numeric array of shape ({n}, {n_classes}) (one row of class "
+            f"probabilities per item, one column per class); got {_show(arr)}."
+        )
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        row = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
+        raise InvalidInputError(f"{name} holds NaN or inf (row {row}); pass probabilities.")
+    if n and (arr.min() < 0 or arr.max() > 1):
+        row = int(np.flatnonzero(((arr < 0) | (arr > 1)).any(axis=1))[0])
+        raise InvalidInputError(
+            f"{name} holds values outside [0, 1] (row {row}); pass probabilities (a softmax), "
+            "not scores or logits."
+        )
+    sums = arr.sum(axis=1)
+    off = np.abs(sums - 1.0) > 1e-3
+    if off.any():
+        row = int(np.flatnonzero(off)[0])
+        raise InvalidInputError(
+            f"{name} row {row} sums to {sums[row]:.6g}, not 1; pass each item's class "
+            "probabilities (e.g. learner.predict_proba), not unnormalised scores."
+        )
     return arr
 
 
