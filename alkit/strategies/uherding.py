@@ -255,10 +255,15 @@ def min_labeled_distance(x_l2: np.ndarray, labeled_idx: np.ndarray, device: str 
         return None
     xl = np.ascontiguousarray(x_l2[lab], dtype=np.float32)
     _, nb = knn(xl, int(min(16, len(lab) - 1)), exclude_self=True, device=device)
-    a = xl.astype(np.float64)
-    d = np.linalg.norm(a[:, None, :] - a[nb], axis=2)
-    d = d[d > 0]
-    return float(d.min()) if len(d) else None
+    best = np.inf
+    step = max(1, (1 << 22) // (nb.shape[1] * xl.shape[1]))  # ≤ 4M float64 differences a block
+    for s in range(0, len(lab), step):
+        a = xl[s : s + step].astype(np.float64)
+        d = np.linalg.norm(a[:, None, :] - xl[nb[s : s + step]].astype(np.float64), axis=2)
+        d = d[d > 0]
+        if len(d):
+            best = min(best, float(d.min()))
+    return best if np.isfinite(best) else None
 
 
 # --------------------------------------------------------------------------- the strategy
