@@ -1,5 +1,5 @@
 """Initial (cold-start) pools: their registry, ``random`` and ``centroids``, and every built-in pool
-registered in one place (TypiClust's and ProbCover's come from their strategy modules).
+registered in one place (TypiClust's, ProbCover's and MaxHerding's come from their strategy modules).
 
 An initial pool is ``fn(x, budget, rng, n_classes=None, cache=None, **params) -> Selection``
 on the raw features ``x`` of shape (n, d); state the query strategy reuses
@@ -15,6 +15,7 @@ import numpy as np
 from .cluster import kmeans_nearest
 from .errors import InvalidInputError, UnknownNameError
 from .pool import Selection
+from .strategies.maxherding import maxherding_initial_pool
 from .strategies.probcover import probcover_initial_pool
 from .strategies.typiclust import typiclust_initial_pool
 from .validation import check_budget, check_features, check_rng, check_settings, suggest
@@ -114,3 +115,4 @@ register("random", random)
 register("centroids", centroids)
 register("typiclust", typiclust_initial_pool)
 register("probcover", probcover_initial_pool)
+register("maxherding", maxherding_initial_pool)

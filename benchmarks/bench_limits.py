@@ -16,7 +16,12 @@ timed on the same arrays in the same child process, right after the strategy its
   a running minimum each), CoreSet's first pass to the labeled set as one GEMM;
 * TypiClust: its k-means on the pool and the within-cluster neighbour search; ProbCover: its
   pseudo-class k-means and one all-pairs distance pass over the pool (the exact δ-graph needs at
-  least that).
+  least that);
+* MaxHerding: one all-pairs pass over the pool (the exact neighbour lists need at least that),
+  the labeled set's coverage (one GEMM of the pool against L) and the B sequential coverage
+  updates (one matrix-vector product of the pool each); UHerding: the same, plus one softmax
+  pass over U and the fit of its temperature probe (``LinearProbe`` on 70 % of L, timed: the
+  method trains that second probe, see docs/strategies_herding.md).
 
 A large all-pairs pass is timed on a row block and scaled linearly by N / rows; such rows say
 ``extrapolated``. Every component is listed in ``components``.
@@ -230,6 +235,23 @@ def kmeans_limit(
     return time.perf_counter() - t0, False
 
 
+def _temperature_fit_seconds(problem: dict[str, Any], device: str) -> float:
+    """Seconds of UHerding's second probe: the same probe settings, fitted on 70 % of L."""
+    import alkit
+
+    x, y, labeled, probe = problem["x"], problem["y"], problem["labeled"], problem["probe"]
+    lab = np.flatnonzero(labeled)
+    train = lab[int(len(lab) * 0.3) :]
+    clone = alkit.LinearProbe(
+        probe.n_classes,
+        **probe.config.to_dict(),
+        device=device,
+        seed=1,
+        chunk_size=probe.chunk_size,
+    )
+    return _timed(lambda: clone.fit(x[train], y[train]))
+
+
 def strategy_limit(
     name: str,
     params: dict[str, Any],
@@ -342,6 +364,17 @@ def strategy_limit(
         comp["allpairs_pass"] = t2
         extrap = e or e2
         note = "one exact all-pairs pass over the pool"
+    elif name in ("maxherding", "uherding"):
+        full = Arith(x, w_eff, b_eff, device=device)
+        t, extrap = full.allpairs_pass()
+        comp["allpairs_pass"] = t
+        comp["labeled_coverage_gemm"] = full.gemm_pass(n_lab) if n_lab else 0.0
+        comp["coverage_updates"] = full.sequential_passes(budget)
+        note = "one exact all-pairs pass over the pool (neighbour lists)"
+        if name == "uherding":
+            comp["softmax_pass"] = a.logits_pass("softmax")
+            comp["temperature_probe_fit"] = _temperature_fit_seconds(problem, device)
+            note += "; temperature probe fit timed with alkit's LinearProbe"
     else:
         return {
             "limit_seconds": float("nan"),

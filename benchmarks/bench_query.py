@@ -41,6 +41,8 @@ STRATEGIES = [
     "alfamix",
     "typiclust",
     "probcover",
+    "maxherding",
+    "uherding",
 ]
 
 

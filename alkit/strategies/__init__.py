@@ -11,7 +11,16 @@ Register your own with :func:`register`; :func:`select` validates the call and t
 
 from __future__ import annotations
 
-from . import bayesian, diversity, dropquery, probcover, typiclust, uncertainty
+from . import (
+    bayesian,
+    diversity,
+    dropquery,
+    maxherding,
+    probcover,
+    typiclust,
+    uherding,
+    uncertainty,
+)
 from . import random as random_
 from ._registry import (
     StrategyInfo,
@@ -136,4 +145,26 @@ register(
     paper=dropquery.PAPER,
     summary="Dropout-disagreement candidates (majority of M passes flip), one per k-means "
     "cluster of their probe embeddings.",
+)
+register(
+    "maxherding",
+    maxherding.maxherding,
+    family="representative",
+    params=dict(maxherding.MAXHERDING_PARAMS),
+    check=maxherding.check_maxherding,
+    initial_pool="maxherding",
+    needs_probe=False,
+    paper=maxherding.PAPER,
+    summary="Greedy maximum of Gaussian-kernel coverage (kernel herding with a max).",
+)
+register(
+    "uherding",
+    uherding.uherding,
+    family="hybrid",
+    params=dict(uherding.UHERDING_PARAMS),
+    check=uherding.check_uherding,
+    initial_pool="maxherding",
+    paper=uherding.PAPER,
+    summary="Herding of the uncertainty-weighted Gaussian-kernel coverage (temperature-"
+    "scaled margin, σ = smallest labeled distance).",
 )
