@@ -34,7 +34,22 @@ __all__ = [
     "summary_table",
     "default_pool_rows",
     "batch_redundancy",
+    # the pillar comparisons, defined in alkit.comparisons (loaded on first use)
+    "initial_pool_effect",
+    "cluster_effect",
+    "family_gap",
 ]
+
+_PILLARS = ("initial_pool_effect", "cluster_effect", "family_gap")
+
+
+def __getattr__(name: str):
+    # lazily, because alkit.comparisons imports this module's helpers
+    if name in _PILLARS:
+        from . import comparisons
+
+        return getattr(comparisons, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SETTING = ["dataset", "backbone"]
 CONFIG = ["method", "initial_pool", "propagate", "budget"]

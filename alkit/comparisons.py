@@ -288,4 +288,5 @@ def family_gap(df: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
         out["transition"] = prev.notna() & (prev != out["leader"]) & (out["leader"] != "tie")
     out.attrs["left_out"] = left_out
     out.attrs["members"] = members
+    out.attrs["others"] = {s: fam[s] for s in others}
     return out

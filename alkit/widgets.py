@@ -572,6 +572,13 @@ def _info_json(info: dict) -> str:
 
 
 def _curve_png(n_labeled: list[int], accuracy: list[float], strategy: str | None = None) -> bytes:
+    """The learning curve as PNG bytes (see :func:`_curve_figure`)."""
+    buf = io.BytesIO()
+    _curve_figure(n_labeled, accuracy, strategy).savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _curve_figure(n_labeled: list[int], accuracy: list[float], strategy: str | None = None):
     """The learning curve in the kit's visual language: % axis, integer label counts, the
     strategy's colour."""
     from matplotlib.figure import Figure  # no pyplot: leaves the notebook's backend alone
@@ -589,6 +596,4 @@ def _curve_png(n_labeled: list[int], accuracy: list[float], strategy: str | None
     if strategy:
         ax.set_title(f"{strategy}: test accuracy after each batch", fontsize=9)
     ax.grid(alpha=0.3)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return fig

@@ -184,8 +184,11 @@ def label_propagation(pooled: pd.DataFrame, emb, seeds, iterations: int) -> Find
         f"{iterations} it changes by {_pp(change)} "
         + (
             "points: the gain fades as labels accumulate, as in the paper."
-            if change < 0
-            else "points: over these iterations the gain does not fade on this data set."
+            if change < -0.01
+            else "points: within a point of where it started, so over these iterations the gain "
+            "has not faded yet (more iterations would tell)."
+            if change <= 0.01
+            else "points: over these iterations the gain grows on this data set."
         )
     )
     return Finding(text, sig_pos=sig_pos, sig_neg=sig_neg)

@@ -4,6 +4,7 @@
   step (``cluster=True``) on four 2-D blobs — the candidates, the k-means clusters and the picks.
 - :func:`propagation_example` (lesson 04): label propagation on two moons, step by step.
 - :func:`picks_map` (lesson 01): where each initial pool's picks fall on a t-SNE map.
+- :func:`dropquery_map` (lesson 05): one DropQuery query on a PCA map.
 
 Both call the library (``alkit.strategies.select``, ``alkit.cluster.kmeans_nearest``,
 ``alkit.propagation.LabelPropagator``); nothing is re-implemented. alkit compares points by
@@ -20,7 +21,14 @@ from matplotlib.figure import Figure
 
 from ..plots import style as st
 
-__all__ = ["clustering_example", "propagation_example", "picks_map", "lift", "LIFT"]
+__all__ = [
+    "clustering_example",
+    "propagation_example",
+    "picks_map",
+    "dropquery_map",
+    "lift",
+    "LIFT",
+]
 
 LIFT = 8.0
 _CLASS_COLORS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377")
@@ -227,4 +235,47 @@ def picks_map(
         ax.scatter(xy[k, 0], xy[k, 1], c=y[idx], s=90, edgecolor="black", marker="*", **colors)
         _clean(ax, f"{name} pool: {len(np.unique(y[idx]))}/{n_classes} classes")
     fig.suptitle("The initial pools on a t-SNE map (colour = class, ★ = picked)", fontsize=10)
+    return fig
+
+
+def dropquery_map(
+    z: np.ndarray, candidates: np.ndarray, clusters: np.ndarray, picked: np.ndarray
+) -> Figure:
+    """Lesson 05: one DropQuery query on a PCA map of the L2-normalised probe embeddings (as the
+    clustering sees them): every unlabeled point, the candidates coloured by k-means cluster,
+    and the picks.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_unlabeled, d)
+        Probe embeddings of the unlabeled points.
+    candidates : ndarray of int
+        Positions (rows of ``z``) of the candidates; ``clusters`` their k-means labels.
+    picked : ndarray of int
+        Positions (rows of ``z``) of the picked points.
+    """
+    from sklearn.decomposition import PCA
+
+    xy = PCA(2, random_state=0).fit_transform(z / np.linalg.norm(z, axis=1, keepdims=True))
+    k = int(clusters.max()) + 1 if len(clusters) else 1
+    fig = Figure(figsize=(5.6, 4), layout="constrained")
+    ax = fig.add_subplot()
+    ax.scatter(*xy.T, s=3, c="0.85", label="unlabeled")
+    ax.scatter(
+        *xy[candidates].T,
+        s=8,
+        c=clusters,
+        cmap="tab10" if k <= 10 else "tab20",
+        label="candidates (colour = cluster)",
+    )
+    ax.scatter(
+        *xy[picked].T,
+        s=120,
+        marker="*",
+        c=st.strategy_color("dropquery"),
+        edgecolor="black",
+        label="picked",
+    )
+    _clean(ax, "DropQuery on the L2-normalised probe embedding (PCA)")
+    fig.legend(loc="outside right center", fontsize=7, frameon=False)
     return fig

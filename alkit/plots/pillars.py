@@ -140,12 +140,20 @@ def uncertainty_vs_representative(
             "uncertainty_vs_representative: needs methods of both the uncertainty (or Bayesian) "
             "and the representative family in one setting."
         )
-    notes = list(gap.attrs.get("left_out", []))
     members = gap.attrs["members"]
     base = df[~df["propagate"].astype(bool)] if (~df["propagate"].astype(bool)).any() else df
     curves = analysis.learning_curves(base, metric)
     rand = curves[curves["method"] == "random"]
     relative = len(rand) > 0
+    others = {
+        s: f for s, f in gap.attrs.get("others", {}).items() if not (relative and s == "random")
+    }
+    notes = [n for n in gap.attrs.get("left_out", []) if not n.startswith("methods of neither")]
+    if others:
+        notes.append(
+            "methods of neither family: "
+            + ", ".join(f"{s} ({f or 'not registered'})" for s, f in others.items())
+        )
     if relative and rand.groupby(analysis.SETTING)["initial_pool"].nunique().max() > 1:
         rand = rand[rand["initial_pool"] == "random"]
     strategy = st.strategy_map(df)
@@ -200,16 +208,26 @@ def uncertainty_vs_representative(
         for x in g.loc[g["transition"], "n_labeled"]:
             bottom.axvline(x, color="black", ls=":", lw=1)
             top.axvline(x, color="black", ls=":", lw=1)
+        box = {"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 1}
         bottom.text(
-            0.02, 0.97, "↑ uncertainty ahead", transform=bottom.transAxes, va="top", fontsize=7
+            0.98,
+            0.97,
+            "↑ uncertainty ahead",
+            transform=bottom.transAxes,
+            va="top",
+            ha="right",
+            fontsize=7,
+            bbox=box,
         )
         bottom.text(
-            0.02,
+            0.98,
             0.03,
             "↓ representative ahead",
             transform=bottom.transAxes,
             va="bottom",
+            ha="right",
             fontsize=7,
+            bbox=box,
         )
         bottom.set_ylabel("Best uncertainty −\nbest representative (% points)", fontsize=8)
         bottom.set_xlabel("Labeled examples")

@@ -52,26 +52,26 @@ __all__ = [
 #: Okabe & Ito (2008) and Paul Tol's "muted"/"bright" schemes; distinct in lightness as well as
 #: hue where hues are close (entropy light / margin dark blue; coreset / alfamix greens).
 PALETTE: dict[str, str] = {
-    "random": "#5F5F5F",  # grey: the baseline
+    "random": "#5f5f5f",  # grey: the baseline
     "least_confidence": "#332288",  # indigo
-    "entropy": "#56B4E9",  # sky blue
-    "margin": "#0072B2",  # blue
-    "bald": "#AA4499",  # purple
-    "power_bald": "#E78AC3",  # light pink
-    "coreset": "#009E73",  # bluish green
+    "entropy": "#56b4e9",  # sky blue
+    "margin": "#0072b2",  # blue
+    "bald": "#aa4499",  # purple
+    "power_bald": "#e78ac3",  # light pink
+    "coreset": "#009e73",  # bluish green
     "badge": "#999933",  # olive
     "alfamix": "#117733",  # dark green
-    "typiclust": "#E69F00",  # orange
+    "typiclust": "#e69f00",  # orange
     "probcover": "#882255",  # wine
-    "dropquery": "#D55E00",  # vermillion: the paper's strategy
-    "maxherding": "#8C510A",  # brown (reserved)
-    "uherding": "#CC6677",  # rose (reserved)
+    "dropquery": "#d55e00",  # vermillion: the paper's strategy
+    "maxherding": "#8c510a",  # brown (reserved)
+    "uherding": "#cc6677",  # rose (reserved)
     "zeroshot": "#000000",  # black (reserved)
 }
 #: Initial pools without a strategy of the same name (``typiclust``/``probcover`` pools share
 #: their strategy's colour, ``random`` the baseline grey).
-POOL_COLORS: dict[str, str] = {"centroids": "#DDCC77"}  # sand
-POOLED = "#BBBBBB"  # bars pooled over several strategies
+POOL_COLORS: dict[str, str] = {"centroids": "#ddcc77"}  # sand
+POOLED = "#bbbbbb"  # bars pooled over several strategies
 
 #: Marker of each initial pool; other pools get one from :data:`_EXTRA_MARKERS` by name.
 POOL_MARKERS: dict[str, str] = {"random": "o", "centroids": "s", "typiclust": "^", "probcover": "D"}
@@ -132,7 +132,7 @@ def _hashed_color(name: str) -> str:
     best, best_d = None, -1.0
     for step in range(64):
         r, g, b = colorsys.hls_to_rgb((hue + step * 0.381966) % 1.0, light, sat)
-        cand = f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}"
+        cand = f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
         d = min(color_distance(cand, c) for c in reserved)
         if d >= MIN_DISTANCE:
             return cand
@@ -143,7 +143,7 @@ def _hashed_color(name: str) -> str:
 
 def strategy_color(name: str) -> str:
     """The colour of strategy ``name`` (a strategy, not a method label: ``entropy``, not
-    ``entropy+cluster``), as a hex string. Fixed for built-ins, hashed for others."""
+    ``entropy+cluster``), as a lower-case hex string. Fixed for built-ins, hashed for others."""
     name = str(name)
     if name in _CUSTOM:
         return _CUSTOM[name]
@@ -156,7 +156,7 @@ def set_strategy_color(name: str, color: str) -> None:
     """Pin the colour of a (custom) strategy for this session, e.g. to match a paper's figure."""
     from matplotlib.colors import to_hex
 
-    _CUSTOM[str(name)] = to_hex(color).upper()
+    _CUSTOM[str(name)] = to_hex(color)
 
 
 def pool_color(pool: str) -> str:
@@ -178,7 +178,7 @@ def shades(color: str, n: int) -> list[str]:
     for k in range(n):
         t = 0.0 if n == 1 else 0.65 * (n - 1 - k) / (n - 1)
         mixed = rgb + (1 - rgb) * t
-        out.append("#" + "".join(f"{round(v * 255):02X}" for v in mixed))
+        out.append("#" + "".join(f"{round(v * 255):02x}" for v in mixed))
     return out
 
 
