@@ -34,12 +34,9 @@ __all__ = [
     "summary_table",
     "default_pool_rows",
     "batch_redundancy",
-    # the pillar comparisons, defined in alkit.comparisons (loaded on first use)
-    "initial_pool_effect",
-    "cluster_effect",
-    "family_gap",
 ]
 
+# the pillar comparisons live in alkit.comparisons; alkit.analysis.family_gap etc. load it on use
 _PILLARS = ("initial_pool_effect", "cluster_effect", "family_gap")
 
 
@@ -50,6 +47,7 @@ def __getattr__(name: str):
 
         return getattr(comparisons, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SETTING = ["dataset", "backbone"]
 CONFIG = ["method", "initial_pool", "propagate", "budget"]

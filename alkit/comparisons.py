@@ -156,11 +156,12 @@ def cluster_effect(
         suffixes=("", "_c"),
     )
     paired = set(m["method"]) | set(m["method_c"])
-    left_out = [
-        f"{meth} (no run {'without' if c else 'with'} clustering to pair with)"
-        for meth, c in df[["method", "_clustered"]].drop_duplicates().itertuples(index=False)
-        if meth not in paired
-    ]
+    unpaired = sorted(set(df["method"]) - paired)
+    left_out = (
+        [f"methods that ran only with or only without clustering: {', '.join(unpaired)}"]
+        if unpaired
+        else []
+    )
     cols = SETTING + ["method", "strategy", "propagate", "iteration"]
     if m.empty:
         out = pd.DataFrame(

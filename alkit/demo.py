@@ -98,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.perf_counter()
         table = sweep.sweep(str(grid), sweep_dir)
         pillars = sweep.sweep(dict(PILLAR_GRID), sweep_dir)
-        table = pd.concat([table, pillars], ignore_index=True)
+        # the plain margin/entropy runs on digits are cells of both grids (one file each)
+        from .analysis import RUN_KEY
+
+        table = pd.concat([table, pillars], ignore_index=True).drop_duplicates(
+            RUN_KEY + ["iteration"]
+        )
         print(
             f"Step 2 done in {time.perf_counter() - t1:.0f} s: {table['method'].nunique()} methods, "
             f"{len(table)} rows → {sweep_dir}"

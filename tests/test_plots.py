@@ -253,7 +253,8 @@ def families() -> pd.DataFrame:
 
 
 def _legend_labels(fig: Figure) -> list[str]:
-    return [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    """The legends' labels, without the blank rows that keep a legend's sections together."""
+    return [t.get_text() for leg in fig.legends for t in leg.get_texts() if t.get_text()]
 
 
 def _line_colors(fig: Figure, label_start: str) -> set[str]:

@@ -102,12 +102,24 @@ def al_curves(
         facet_values = [v for v in facet_values if v in present]
     settings = list(curves.groupby(analysis.SETTING, sort=True).groups)
     several_bb = curves["backbone"].nunique() > 1
-    panels = [(s, f) for s in settings for f in facet_values]
+    panels: list = [(s, f) for s in settings for f in facet_values]
     if facets:
         nf = len(facet_values)
         last = cfg[facets[-1]].nunique()
         ncols = last if len(facets) > 1 else (nf if nf <= 4 else int(np.ceil(nf / np.ceil(nf / 4))))
+        # each setting starts a row, with only the facets it ran (no empty panels)
+        slots: list = []
+        for s in settings:
+            c_s = cfg[(cfg["dataset"] == s[0]) & (cfg["backbone"] == s[1])]
+            have = {tuple(v) for v in c_s[facets].drop_duplicates().to_numpy()}
+            mine = [(s, f) for f in facet_values if f in have]
+            slots += mine + [None] * (-len(mine) % ncols)
+        panels = slots
     fig, axes = st.grid(len(panels), ncols, panel_size)
+    for ax, panel in zip(axes, panels):
+        ax.set_visible(panel is not None)
+    axes = [ax for ax, panel in zip(axes, panels) if panel is not None]
+    panels = [panel for panel in panels if panel is not None]
     pools = sorted(cfg["initial_pool"].unique(), key=lambda p: (p != "random", p))
     variants = sorted(cfg["variant"].unique(), key=lambda v: (v != "", v))
     budgets_vary = (cfg.groupby(analysis.SETTING + ["method"])["budget"].nunique() > 1).any()

@@ -243,6 +243,29 @@ def uncertainty_vs_representative(
     ):
         seen = list(dict.fromkeys(strategy.get(m, st.strategy_of(m)) for m in members[fam]))
         sections.append((title, [(s, st.line_handle(st.strategy_color(s))) for s in seen]))
+    shown = curves[curves["method"].isin(members["uncertainty"] + members["representative"])]
+    variants = sorted(
+        {st.variant_of(m, strategy.get(m, st.strategy_of(m))) for m in shown["method"]},
+        key=lambda v: (v != "", v),
+    )
+    if len(variants) > 1:
+        sections.append(
+            (
+                "Variant",
+                [
+                    (st.variant_name(v), st.line_handle("0.3", st.variant_linestyle(v)))
+                    for v in variants
+                ],
+            )
+        )
+    pools = sorted(shown["initial_pool"].unique(), key=lambda p: (p != "random", p))
+    if len(pools) > 1:
+        sections.append(
+            (
+                "Initial pool",
+                [(f"{p} pool", st.line_handle("0.3", "none", st.pool_marker(p))) for p in pools],
+            )
+        )
     sections.append(
         (
             "Reference",
@@ -298,8 +321,14 @@ def delta_ssl_bars(
     groups = [None] if by is None else sorted(res[by].unique())
     iters = sorted(res["iteration"].unique())
     size = panel_size or (max(3.0, 0.22 * len(iters) + 1.2), 2.6)
+    ncols = max(1, min(ncols, int(12.5 // size[0])))  # at most ~12 inches of panels a row
     fig, axes = st.grid(len(groups), ncols, size)
     pooled = df["method"].nunique() > 1
+
+    def hatch_of(grp) -> str:
+        if by == "method":
+            return st.variant_hatch(st.variant_of(grp, strategy.get(grp, st.strategy_of(grp))))
+        return ""
 
     def color_of(grp) -> str:
         if by == "method":
@@ -317,7 +346,16 @@ def delta_ssl_bars(
         sig = r["significant"].to_numpy(dtype=bool)
         color = color_of(grp)
         for alpha, mask in ((1.0, sig), (_FADED, ~sig)):
-            ax.bar(x[mask], y[mask], width=0.75, color=color, alpha=alpha, edgecolor="0.2", lw=0.5)
+            ax.bar(
+                x[mask],
+                y[mask],
+                width=0.75,
+                color=color,
+                alpha=alpha,
+                hatch=hatch_of(grp),
+                edgecolor="0.2",
+                lw=0.5,
+            )
         ax.errorbar(
             x,
             y,
@@ -340,7 +378,7 @@ def delta_ssl_bars(
         fontsize=10,
     )
     colors = (
-        [(m, st.patch_handle(color_of(m))) for m in groups]
+        [(m, st.patch_handle(color_of(m), hatch_of(m))) for m in groups]
         if by == "method"
         else [
             (

@@ -381,25 +381,40 @@ def figure_legend(fig: Figure, sections: Sequence[tuple[str | None, list[tuple[s
     sections = [(t, entries) for t, entries in sections if entries]
     if not sections:
         return None
-    handles, labels, bold = [], [], []
+    blocks = []  # one list of (label, handle, bold) per section
     for title, entries in sections:
+        block = []
         if title and len(sections) > 1:
-            handles.append(Line2D([], [], color="none"))
-            labels.append(title)
-            bold.append(len(labels) - 1)
-        for label, handle in entries:
-            handles.append(handle)
-            labels.append(label)
-    n = len(labels)
+            block.append((title, Line2D([], [], color="none"), True))
+        block += [(label, handle, False) for label, handle in entries]
+        blocks.append(block)
+    rows = [row for block in blocks for row in block]
+    ncols = 1 if len(rows) <= 16 else 2
+    if ncols == 2:
+        # break the columns between sections (matplotlib fills column by column): the section
+        # boundary nearest the middle, blank spacer rows to even up the columns
+        sizes = np.cumsum([len(b) for b in blocks])
+        cut = int(sizes[np.argmin(np.abs(sizes[:-1] - len(rows) / 2))]) if len(sizes) > 1 else 0
+        if cut:
+            first, second = rows[:cut], rows[cut:]
+            height = max(len(first), len(second))
+            spacer = ("", Line2D([], [], color="none"), False)
+            rows = (
+                first
+                + [spacer] * (height - len(first))
+                + second
+                + [spacer] * (height - len(second))
+            )
     leg = fig.legend(
-        handles,
-        labels,
+        [r[1] for r in rows],
+        [r[0] for r in rows],
         loc="outside right center",
-        ncols=1 if n <= 16 else 2,
+        ncols=ncols,
         frameon=False,
         fontsize=8,
         handlelength=2.6,
     )
+    bold = [i for i, r in enumerate(rows) if r[2]]
     for i in bold:
         leg.get_texts()[i].set_fontweight("bold")
     return leg
