@@ -34,7 +34,7 @@ def auto_threads(n_rows: int | None = None, n_features: int | None = None) -> in
 def set_threads(
     n: int | None = None, *, n_rows: int | None = None, n_features: int | None = None
 ) -> int | None:
-    """Set the thread count of torch and of the BLAS/OpenMP pools (threadpoolctl).
+    """Set the thread count of torch, faiss and the BLAS/OpenMP pools (threadpoolctl).
 
     Parameters
     ----------
@@ -56,6 +56,12 @@ def set_threads(
 
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
+    try:
+        import faiss
+
+        faiss.omp_set_num_threads(n)
+    except ImportError:  # pragma: no cover - faiss is a dependency
+        pass
     try:
         from threadpoolctl import threadpool_limits
 

@@ -352,21 +352,27 @@ def test_custom_strategy_gets_a_stable_distinct_colour():
     from alkit.plots import style
 
     strategies.register("my_custom_strategy", strategies.get("random"), overwrite=True)
-    color = plots.strategy_color("my_custom_strategy")
-    assert color not in plots.PALETTE.values()
-    assert all(style.color_distance(color, c) >= style.MIN_DISTANCE for c in plots.PALETTE.values())
-    code = "from alkit.plots import strategy_color; print(strategy_color('my_custom_strategy'))"
-    for seed in ("1", "2"):  # Python's hash() is salted per process; the colour must not be
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            check=True,
+    try:
+        color = plots.strategy_color("my_custom_strategy")
+        assert color not in plots.PALETTE.values()
+        assert all(
+            style.color_distance(color, c) >= style.MIN_DISTANCE for c in plots.PALETTE.values()
         )
-        assert out.stdout.strip() == color
-    plots.set_strategy_color("my_custom_strategy", "red")
-    assert plots.strategy_color("my_custom_strategy") == "#ff0000"
+        code = "from alkit.plots import strategy_color; print(strategy_color('my_custom_strategy'))"
+        for seed in ("1", "2"):  # Python's hash() is salted per process; the colour must not be
+            out = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONHASHSEED": seed},
+                check=True,
+            )
+            assert out.stdout.strip() == color
+        plots.set_strategy_color("my_custom_strategy", "red")
+        assert plots.strategy_color("my_custom_strategy") == "#ff0000"
+    finally:
+        strategies._REGISTRY.pop("my_custom_strategy", None)
+        style._CUSTOM.pop("my_custom_strategy", None)
 
 
 def test_one_legend_per_figure_without_duplicate_labels(results, mixed, families):

@@ -13,12 +13,19 @@ from alkit.notebooks import prose, run_grid, toy, use_threads
 
 @pytest.fixture
 def restore_threads():
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
-    from threadpoolctl import threadpool_limits
+    """Put torch's, faiss's and the BLAS/OpenMP pools' thread counts back after the test."""
+    import faiss
+    from threadpoolctl import threadpool_info, threadpool_limits
 
-    threadpool_limits(None)
+    before = torch.get_num_threads(), faiss.omp_get_max_threads()
+    pools = {}
+    for p in threadpool_info():
+        pools[p["user_api"]] = max(pools.get(p["user_api"], 1), p["num_threads"])
+    yield
+    torch.set_num_threads(before[0])
+    faiss.omp_set_num_threads(before[1])
+    for api, n in pools.items():
+        threadpool_limits(limits=n, user_api=api)
 
 
 def test_run_grid_crosses_options_and_keys_runs():
