@@ -8,7 +8,7 @@ TORCH := torch==2.14.1 torchvision==0.29.1
 export HF_HUB_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: install demo test test-fast test-notebooks bench bench-quick lint format clean
+.PHONY: install demo lab gallery test test-fast test-notebooks bench bench-quick lint format clean
 
 install: $(STAMP)
 
@@ -22,6 +22,18 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(PY) -m alkit.demo --out outputs/demo
+
+# JupyterLab on the lessons. transport_encryption=auto gives kernels CurveZMQ keys, so ipykernel
+# does not warn "Kernel is running over TCP without encryption" on every start. LAB_ARGS passes
+# more options, e.g. make lab LAB_ARGS="--no-browser --port 8890".
+LAB_ARGS ?=
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/ --KernelManager.transport_encryption=auto $(LAB_ARGS)
+
+# docs/gallery.md's figures, from the demo's results (runs the demo first when they are missing)
+gallery: install
+	@test -d outputs/demo/sweep || $(PY) -m alkit.demo --out outputs/demo
+	$(PY) docs/gallery.py --demo outputs/demo --out docs/img/gallery
 
 # The whole suite; tests/notebooks executes every notebook (quick=True) with pytest --nbval-lax
 # on a copy of notebooks/, so a test run writes nothing into the repository.

@@ -36,6 +36,19 @@ __all__ = [
     "batch_redundancy",
 ]
 
+# the pillar comparisons live in alkit.comparisons; alkit.analysis.family_gap etc. load it on use
+_PILLARS = ("initial_pool_effect", "cluster_effect", "family_gap")
+
+
+def __getattr__(name: str):
+    # lazily, because alkit.comparisons imports this module's helpers
+    if name in _PILLARS:
+        from . import comparisons
+
+        return getattr(comparisons, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 SETTING = ["dataset", "backbone"]
 CONFIG = ["method", "initial_pool", "propagate", "budget"]
 RUN_KEY = SETTING + CONFIG + ["seed"]

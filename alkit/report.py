@@ -4,15 +4,25 @@ Reads a directory of tidy results (:func:`alkit.results.load_results`: every fil
 verified; a bad file is an error, or with ``--skip-bad`` left out with a printed warning), then
 writes into ``FIGDIR``:
 
-- ``learning_curves.csv``, ``al_curves.{png,svg}`` — always;
+- ``learning_curves.csv``, ``al_curves.{png,svg}`` — always (runs with label propagation and
+  grids of several initial pools in panels of their own);
 - ``auc.csv`` (per run), ``auc_summary.{csv,md}`` — always;
 - ``summary.{csv,md}`` — accuracy ± std at chosen iterations, marked vs. ``random`` when it ran;
-- ``win_matrix.csv``, ``win_matrix_settings.csv``, ``win_matrix.{png,svg}`` — with ≥ 2 methods;
-- ``delta_half.csv``, ``delta_curves.{png,svg}`` — with ≥ 2 iterations;
-- ``delta_ssl.csv``, ``delta_ssl.{png,svg}`` — when runs with and without label propagation pair up;
-- ``index.md`` — the tables and links to the figures.
+- pillar 1, ``pillar1_initial_pool.{png,svg,csv}`` — when a setting ran from ≥ 2 initial pools:
+  accuracy at iteration 1 per pool, paired test against the random pool;
+- pillar 2, ``pillar2_diversity.{png,svg,csv}`` — when a method ran with and without
+  ``cluster=True``: the clustering step's gain per iteration (batch redundancy needs the queried
+  indices, which results tables do not hold: see notebook 02);
+- pillar 3, ``pillar3_uncertainty_vs_representative.{png,svg,csv}`` — when methods of both
+  families ran: each against random, and the best of one family minus the best of the other;
+- pillar 4, ``delta_ssl.csv``, ``delta_ssl.{png,svg}`` — when runs with and without label
+  propagation pair up;
+- DropQuery and Figure 1, ``delta_half.csv``, ``delta_curves.{png,svg}`` — with ≥ 2 iterations;
+  ``win_matrix.csv``, ``win_matrix_settings.csv``, ``win_matrix.{png,svg}`` — with ≥ 2 methods;
+- ``index.md`` — the tables, the figures and what each figure left out.
 
-An analysis the results cannot support is skipped with a printed reason.
+An analysis the results cannot support is skipped with a printed reason; what a figure leaves
+out is printed as a note.
 """
 
 from __future__ import annotations
@@ -108,13 +118,17 @@ class _Writer:
         self.index.append(f"## {title}\n\n" + to_markdown(df))
         return path
 
-    def fig(self, fig, name: str, title: str) -> None:
-        from .plots import save_figure
+    def fig(self, fig, name: str, title: str, notes=()) -> None:
+        from .plots import notes_of, save_figure
 
         for p in save_figure(fig, self.out / name, formats=self.formats):
             self._done(p)
+        notes = list(dict.fromkeys([*notes_of(fig), *notes]))
+        for n in notes:
+            print(f"  note: {name} leaves out {n}")
         shown = "png" if "png" in self.formats else self.formats[0]
-        self.index.append(f"## {title}\n\n![{title}]({name}.{shown})\n")
+        left = "".join(f"\n- Not shown: {n}" for n in notes)
+        self.index.append(f"## {title}\n\n![{title}]({name}.{shown})\n{left}\n")
 
     def _done(self, path: Path) -> None:
         self.paths.append(path)
@@ -151,7 +165,7 @@ def report(
 
     w.csv(analysis.learning_curves(df, metric), "learning_curves")
     w.fig(
-        plots.al_curves(base, metric),
+        plots.al_curves(df, metric),
         "al_curves",
         "Active learning curves (mean ± 95 % CI over seeds)",
     )
@@ -184,6 +198,25 @@ def report(
     except AlkitError as exc:
         _skip("summary table", str(exc))
 
+    _pillars(w, df, metric)
+
+    if df["iteration"].max() >= 2:
+        if method is None and (base["method"] == "dropquery").any():
+            method = "dropquery"
+        w.csv(analysis.delta_half(df, metric), "delta_half")
+        try:
+            w.fig(
+                plots.delta_curves(
+                    df, method=method, metric=metric, propagate=bool(not (~df["propagate"]).any())
+                ),
+                "delta_curves",
+                "Figure 1: accuracy(i) − accuracy(i/2)" + (f" — {method}" if method else ""),
+            )
+        except AlkitError as exc:
+            _skip("delta curves", str(exc))
+    else:
+        _skip("delta curves", "needs runs with at least 2 iterations")
+
     n_methods = base["method"].nunique()
     if n_methods >= 2:
         try:
@@ -194,26 +227,76 @@ def report(
                 print(f"  note: {c.message}")
             w.csv(wm.to_frame(), "win_matrix", index=True)
             w.csv(wm.n_settings, "win_matrix_settings", index=True)
-            w.fig(plots.win_matrix_heatmap(wm), "win_matrix", "Win matrix (rows beat columns)")
+            w.fig(
+                plots.win_matrix_heatmap(wm),
+                "win_matrix",
+                "Win matrix (rows beat columns)",
+                _win_matrix_notes(df, initial_pool),
+            )
         except AlkitError as exc:
             _skip("win matrix", str(exc))
     else:
         _skip("win matrix", "needs at least two methods")
 
-    if df["iteration"].max() >= 2:
-        if method is None and (base["method"] == "dropquery").any():
-            method = "dropquery"
-        w.csv(analysis.delta_half(df, metric), "delta_half")
-        try:
-            w.fig(
-                plots.delta_curves(base, method=method, metric=metric, propagate=None),
-                "delta_curves",
-                "Accuracy(i) − accuracy(i/2)" + (f" — {method}" if method else ""),
-            )
-        except AlkitError as exc:
-            _skip("delta curves", str(exc))
+    index = out / "index.md"
+    with atomic_path(index, ".md") as tmp:
+        tmp.write_text("# alkit report\n\n" + "\n".join(w.index), encoding="utf-8")
+    w._done(index)
+    return w.paths
+
+
+def _pillars(w: _Writer, df: pd.DataFrame, metric: str) -> None:
+    """The pillar figures, each with the table behind it, when the results hold the comparison."""
+    from . import comparisons, plots
+
+    pools = df[df["iteration"] == 1].groupby(analysis.SETTING)["initial_pool"].nunique()
+    if len(pools) and pools.max() >= 2:
+        eff = comparisons.initial_pool_effect(df, 1, metric)
+        w.csv(eff, "pillar1_initial_pool")
+        w.fig(
+            plots.initial_pool_bars(df, 1, metric),
+            "pillar1_initial_pool",
+            "Pillar 1: accuracy of each initial pool at iteration 1 (95 % CI, paired test vs random)",
+        )
     else:
-        _skip("delta curves", "needs runs with at least 2 iterations")
+        _skip("pillar 1 (initial pool)", "every setting ran from a single initial pool")
+
+    gain = comparisons.cluster_effect(df, metric)
+    if len(gain):
+        w.csv(gain, "pillar2_diversity")
+        w.fig(
+            plots.diversity_gain(df, metric),
+            "pillar2_diversity",
+            "Pillar 2: accuracy with the clustering step minus without (95 % CI)",
+        )
+    else:
+        _skip(
+            "pillar 2 (diversity)",
+            "no method ran both with and without cluster=True (e.g. grids/paper_diversity.yaml)",
+        )
+    _skip(
+        "pillar 2 (batch redundancy)",
+        "needs the embeddings and each run's queried indices, which results tables do not hold; "
+        "compute it with alkit.analysis.batch_redundancy(x, run.selections[i].indices) "
+        "as notebook 02 does",
+    )
+
+    try:
+        fam = comparisons.family_gap(df, metric)
+    except AlkitError as exc:
+        fam = pd.DataFrame()
+        reason = str(exc)
+    else:
+        reason = "no setting ran methods of both the uncertainty and the representative family"
+    if len(fam):
+        w.csv(fam, "pillar3_uncertainty_vs_representative")
+        w.fig(
+            plots.uncertainty_vs_representative(df, metric),
+            "pillar3_uncertainty_vs_representative",
+            "Pillar 3: uncertainty vs representative sampling (best of each family)",
+        )
+    else:
+        _skip("pillar 3 (uncertainty vs representative)", reason)
 
     ssl = analysis.delta_ssl(df, metric)
     if len(ssl):
@@ -221,18 +304,31 @@ def report(
         w.fig(
             plots.delta_ssl_bars(df, metric=metric, by="dataset"),
             "delta_ssl",
-            "Δ_ssl: with minus without label propagation (mean ± 95 % CI)",
+            "Pillar 4: Δ_ssl, with minus without label propagation (mean ± 95 % CI)",
         )
     else:
         _skip(
-            "delta_ssl", "no runs with and without label propagation share a configuration and seed"
+            "delta_ssl (pillar 4)",
+            "no runs with and without label propagation share a configuration and seed",
         )
 
-    index = out / "index.md"
-    with atomic_path(index, ".md") as tmp:
-        tmp.write_text("# alkit report\n\n" + "\n".join(w.index), encoding="utf-8")
-    w._done(index)
-    return w.paths
+
+def _win_matrix_notes(df: pd.DataFrame, initial_pool: str) -> list[str]:
+    notes = []
+    if df["propagate"].any():
+        notes.append("runs with label propagation (the win matrix compares runs without)")
+    if initial_pool == "default":
+        try:
+            if not analysis.default_pool_rows(df).all():
+                notes.append(
+                    "runs from other than each strategy's default initial pool "
+                    "(choose one with --initial-pool NAME)"
+                )
+        except AlkitError:
+            pass
+    elif (df["initial_pool"] != initial_pool).any():
+        notes.append(f"runs from initial pools other than {initial_pool}")
+    return notes
 
 
 def main(args: argparse.Namespace) -> int:

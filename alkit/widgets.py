@@ -513,7 +513,9 @@ class LabelingLoop:
         )
         if not np.isnan(acc):
             self.curve.value = _curve_png(
-                [r["n_labeled"] for r in self.rows], [r["accuracy"] for r in self.rows]
+                [r["n_labeled"] for r in self.rows],
+                [r["accuracy"] for r in self.rows],
+                strategy=self.learner.strategy,
             )
 
     def to_frame(self) -> pd.DataFrame:
@@ -529,16 +531,29 @@ class LabelingLoop:
         return results_frame(base, self.rows)
 
 
-def _curve_png(n_labeled: list[int], accuracy: list[float]) -> bytes:
+def _curve_png(n_labeled: list[int], accuracy: list[float], strategy: str | None = None) -> bytes:
+    """The learning curve as PNG bytes (see :func:`_curve_figure`)."""
+    buf = io.BytesIO()
+    _curve_figure(n_labeled, accuracy, strategy).savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _curve_figure(n_labeled: list[int], accuracy: list[float], strategy: str | None = None):
+    """The learning curve in the kit's visual language: % axis, integer label counts, the
+    strategy's colour."""
     from matplotlib.figure import Figure  # no pyplot: leaves the notebook's backend alone
 
-    fig = Figure(figsize=(4.2, 2.6), dpi=100)
+    from .plots import style as st
+
+    fig = Figure(figsize=(4.2, 2.6), dpi=100, layout="constrained")
     ax = fig.add_subplot()
-    ax.plot(n_labeled, accuracy, marker="o")
-    ax.set_xlabel("labeled images")
-    ax.set_ylabel("test accuracy")
+    color = st.strategy_color(strategy) if strategy else st.strategy_color("random")
+    ax.plot(n_labeled, [100 * a for a in accuracy], marker="o", color=color, label=strategy)
+    ax.set_xlabel("Labeled images")
+    ax.set_ylabel(st.metric_label("accuracy"))
+    ax.set_ylim(0, 100)
+    st.integer_axis(ax.xaxis, n_labeled)
+    if strategy:
+        ax.set_title(f"{strategy}: test accuracy after each batch", fontsize=9)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return fig

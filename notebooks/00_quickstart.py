@@ -37,13 +37,13 @@ interactive = False
 # %matplotlib inline
 from pathlib import Path
 
-import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import alkit
-import alkit.analysis
 import alkit.notebooks
+import alkit.notebooks.prose
 import alkit.plots
+from alkit.results import write_results
 
 emb, seeds, iterations, _ = alkit.notebooks.setup(
     dataset, backbone, seeds, iterations, quick=quick, quick_iterations=6
@@ -57,46 +57,24 @@ emb
 # iteration 1 is identical across strategies that start the same way.
 
 # %%
-runs = [
-    alkit.run_al(emb, strategy, iterations=iterations, seed=seed)
-    for strategy in strategies
-    for seed in seeds
-]
-results = pd.concat([run.to_frame() for run in runs], ignore_index=True)
+results, runs = alkit.notebooks.run_grid(emb, strategies, seeds, iterations)
 Path(out_dir).mkdir(parents=True, exist_ok=True)
-results.to_parquet(Path(out_dir) / "results.parquet")
+write_results(results, Path(out_dir) / "results.parquet")
 results[["method", "seed", "iteration", "n_labeled", "accuracy"]].head()
 
 # %% [markdown]
 # Mean accuracy over seeds with a 95 % confidence band, against the number of labels
-# (`alkit.plots.al_curves`; the PNG and SVG are saved next to the results).
+# (`alkit.plots.al_curves`; the PNG and SVG are saved next to the results). Every figure of the
+# kit gives a strategy the same colour (`random` is always grey), so curves can be compared
+# across lessons.
 
 # %%
 fig = alkit.plots.al_curves(results, path=Path(out_dir) / "curves")
 display(fig)
 
 # %%
-auc = alkit.analysis.auc(results).groupby("method")["auc"].mean().sort_values(ascending=False)
-first = results[results.iteration == 1].groupby("method")["accuracy"].mean()
-last = results[results.iteration == iterations].groupby("method")["accuracy"].mean()
-better = [m for m in auc.index if m != "random" and "random" in auc and auc[m] > auc["random"]]
-display(
-    Markdown(
-        f"**The paper:** on foundation-model embeddings a linear probe learns from very few labels, and "
-        f"uncertainty-based strategies are competitive with or better than random from the first iterations.\n\n"
-        f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds): with {int(results.n_labeled.max())} labels "
-        f"the best strategy by mean accuracy over the budget (AUC) is **{auc.index[0]}** ({auc.iloc[0]:.3f}), "
-        f"the worst {auc.index[-1]} ({auc.iloc[-1]:.3f}); accuracy went from "
-        + ", ".join(f"{m} {first[m]:.3f} → {last[m]:.3f}" for m in auc.index)
-        + ". "
-        + (
-            f"Uncertainty sampling ({', '.join(better)}) beat random over the budget here, as in the paper."
-            if better
-            else "Here no uncertainty strategy beat random over the budget: on these features the "
-            "paper's finding does not carry over (digits are raw pixels, not foundation-model embeddings)."
-        )
-    )
-)
+finding = alkit.notebooks.prose.quickstart(results, emb, seeds, iterations)
+finding
 
 # %% [markdown]
 # The check below fails the notebook (and CI) if the science breaks, not only if code raises.
@@ -106,7 +84,7 @@ display(
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
 # Every strategy learns, and strategies starting from the same initial pool agree exactly at iteration 1.
-gain = last - first
+gain = finding.last - finding.first
 assert (gain > 0.05).all(), f"some strategy did not learn: {gain.to_dict()}"
 same_start = results[results.iteration == 1].groupby(["initial_pool", "seed"])["accuracy"].nunique()
 assert (same_start == 1).all(), "runs with the same seed and initial pool must share iteration 1"
@@ -114,3 +92,12 @@ print(
     f"{results.method.nunique()} methods × {len(seeds)} seeds × {iterations} iterations = {len(results)} rows;"
     f" every strategy learns; paired starts agree"
 )
+
+# %% [markdown]
+# ## Try it
+# 1. Add `"dropquery"` and `"typiclust"` to `strategies`. Do the strategies that start from a
+#    representative initial pool (DropQuery: k-means centroids, TypiClust: its own) lead at
+#    iteration 1, and does their lead last?
+# 2. Set `dataset = "synthetic:N=2000,d=32,C=8,seed=0,noise=2.0"` (overlapping classes). Does
+#    uncertainty sampling beat random there, unlike on digits?
+# 3. Set `seeds = [0]`. What happens to the confidence bands, and why can a single seed mislead?

@@ -37,14 +37,16 @@ interactive = False
 
 # %%
 # %matplotlib inline
-
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import alkit
 import alkit.analysis
+import alkit.comparisons
 import alkit.notebooks
+import alkit.notebooks.prose
 import alkit.plots
+from alkit.results import write_results
 
 emb, seeds, iterations, out = alkit.notebooks.setup(
     dataset, backbone, seeds, iterations, out_dir, quick, quick_iterations=4
@@ -54,18 +56,14 @@ pd.Series(family, name="family").to_frame().assign(
     initial_pool={s: alkit.strategies.default_initial_pool(s) for s in strategies}
 )
 
+# %% [markdown]
+# Every strategy runs from its paper-default initial pool (TypiClust and ProbCover from their own
+# representative picks, the others from a random pool).
+
 # %%
-results = pd.concat(
-    [
-        alkit.run_al(emb, s, iterations=iterations, seed=seed).to_frame()
-        for s in strategies
-        for seed in seeds
-    ],
-    ignore_index=True,
-)
-results.to_parquet(out / "results.parquet")
-fig = alkit.plots.al_curves(results, path=out / "curves")
-display(fig)
+results, runs = alkit.notebooks.run_grid(emb, strategies, seeds, iterations)
+write_results(results, out / "results.parquet")
+display(alkit.plots.al_curves(results, path=out / "curves"))
 
 # %% [markdown]
 # The paper's style of table: accuracy ± std (%) at a few budgets, ↑/↓ where a paired t-test
@@ -76,43 +74,21 @@ alkit.analysis.summary_table(results)
 
 # %% [markdown]
 # ## Which family leads at each budget?
-# Per iteration, the best strategy of each family (mean over seeds). A phase transition would
-# show the representative family ahead at small budgets and the uncertainty family later.
+# Per iteration, the best method of each family (mean over seeds): uncertainty (with the Bayesian
+# scores) against representative. A phase transition would show the representative family ahead
+# at small budgets and the uncertainty family later. Top: each method against random; bottom: the
+# gap between the two families' best, with a dotted line where the lead changes hands.
 
 # %%
-curves = alkit.analysis.learning_curves(results)
-curves["family"] = curves["method"].map(family)
-lead = curves.pivot_table(
-    index=["iteration", "n_labeled"], columns="family", values="mean", aggfunc="max"
-)
-lead["leader"] = lead.idxmax(axis=1)
-display(lead.round(3))
-uncertain = [f for f in ("uncertainty", "bayesian") if f in lead]
-gap = (
-    lead[uncertain].max(axis=1) - lead["representative"]
-    if uncertain and "representative" in lead
-    else None
-)
-if gap is not None:
-    flips = [
-        int(i)
-        for i, (a, b) in enumerate(zip(gap.iloc[:-1], gap.iloc[1:]), start=2)
-        if (a < 0) != (b < 0)
-    ]
-    display(
-        Markdown(
-            f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds): uncertainty minus representative "
-            f"(best of each family) goes "
-            + ", ".join(f"{100 * g:+.1f}" for g in gap)
-            + " points over iterations "
-            f"1–{iterations}. "
-            + (
-                f"The lead changes hands at iteration(s) {flips}: a phase transition on this data set."
-                if flips
-                else "The lead never changes hands: no phase transition here."
-            )
-        )
-    )
+gap = alkit.comparisons.family_gap(results)
+display(alkit.plots.uncertainty_vs_representative(results, path=out / "families"))
+gap[
+    ["iteration", "n_labeled", "uncertainty_method", "representative_method", "gap", "leader"]
+].round(3)
+
+# %%
+finding = alkit.notebooks.prose.phase_transition(gap, emb, seeds, iterations)
+finding
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
@@ -133,3 +109,12 @@ if {"typiclust", "random"} <= set(
 print(
     f"{len(strategies)} strategies × {len(seeds)} seeds × {iterations} iterations; every strategy learns"
 )
+
+# %% [markdown]
+# ## Try it
+# 1. Add `"badge"` and `"dropquery"` to `strategies`. Which family does the figure count them
+#    in — and what does its footnote say it leaves out, and why?
+# 2. Set `iterations = 12`. Does the representative family's early lead (from its better
+#    initial pool) survive past the first few iterations?
+# 3. Set `quick = False` on a foundation-model embedding (`dataset = "cifar100"`,
+#    `backbone = "dinov2:vitg14"`, after `alkit embed`): does the lead ever change hands there?

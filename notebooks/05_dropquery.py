@@ -41,15 +41,16 @@ interactive = False
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
-from matplotlib.figure import Figure
-from sklearn.decomposition import PCA
+from IPython.display import display
 
 import alkit
 import alkit.analysis
 import alkit.cluster
 import alkit.notebooks
+import alkit.notebooks.prose
+import alkit.notebooks.toy
 import alkit.plots
+from alkit.results import write_results
 from alkit.strategies.dropquery import relax_threshold
 from alkit.strategies.scores import mismatch
 
@@ -120,23 +121,9 @@ print(
 )
 
 # %%
-e = probe.embed(pool.x[unl])
-xy = PCA(2, random_state=0).fit_transform(
-    e / np.linalg.norm(e, axis=1, keepdims=True)
-)  # as the clustering sees it
-fig = Figure(figsize=(5, 4), layout="constrained")
-ax = fig.add_subplot()
-ax.scatter(*xy.T, s=3, c="0.85", label="unlabeled")
-ax.scatter(
-    *xy[cand].T,
-    s=8,
-    c=clusters,
-    cmap="tab10" if B <= 10 else "tab20",
-    label="candidates (colour = cluster)",
+fig = alkit.notebooks.toy.dropquery_map(
+    probe.embed(pool.x[unl]), cand, clusters, np.searchsorted(unl, picks)
 )
-ax.scatter(*xy[np.searchsorted(unl, picks)].T, s=120, marker="*", c="black", label="picked")
-ax.set_title("DropQuery on the L2-normalised probe embedding (PCA)", fontsize=9)
-ax.legend(fontsize=7, loc="best")
 fig.savefig(out / "one_query.png", dpi=120)
 display(fig)
 
@@ -146,57 +133,24 @@ display(fig)
 # significant wins in a paired t-test over seeds (one setting here, so cells are at most 1).
 
 # %%
-results = pd.concat(
-    [
-        alkit.run_al(emb, s, iterations=iterations, seed=seed).to_frame()
-        for s in strategies
-        for seed in seeds
-    ],
-    ignore_index=True,
-)
-results.to_parquet(out / "results.parquet")
+results, runs = alkit.notebooks.run_grid(emb, strategies, seeds, iterations)
+write_results(results, out / "results.parquet")
 display(alkit.plots.al_curves(results, path=out / "curves"))
 wm = alkit.analysis.win_matrix(results)
 display(alkit.plots.win_matrix_heatmap(wm, path=out / "win_matrix"))
 
 # %% [markdown]
 # ## Sensitivity to M
+# The paper reports DropQuery robust to the number of dropout passes M. Each M runs on every seed.
 
 # %%
-sens = pd.concat(
-    [
-        alkit.run_al(emb, "dropquery", iterations=iterations, seed=seed, M=m).to_frame()
-        for m in M_values
-        for seed in seeds
-    ],
-    ignore_index=True,
-)
-sens.to_parquet(out / "sensitivity_M.parquet")
-auc_m = alkit.analysis.auc(sens).assign(
-    M=lambda d: d["method"].map(
-        lambda m: (
-            int(m.split("M=")[1].rstrip(")"))
-            if "M=" in m
-            else alkit.strategies.info("dropquery").params["M"]
-        )
-    )
-)
-auc_m = auc_m.groupby("M")["auc"].agg(["mean", "std"])
-auc_m.round(3)
+sens, _ = alkit.notebooks.run_grid(emb, ["dropquery"], seeds, iterations, vary={"M": M_values})
+sens.to_csv(out / "sensitivity_M.csv", index=False)
+finding = alkit.notebooks.prose.dropquery(results, wm, sens, emb, seeds, iterations)
+finding.auc_m.mul(100).round(1)
 
 # %%
-auc = alkit.analysis.auc(results).groupby("method")["auc"].mean().sort_values(ascending=False)
-rank = list(auc.index).index("dropquery") + 1 if "dropquery" in auc else None
-display(
-    Markdown(
-        f"**This run** ({emb.dataset}, {emb.backbone}, {len(seeds)} seeds, {iterations} iterations): DropQuery ranks "
-        f"{rank} of {len(auc)} by AUC ({auc.get('dropquery', float('nan')):.3f}; best {auc.index[0]} {auc.iloc[0]:.3f}); "
-        f"win-matrix totals: "
-        + ", ".join(f"{m} {v:.2f}" for m, v in wm.totals.sort_values(ascending=False).items())
-        + f". Across M ∈ {M_values} its AUC spans {auc_m['mean'].min():.3f}–{auc_m['mean'].max():.3f} "
-        f"({100 * (auc_m['mean'].max() - auc_m['mean'].min()):.1f} points)."
-    )
-)
+finding
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
@@ -204,7 +158,17 @@ display(
 # DropQuery is at least as good as random over the budget (1-point tolerance).
 assert np.array_equal(np.sort(picks), np.sort(sel.indices))
 assert wrong[cand].mean() > wrong.mean(), "candidates should be where the probe errs more often"
+auc = finding.auc
 assert auc["dropquery"] > auc["random"] - 0.01, auc.round(3).to_dict()
 print(
     f"step-by-step picks match the library; {len(strategies)} strategies × {len(seeds)} seeds compared"
 )
+
+# %% [markdown]
+# ## Try it
+# 1. Set `M_values = [1, 2, 20]`. With M = 1 a point is a candidate as soon as one dropout pass
+#    flips it: does that cost accuracy, or only change which points are candidates?
+# 2. In the walk-through, replace `25 * B` in `relax_threshold(mis, M, 25 * B)` by `5 * B`. How
+#    many candidates are left, and does the clustering still spread the picks (the PCA map)?
+# 3. Add `"coreset"` and `"badge"` (the diversity family) to `strategies`. Does DropQuery keep
+#    the largest total in the win matrix?

@@ -45,9 +45,12 @@ interactive = False
 from pathlib import Path
 
 import numpy as np
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import alkit
+import alkit.notebooks
+import alkit.notebooks.prose
+from alkit.results import write_results
 from alkit.widgets import LabelingLoop, WidgetOracle
 
 iterations = iterations or (3 if quick else 10)
@@ -63,6 +66,7 @@ else:
     images = (
         emb.x_train.reshape(-1, 8, 8) if emb.dataset == "digits" else None
     )  # digits' features are pixels
+alkit.notebooks.use_threads(emb)  # one thread for small sets: the probe retrains faster
 emb
 
 # %% [markdown]
@@ -97,16 +101,8 @@ print(loop.accuracy_label.value.replace("<b>", "").replace("</b>", ""))
 # %%
 results = loop.to_frame()
 if len(results):
-    results.to_parquet(out / "results.parquet")
-    display(
-        Markdown(
-            f"**This session** ({emb.dataset}, {emb.backbone}, strategy {learner.strategy}, initial pool "
-            f"{learner.initial_pool}): {len(results)} batch(es), {results.n_labeled.iloc[-1]} labels; test accuracy "
-            + " → ".join(f"{a:.3f}" for a in results.accuracy)
-            + ". The paper's protocol reaches the same numbers without clicking: `run_al` with the same seed gives "
-            "identical queries and accuracies when the answers are the true labels (checked below)."
-        )
-    )
+    write_results(results, out / "results.parquet")
+    display(alkit.notebooks.prose.labeling_session(results, emb, learner))
 else:
     print("Nothing labeled yet: label a batch in the widget above, then rerun this cell.")
 
@@ -125,3 +121,12 @@ if not interactive:
     print(f"{len(results)} widget batches reproduce run_al exactly; accuracy rises")
 else:
     print("interactive session: no automatic check")
+
+# %% [markdown]
+# ## Try it
+# 1. Set `strategies = ["random"]` and label again: are the random batches easier or harder to
+#    label than margin's, and does the accuracy line rise as fast?
+# 2. Label one batch *wrongly on purpose* (click a wrong class for two images). How much does the
+#    test accuracy after that batch drop, and does the next batch recover it?
+# 3. Set `strategies = ["dropquery"]`: its first batch is the k-means centroids. How many of the
+#    ten digits does that first batch show you?

@@ -48,9 +48,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import alkit
+import alkit.notebooks
+import alkit.notebooks.prose
 
 iterations = iterations or (3 if quick else 10)
 out = Path(out_dir)
@@ -70,6 +72,7 @@ if image_dir:
 else:
     emb = alkit.load_embeddings(embeddings_path)
     x, classes = emb.x_train, classes or emb.classes
+alkit.notebooks.use_threads(x)  # one thread for small sets, all cores for large ones
 print(
     f"{len(x)} items, {x.shape[1]}-dimensional embeddings, {len(classes)} classes: {classes[:10]}"
 )
@@ -137,19 +140,17 @@ predictions = pd.read_csv(
     final["predictions"], dtype={"label": str, "predicted": str}, keep_default_na=False
 )
 display(predictions.sort_values("confidence").head())
-summary = (
-    f"**This run**: {learner.n_labeled} labels after {len(rounds)} round(s); files in `{out}`: "
-    + ", ".join(f"`{Path(p).relative_to(out)}`" for p in final.values())
+finding = alkit.notebooks.prose.bring_your_own_data(
+    learner,
+    final,
+    out,
+    rounds,
+    predictions,
+    classes,
+    truth=truth,
+    test=(stand_in.x_test, stand_in.y_test) if demo and stand_in.has_test else None,
 )
-if truth is not None and len(rounds):
-    unl = ~predictions["labeled"].to_numpy()
-    pool_acc = float(
-        (predictions["predicted"].to_numpy()[unl] == np.asarray(classes)[truth[unl]]).mean()
-    )
-    summary += f". Accuracy of the predictions on the {int(unl.sum())} items nobody labeled: {pool_acc:.3f}"
-    if demo and stand_in.has_test:
-        summary += f" (held-out test split: {learner.evaluate(stand_in.x_test, stand_in.y_test)['accuracy']:.3f})"
-display(Markdown(summary + "."))
+finding
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
@@ -157,9 +158,20 @@ display(Markdown(summary + "."))
 if demo and not interactive:
     assert all(r["same_items"] and r["read_back"] == r["exported"] for r in rounds)
     assert len(predictions) == len(x) and predictions["labeled"].sum() == learner.n_labeled
+    pool_acc = finding.pool_acc
     assert pool_acc > 3 / len(classes), f"predictions near chance: {pool_acc:.3f}"
     print(
         f"{len(rounds)} CSV round trips; predictions for all {len(predictions)} items beat chance"
     )
 else:
     print("your own data: no automatic check")
+
+# %% [markdown]
+# ## Try it
+# 1. Set `labels_csv` to the `to_label.csv` of `round_1` (filled by the simulated person) and
+#    `iterations = 1`: the learner starts from those labels instead of an initial pool. Which
+#    items does it ask for next?
+# 2. Set `strategies = ["margin"]` and compare the accuracy on the unlabeled items after three
+#    rounds with DropQuery's.
+# 3. Open `final/predictions.csv` and sort by `confidence`: are the least confident predictions
+#    the items the next `to_label.csv` asks for?

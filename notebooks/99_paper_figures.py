@@ -55,6 +55,8 @@ from IPython.display import Markdown, display
 import alkit
 import alkit.analysis
 import alkit.cards
+import alkit.notebooks
+import alkit.notebooks.prose
 import alkit.plots
 import alkit.sweep
 from alkit.errors import AlkitError
@@ -76,7 +78,8 @@ if results_dir is None:
         datasets=[dataset] + [d for d in grid["datasets"] if d != dataset],
     )
     results_dir = out / "sweep"
-    alkit.sweep.sweep(grid, results_dir, scheduler="serial", progress=False, raise_on_failure=True)
+    alkit.notebooks.use_threads(alkit.load_embeddings(dataset))
+    alkit.sweep.sweep(grid, results_dir, scheduler="serial", progress=True, raise_on_failure=True)
 df = alkit.load_results(results_dir)
 df.to_parquet(out / "results.parquet")
 
@@ -137,36 +140,9 @@ table
 
 # %%
 wm_all = alkit.analysis.win_matrix(base)
-totals = wm_all.totals.sort_values(ascending=False)
 dh = alkit.analysis.delta_half(base[base["method"] == "dropquery"])
 dssl = alkit.analysis.delta_ssl(df, by=[]) if df["propagate"].nunique() == 2 else pd.DataFrame()
-display(
-    Markdown(
-        "**The paper:** DropQuery tops the win matrix on natural images and is competitive on biomedical "
-        "ones; Δ(i) is largest early and for larger backbones; Δ_ssl is positive early and fades or turns "
-        f"negative later.\n\n**These results** ({df['dataset'].nunique()} data sets, "
-        f"{df['backbone'].nunique()} backbone(s), {base['method'].nunique()} methods): win-matrix totals "
-        + ", ".join(f"{m} {v:.2f}" for m, v in totals.items())
-        + (
-            "; DropQuery's Δ(i) "
-            + ", ".join(
-                f"i={int(r.iteration)}: {100 * r['mean']:+.1f}"
-                for _, r in dh.groupby("iteration")["mean"].mean().reset_index().iterrows()
-            )
-            + " points (mean over settings)"
-            if len(dh)
-            else ""
-        )
-        + (
-            "; Δ_ssl "
-            + ", ".join(f"{100 * d:+.1f}" for d in dssl["diff"])
-            + " points over iterations"
-            if len(dssl)
-            else ""
-        )
-        + "."
-    )
-)
+alkit.notebooks.prose.paper_figures(df, base, wm_all, dh, dssl)
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
@@ -177,3 +153,12 @@ if len(dh):
     assert (dh.groupby("iteration")["mean"].mean() > 0).all(), dh.round(3).to_dict()
 figures = sorted(p.name for p in out.glob("figure*.png"))
 print(f"{len(figures)} figures rendered: {', '.join(figures)}")
+
+# %% [markdown]
+# ## Try it
+# 1. Point `results_dir` at the demo's sweep (`outputs/demo/sweep` after `make demo`): which
+#    figures appear that the quick sweep here cannot draw, and which are skipped?
+# 2. Run `alkit.report.report(df, out / "report")`: it writes every figure these results allow
+#    and prints why it skips the others. Which pillar figures does this small sweep support?
+# 3. Set `iterations = 8`: Figure 1 then has i = 2, 4, 6, 8. Does DropQuery's Δ(i) shrink as the
+#    labels double?

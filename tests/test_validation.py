@@ -693,3 +693,19 @@ def test_messages_never_hold_a_raw_array_dump():
     big = np.arange(10_000, dtype=float) + 0.5
     msg = raises(lambda: v.check_indices(big, 10**5), InvalidInputError)
     assert len(msg) < 300 and not re.search(r"\d+\.5 +\d+\.5 +\d+\.5", msg)
+
+
+def test_check_proba():
+    from alkit.validation import check_proba
+
+    p = np.array([[0.2, 0.8], [0.5, 0.5]], dtype=np.float32)
+    assert check_proba(p, 2, 2).dtype == np.float64
+    for bad, needle in [
+        (None, "None"),
+        (np.ones((2, 3)) / 3, "shape (2, 2)"),
+        (np.array([[np.nan, 1.0], [0.5, 0.5]]), "NaN"),
+        (np.array([[1.5, -0.5], [0.5, 0.5]]), "outside [0, 1]"),
+        (np.array([[0.2, 0.2], [0.5, 0.5]]), "sum"),
+    ]:
+        with pytest.raises(InvalidInputError, match=re.escape(needle)):
+            check_proba(bad, 2, 2)

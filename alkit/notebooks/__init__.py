@@ -10,6 +10,11 @@ executes the notebook once per data set, injecting ``dataset`` and ``out_dir`` (
 
 The notebooks are found in ``--notebooks-dir``, else ``$ALKIT_NOTEBOOKS``, else the
 ``notebooks/`` folder of the source checkout alkit is imported from, else ``./notebooks``.
+
+The lessons' helpers live here too: :func:`setup` (the shared first cell; it also sets the thread
+count, see :mod:`alkit._threads`), :func:`run_grid` (their run loops, with a progress bar),
+:mod:`alkit.notebooks.prose` (the computed "This run" sentences) and :mod:`alkit.notebooks.toy`
+(the 2-D examples of lessons 02 and 04).
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._utils import PAPER_SEEDS
-from .errors import InvalidInputError, MissingResourceError, UnknownNameError
+from .._utils import PAPER_SEEDS
+from ..errors import InvalidInputError, MissingResourceError, UnknownNameError
+from .runs import run_grid, use_threads
 
 __all__ = [
     "setup",
+    "run_grid",
+    "use_threads",
     "PAPER_SEEDS",
     "add_arguments",
     "main",
@@ -57,7 +65,7 @@ def notebooks_dir(path: str | os.PathLike | None = None) -> Path:
         candidates.append(Path(os.environ["ALKIT_NOTEBOOKS"]))
     else:
         candidates += [
-            Path(__file__).resolve().parent.parent / "notebooks",
+            Path(__file__).resolve().parents[2] / "notebooks",
             Path.cwd() / "notebooks",
         ]
     for c in candidates:
@@ -109,8 +117,12 @@ def setup(
     quick: bool = True,
     quick_iterations: int = 4,
     quick_seeds: list[int] | None = None,
+    threads: int | None = None,
 ):
     """The shared first cell of the lesson notebooks: resolve the parameters, load the data.
+
+    It also sets torch's and the BLAS pools' thread count for the data's size (one thread for
+    small sets such as digits: see :mod:`alkit._threads`), so no ``OMP_NUM_THREADS`` is needed.
 
     Parameters
     ----------
@@ -121,6 +133,9 @@ def setup(
         else the paper's five seeds and 20 iterations.
     out_dir : path, optional
         Created if missing.
+    threads : int, optional
+        Thread count to use instead of the automatic choice (ignored when ``OMP_NUM_THREADS`` is
+        set).
 
     Returns
     -------
@@ -129,13 +144,14 @@ def setup(
     iterations : int
     out : Path or None
     """
-    from .sources import load_embeddings
+    from ..sources import load_embeddings
 
     seeds = (
         list(seeds) if seeds else (list(quick_seeds or QUICK_SEEDS) if quick else list(PAPER_SEEDS))
     )
     iterations = iterations or (quick_iterations if quick else 20)
     emb = load_embeddings(f"{dataset}__{backbone}" if backbone else dataset)
+    use_threads(emb, threads)
     out = None
     if out_dir is not None:
         out = Path(out_dir)
@@ -232,8 +248,28 @@ def run_notebook(
         execution_timeout=timeout,
         progress_bar=progress,
         report_mode=False,
+        **_kernel_config(),
     )
     return target
+
+
+def _kernel_config() -> dict[str, Any]:
+    """Ask jupyter_client for an encrypted kernel connection when both sides support it.
+
+    ipykernel ≥ 7 warns "Kernel is running over TCP without encryption" on every start unless
+    the kernel manager provisions CurveZMQ keys; jupyter_client ≥ 8.10 does that with
+    ``transport_encryption="auto"`` for kernelspecs that declare support (ipykernel's does).
+    Older versions have no such setting, and then nothing is passed.
+    """
+    try:
+        import zmq
+        from jupyter_client.manager import KernelManager
+        from traitlets.config import Config
+    except ImportError:  # pragma: no cover - papermill brings these
+        return {}
+    if "transport_encryption" not in KernelManager.class_trait_names() or not zmq.has("curve"):
+        return {}
+    return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
