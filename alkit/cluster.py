@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._kernels import screen as _screen
-from ._kernels.norms import row_sq_norms
+from ._kernels import seeding as _seeding
+from ._kernels.norms import l2_normalize_, row_sq_norms
 from ._utils import l2_normalize, resolve_device
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
 
 N_ITER = 100
 MAX_POINTS_PER_CENTROID = 512
+#: Distances per row block of :func:`assign` (64 MiB of float32).
+ASSIGN_BLOCK_ELEMENTS = 1 << 24
 
 
 def _faiss():
@@ -59,13 +61,17 @@ def kmeans_pp_seeds(
 
     Notes
     -----
-    On CPU pools of at least :data:`alkit._screen.MIN_ROWS` rows each pass is screened in
-    float16 and only the rows whose distance can drop are recomputed in float32
-    (:mod:`alkit._kernels.screen`); the seeds are those of the unscreened passes.
+    Pools of fewer than :data:`alkit._kernels.seeding.LAZY_MIN_ROWS` rows are seeded
+    sequentially: after each seed every distance is updated, and the next seed is one
+    inverse-CDF draw. Larger pools refresh the distances once per batch of seeds (one matrix
+    product instead of a pass per seed) and draw the seeds in between by rejection
+    (:mod:`alkit._kernels.seeding`): the same D² distribution, other draws.
     """
     n = len(x)
     dev = resolve_device(device)
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(dev)
+    if k > 1 and n >= _seeding.LAZY_MIN_ROWS:
+        return _seeding.kmeanspp_batched(xt, k, rng)
     x_sq = row_sq_norms(xt)
     seeds = np.empty(k, dtype=np.int64)
     seeds[0] = rng.integers(n)
@@ -76,12 +82,6 @@ def kmeans_pp_seeds(
     w = np.empty(n, dtype=np.float64)
     cdf = np.empty(n, dtype=np.float64)
     step = torch.empty_like(d2)
-    # large pools: float16 screening, exact float32 recomputation of the rows it flags (_screen)
-    screen = (
-        _screen.UnitHalf(((s, xt[s : s + 65536]) for s in range(0, n, 65536)), n, xt.shape[1], dev)
-        if k > 1 and _screen.enabled(n, dev, nbytes=2 * xt.numel())
-        else None
-    )
     for i in range(1, k):
         w[:] = d2.cpu().numpy()  # float32 → float64, into one buffer
         total = w.sum()
@@ -95,25 +95,9 @@ def kmeans_pp_seeds(
             idx = int(rng.choice(np.flatnonzero(~chosen)))
         seeds[i] = idx
         chosen[idx] = True
-
-        # x_sq − 2·(x·c) + ‖c‖², clamped at 0: the same operations, in place for the full pass
-        def full(c=idx):
-            return torch.mv(xt, xt[c], out=step).mul_(-2).add_(x_sq).add_(x_sq[c]).clamp_min_(0)
-
-        if screen is None:
-            torch.minimum(d2, full(), out=d2)
-        else:
-            lb = _screen.lower_bound_sq(
-                x_sq, screen.norm, x_sq[idx], screen.norm[idx], screen.cos(idx), screen.tol
-            )
-            _screen.lower_min_(
-                d2,
-                lb,
-                lambda rb, c=idx: (
-                    torch.mv(xt[rb], xt[c]).mul_(-2).add_(x_sq[rb]).add_(x_sq[c]).clamp_min_(0)
-                ),
-                full,
-            )
+        # x_sq − 2·(x·c) + ‖c‖², clamped at 0, in place
+        torch.mv(xt, xt[idx], out=step).mul_(-2).add_(x_sq).add_(x_sq[idx]).clamp_min_(0)
+        torch.minimum(d2, step, out=d2)
         d2[idx] = 0
     return seeds
 
@@ -237,15 +221,22 @@ def lloyd(xt: torch.Tensor, c: torch.Tensor, n_iter: int, rng: np.random.Generat
 def assign(
     x: np.ndarray, centroids: np.ndarray, device: str = "auto", chunk: int = 65536
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest centroid of every row: (labels (n,), squared distances (n,))."""
+    """Nearest centroid of every row: (labels (n,), squared distances (n,)).
+
+    ``‖x‖² − 2 x·c + ‖c‖²`` in float32 per row block of at most ``chunk`` rows (fewer when k is
+    large: one block holds at most 2²⁴ distances), computed in place in one (rows, k) buffer.
+    """
     dev = resolve_device(device)
     c = torch.from_numpy(np.ascontiguousarray(centroids, dtype=np.float32)).to(dev)
     c_sq = (c * c).sum(1)
     labels = np.empty(len(x), dtype=np.int64)
     dist = np.empty(len(x), dtype=np.float32)
+    chunk = max(1, min(int(chunk), ASSIGN_BLOCK_ELEMENTS // max(1, len(c))))
     for s in range(0, len(x), chunk):
         xb = torch.from_numpy(np.ascontiguousarray(x[s : s + chunk], dtype=np.float32)).to(dev)
-        d2 = (xb * xb).sum(1, keepdim=True) - 2 * xb @ c.T + c_sq
+        # 2·(x·c) is (2x)·c bit for bit (a power of two), without a scaled copy of the block
+        d2 = torch.mm(xb, c.T).mul_(2.0)
+        d2 = torch.sub(row_sq_norms(xb)[:, None], d2, out=d2).add_(c_sq)
         val, idx = d2.min(1)
         labels[s : s + len(xb)] = idx.cpu().numpy()
         dist[s : s + len(xb)] = val.clamp_min(0).cpu().numpy()
@@ -282,6 +273,7 @@ def kmeans_nearest(
     device: str = "auto",
     normalize: bool = True,
     n_iter: int = N_ITER,
+    overwrite: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The shared clustering step (DESIGN §6): one representative per k-means cluster.
 
@@ -292,6 +284,10 @@ def kmeans_nearest(
     k : int
         Number of clusters.
     rng : numpy Generator
+    overwrite : bool
+        Normalise a C-contiguous float32 ``x`` in place instead of in a copy (for callers that
+        own ``x``, e.g. an embedding computed for this call): the same values, one (n, d)
+        array less.
 
     Returns
     -------
@@ -302,7 +298,12 @@ def kmeans_nearest(
     labels : ndarray of shape (n,), int64
         Cluster of every point.
     """
-    xs = l2_normalize(x) if normalize else np.ascontiguousarray(x, dtype=np.float32)
+    if not normalize:
+        xs = np.ascontiguousarray(x, dtype=np.float32)
+    elif overwrite and x.dtype == np.float32 and x.flags.c_contiguous and x.flags.writeable:
+        xs = l2_normalize_(x)
+    else:
+        xs = l2_normalize(x)
     enough, distinct = n_distinct_at_least(xs, k)
     if not enough:
         labels = np.empty(len(xs), dtype=np.int64)

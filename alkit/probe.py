@@ -333,8 +333,12 @@ class LinearProbe:
         self._inv_keep = 1.0 / (1.0 - self.config.dropout)
 
     # ------------------------------------------------------------------ inference
-    def _chunks(self, x: np.ndarray, rows: np.ndarray | None = None):
-        """``(start, float32 tensor)`` chunks of ``x`` (or of ``x[rows]``, gathered chunk by chunk)."""
+    def _chunks(self, x: np.ndarray, rows: np.ndarray | None = None, reuse: bool = False):
+        """``(start, float32 tensor)`` chunks of ``x`` (or of ``x[rows]``, gathered chunk by chunk).
+
+        ``reuse``: gather ``x[rows]`` into one buffer reused by every chunk (no fresh, page-faulting
+        50 MB array per chunk); the caller must be done with a chunk before asking for the next.
+        """
         if rows is None:
             x = check_features(x, "x") if not isinstance(x, torch.Tensor) else x
         if x.shape[1] != self.n_features_:
@@ -342,9 +346,22 @@ class LinearProbe:
                 f"x has {x.shape[1]} features but the probe was fitted on {self.n_features_}."
             )
         n = len(x) if rows is None else len(rows)
+        gather_into = (
+            reuse
+            and rows is not None
+            and self.device.type == "cpu"
+            and isinstance(x, np.ndarray)
+            and x.dtype == np.float32
+            and x.flags.c_contiguous
+        )
+        buf = np.empty((min(n, self.chunk_size), x.shape[1]), np.float32) if gather_into else None
         for start in range(0, n, self.chunk_size):
             sl = slice(start, start + self.chunk_size)
-            yield start, self._to_tensor(x[sl] if rows is None else x[rows[sl]])
+            if buf is not None:
+                r = rows[sl]
+                yield start, torch.from_numpy(np.take(x, r, axis=0, out=buf[: len(r)]))
+            else:
+                yield start, self._to_tensor(x[sl] if rows is None else x[rows[sl]])
 
     @torch.inference_mode()
     def logits(self, x: np.ndarray, dropout: bool = False) -> np.ndarray:
@@ -412,15 +429,15 @@ class LinearProbe:
         clean = np.empty(n, dtype=np.int64)
         passes = np.empty((n_passes, n), dtype=np.int64)
         w_drop = self._w_eff.T.contiguous()
-        buf = None
-        for start, xb in self._chunks(x, rows):
+        bufs = None
+        for start, xb in self._chunks(x, rows, reuse=True):
             sl = slice(start, start + len(xb))
             clean[sl] = torch.addmm(self._b_eff, xb, w_drop).argmax(1).cpu().numpy()
-            xs = xb * self._inv_keep
-            if buf is None:  # one masked-input buffer for every pass and chunk
-                buf = torch.empty_like(xs)
+            if bufs is None:  # the scaled and the masked inputs: two buffers for every chunk
+                bufs = (torch.empty_like(xb), torch.empty_like(xb))
+            xs = torch.mul(xb, self._inv_keep, out=bufs[0][: len(xb)])
             for j in range(n_passes):
-                xm = buf[: len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
+                xm = bufs[1][: len(xb)].copy_(self._keep_bits(xb.shape)).mul_(xs)
                 passes[j, sl] = torch.addmm(self._b_eff, xm, w_drop).argmax(1).cpu().numpy()
         return clean, passes
 
@@ -439,15 +456,15 @@ class LinearProbe:
         mean_p = np.empty((len(x), self.n_classes), dtype=np.float32)
         mean_h = np.empty(len(x), dtype=np.float32)
         w_drop = self._w_eff.T.contiguous()
-        buf = None
+        bufs = None
         for start, xb in self._chunks(x):
             acc_p = torch.zeros((len(xb), self.n_classes), device=self.device)
             acc_h = torch.zeros(len(xb), device=self.device)
-            xs = xb * self._inv_keep
-            if buf is None:  # one masked-input buffer for every pass and chunk
-                buf = torch.empty_like(xs)
+            if bufs is None:  # the scaled and the masked inputs: two buffers for every chunk
+                bufs = (torch.empty_like(xb), torch.empty_like(xb))
+            xs = torch.mul(xb, self._inv_keep, out=bufs[0][: len(xb)])
             for _ in range(n_passes):
-                xm = buf[: len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
+                xm = bufs[1][: len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
                 logp = torch.log_softmax(torch.addmm(self._b_eff, xm, w_drop), dim=1)
                 p = logp.exp()
                 acc_p += p

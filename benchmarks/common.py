@@ -69,6 +69,10 @@ class Mode:
     propagation : dict
         ``N``, ``d``, ``k`` of the label-propagation benchmark.
     propagation_timeout_s : float
+    regimes : dict of str to float
+        The per-query pools, by name: the noise of ``synthetic:…`` (within-class spread). With
+        |L| drawn ``n_labeled / C`` per class and the paper's probe, noise 2 leaves few DropQuery
+        candidates (≈ 1 100 of 49 000 at N = 50 000) and noise 4 most of the pool (≈ 34 400).
     """
 
     name: str
@@ -92,7 +96,11 @@ class Mode:
     propagation_timeout_s: float
     in_process: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    regimes: dict[str, float] = field(default_factory=lambda: dict(REGIMES))
 
+
+#: The two per-query pools (name → noise): few DropQuery candidates, and most of the pool.
+REGIMES = {"few": 2.0, "many": 4.0}
 
 SCALING_STRATEGIES = [
     "dropquery",
@@ -581,11 +589,13 @@ def _json_default(o: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- problem set-up (child side)
-def synthetic_x(N: int, d: int, C: int, seed: int = 0):
-    """Training features and labels of ``synthetic:N=…,d=…,C=…,seed=…,test=0`` (in memory only)."""
+def synthetic_x(N: int, d: int, C: int, seed: int = 0, noise: float = 1.0):
+    """Training features and labels of ``synthetic:N=…,d=…,C=…,seed=…,test=0,noise=…`` (in memory
+    only)."""
     import alkit
 
-    emb = alkit.load_embeddings(f"synthetic:N={N},d={d},C={C},seed={seed},test=0")
+    spec = f"synthetic:N={N},d={d},C={C},seed={seed},test=0"
+    emb = alkit.load_embeddings(spec if noise == 1.0 else f"{spec},noise={noise}")
     return emb.x_train, emb.y_train
 
 
@@ -597,40 +607,71 @@ def make_problem(
     seed: int = 0,
     device: str = "cpu",
     max_epochs: int | None = None,
+    noise: float = 1.0,
+    per_class: bool = False,
+    fit_probe: bool = True,
 ) -> dict[str, Any]:
-    """The shared per-query problem: synthetic features, a random labeled set, a fitted probe.
+    """The shared per-query problem: synthetic features, a labeled set, a fitted probe.
 
     The same arguments give the same arrays, labeled set and (on CPU) probe in every child,
-    so alkit, the peer and the arithmetic limit see identical inputs.
+    so alkit, the peer and the arithmetic limit see identical inputs. The probe is the one an
+    ``ActiveLearner(…, seed=seed)`` fits first on this labeled set (the same random stream,
+    ``alkit._utils.run_streams(seed)["probe"]``, and settings).
+
+    Parameters
+    ----------
+    noise : float
+        The synthetic set's within-class spread (``synthetic:…,noise=…``).
+    per_class : bool
+        Draw ``n_labeled / C`` labeled points per class (else ``n_labeled`` uniformly).
+    fit_probe : bool
+        Fit the probe (``probe`` is None otherwise).
 
     Returns
     -------
     dict
         ``x`` (N, d) float32, ``y`` (N,), ``labeled`` (N,) bool, ``labels`` (N,) int64 with −1
-        where unlabeled, ``probe`` (a fitted :class:`alkit.LinearProbe`), ``setup_seconds``,
-        ``fit_epochs``.
+        where unlabeled, ``probe`` (a fitted :class:`alkit.LinearProbe` or None),
+        ``probe_settings`` (the ``ActiveLearner(probe=…)`` dict), ``setup_seconds``, ``fit_epochs``.
     """
     import numpy as np
 
     import alkit
+    from alkit._utils import run_streams
 
     t0 = time.perf_counter()
-    x, y = synthetic_x(N, d, C, seed)
+    x, y = synthetic_x(N, d, C, seed, noise)
     rng = np.random.default_rng([seed, 7])
-    lab = np.sort(rng.choice(N, n_labeled, replace=False))
+    if per_class:
+        per = max(1, n_labeled // C)
+        lab = np.sort(
+            np.concatenate(
+                [
+                    rng.choice(np.flatnonzero(y == c), min(per, int((y == c).sum())), replace=False)
+                    for c in range(C)
+                ]
+            )
+        )
+    else:
+        lab = np.sort(rng.choice(N, n_labeled, replace=False))
     labeled = np.zeros(N, dtype=bool)
     labeled[lab] = True
     labels = np.where(labeled, y, -1).astype(np.int64)
-    kw = {} if max_epochs is None else {"max_epochs": int(max_epochs)}
-    probe = alkit.LinearProbe(C, seed=seed, device=device, **kw).fit(x[lab], y[lab])
+    settings = {} if max_epochs is None else {"max_epochs": int(max_epochs)}
+    probe = None
+    if fit_probe:
+        probe = alkit.LinearProbe(
+            C, seed=run_streams(seed)["probe"], device=device, **settings
+        ).fit(x[lab], y[lab])
     return {
         "x": x,
         "y": y,
         "labeled": labeled,
         "labels": labels,
         "probe": probe,
+        "probe_settings": settings,
         "setup_seconds": time.perf_counter() - t0,
-        "fit_epochs": int(probe.n_epochs_),
+        "fit_epochs": int(probe.n_epochs_) if probe is not None else None,
     }
 
 

@@ -168,9 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         results["probe_fit"], results["probe_run"] = bench_probe.run(mode, out, args.device)
     if "scaling" in only:
         print("scaling with N")
-        results["scaling"] = bench_scaling.run(
-            mode, out, args.device, query_rows=results.get("query")
-        )
+        # the per-query pools (two noise levels, |L| per class) differ from the scaling
+        # problem's, so no per-query row stands in for a scaling point
+        results["scaling"] = bench_scaling.run(mode, out, args.device)
     if "propagation" in only:
         print("label propagation")
         results["propagation"] = bench_propagation.run(mode, out, args.device)
@@ -204,22 +204,47 @@ def main(argv: list[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------------- tables
 def combine(query_rows: list[dict], peer_rows: list[dict]) -> list[dict]:
-    """Per strategy: alkit median, limit, ratio, and the peer's time or failure."""
+    """Per strategy and pool: alkit first and warm, the limit, and the peer both ways.
+
+    ``peer_over_alkit`` = pre-fitted peer / alkit's first query without its fit (the strategy
+    alone); ``peer_fit_over_alkit`` = peer with its classifier fitted inside the call / alkit's
+    whole first query (fit included); ``peer_over_alkit_warm`` = pre-fitted peer / alkit's warm
+    median (strategy alone). A peer without a classifier (``variant = "none"``) counts both ways.
+    """
+    nan = float("nan")
     summary = bench_query.summarize(query_rows)
-    by_strategy = {r["strategy"]: r for r in peer_rows}
+    peers: dict[tuple, dict] = {}
+    for r in peer_rows:
+        key = (r["strategy"], r.get("regime", ""))
+        for v in ("prefit", "fit") if r.get("variant") == "none" else (r.get("variant"),):
+            peers[key + (v,)] = r
     for row in summary:
-        peer = by_strategy.get(row["strategy"])
-        if peer is None:
+        pre = peers.get((row["strategy"], row["regime"], "prefit"))
+        fit = peers.get((row["strategy"], row["regime"], "fit"))
+        if pre is None and fit is None:
             continue
-        row["peer"] = peer.get("peer")
-        row["peer_status"] = peer.get("status")
-        row["peer_seconds"] = (
-            peer.get("seconds", float("nan")) if peer.get("status") == "ok" else float("nan")
+        ref = pre or fit
+        row["peer"] = ref.get("peer")
+
+        def secs(p):
+            return p.get("seconds", nan) if p is not None and p.get("status") == "ok" else nan
+
+        row["peer_status"] = ref.get("status")
+        row["peer_seconds"] = secs(pre)
+        row["peer_fit_status"] = fit.get("status") if fit else None
+        row["peer_fit_seconds"] = secs(fit)
+        row["peer_peak_rss_mib"] = ref.get("peak_rss_mib", nan)
+        row["peer_note"] = "; ".join(
+            str(p.get("note")) for p in (pre, fit) if p is not None and p.get("note")
         )
-        row["peer_peak_rss_mib"] = peer.get("peak_rss_mib", float("nan"))
-        row["peer_note"] = peer.get("note", "")
-        s, ps = row["seconds"], row["peer_seconds"]
-        row["peer_over_alkit"] = ps / s if s and s > 0 and ps == ps else float("nan")
+
+        def ratio(num, den):
+            return num / den if den and den > 0 and num == num else nan
+
+        row["peer_over_alkit"] = ratio(row["peer_seconds"], row["first_seconds"])
+        row["peer_over_alkit_warm"] = ratio(row["peer_seconds"], row["warm_seconds"])
+        row["peer_fit_over_alkit"] = ratio(row["peer_fit_seconds"], row["first_total_seconds"])
+        row["peer_fit_over_alkit_warm"] = ratio(row["peer_fit_seconds"], row["warm_total_seconds"])
     return summary
 
 
@@ -247,25 +272,40 @@ def markdown_summary(results: dict[str, list[dict]], machine: dict) -> str:
     if results.get("query_summary"):
         q = next((r for r in results["query"] if "N" in r), {})
         lines += [
-            f"Per query (N = {q.get('N')}, d = {q.get('d')}, C = {q.get('C')}, |L| = {q.get('n_labeled')}, "
-            f"B = {q.get('budget')}; median of the reps; limit = the arithmetic limit):",
+            f"Per query (N = {q.get('N')}, d = {q.get('d')}, C = {q.get('C')}, |L| = {q.get('n_labeled')} "
+            f"drawn per class, B = {q.get('budget')}). first = the first query of a fresh ActiveLearner "
+            "in a fresh process, warm = the median of the later queries (each after teaching the "
+            "previous picks); both are the strategy alone, the probe's refit (+ fit s) apart; limit = "
+            "the arithmetic limit of the first query; peer = scikit-activeml pre-fitted (vs alkit "
+            "first / warm) and with its classifier fitted inside the call (vs alkit's whole first "
+            "query, fit included):",
             "",
-            "| strategy | reps | alkit s | peak RSS MiB | limit s | alkit/limit | peer | peer s | peer/alkit |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| pool | strategy | candidates | first s | + fit s | warm s | first/warm | limit s | "
+            "first/limit | warm/limit | peak RSS MiB | peer | peer s | peer/first | peer/warm | "
+            "peer fit-inside s | ratio fit-inside |",
+            "|---" * 17 + "|",
         ]
         for r in results["query_summary"]:
             peer = r.get("peer") or ""
-            ps = r.get("peer_seconds", float("nan"))
-            pst = _fmt(ps) if r.get("peer_status") == "ok" else (r.get("peer_status") or "")
-            if r.get("peer_status") and r.get("peer_status") != "ok":
-                pst = {"timeout": "did not finish", "oom": "out of memory"}.get(
-                    r["peer_status"], r["peer_status"]
+
+            def pst(status, value):
+                if status == "ok":
+                    return _fmt(value)
+                return {"timeout": "did not finish", "oom": "out of memory"}.get(
+                    status, status or ""
                 )
-            alk = _fmt(r["seconds"]) if r["status"] == "ok" else r["status"]
+
+            alk = _fmt(r["first_seconds"]) if r["status"] == "ok" else r["status"]
             lim = _fmt(r["limit_seconds"]) + (" (extrap.)" if r.get("limit_extrapolated") else "")
             lines.append(
-                f"| {r['strategy']} | {r['reps']} | {alk} | {_fmt(r['peak_rss_mib'], 4)} | {lim} | "
-                f"{_fmt(r['ratio_to_limit'], 2)} | {peer} | {pst} | {_fmt(r.get('peer_over_alkit'), 2)} |"
+                f"| {r['regime']} | {r['strategy']} | {_fmt(r.get('n_candidates'))} | {alk} | "
+                f"{_fmt(r.get('first_fit_seconds'))} | {_fmt(r.get('warm_seconds'))} | "
+                f"{_fmt(r.get('first_over_warm'), 2)} | {lim} | {_fmt(r['ratio_to_limit'], 2)} | "
+                f"{_fmt(r.get('warm_ratio_to_limit'), 2)} | {_fmt(r['peak_rss_mib'], 4)} | {peer} | "
+                f"{pst(r.get('peer_status'), r.get('peer_seconds')) if peer else ''} | "
+                f"{_fmt(r.get('peer_over_alkit'), 3)} | {_fmt(r.get('peer_over_alkit_warm'), 3)} | "
+                f"{pst(r.get('peer_fit_status'), r.get('peer_fit_seconds')) if peer else ''} | "
+                f"{_fmt(r.get('peer_fit_over_alkit'), 3)} |"
             )
         lines.append("")
     if results.get("probe_fit"):
@@ -366,7 +406,7 @@ def plot_summary(results: dict[str, list[dict]], path: Path, machine: dict) -> P
     ax = axes[0, 0]
     qs = results.get("query_summary") or []
     if qs:
-        names = [r["strategy"] for r in qs]
+        names = [f"{r['strategy']} ({r.get('regime', '')})" for r in qs]
         pos = np.arange(len(names))
         w = 0.27
         for i, (key, label) in enumerate(

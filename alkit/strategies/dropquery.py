@@ -145,7 +145,8 @@ def dropquery(
     if len(cand) < budget:
         return top_up(unl[cand], pool, budget, rng, info)
     emb = embed_rows(probe, pool.x, unl[cand])
-    picks, _ = kmeans_nearest(emb, budget, rng, device=device)  # L2-normalised inside
+    # L2-normalised inside, in place: emb is this call's own array
+    picks, _ = kmeans_nearest(emb, budget, rng, device=device, overwrite=True)
     return top_up(unl[cand[picks]], pool, budget, rng, info)
 
 
