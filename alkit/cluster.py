@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._kernels import lloyd as _lloyd
+from ._kernels import screen as _screen
 from ._kernels import seeding as _seeding
 from ._kernels.norms import l2_normalize_, row_sq_norms
 from ._utils import l2_normalize, resolve_device
@@ -26,6 +28,10 @@ N_ITER = 100
 MAX_POINTS_PER_CENTROID = 512
 #: Distances per row block of :func:`assign` (64 MiB of float32).
 ASSIGN_BLOCK_ELEMENTS = 1 << 24
+#: CPU k-means (and assignments) of at least this many n·k·d multiply-adds per round run alkit's
+#: Lloyd (:mod:`alkit._kernels.lloyd`: exact assignments, pruned by bounds and screened in
+#: bfloat16) instead of faiss; smaller ones run faiss, as the reference.
+LLOYD_MIN_WORK = 4e9
 
 
 def _faiss():
@@ -102,6 +108,17 @@ def kmeans_pp_seeds(
     return seeds
 
 
+def _large(n: int, k: int, d: int, dev: torch.device) -> bool:
+    """Whether a CPU clustering of this size runs alkit's screened Lloyd (:data:`LLOYD_MIN_WORK`)."""
+    return (
+        dev.type == "cpu"
+        and float(n) * k * d >= LLOYD_MIN_WORK
+        and k > 1
+        and _screen.ENABLED
+        and _screen.accumulates_in_float32(torch.bfloat16)
+    )
+
+
 def kmeans(
     x: np.ndarray,
     init: np.ndarray,
@@ -113,6 +130,10 @@ def kmeans(
 
     When ``n > 512·k`` the centroids are trained on a random subsample of 512·k points
     (as faiss and the reference do); all points are assigned afterwards by the caller.
+    On CPU, faiss (``faiss.Kmeans``, at most ``n_iter`` rounds, stopping once its objective
+    no longer changes); from :data:`LLOYD_MIN_WORK` multiply-adds per round, the same
+    iteration by :func:`alkit._kernels.lloyd.lloyd_pruned` (exact assignments, most of them
+    settled by bounds or a bfloat16 screen; stops at the fixed point); on CUDA, :func:`lloyd`.
     """
     k, d = init.shape
     n = len(x)
@@ -120,6 +141,13 @@ def kmeans(
     sub = x
     if n > MAX_POINTS_PER_CENTROID * k:
         sub = x[np.sort(rng.choice(n, MAX_POINTS_PER_CENTROID * k, replace=False))]
+    if _large(len(sub), k, d, dev):
+        xt = torch.from_numpy(np.ascontiguousarray(sub, dtype=np.float32))
+        c0 = torch.from_numpy(np.ascontiguousarray(init, dtype=np.float32))
+        # faiss draws its seed here (unused without a subsample of its own): the same stream
+        rng.integers(2**31 - 1)
+        centroids, _ = _lloyd.lloyd_pruned(xt, c0, n_iter, rng, screen=True)
+        return centroids.numpy()
     if dev.type == "cpu":
         faiss = _faiss()
         km = faiss.Kmeans(
@@ -143,7 +171,7 @@ def kmeans(
 
 
 #: Relative perturbation of a split centroid (faiss ``Clustering.cpp``: ``EPS = 1 / 1024``).
-SPLIT_EPS = 1.0 / 1024
+SPLIT_EPS = _lloyd.SPLIT_EPS
 
 
 def split_empty_clusters(c: torch.Tensor, counts: np.ndarray, rng: np.random.Generator) -> int:
@@ -154,6 +182,7 @@ def split_empty_clusters(c: torch.Tensor, counts: np.ndarray, rng: np.random.Gen
     and the two are pushed apart by ±``SPLIT_EPS`` relative, alternating signs over the
     dimensions, so the next assignment splits its members between them. The counts are
     updated as faiss assumes (an even split), so one large cluster can give several splits.
+    (:func:`alkit._kernels.lloyd.split_empty`.)
 
     Parameters
     ----------
@@ -168,21 +197,7 @@ def split_empty_clusters(c: torch.Tensor, counts: np.ndarray, rng: np.random.Gen
     int
         The number of clusters split.
     """
-    n_split = 0
-    sign = torch.ones(c.shape[1], dtype=c.dtype, device=c.device)
-    sign[1::2] = -1.0
-    for ci in np.flatnonzero(counts == 0):
-        w = np.maximum(counts - 1, 0).astype(np.float64)
-        if w.sum() <= 0:
-            break  # no cluster has two members to give
-        cj = int(np.searchsorted(np.cumsum(w), rng.random() * w.sum(), side="right"))
-        cj = min(cj, len(w) - 1)
-        c[ci] = c[cj] * (1 + SPLIT_EPS * sign)
-        c[cj] = c[cj] * (1 - SPLIT_EPS * sign)
-        counts[ci] = counts[cj] // 2
-        counts[cj] -= counts[ci]
-        n_split += 1
-    return n_split
+    return _lloyd.split_empty(c, counts, rng)
 
 
 def lloyd(xt: torch.Tensor, c: torch.Tensor, n_iter: int, rng: np.random.Generator) -> torch.Tensor:
@@ -225,8 +240,15 @@ def assign(
 
     ``‖x‖² − 2 x·c + ‖c‖²`` in float32 per row block of at most ``chunk`` rows (fewer when k is
     large: one block holds at most 2²⁴ distances), computed in place in one (rows, k) buffer.
+    From :data:`LLOYD_MIN_WORK` multiply-adds on CPU, screened in bfloat16
+    (:func:`alkit._kernels.lloyd.assign_screened`): the same labels.
     """
     dev = resolve_device(device)
+    if _large(len(x), len(centroids), x.shape[1], dev):
+        return _lloyd.assign_screened(
+            torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)),
+            torch.from_numpy(np.ascontiguousarray(centroids, dtype=np.float32)),
+        )
     c = torch.from_numpy(np.ascontiguousarray(centroids, dtype=np.float32)).to(dev)
     c_sq = (c * c).sum(1)
     labels = np.empty(len(x), dtype=np.int64)
