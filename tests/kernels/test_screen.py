@@ -1,11 +1,13 @@
-"""Half-precision screening of the seeding passes (alkit._screen): bounds hold, picks unchanged."""
+"""Half-precision screening of the seeding passes (alkit._screen): bounds hold, picks unchanged.
+
+(k-means++ seeding on large pools is batched instead: tests/kernels/test_seeding.py.)
+"""
 
 import numpy as np
 import pytest
 import torch
 
 from alkit._kernels import screen as _screen
-from alkit.cluster import kmeans_pp_seeds
 from alkit.strategies.diversity import _LazyF64Rows, badge_seeds, kcenter_greedy
 
 CPU = torch.device("cpu")
@@ -56,26 +58,6 @@ def _both(monkeypatch, fn):
     monkeypatch.setattr(_screen, "ENABLED", False)
     off = fn()
     return on, off
-
-
-@needs_fp32_accumulation
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_kmeans_pp_seeds_unchanged_by_screening(monkeypatch, seed):
-    x = _clustered(seed=seed)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    on, off = _both(
-        monkeypatch, lambda: kmeans_pp_seeds(x, 80, np.random.default_rng(seed), device="cpu")
-    )
-    np.testing.assert_array_equal(on, off)
-
-
-@needs_fp32_accumulation
-def test_kmeans_pp_seeds_screening_with_few_distinct_rows(monkeypatch):
-    x = np.repeat(np.eye(6, 8, dtype=np.float32), 50, axis=0)  # 6 distinct rows, 300 points
-    on, off = _both(
-        monkeypatch, lambda: kmeans_pp_seeds(x, 10, np.random.default_rng(0), device="cpu")
-    )
-    np.testing.assert_array_equal(on, off)
 
 
 @needs_fp32_accumulation

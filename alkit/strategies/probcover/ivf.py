@@ -23,6 +23,7 @@ __all__ = ["ivf_ball_graph", "IVF_NPROBE"]
 IVF_NPROBE = 32  # lists searched per query list, counted in lists of mean size
 IVF_TRAIN_PER_LIST = 64  # coarse k-means training rows per list
 IVF_TRAIN_ITER = 10  # coarse k-means iterations
+GROUP_LISTS = True
 
 
 class _ListIndex:
@@ -46,7 +47,13 @@ class _ListIndex:
     candidate of every row once per pass and so need no neighbour lists at all.
     """
 
-    def __init__(self, x: np.ndarray, seed: int = 0, device: str = "auto"):
+    def __init__(
+        self,
+        x: np.ndarray,
+        seed: int = 0,
+        device: str = "auto",
+        groups: np.ndarray | None = None,
+    ):
         self.x = np.ascontiguousarray(x, dtype=np.float32)
         n, d = self.x.shape
         self.n = n
@@ -55,12 +62,18 @@ class _ListIndex:
         self.sq = row_sq_norms(self.xt)
         nlist = int(max(1, min(n // 39 or 1, round(4 * np.sqrt(n)))))
         rng = np.random.default_rng(seed)
-        n_train = min(n, IVF_TRAIN_PER_LIST * nlist)
-        train = self.x[np.sort(rng.choice(n, n_train, replace=False))] if n_train < n else self.x
-        init = train[np.sort(rng.choice(len(train), nlist, replace=False))]
-        centroids = kmeans(train, init, rng, n_iter=IVF_TRAIN_ITER, device=self.dev.type)
-        del train
-        labels, _ = assign(self.x, centroids, device=self.dev.type)
+        if groups is not None:
+            labels, centroids = _group_lists(self.x, groups, n / nlist, rng)
+            nlist = len(centroids)
+        else:
+            n_train = min(n, IVF_TRAIN_PER_LIST * nlist)
+            train = (
+                self.x[np.sort(rng.choice(n, n_train, replace=False))] if n_train < n else self.x
+            )
+            init = train[np.sort(rng.choice(len(train), nlist, replace=False))]
+            centroids = kmeans(train, init, rng, n_iter=IVF_TRAIN_ITER, device=self.dev.type)
+            del train
+            labels, _ = assign(self.x, centroids, device=self.dev.type)
         self.labels = labels
         self.order = np.argsort(labels, kind="stable")
         self.starts = np.searchsorted(labels[self.order], np.arange(nlist + 1))
@@ -72,6 +85,15 @@ class _ListIndex:
         self.probe_order = torch.argsort(cd, dim=1, stable=True).to(torch.int32).numpy()
         self.nlist = nlist
         self.n_candidates = 0  # candidate distances computed by the last pass
+
+    def _by_list(self, rows: np.ndarray):
+        """``(list, positions in rows)`` for every list holding some of ``rows``."""
+        lab = self.labels[rows]
+        by_list = np.argsort(lab, kind="stable")
+        lists, first = np.unique(lab[by_list], return_index=True)
+        bounds = np.append(first, len(rows))
+        for j, lst in enumerate(lists.tolist()):
+            yield lst, by_list[bounds[j] : bounds[j + 1]]
 
     def _candidates(self, lst: int, k: int) -> np.ndarray:
         need = max(int(k), min(self.n, -(-IVF_NPROBE * self.n // self.nlist)))
@@ -191,6 +213,167 @@ class _ListIndex:
         return BallGraph(indptr, indices, float(delta))
 
 
+def _group_lists(
+    x: np.ndarray, groups: np.ndarray, mean_size: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inverted lists nested in ``groups`` (the pseudo-classes): each group of m rows is split by
+    its own k-means (round(m / mean_size) lists, at least one; :data:`IVF_TRAIN_ITER` Lloyd rounds
+    from random rows of the group; a list left empty keeps its centroid and no rows). Returns every
+    row's list and the lists' centroids.
+
+    The groups are a k-means of the whole pool already, so the lists cost a small k-means per
+    group (m · m / mean_size · d per round) instead of one over the pool with every list as a
+    centroid (n · n / mean_size · d): seconds instead of minutes at 1.28M rows. Each group's
+    k-means is a few small numpy products (no thread pool to wake for each of them).
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    order = np.argsort(groups, kind="stable")
+    _, first = np.unique(groups[order], return_index=True)
+    bounds = np.append(first, len(order))
+    labels = np.empty(len(groups), dtype=np.int64)
+    cents = []
+    offset = 0  # lists made so far
+    for g in range(len(first)):
+        rows = order[bounds[g] : bounds[g + 1]]
+        xg = x[rows]
+        k = int(max(1, min(len(rows), round(len(rows) / mean_size))))
+        c = xg[np.sort(rng.choice(len(rows), k, replace=False))].copy()
+        lab = np.zeros(len(rows), dtype=np.int64)
+        if k > 1:
+            x_sq = np.einsum("ij,ij->i", xg, xg)
+            for it in range(IVF_TRAIN_ITER + 1):
+                d2 = x_sq[:, None] - 2.0 * (xg @ c.T) + np.einsum("ij,ij->i", c, c)
+                new = d2.argmin(1)
+                if it and np.array_equal(new, lab):
+                    break
+                lab = new
+                if it == IVF_TRAIN_ITER:
+                    break
+                counts = np.bincount(lab, minlength=k)
+                if k <= 64:  # the sums as one small product with the one-hot assignment
+                    sums = (lab[None, :] == np.arange(k)[:, None]).astype(xg.dtype) @ xg
+                else:
+                    sums = np.zeros_like(c)
+                    np.add.at(sums, lab, xg)
+                live = counts > 0
+                c[live] = sums[live] / counts[live, None]
+        labels[rows] = offset + lab
+        cents.append(c)
+        offset += k
+    return labels, np.concatenate(cents)
+
+
+class _ScreenedPass:
+    """ProbCover's range pass screened in bfloat16: one pass instead of two.
+
+    Every row is compared with its candidates (those of :class:`_ListIndex`) through one bfloat16
+    product per list: ``d̃²`` is within ``err`` = 2 · :data:`alkit._kernels.screen.COS_TOL` ·
+    ‖q‖ · max‖x‖ (+ float32 slack) of the float32 distance. The pass keeps every pair with
+    ``d̃² < top + err`` (``top``: the largest δ² the search can evaluate) and each row's distance
+    to the nearest candidate of another pseudo-class, exact (float32) wherever it is below
+    ``top``. Once δ is chosen, the kept pairs within ``err`` of δ² are recomputed in float32 and
+    the others are in or out by their bound: the edges are those of the float32 pass.
+    """
+
+    def __init__(self, lx: _ListIndex):
+        from ..._kernels.screen import COS_TOL
+
+        self.lx = lx
+        self.half = torch.empty(lx.xt.shape, dtype=torch.bfloat16, device=lx.dev)
+        for s in range(0, lx.n, 8192):
+            self.half[s : s + 8192] = lx.xt[s : s + 8192]
+        norm = lx.sq.sqrt()
+        self.norm = norm
+        self.tol = COS_TOL[torch.bfloat16] * float(norm.max())
+
+    def _err(self, qn: torch.Tensor) -> torch.Tensor:
+        return 2.0 * self.tol * qn + 1e-5
+
+    def run(self, top_sq: float, labels: np.ndarray | None):
+        """Kept pairs (rows, cols, d̃²) and the per-row nearest other pseudo-class ``r2``."""
+        lx = self.lx
+        lab = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64))
+        r2 = None if labels is None else np.empty(lx.n, dtype=np.float32)
+        keep_r, keep_c, keep_d = [], [], []
+        lx.n_candidates = 0
+        for lst, pos in lx._by_list(np.arange(lx.n)):
+            cand = lx._candidates(lst, 1)
+            cand_t = torch.from_numpy(cand)
+            hc = self.half[cand_t]
+            sq_c = lx.sq[cand_t]
+            step = max(1, BLOCK_ELEMENTS // max(1, len(cand)))
+            lx.n_candidates += len(pos) * len(cand)
+            for s in range(0, len(pos), step):
+                q = torch.from_numpy(pos[s : s + step])
+                d2 = torch.mm(self.half[q], hc.T).float()
+                d2.mul_(-2.0).add_(lx.sq[q, None]).add_(sq_c[None, :]).clamp_min_(0)
+                d2.masked_fill_(q[:, None] == cand_t[None, :], 0.0)  # centre ∈ ball
+                err = self._err(self.norm[q])
+                rr, cc = torch.nonzero(d2 < (top_sq + err)[:, None], as_tuple=True)
+                keep_r.append(q[rr].to(torch.int32))
+                keep_c.append(cand_t[cc].to(torch.int32))
+                keep_d.append(d2[rr, cc])
+                if lab is not None:
+                    r2[q.numpy()] = self._nearest_other(q, cand_t, d2, err, lab, top_sq)
+        cat = torch.cat
+        return (cat(keep_r), cat(keep_c), cat(keep_d)), r2
+
+    def _nearest_other(self, q, cand_t, d2, err, lab, top_sq) -> np.ndarray:
+        """Per row of the block: the squared distance to the nearest candidate of another
+        pseudo-class, float32-exact where below ``top_sq`` (a lower bound ≥ ``top_sq`` else)."""
+        d2 = d2.masked_fill(lab[q][:, None] == lab[cand_t][None, :], float("inf"))
+        low = d2.min(1).values
+        out = (low - err).clamp_min_(0)
+        # rows whose nearest other pseudo-class may lie below top: recompute their near pairs
+        need = torch.nonzero(low - err < top_sq).squeeze(1)
+        if len(need):
+            sub = d2[need]
+            rr, cc = torch.nonzero(sub <= (low[need] + 2.0 * err[need])[:, None], as_tuple=True)
+            exact = self.exact_sq(q[need][rr], cand_t[cc])
+            best = torch.full((len(need),), float("inf"))
+            best.scatter_reduce_(0, rr, exact, reduce="amin")
+            out[need] = best
+        return out.numpy()
+
+    def exact_sq(self, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """Float32 ``‖a‖² + ‖b‖² − 2 a·b`` of the pairs (clamped at 0; 0 for a row with itself)."""
+        lx = self.lx
+        out = torch.empty(len(rows), dtype=torch.float32)
+        step = max(1, BLOCK_ELEMENTS // lx.xt.shape[1])
+        for s in range(0, len(rows), step):
+            r, c = rows[s : s + step].long(), cols[s : s + step].long()
+            dots = torch.linalg.vecdot(lx.xt[r], lx.xt[c])
+            out[s : s + len(r)] = (lx.sq[r] + lx.sq[c] - 2.0 * dots).clamp_min_(0)
+        out[rows == cols] = 0.0
+        return out
+
+    def graph(self, kept, delta: float) -> BallGraph:
+        """The δ-ball graph from the kept pairs: float32 distances for those near δ²."""
+        rows, cols, d2 = kept
+        err = self._err(self.norm[rows.long()])
+        thr = float(np.float32(float(delta) ** 2))
+        inside = d2 < thr - err
+        band = torch.nonzero(~inside & (d2 < thr + err)).squeeze(1)
+        if len(band):
+            order = torch.argsort(rows[band], stable=True)  # row by row: the row stays cached
+            band = band[order]
+            inside[band] = self.exact_sq(rows[band], cols[band]) < thr
+        r, c = rows[inside].numpy(), cols[inside].numpy()
+        order = np.argsort(r, kind="stable")
+        counts = np.bincount(r, minlength=self.lx.n)
+        indptr = np.zeros(self.lx.n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return BallGraph(indptr, c[order].astype(np.int32), float(delta))
+
+
+def _screening(lx: _ListIndex) -> bool:
+    """Whether the range pass is screened: CPU, bfloat16 products that accumulate in float32,
+    and room for a bfloat16 copy of the pool."""
+    from ..._kernels import screen
+
+    return screen.enabled(lx.n, lx.dev, torch.bfloat16, nbytes=2 * lx.xt.numel())
+
+
 def ivf_ball_graph(
     x: np.ndarray,
     labels: np.ndarray | None,
@@ -232,8 +415,28 @@ def ivf_ball_graph(
     stats : dict
         ``nlist`` and ``mean_candidates`` (distances computed per row and pass).
     """
-    lx = _ListIndex(x, seed, device)
+    lx = _ListIndex(x, seed, device, groups=labels if GROUP_LISTS else None)
     search: dict = {}
+    if _screening(lx):
+        sp = _ScreenedPass(lx)
+        if delta is None:  # the largest δ the bisection can evaluate (all of [0, 1] if unknown)
+            grid = bisection_grid(n_iter)
+            top = 1.0 if grid is None else float(np.float32(grid[-1] ** 2))
+        else:
+            top = float(np.float32(float(delta) ** 2))
+        kept, r2 = sp.run(top, labels if delta is None else None)
+        if delta is None:
+            search = search_delta(r2, n_iter, threshold, rule)
+            delta = search["delta"]
+        del sp.half
+        g = sp.graph(kept, float(delta))
+        stats = {
+            "nlist": lx.nlist,
+            "mean_candidates": float(lx.n_candidates / max(1, lx.n)),
+            "screened": True,
+            "kept_pairs": int(len(kept[0])),
+        }
+        return g, search, stats
     col = None  # ball sizes at δ
     if delta is None:
         if labels is None:
@@ -248,4 +451,5 @@ def ivf_ball_graph(
     if col is None:  # a fixed δ, or too many reachable radii: a counting pass of its own
         col = lx.range_counts(np.array([float(delta) ** 2]))[1][:, 0]
     g = lx.range_graph(float(delta), col)
-    return g, search, {"nlist": lx.nlist, "mean_candidates": float(lx.n_candidates / max(1, lx.n))}
+    stats = {"nlist": lx.nlist, "mean_candidates": float(lx.n_candidates / max(1, lx.n))}
+    return g, search, {**stats, "screened": False}
