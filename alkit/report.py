@@ -247,11 +247,11 @@ def report(
 
 def _pillars(w: _Writer, df: pd.DataFrame, metric: str) -> None:
     """The pillar figures, each with the table behind it, when the results hold the comparison."""
-    from . import comparisons, plots
+    from . import analysis, plots
 
     pools = df[df["iteration"] == 1].groupby(analysis.SETTING)["initial_pool"].nunique()
     if len(pools) and pools.max() >= 2:
-        eff = comparisons.initial_pool_effect(df, 1, metric)
+        eff = analysis.initial_pool_effect(df, 1, metric)
         w.csv(eff, "pillar1_initial_pool")
         w.fig(
             plots.initial_pool_bars(df, 1, metric),
@@ -261,7 +261,7 @@ def _pillars(w: _Writer, df: pd.DataFrame, metric: str) -> None:
     else:
         _skip("pillar 1 (initial pool)", "every setting ran from a single initial pool")
 
-    gain = comparisons.cluster_effect(df, metric)
+    gain = analysis.cluster_effect(df, metric)
     if len(gain):
         w.csv(gain, "pillar2_diversity")
         w.fig(
@@ -282,7 +282,7 @@ def _pillars(w: _Writer, df: pd.DataFrame, metric: str) -> None:
     )
 
     try:
-        fam = comparisons.family_gap(df, metric)
+        fam = analysis.family_gap(df, metric)
     except AlkitError as exc:
         fam = pd.DataFrame()
         reason = str(exc)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import analysis, comparisons
+from .. import analysis
 
 __all__ = [
     "Finding",
@@ -90,7 +90,7 @@ def initial_pool(results: pd.DataFrame, emb, seeds, iterations: int) -> Finding:
     """01: the best start's lead over random at iteration 1 and how it fades."""
     trend = pd.concat(
         [
-            comparisons.initial_pool_effect(results, it).assign(iteration=it)
+            analysis.initial_pool_effect(results, it).assign(iteration=it)
             for it in range(1, iterations + 1)
         ],
         ignore_index=True,
