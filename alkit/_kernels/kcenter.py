@@ -171,7 +171,7 @@ def kcenter_greedy(
             seen[group] = total
 
     def settle(total: int) -> int:
-        """The row of largest distance to its nearest of ``total`` centres (lowest index on ties)."""
+        """The row farthest from its nearest of ``total`` centres (the lowest index on ties)."""
         k = KCENTER_BATCH
         while True:
             p = int(torch.argmax(ub))

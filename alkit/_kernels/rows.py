@@ -116,7 +116,7 @@ class F64Rows:
         return self.full[i] if self.full is not None else self.x32[i].to(torch.float64)
 
     def slice(self, s: int, e: int) -> torch.Tensor:
-        """Rows ``s:e`` in float64 (a view of the conversion buffer: use it before the next call)."""
+        """Rows ``s:e`` in float64 (a view of the conversion buffer: use it before the next)."""
         if self.full is not None:
             return self.full[s:e]
         src = self.x32[s:e]

@@ -181,7 +181,8 @@ def class_anchors(z_labeled: np.ndarray, y_labeled: np.ndarray) -> tuple[np.ndar
     -------
     anchors : ndarray of shape (A, d), float32
     classes : ndarray of shape (A,), int64
-        The present classes, ascending (the reference assumed classes 0..A−1).
+        The present classes, ascending (the authors' code assumed classes 0..A−1;
+        ``docs/deviations.md``).
     """
     classes, inv = np.unique(np.asarray(y_labeled, dtype=np.int64), return_inverse=True)
     sums = np.zeros((len(classes), z_labeled.shape[1]), dtype=np.float64)
@@ -203,7 +204,7 @@ def alfamix_candidates(
 
     How it is computed (same answer, linear cost): z̃ = z + α⊙(z* − z) = z + ε‖z* − z‖·ĝ⊙m
     with ĝ = g/‖g‖ and m = [z* ≠ z], so W z̃ + b = logits(z) + s·W(ĝ⊙m) with s = ε‖z* − z‖
-    (this also avoids the cancellation of the reference's huge α where z* − z is tiny).
+    (this also avoids the cancellation of the formula's huge α where z* − z is tiny).
     When no coordinate of z equals the anchor's (m = 1 outside dimensions constant across
     all points and anchors), the direction W ĝ is the same for every anchor, the prediction
     leaves ŷ exactly when s exceeds a per-point step s*(z), and the test is
@@ -328,7 +329,7 @@ def _flip_step(logits: torch.Tensor, y_hat: torch.Tensor, v: torch.Tensor) -> to
 
 
 def _anchor_sq_dists(zb: torch.Tensor, anc: torch.Tensor, anc_sq: torch.Tensor) -> torch.Tensor:
-    """‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖² in the inputs' dtype, evaluated in that order, clamped at 0: shape (m, A)."""
+    """‖z‖² − 2 z·z*ₐ + ‖z*ₐ‖², shape (m, A), in the inputs' dtype and in that order, clamped at 0."""
     return (
         torch.mm(zb, anc.T)
         .mul_(-2.0)

@@ -66,7 +66,7 @@ def badge_reference(
     ndarray of shape (budget,), int64
         Row indices, in pick order.
     """
-    delta = np.array(proba, dtype=np.float32)  # δ = p − onehot(argmax p), as the probe gives it
+    delta = np.array(proba, dtype=np.float32)  # δ = p − onehot(argmax p), float32 as in badge()
     delta[np.arange(len(delta)), delta.argmax(1)] -= 1.0
     g = np.einsum("nc,nd->ncd", delta.astype(np.float64), np.asarray(z, dtype=np.float64))
     g = g.reshape(len(g), -1)  # g = δ ⊗ z, shape (n, C·d)
