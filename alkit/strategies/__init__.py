@@ -12,8 +12,10 @@ Register your own with :func:`register`; :func:`select` validates the call and t
 from __future__ import annotations
 
 from . import (
+    alfamix,
+    badge,
     bayesian,
-    diversity,
+    coreset,
     dropquery,
     maxherding,
     probcover,
@@ -91,25 +93,25 @@ register(
 )
 register(
     "coreset",
-    diversity.coreset,
+    coreset.coreset,
     family="diversity",
-    paper=diversity.CORESET_PAPER,
+    paper=coreset.CORESET_PAPER,
     summary="Greedy k-center on probe embeddings from the labeled set (farthest-first).",
 )
 register(
     "badge",
-    diversity.badge,
+    badge.badge,
     family="diversity",
-    paper=diversity.BADGE_PAPER,
+    paper=badge.BADGE_PAPER,
     summary="k-means++ seeding on gradient embeddings (p − onehot) ⊗ z, implicit distances.",
 )
 register(
     "alfamix",
-    diversity.alfamix,
+    alfamix.alfamix,
     family="diversity",
     params={"epsilon": None},
-    check=diversity.check_alfamix,
-    paper=diversity.ALFAMIX_PAPER,
+    check=alfamix.check_alfamix,
+    paper=alfamix.ALFAMIX_PAPER,
     summary="Candidates whose prediction flips when mixed towards a class anchor, one per "
     "k-means cluster.",
 )
