@@ -709,3 +709,10 @@ def test_check_proba():
     ]:
         with pytest.raises(InvalidInputError, match=re.escape(needle)):
             check_proba(bad, 2, 2)
+
+
+def test_parse_bool_or_none_reads_only_boolean_spellings():
+    assert v.parse_bool_or_none("Yes") is True and v.parse_bool_or_none(0) is False
+    assert v.parse_bool_or_none(True) is True
+    for other in ("maybe", "", 2, None, 1.0):
+        assert v.parse_bool_or_none(other) is None
