@@ -344,7 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="strategy parameter, repeatable: --param cluster=true --param M=5 (booleans: "
         "true/false, yes/no, on/off, 1/0)",
     )
-    p.add_argument("--propagate", action="store_true", help="label propagation (DESIGN §6)")
+    p.add_argument(
+        "--propagate",
+        action="store_true",
+        help="train on label-propagated pseudo-labels (docs/analysis.md)",
+    )
     p.add_argument(
         "--device", default="auto", help="auto (GPU when present), cpu or cuda; not in the hash"
     )

@@ -283,7 +283,7 @@ def kmeans_nearest(
     normalize: bool = True,
     n_iter: int = N_ITER,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The shared clustering step (DESIGN §6): one representative per k-means cluster.
+    """The shared clustering step (docs/strategies_uncertainty_diversity.md): one representative per k-means cluster.
 
     Parameters
     ----------

@@ -116,15 +116,15 @@ class ActiveLearner:
     strategy : str
         A registered strategy (``alkit.strategies.available()``).
     initial_pool : str, optional
-        ``None`` = the strategy's paper default (DESIGN §6).
+        ``None`` = the strategy's paper default (docs/protocol.md).
     budget, initial_budget : int, optional
         Points per query and in the initial pool; ``None`` = the number of classes C.
     seed : int
         Seeds the run's independent random streams (initial pool, probe, strategy).
     probe : dict, optional
-        Probe settings (DESIGN §5), e.g. ``{"dropout": 0.75, "max_epochs": 400}``.
+        Probe settings (docs/protocol.md), e.g. ``{"dropout": 0.75, "max_epochs": 400}``.
     propagation : None, True or dict
-        Train the probe on label-propagated pseudo-labels (DESIGN §6).
+        Train the probe on label-propagated pseudo-labels (docs/analysis.md).
     device : {"auto", "cpu", "cuda"}
     n_classes : int, optional
         Required when ``emb_or_x`` is an array (or pass ``classes``).

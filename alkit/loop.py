@@ -58,7 +58,7 @@ class Run:
     selections: list = field(default_factory=list, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
-        """The tidy results table (DESIGN §4): one row per iteration."""
+        """The tidy results table (docs/analysis.md, 'Results files'): one row per iteration."""
         return self.history[RESULT_COLUMNS].copy()
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -82,7 +82,7 @@ def run_al(
     progress: bool = False,
     **params,
 ) -> Run:
-    """Simulate active learning with ground-truth labels (the paper's protocol, DESIGN §5).
+    """Simulate active learning with ground-truth labels (the paper's protocol, docs/protocol.md).
 
     At iteration 1 the initial pool is labeled; at each later iteration the strategy
     queries ``budget`` points. The probe is retrained from scratch and evaluated on the
@@ -103,9 +103,9 @@ def run_al(
         Number of train/test rounds (the paper: 20).
     seed : int
     probe : dict, optional
-        Probe settings (DESIGN §5).
+        Probe settings (docs/protocol.md).
     propagation : None, True or dict
-        Label propagation settings (DESIGN §6), off by default.
+        Label propagation settings (docs/analysis.md), off by default.
     oracle : optional
         Defaults to a :class:`SimulatedOracle` on ``emb.y_train``.
     **params

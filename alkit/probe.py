@@ -90,7 +90,7 @@ class LinearProbe:
     n_classes : int
         Number of output classes C (all classes, seen or not).
     dropout, lr, weight_decay, batch_size, max_epochs, patience, min_delta, bn_eps, bn_momentum
-        DESIGN §5 defaults: p = 0.75, AdamW(1e-2, wd 1e-2), batches of 4096, ≤ 400 epochs,
+        The paper's defaults (docs/protocol.md): p = 0.75, AdamW(1e-2, wd 1e-2), batches of 4096, ≤ 400 epochs,
         early stopping on the epoch-mean training loss (patience 20, min_delta 1e-3).
     device : {"auto", "cpu", "cuda"}
         ``"auto"`` uses CUDA when available.

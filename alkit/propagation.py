@@ -1,4 +1,4 @@
-"""Label propagation on a kNN graph of the pool (the paper's fourth pillar, DESIGN §6).
+"""Label propagation on a kNN graph of the pool (the paper's fourth pillar; docs/analysis.md).
 
 The graph is built once per run on the L2-normalised train features and reused every
 iteration; only the labeled set changes between calls. The iteration is a sparse × dense

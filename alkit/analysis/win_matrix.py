@@ -99,7 +99,7 @@ def win_matrix(
     methods: Sequence[str] | None = None,
     level: float = 0.95,
 ) -> WinMatrix:
-    """Pairwise win matrix over settings, exactly as DESIGN §6 (after Ash et al., 2020).
+    """Pairwise win matrix over settings, as the paper computes it (after Ash et al., 2020; docs/analysis.md).
 
     For every setting (dataset, backbone), every pair of methods (r, c) that both ran there
     and every iteration i ≥ ``min_iteration``: a paired t-test across seeds on

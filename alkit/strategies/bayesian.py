@@ -144,7 +144,7 @@ def power_bald(
     Sampling the top B of perturbed log-scores draws a batch with probability proportional
     to score^β without replacement, which spreads the batch over more than the few
     highest-scoring (often redundant) points. Scores are floored at 1e-12 before the log
-    (the reference takes the log of non-positive scores; DESIGN §6 deviation table).
+    (the reference takes the log of non-positive scores; docs/deviations.md).
 
     Parameters
     ----------
