@@ -29,24 +29,6 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return dev
 
 
-def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """Return a numpy Generator from a Generator, a seed or None (seed 0)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(0 if rng is None else rng)
-
-
-def torch_generator(
-    rng: np.random.Generator, device: torch.device | str = "cpu"
-) -> torch.Generator:
-    """A torch Generator seeded from ``rng`` (consumes one draw of ``rng``)."""
-    g = torch.Generator(device=device)
-    g.manual_seed(int(rng.integers(0, 2**63 - 1)))
-    return g
-
-
-#: The reference implementation's five seeds (its ``ALFM/conf/al_train.yaml``); the shipped
-#: paper grids and the lesson notebooks' full runs use them (``docs/protocol.md``, "Five seeds").
 PAPER_SEEDS = [1, 10, 100, 1000, 10000]
 
 
@@ -123,21 +105,29 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     try:
         yield tmp_path
         apply_umask(tmp_path)
+        _fsync(tmp_path)  # the bytes reach the disk before the name does
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
 
 
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - a directory on a platform that cannot open one
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - file systems without fsync (some network mounts)
+        pass
+    finally:
+        os.close(fd)
+
+
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     with atomic_path(path, ".json") as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
-
-
-def write_parquet_atomic(df, path: str | os.PathLike) -> None:
-    """Write a DataFrame to parquet through a temporary file and a rename."""
-    with atomic_path(path, ".parquet") as tmp:
-        df.to_parquet(tmp, index=False)
 
 
 def stable_hash(obj: Any, length: int = 16) -> str:
