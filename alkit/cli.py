@@ -278,14 +278,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"alkit: error: {self.prog}: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: set[str] | None = None) -> argparse.ArgumentParser:
+    """The command-line parser.
+
+    Parameters
+    ----------
+    commands : set of str, optional
+        Build the arguments of these plug-in subcommands only (``None``: all of them). The others
+        are listed with their help line but their modules (sweeps, reports, embedding: pandas,
+        torch, dask…) are not imported, so ``alkit --help`` and ``alkit --version`` start fast.
+    """
+    from ._version import __version__
+
     parser = _Parser(
         prog="alkit",
         description="Active learning on frozen foundation-model embeddings.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"alkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("datasets", help="list built-in sets, data cards and cached embeddings")
     p.add_argument(
@@ -378,25 +390,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--labels", default=None, help="CSV with columns index,label of the items labeled so far"
     )
     p.add_argument("--classes", default=None, help="text file, one class name per line")
-    p.add_argument("--budget", type=int, required=True)
-    p.add_argument("--strategy", default="dropquery")
-    p.add_argument("--initial-pool", default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--out", default="to_label.csv")
+    p.add_argument("--budget", type=int, required=True, help="how many items to label next")
+    p.add_argument(
+        "--strategy",
+        default="dropquery",
+        help="query strategy once labels exist (default: dropquery)",
+    )
+    p.add_argument(
+        "--initial-pool",
+        default=None,
+        help="how the first batch is chosen while nothing is labeled (default: the strategy's)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (non-negative integer)")
+    p.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    p.add_argument(
+        "--out",
+        default="to_label.csv",
+        help="the CSV to fill in (its folder also gets predictions.csv and probe.npz)",
+    )
     p.set_defaults(func=_cmd_next)
 
     for name, (module, help_) in _PLUGINS.items():
-        try:
-            mod = importlib.import_module(module)
-        except ImportError as exc:
-            if exc.name and exc.name.startswith("alkit"):
-                continue  # not built in this installation
-            raise
         p = sub.add_parser(name, help=help_, formatter_class=argparse.RawDescriptionHelpFormatter)
+        if commands is not None and name not in commands:
+            continue  # listed only: its module is imported when the command runs
+        mod = importlib.import_module(module)
         mod.add_arguments(p)
         p.set_defaults(func=mod.main)
     return parser
+
+
+def _command_of(argv: list[str]) -> set[str]:
+    """The subcommand named in ``argv`` (the first word that is not an option), as a set."""
+    words = [a for a in argv if not a.startswith("-")]
+    return {words[0]} if words else set()
 
 
 #: Errors about files the user named (a missing input, an unwritable --out): input problems,
@@ -414,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for any input problem)."""
     from .errors import AlkitError
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_of(argv)).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except (AlkitError, *_USER_OS_ERRORS) as exc:

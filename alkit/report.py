@@ -58,7 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="iterations of the summary table (default: first, powers of two, last)",
     )
     parser.add_argument(
-        "--metric", default="accuracy", choices=["accuracy", "balanced_accuracy", "macro_f1"]
+        "--metric",
+        default="accuracy",
+        choices=["accuracy", "balanced_accuracy", "macro_f1"],
+        help="the metric of every figure and table (default: accuracy)",
     )
     parser.add_argument(
         "--initial-pool",

@@ -318,7 +318,22 @@ def load_embeddings(name_or_path: str | os.PathLike) -> EmbeddingSet:
         return EmbeddingSet.load(cached)
     keys = cached_keys()
     raise UnknownNameError(
-        f"Unknown embeddings {name!r}. Built-in: {sorted(BUILTINS)} and 'synthetic:N=…,d=…,C=…,seed=…'; "
-        f"cached in {embeddings_dir()}: {keys or 'none'}; or pass a path to a .npz/.npy file. "
-        "Create a cache entry with `alkit embed --dataset NAME --backbone BACKBONE`."
+        f"Unknown embeddings {name!r}. {_next_step(name)} Built-in: {sorted(BUILTINS)} and "
+        f"'synthetic:N=…,d=…,C=…,seed=…'; cached in {embeddings_dir()}: {keys or 'none'}; "
+        "or pass a path to a .npz/.npy file."
     )
+
+
+def _next_step(name: str) -> str:
+    """The command that creates the missing embeddings ``name`` names, when it can be told."""
+    from .cards import available_cards, load_card
+
+    dataset, _, backbone = name.partition("__")
+    if dataset in available_cards():
+        backbone = backbone or load_card(dataset).paper.get("backbone", "BACKBONE")
+        return (
+            f"Embed it first: `alkit embed --dataset {dataset} --backbone {backbone}` "
+            f"(`alkit embed --list-backbones` lists others), then use "
+            f"`--dataset {dataset}__{backbone}`."
+        )
+    return "Create a cache entry with `alkit embed --dataset NAME_OR_FOLDER --backbone BACKBONE`."

@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--name", default=None, help="data-set name in the cache key (default: card/folder name)"
     )
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="images per forward pass (default: 64)"
+    )
     parser.add_argument(
         "--num-workers",
         type=int,
@@ -37,8 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="DataLoader workers (default 8 on CUDA, 0 on CPU)",
     )
     parser.add_argument("--chunk-size", type=int, default=4096, help="images per resumable chunk")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"])
+    parser.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "fp16", "bf16"],
+        help="autocast precision of the backbone (auto: fp16 on GPU, fp32 on CPU)",
+    )
     parser.add_argument("--cache-dir", default=None, help="default $ALKIT_HOME/embeddings")
     parser.add_argument(
         "--on-corrupt",
@@ -51,10 +58,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--download-data", action="store_true", help="let torchvision download the data set"
     )
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--list-backbones", action="store_true", help="print the backbone registry and exit"
     )
+
+
+def format_backbones(backbones, width: int = 100) -> str:
+    """The registry as a table of at most ``width`` columns, then the name patterns, with the
+    ``:random`` variants that need no download (tests, teaching, offline runs)."""
+    lines = [f"{'name':<40} {'dim':>5}  {'weights':<8}  licence"]
+    for name in backbones.available():
+        i = backbones.info(name)
+        dim = "?" if i["dim"] is None else str(i["dim"])
+        line = f"{name:<40} {dim:>5}  {i['weights_size']:<8}  {i['license']}"
+        lines.append(line if len(line) <= width else line[: width - 1] + "…")
+    lines += [
+        "",
+        "Also by pattern (weights downloaded on first use unless the tag is `random`):",
+        "  openclip:<arch>:<tag>         any pair of open_clip.list_pretrained()",
+        "  torchvision:<model>           any torchvision.models classifier (ImageNet-1k weights)",
+        "Random weights, no download (tests, teaching, offline runs):",
+        "  openclip:<arch>:random        e.g. openclip:ViT-B-32:random",
+        "  torchvision:<model>:random    e.g. torchvision:resnet18:random",
+        "  dim ? = found on the first batch.",
+    ]
+    return "\n".join(lines)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -63,12 +92,15 @@ def main(args: argparse.Namespace) -> int:
     from .extract import cache_path, embed
 
     if args.list_backbones:
-        for name in backbones.available():
-            i = backbones.info(name)
-            print(f"{name:<42} dim={str(i['dim']):<5} {i['weights_size']:<8} {i['license']}")
+        print(format_backbones(backbones))
         return 0
     if not args.dataset or not args.backbone:
-        raise SystemExit("alkit embed: --dataset and --backbone are required (or --list-backbones)")
+        from ..errors import InvalidInputError
+
+        raise InvalidInputError(
+            "alkit embed needs --dataset and --backbone, e.g. `alkit embed --dataset ./images "
+            "--backbone torchvision:resnet18:random`; `alkit embed --list-backbones` lists them."
+        )
     emb = embed(
         args.dataset,
         args.backbone,

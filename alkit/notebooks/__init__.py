@@ -283,7 +283,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out runs/ -p seeds=[1,2]\n"
         "  alkit notebooks run --notebook 03 --datasets cifar100 -p backbone=dinov2:vitg14 --full"
     )
-    sub = parser.add_subparsers(dest="notebooks_command", required=True)
+    sub = parser.add_subparsers(
+        dest="notebooks_command", required=True, help="list the notebooks, or run them"
+    )
     p = sub.add_parser("list", help="list the notebooks and their parameters")
     p.add_argument(
         "--notebooks-dir", default=None, help="where the notebooks are (default: the repository's)"
