@@ -14,10 +14,11 @@ from __future__ import annotations
 from . import (
     alfamix,
     badge,
-    bayesian,
+    bald,
     coreset,
     dropquery,
     maxherding,
+    power_bald,
     probcover,
     typiclust,
     uherding,
@@ -75,20 +76,20 @@ for _name, _paper in (
     )
 register(
     "bald",
-    bayesian.bald,
+    bald.bald,
     family="bayesian",
-    params=dict(bayesian.BALD_PARAMS),
-    check=bayesian.check_bald,
-    paper=bayesian.BALD_PAPER,
+    params=dict(bald.BALD_PARAMS),
+    check=bald.check_bald,
+    paper=bald.BALD_PAPER,
     summary="Top-B mutual information between prediction and dropout mask over M passes.",
 )
 register(
     "power_bald",
-    bayesian.power_bald,
+    power_bald.power_bald,
     family="bayesian",
-    params=dict(bayesian.POWER_BALD_PARAMS),
-    check=bayesian.check_power_bald,
-    paper=bayesian.POWER_BALD_PAPER,
+    params=dict(power_bald.POWER_BALD_PARAMS),
+    check=power_bald.check_power_bald,
+    paper=power_bald.POWER_BALD_PAPER,
     summary="Top B of β·log BALD + Gumbel noise (sampling ∝ BALD^β without replacement).",
 )
 register(
