@@ -28,6 +28,7 @@ from .._utils import resolve_device
 from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up
+from ..validation import check_float
 from .base import embed_rows, probe_device
 
 __all__ = [
@@ -158,15 +159,8 @@ def check_alfamix(params: dict) -> None:
 
 
 def _check_epsilon(epsilon) -> None:
-    if epsilon is not None and (
-        isinstance(epsilon, bool)
-        or not isinstance(epsilon, (int, float, np.integer, np.floating))
-        or not np.isfinite(epsilon)
-        or epsilon <= 0
-    ):
-        raise InvalidInputError(
-            f"alfamix: epsilon must be a positive number or None (0.2/√d), got {epsilon!r}."
-        )
+    if epsilon is not None:
+        check_float(epsilon, "alfamix: epsilon", min=0.0, min_open=True, hint="None means 0.2/√d.")
 
 
 def class_anchors(z_labeled: np.ndarray, y_labeled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
