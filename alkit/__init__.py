@@ -31,7 +31,7 @@ _PUBLIC = {
     "Selection": "pool",
     "top_up": "pool",
     "LinearProbe": "probe",
-    "PAPER_SEEDS": "_utils",
+    "PAPER_SEEDS": "_random",
 }
 
 

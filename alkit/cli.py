@@ -122,7 +122,7 @@ def _cmd_run(args) -> int:
 def _run_config(emb, args, params: dict, seeds: list[int]) -> dict:
     """Everything that determines the results of ``alkit run`` (not the device), and its hash."""
     from . import strategies
-    from ._utils import stable_hash
+    from ._files import stable_hash
     from .probe import PROBE_DEFAULTS
     from .results import method_label
 

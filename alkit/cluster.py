@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._devices import resolve_device
 from ._kernels import screen as _screen
-from ._kernels.norms import row_sq_norms
-from ._utils import l2_normalize, resolve_device
+from ._kernels.norms import l2_normalize, row_sq_norms
 
 __all__ = [
     "kmeans_nearest",

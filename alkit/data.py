@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._utils import atomic_path
+from ._files import atomic_path
 from .errors import CorruptCacheError, InvalidInputError, MissingResourceError
 from .validation import (
     _show,
@@ -211,7 +211,7 @@ class EmbeddingSet:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        from ._utils import apply_umask
+        from ._files import apply_umask
 
         apply_umask(tmp_dir, 0o777)  # mkdtemp makes it 0700 whatever the umask
         try:

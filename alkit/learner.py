@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 
 from . import initial_pools, strategies
-from ._utils import atomic_path, resolve_device, run_streams
+from ._devices import resolve_device
+from ._files import atomic_path
+from ._random import run_streams
 from .data import EmbeddingSet
 from .errors import BudgetError, InvalidInputError
 from .pool import Pool, Selection

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from ._utils import resolve_device
+from ._devices import resolve_device
 from .errors import InvalidInputError
 from .validation import (
     check_bool,

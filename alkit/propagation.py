@@ -27,7 +27,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ._utils import l2_normalize, resolve_device
+from ._devices import resolve_device
+from ._kernels.norms import l2_normalize
 from .cluster import knn
 from .errors import InvalidInputError
 from .validation import check_choice, check_features, check_float, check_int, check_settings

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis
-from ._utils import atomic_path
+from ._files import atomic_path
 from .errors import AlkitError, InvalidInputError
 
 __all__ = ["add_arguments", "main", "report", "to_markdown"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._utils import alkit_home
+from ._files import alkit_home
 from .data import EmbeddingSet
 from .errors import CorruptCacheError, InvalidInputError, UnknownNameError
 from .validation import check_features, check_float, check_int, parse_int

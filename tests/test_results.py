@@ -19,7 +19,7 @@ import pytest
 
 import alkit
 from alkit import results
-from alkit._utils import current_umask, write_json_atomic
+from alkit._files import current_umask, write_json_atomic
 from alkit.errors import CorruptCacheError, InvalidInputError, MissingResourceError
 from alkit.results import (
     RESULT_COLUMNS,

@@ -19,7 +19,7 @@ import math
 import numpy as np
 import torch
 
-from .._utils import resolve_device
+from .._devices import resolve_device
 from . import screen as _screen
 from .rows import F64_BLOCK_ROWS, as_tensor, row_source, sq_norms64_and_blocks
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._utils import memory_headroom_bytes
+from .._devices import memory_headroom_bytes
 from .norms import row_sq_norms
 
 __all__ = [

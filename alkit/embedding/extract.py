@@ -28,7 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._utils import atomic_path, resolve_device, stable_hash
+from .._devices import resolve_device
+from .._files import atomic_path, stable_hash
 from ..data import EmbeddingSet
 from ..errors import CorruptCacheError, InvalidInputError, MissingResourceError
 from ..sources import cache_key, embeddings_dir

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._utils import alkit_home
+from .._files import alkit_home
 from ..errors import InvalidInputError, MissingResourceError
 
 __all__ = [

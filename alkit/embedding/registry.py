@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._utils import alkit_home, stable_hash
+from .._files import alkit_home, stable_hash
 from ..errors import InvalidInputError, MissingResourceError, UnknownNameError
 
 __all__ = [

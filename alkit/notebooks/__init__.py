@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._utils import PAPER_SEEDS
+from .._random import PAPER_SEEDS
 from ..errors import InvalidInputError, MissingResourceError, UnknownNameError
 from .runs import run_grid, use_threads
 

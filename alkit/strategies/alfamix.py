@@ -23,8 +23,8 @@ import math
 import numpy as np
 import torch
 
+from .._devices import resolve_device
 from .._kernels.rows import as_tensor
-from .._utils import resolve_device
 from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up

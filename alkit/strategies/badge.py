@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._devices import resolve_device
 from .._kernels import screen as _screen
 from .._kernels.rows import (
     F64_BLOCK_ROWS,
@@ -30,7 +31,6 @@ from .._kernels.rows import (
     sq_norms64_and_blocks,
     store_z_limit,
 )
-from .._utils import resolve_device
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection
 from .base import lazy_embeddings, pool_blocks, probe_device

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._devices import resolve_device
 from .._kernels.rows import LazyF64Rows
-from .._utils import resolve_device
 from ..cluster import kmeans_nearest
 from ..pool import Pool, Selection, top_up
 from ..probe import LinearProbe

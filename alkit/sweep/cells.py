@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import strategies as _strategies
-from .._utils import stable_hash
+from .._files import stable_hash
 from ..errors import GridError, MissingResourceError
 from ..sources import embeddings_dir
 from .embeddings import _embedding_info

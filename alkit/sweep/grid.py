@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import initial_pools as _initial_pools
 from .. import strategies as _strategies
-from .._utils import PAPER_SEEDS
+from .._random import PAPER_SEEDS
 from ..errors import AlkitError, GridError
 from ..probe import ProbeConfig
 from ..results import method_label

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._utils import write_json_atomic
+from .._files import write_json_atomic
 from ..errors import AlkitError
 from ..results import read_metadata, read_results, write_results
 from .cells import Cell, expand_grid

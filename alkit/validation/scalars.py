@@ -206,7 +206,7 @@ def check_rng(rng: Any, name: str = "rng") -> np.random.Generator:
     """``rng`` if it is a ``numpy.random.Generator`` (what strategies and initial pools draw from).
 
     An integer seed is not turned into a generator here: the caller owns the random streams
-    (``alkit._utils.run_streams``), so a seed in this place is a mistake, not a shortcut.
+    (``alkit._random.run_streams``), so a seed in this place is a mistake, not a shortcut.
     """
     if not isinstance(rng, np.random.Generator):
         raise InvalidInputError(
@@ -233,7 +233,7 @@ def check_device(device: Any, name: str = "device") -> str:
     """``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` (or a ``torch.device``) as a string.
 
     Only the spelling is checked here; whether the device exists is checked when it is used
-    (:func:`alkit._utils.resolve_device`).
+    (:func:`alkit._devices.resolve_device`).
     """
     if device is None:
         return "auto"

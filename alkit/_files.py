@@ -1,4 +1,5 @@
-"""Small shared helpers: devices, random streams, atomic writes, hashing."""
+"""Files alkit writes: atomic, fsynced, with the user's umask; where its caches live; stable
+hashes of configurations (cache keys and result names)."""
 
 from __future__ import annotations
 
@@ -11,38 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
-
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """Turn ``"auto"`` into ``cuda`` when a GPU is present, else ``cpu``."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        from .errors import InvalidInputError
-
-        raise InvalidInputError(
-            "device='cuda' was requested but no CUDA GPU is visible; use device='auto' or 'cpu'."
-        )
-    return dev
-
-
-PAPER_SEEDS = [1, 10, 100, 1000, 10000]
-
-
-def run_streams(seed: int) -> dict[str, np.random.Generator]:
-    """The per-run random streams (``docs/protocol.md``, "Randomness").
-
-    One ``SeedSequence(seed)`` is spawned into independent children for the
-    initial pool, the probe and the strategy (top-ups draw from the strategy's
-    stream), so that runs with the same seed share their initial pool, and the
-    probe fitted on it, exactly across strategies.
-    """
-    children = np.random.SeedSequence(seed).spawn(3)
-    names = ("initial_pool", "probe", "strategy")
-    return {n: np.random.default_rng(c) for n, c in zip(names, children)}
+__all__ = [
+    "atomic_path",
+    "write_json_atomic",
+    "apply_umask",
+    "current_umask",
+    "alkit_home",
+    "stable_hash",
+]
 
 
 def _umask_from_proc() -> int | None:
@@ -139,50 +116,3 @@ def stable_hash(obj: Any, length: int = 16) -> str:
 def alkit_home() -> Path:
     """Root of alkit's caches: ``$ALKIT_HOME`` or ``~/.cache/alkit``."""
     return Path(os.environ.get("ALKIT_HOME", Path.home() / ".cache" / "alkit")).expanduser()
-
-
-def row_norms(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    """Row L2 norms of shape (n,) in float32, in row chunks (no (n, d) temporary)."""
-    x = np.asarray(x, dtype=np.float32)
-    out = np.empty(len(x), dtype=np.float32)
-    for s in range(0, len(x), chunk):
-        out[s : s + chunk] = np.linalg.norm(x[s : s + chunk], axis=1)
-    return out
-
-
-def l2_normalize(x: np.ndarray, chunk: int = 8192, norms: np.ndarray | None = None) -> np.ndarray:
-    """Row-wise L2 normalisation in float32 (zero rows stay zero), in row chunks: the output is
-    the only (n, d) allocation. ``norms``: the rows' :func:`row_norms` when already computed."""
-    x = np.asarray(x, dtype=np.float32)
-    if norms is None:
-        norms = row_norms(x, chunk)
-    out = np.empty_like(x)
-    for s in range(0, len(x), chunk):
-        np.divide(
-            x[s : s + chunk], np.maximum(norms[s : s + chunk, None], 1e-12), out=out[s : s + chunk]
-        )
-    return out
-
-
-def memory_headroom_bytes() -> int:
-    """Bytes this process can still allocate: ``MemAvailable``, and when an address-space limit
-    (``RLIMIT_AS``) is set, that limit minus the current virtual size (whichever is smaller)."""
-    avail = 2 << 30
-    try:
-        with open("/proc/meminfo") as f:
-            avail = next(
-                int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")
-            )
-    except (OSError, StopIteration, ValueError):
-        pass
-    try:
-        import resource
-
-        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-        if soft != resource.RLIM_INFINITY:
-            with open("/proc/self/status") as f:
-                vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-            avail = min(avail, soft - vm)
-    except (ImportError, OSError, StopIteration, ValueError):
-        pass
-    return max(0, int(avail))
