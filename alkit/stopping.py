@@ -298,7 +298,7 @@ class Progress:
         return {
             "n_labeled": self.n_labeled,
             "n_unlabeled": self.n_unlabeled,
-            "class_counts": dict(self.class_counts),
+            "class_counts": [[c, n] for c, n in self.class_counts.items()],  # ordered
             "estimate": self.estimate.to_dict(),
             "hint": self.hint.to_dict(),
         }
@@ -308,7 +308,14 @@ class Progress:
         return cls(
             int(d["n_labeled"]),
             int(d["n_unlabeled"]),
-            dict(d["class_counts"]),
+            {
+                c: int(n)
+                for c, n in (
+                    d["class_counts"].items()
+                    if isinstance(d["class_counts"], dict)
+                    else d["class_counts"]
+                )
+            },
             AccuracyEstimate(**d["estimate"]),
             StopHint(**d["hint"]),
         )
