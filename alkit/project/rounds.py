@@ -203,7 +203,7 @@ def _commit(project, learner, selection, k, progress, metrics, formats, n_new):
         files["report"] = "report.json"
         final = project.round_dir(k)
         try:
-            os.replace(tmp, final)
+            _rename(tmp, final)
         except OSError as exc:
             raise InvalidInputError(
                 f"Round {k} of {project.folder} was written meanwhile ({exc}); rerun the command."
@@ -241,6 +241,11 @@ def _labelstudio(project, learner, selection, folder: Path) -> dict[str, str]:
         document_root=root,
     )
     return {"tasks": "tasks.json", "config": CONFIG_FILENAME}
+
+
+def _rename(tmp: Path, final: Path) -> None:
+    """The commit of a round: its hidden folder renamed into place (one atomic step)."""
+    os.replace(tmp, final)
 
 
 def check_formats(formats) -> tuple[str, ...]:
