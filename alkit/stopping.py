@@ -183,6 +183,8 @@ class AccuracyEstimate:
     n_labeled : int
     reason : str
         Why there is no estimate (empty when there is one).
+    n_untested : int
+        Labels of classes labeled once: trained on in every fold, never tested.
     """
 
     mean: float | None = None
@@ -191,15 +193,21 @@ class AccuracyEstimate:
     fold_accuracies: list[float] = field(default_factory=list)
     n_labeled: int = 0
     reason: str = ""
+    n_untested: int = 0
 
     def text(self) -> str:
         """One line, e.g. ``Estimated accuracy: 81.2 % ± 3.1 % (5-fold CV on 40 labels)``."""
         if self.mean is None:
             return f"Estimated accuracy: not yet ({self.reason})."
+        once = (
+            f", {self.n_untested} of them of classes labeled once, never tested"
+            if self.n_untested
+            else ""
+        )
         return (
             f"Estimated accuracy: {100 * self.mean:.1f} % ± {100 * self.stderr:.1f} % "
-            f"({self.folds}-fold cross-validation on the {self.n_labeled} labels; the labels were "
-            "chosen by the strategy, so read it as a trend, not a test accuracy)."
+            f"({self.folds}-fold cross-validation on the {self.n_labeled} labels{once}; the "
+            "labels were chosen by the strategy, so read it as a trend, not a test accuracy)."
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,8 +226,9 @@ def cross_validated_accuracy(
 ) -> AccuracyEstimate:
     """Stratified k-fold cross-validation of a fresh probe on the labeled points.
 
-    k = min(``max_folds``, the smallest number of labels of a labeled class). Skipped, with the
-    reason, when fewer than two classes are labeled or a labeled class has a single label.
+    k = min(``max_folds``, the smallest number of labels of a class labeled twice or more). A class
+    labeled only once is in every training fold and in no test fold. Skipped, with the reason,
+    when fewer than two classes have two labels.
 
     Parameters
     ----------
@@ -246,29 +255,35 @@ def cross_validated_accuracy(
     max_folds = check_int(max_folds, "max_folds", min=2)
     seed = check_seed(seed)
     counts = np.bincount(y, minlength=n_classes)
-    present = counts[counts > 0]
-    if len(present) < 2:
+    tested = counts >= 2
+    if tested.sum() < 2:
         return AccuracyEstimate(
             n_labeled=len(y),
-            reason=f"{len(present)} class labeled so far; cross-validation needs two",
+            reason=f"{int(tested.sum())} class(es) with two labels or more; cross-validation "
+            "needs two",
         )
-    k = int(min(max_folds, present.min()))
-    if k < 2:
-        return AccuracyEstimate(
-            n_labeled=len(y),
-            reason="a labeled class has a single label; cross-validation needs at least two "
-            "labels of every labeled class",
-        )
+    # a class with a single label is trained on in every fold but never tested (it cannot be in
+    # both halves of a split)
+    k = int(min(max_folds, counts[tested].min()))
+    rows = np.flatnonzero(tested[y])
+    always = np.flatnonzero(~tested[y])
     seeds = np.random.SeedSequence([seed, len(y)]).generate_state(k + 1)
     folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=int(seeds[0]))
     accuracies = []
-    for f, (train, test) in enumerate(folds.split(x, y)):
+    for f, (train, test) in enumerate(folds.split(rows, y[rows])):
+        train = np.concatenate([rows[train], always])
+        test = rows[test]
         p = LinearProbe(n_classes, seed=int(seeds[f + 1]), device=device, **(probe or {}))
         p.fit(x[train], y[train])
         accuracies.append(float(np.mean(p.predict(x[test]) == y[test])))
     acc = np.asarray(accuracies)
     return AccuracyEstimate(
-        float(acc.mean()), float(acc.std(ddof=1) / math.sqrt(k)), k, accuracies, len(y)
+        float(acc.mean()),
+        float(acc.std(ddof=1) / math.sqrt(k)),
+        k,
+        accuracies,
+        len(y),
+        n_untested=len(always),
     )
 
 

@@ -236,7 +236,7 @@ def _next_stateless(args) -> int:
     from ..sources import load_embeddings
 
     missing = [
-        f for f, v in (("--embeddings", args.embeddings), ("--budget", args.budget)) if not v
+        f for f, v in (("--embeddings", args.embeddings), ("--budget", args.budget)) if v is None
     ]
     if missing:
         raise InvalidInputError(
