@@ -34,10 +34,10 @@ import numpy as np
 from .._utils import write_json_atomic
 from .._version import __version__
 from ..errors import AlkitError, CorruptCacheError, InvalidInputError, MissingResourceError
-from ..stopping import CV_FOLDS, STOP_THRESHOLD, STOP_WINDOW, Progress
+from ..stopping import CV_FOLDS, STOP_THRESHOLD, STOP_WINDOW
 from ..validation import check_float, check_int, check_path
 from .labels import LabelRows, append_labels, project_lock, read_labels, sync_learner
-from .rounds import FORMATS, LABELSTUDIO_EXPORT, RoundResult, check_formats, run_round
+from .rounds import FORMATS, LABELSTUDIO_EXPORT, RoundResult, check_formats, run_round, status_text
 from .store import load_project_embeddings, resolve_embeddings
 
 __all__ = ["Project", "RoundResult", "PROJECT_FILE", "LABELS_FILE", "FORMATS", "LABELSTUDIO_EXPORT"]
@@ -85,6 +85,8 @@ class Project:
         formats: tuple[str, ...] = ("csv",),
         stop_window: int = STOP_WINDOW,
         stop_threshold: float = STOP_THRESHOLD,
+        propagation: Any = None,
+        embedding_labels: bool = True,
     ) -> Project:
         """Start a project in ``folder`` (which must not hold one yet).
 
@@ -112,6 +114,11 @@ class Project:
             What each round writes besides ``to_label.csv``.
         stop_window, stop_threshold : int, float
             The stopping rule (:func:`alkit.stopping.stop_hint`).
+        propagation : None, True or dict
+            As for :class:`~alkit.ActiveLearner`.
+        embedding_labels : bool
+            Record the labels the embeddings carry (class folders) as round 0; False keeps them
+            hidden, as an ``ActiveLearner`` does (a simulation's ground truth).
         """
         from ..learner import ActiveLearner
         from ..oracle import read_class_list, read_labels_csv
@@ -126,7 +133,7 @@ class Project:
         emb, ref = resolve_embeddings(embeddings, folder)
         if isinstance(classes, (str, os.PathLike)):
             classes = read_class_list(classes)
-        known = np.flatnonzero(emb.y_train >= 0)
+        known = np.flatnonzero(emb.y_train >= 0) if embedding_labels else np.zeros(0, np.int64)
         given = emb.y_train.copy()
         if classes is None:
             classes = emb.classes
@@ -146,7 +153,7 @@ class Project:
                 f"The embeddings name {len(classes)} class(es) ({list(classes)}); a project needs "
                 "at least 2. Pass the class names (--classes FILE, one per line)."
             )
-        if len(known) == len(emb.y_train):
+        if len(known) == len(emb.y_train) and embedding_labels:
             raise InvalidInputError(
                 f"Every one of the {len(known)} items of the embeddings already has a label "
                 "(images in class folders are labeled by their folder name when embedded), so "
@@ -161,6 +168,7 @@ class Project:
             initial_budget=initial_budget if initial_budget is not None else budget,
             seed=seed,
             probe=probe,
+            propagation=propagation,
             classes=list(classes),
             device="cpu",
             **(params or {}),
@@ -199,6 +207,42 @@ class Project:
                 idx, lab = read_labels_csv(labels, project.classes, n_rows=len(emb.x_train))
                 project._append(idx, lab, 0, "import")
             write_json_atomic(folder / PROJECT_FILE, config)
+        return project
+
+    @classmethod
+    def from_learner(
+        cls, folder: str | os.PathLike, learner, embeddings: Any = None, *, images=None
+    ) -> Project:
+        """A project with ``learner``'s settings (the widget's), its labels as round 0.
+
+        ``embeddings``: the learner's EmbeddingSet (or its name or path); default: the pool's
+        features, copied into the project. Their labels stay hidden.
+        """
+        from ..data import EmbeddingSet
+
+        if embeddings is None:
+            x = learner.pool.x
+            embeddings = EmbeddingSet(x, -np.ones(len(x), dtype=np.int64))
+        cfg = learner.config()
+        params = {k: v for k, v in cfg["params"].items() if k != "device"}
+        project = cls.create(
+            folder,
+            embeddings,
+            classes=learner.classes,
+            strategy=cfg["strategy"],
+            params=params,
+            initial_pool=cfg["initial_pool"],
+            budget=cfg["budget"],
+            initial_budget=cfg["initial_budget"],
+            seed=cfg["seed"],
+            probe=cfg["probe"],
+            propagation=cfg["propagation"],
+            images=images,
+            embedding_labels=False,
+        )
+        if learner.n_labeled:
+            idx = np.asarray(learner.acquired, dtype=np.int64)
+            project.append_labels(idx, learner.pool.labels[idx], round=0, source="python")
         return project
 
     @classmethod
@@ -266,13 +310,8 @@ class Project:
     def rounds(self) -> list[int]:
         """The numbers of the rounds written, ascending."""
         base = self.folder / "rounds"
-        if not base.is_dir():
-            return []
-        out = []
-        for p in base.iterdir():
-            if p.is_dir() and p.name.startswith("round_") and p.name[6:].isdigit():
-                out.append(int(p.name[6:]))
-        return sorted(out)
+        names = [p.name for p in base.iterdir() if p.is_dir()] if base.is_dir() else []
+        return sorted(int(n[6:]) for n in names if n.startswith("round_") and n[6:].isdigit())
 
     def latest_round(self) -> int:
         rounds = self.rounds()
@@ -395,6 +434,7 @@ class Project:
         formats: tuple[str, ...] | None = None,
         device: str = "auto",
         evaluate: Callable[[Any], dict] | None = None,
+        ask: bool = True,
     ) -> RoundResult:
         """Read the answers to the latest batch, append them, retrain, write the next batch.
 
@@ -416,6 +456,9 @@ class Project:
         evaluate : callable, optional
             ``evaluate(learner) -> dict`` after retraining (e.g. a test split's accuracy),
             stored in ``report.json``.
+        ask : bool
+            False: record the answers and retrain, but write no new round (the last batch of a
+            session).
 
         Raises
         ------
@@ -432,40 +475,13 @@ class Project:
             formats=formats,
             device=device,
             evaluate=evaluate,
+            ask=ask,
         )
 
     # ------------------------------------------------------------------ status
     def status(self) -> str:
         """A summary: settings, labels per class, rounds, the latest estimate and hint."""
-        cfg, emb = self.config["learner"], self.config["embeddings"]
-        rows = self.labels()
-        idx, lab = rows.effective()
-        counts = np.bincount(lab, minlength=len(self.classes))
-        k = self.latest_round()
-        lines = [
-            f"Project {self.folder} (alkit {self.config['alkit_version']}, created "
-            f"{self.config['created']})",
-            f"  embeddings: {emb.get('name') or emb.get('path')} ({emb['n']} items, "
-            f"{emb['dim']}-d, {emb['dataset']} × {emb['backbone']})",
-            f"  strategy {cfg['strategy']} {cfg['params'] or ''}, initial pool "
-            f"{cfg['initial_pool']}, budget {cfg['budget']} per round, seed {cfg['seed']}",
-            f"  labels: {len(idx)} of {self.n} items in {self.labels_path} "
-            f"({len(rows)} rows); per class: "
-            + ", ".join(f"{c} {n}" for c, n in zip(self.classes, counts)),
-            f"  rounds: {k}",
-        ]
-        report = self.report()
-        if report and report.get("progress"):
-            lines.append(f"  after round {k - 1}:")
-            lines += [
-                "    " + s for s in Progress.from_dict(report["progress"]).text().splitlines()
-            ]
-        if k:
-            pending = self.round_dir(k) / "to_label.csv"
-            lines.append(f"  next: fill in {pending}, then run alkit next --project {self.folder}")
-        else:
-            lines.append(f"  next: alkit next --project {self.folder}")
-        return "\n".join(lines)
+        return status_text(self)
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -25,7 +25,14 @@ from ..stopping import Progress
 from ..validation import check_int
 from .labels import project_lock, sync_learner
 
-__all__ = ["RoundResult", "run_round", "check_formats", "FORMATS", "LABELSTUDIO_EXPORT"]
+__all__ = [
+    "RoundResult",
+    "run_round",
+    "status_text",
+    "check_formats",
+    "FORMATS",
+    "LABELSTUDIO_EXPORT",
+]
 
 #: What a round writes for the person labeling: the CSV always, Label Studio tasks on request.
 FORMATS = ("csv", "labelstudio")
@@ -53,6 +60,8 @@ class RoundResult:
     progress : Progress or None
         Estimated accuracy and stopping hint of the probe that chose the batch.
     notes : list of str
+    metrics : dict or None
+        What ``evaluate`` returned.
     """
 
     round: int | None
@@ -64,6 +73,7 @@ class RoundResult:
     n_labeled: int
     progress: Progress | None
     notes: list[str] = field(default_factory=list)
+    metrics: dict | None = None
 
     def text(self, project_dir: str | os.PathLike | None = None) -> str:
         """What ``alkit next --project`` prints."""
@@ -75,7 +85,12 @@ class RoundResult:
         if self.progress is not None:
             lines.append(self.progress.text())
         if self.round is None:
-            lines.append("Every item is labeled: nothing is left to ask.")
+            done = self.progress is not None and self.progress.n_unlabeled == 0
+            lines.append(
+                "Every item is labeled: nothing is left to ask."
+                if done
+                else "No new batch was asked for."
+            )
             return "\n".join(lines)
         phase = "the initial pool, nothing labeled yet" if not self.n_labeled else "the strategy"
         lines.append(
@@ -107,6 +122,7 @@ def run_round(
     formats: tuple[str, ...] | None = None,
     device: str = "auto",
     evaluate: Callable[[Any], dict] | None = None,
+    ask: bool = True,
 ) -> RoundResult:
     """:meth:`Project.next_round <alkit.project.Project.next_round>` (documented there)."""
     formats = check_formats(formats if formats is not None else project.config["formats"])
@@ -143,10 +159,10 @@ def run_round(
         metrics = evaluate(learner) if evaluate is not None and learner.n_labeled else None
         left = learner.pool.n_unlabeled
         notes = []
-        if left == 0:
+        if left == 0 or not ask:
             return RoundResult(
                 None, None, np.zeros(0, np.int64), {}, n_new, read_from, learner.n_labeled,
-                progress, notes,
+                progress, notes, metrics,
             )  # fmt: skip
         size = budget
         if size is None:
@@ -160,7 +176,7 @@ def run_round(
         folder, files = _commit(project, learner, selection, k, progress, metrics, formats, n_new)
         return RoundResult(
             k, folder, selection.indices, files, n_new, read_from, learner.n_labeled,
-            progress, notes,
+            progress, notes, metrics,
         )  # fmt: skip
 
 
@@ -282,3 +298,34 @@ def _clean_partial(folder: Path) -> None:
         for p in rounds.iterdir():
             if p.name.startswith(".round_"):
                 shutil.rmtree(p, ignore_errors=True)
+
+
+def status_text(project) -> str:
+    """``alkit project status``: a summary: settings, labels per class, rounds, the latest estimate and hint."""
+    cfg, emb = project.config["learner"], project.config["embeddings"]
+    rows = project.labels()
+    idx, lab = rows.effective()
+    counts = np.bincount(lab, minlength=len(project.classes))
+    k = project.latest_round()
+    lines = [
+        f"Project {project.folder} (alkit {project.config['alkit_version']}, created "
+        f"{project.config['created']})",
+        f"  embeddings: {emb.get('name') or emb.get('path')} ({emb['n']} items, "
+        f"{emb['dim']}-d, {emb['dataset']} × {emb['backbone']})",
+        f"  strategy {cfg['strategy']} {cfg['params'] or ''}, initial pool "
+        f"{cfg['initial_pool']}, budget {cfg['budget']} per round, seed {cfg['seed']}",
+        f"  labels: {len(idx)} of {project.n} items in {project.labels_path} "
+        f"({len(rows)} rows); per class: "
+        + ", ".join(f"{c} {n}" for c, n in zip(project.classes, counts)),
+        f"  rounds: {k}",
+    ]
+    report = project.report()
+    if report and report.get("progress"):
+        lines.append(f"  after round {k - 1}:")
+        lines += ["    " + s for s in Progress.from_dict(report["progress"]).text().splitlines()]
+    if k:
+        pending = project.round_dir(k) / "to_label.csv"
+        lines.append(f"  next: fill in {pending}, then run alkit next --project {project.folder}")
+    else:
+        lines.append(f"  next: alkit next --project {project.folder}")
+    return "\n".join(lines)
