@@ -123,10 +123,15 @@ class LabelingLoop:
         project.check_learner(self.learner)
         project.restore(self.learner)
         self.resumed = self.learner.n_labeled
+        report = None
         for k in project.rounds():
             report = project.report(k)
             if report and report.get("progress"):
                 self._add_point(report["n_labeled"], report["progress"], report.get("metrics"))
+        if report and report.get("progress"):
+            from ..stopping import Progress
+
+            self.progress_label.value = _progress_html(Progress.from_dict(report["progress"]))
         if self.resumed:
             self.accuracy_label.value = (
                 f"Resumed: {self.resumed} labels from <code>{project.labels_path}</code> "
