@@ -12,34 +12,11 @@ import pandas as pd
 import pytest
 
 from alkit.cli import main
+from alkit.notebooks.practitioner import colour_images as make_images
+from alkit.notebooks.practitioner import fill_from_names as fill
 from alkit.project import Project
 
-COLORS = {"red": (220, 40, 40), "green": (40, 190, 60), "blue": (40, 60, 220)}
 BACKBONE = "torchvision:resnet18:random"
-
-
-def make_images(root: Path, layout: str, per_class: int = 8, seed: int = 0) -> Path:
-    """Small noisy colour squares: ``flat`` (root/<colour>_<i>.png), ``folders``
-    (root/<colour>/<colour>_<i>.png) or ``mixed`` (two per colour in folders, the rest flat)."""
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    for colour, rgb in COLORS.items():
-        for i in range(per_class):
-            pixels = np.clip(np.array(rgb) + rng.normal(0, 30, (24, 24, 3)), 0, 255)
-            in_folder = layout == "folders" or (layout == "mixed" and i < 2)
-            folder = root / colour if in_folder else root
-            folder.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{colour}_{i}.png")
-    return root
-
-
-def fill(csv: Path) -> int:
-    """The person: the colour in each image's file name is its label."""
-    df = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    df["label"] = [Path(i).name.split("_")[0] for i in df["id"]]
-    df.to_csv(csv, index=False)
-    return len(df)
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -14,9 +14,9 @@ import pytest
 
 from alkit import EmbeddingSet
 from alkit.cli import main
+from alkit.notebooks.practitioner import COLOURS as COLORS
+from alkit.notebooks.practitioner import colour_images as make_images
 from alkit.project import Project
-
-from .test_project_cli import COLORS, make_images
 
 pytestmark = pytest.mark.slow
 
