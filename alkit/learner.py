@@ -467,10 +467,14 @@ class ActiveLearner:
 
     @classmethod
     def load(cls, path: str | os.PathLike, emb_or_x=None, *, device: str = "auto") -> ActiveLearner:
-        """The learner saved at ``path`` (``emb_or_x``: its pool, default the saved reference)."""
-        from .learner_state import load_learner
+        """The learner saved at ``path`` (``emb_or_x``: its pool, default the saved reference;
+        checked against the saved checksum). An exact continuation needs the same kind of
+        device."""
+        from .learner_state import learner_arguments, read_state, restore_learner, saved_pool
 
-        return load_learner(path, emb_or_x, device=device)
+        state, _ = read_state(path)
+        x = saved_pool(state, path, emb_or_x)
+        return restore_learner(cls(x, device=device, **learner_arguments(state)), path)
 
     def config(self) -> dict[str, Any]:
         """Everything needed to recreate this learner (JSON-serialisable)."""

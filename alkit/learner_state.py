@@ -47,7 +47,15 @@ from .errors import CorruptCacheError, InvalidInputError, MissingResourceError
 from .pool import Selection
 from .validation import check_path
 
-__all__ = ["save_learner", "load_learner", "restore_learner", "features_checksum", "STATE_FILE"]
+__all__ = [
+    "save_learner",
+    "read_state",
+    "restore_learner",
+    "learner_arguments",
+    "saved_pool",
+    "features_checksum",
+    "STATE_FILE",
+]
 
 FORMAT = "alkit-learner"
 FORMAT_VERSION = 1
@@ -206,7 +214,7 @@ def save_learner(
         A folder (created when missing).
     embeddings : str or path, optional
         Where the pool's embeddings come from (a name for :func:`alkit.load_embeddings` or a
-        path), so that :func:`load_learner` can find them without being given the features.
+        path), so that ``ActiveLearner.load`` can find them without being given the features.
     """
     folder = check_path(path, "path")
     enc = _Encoder()
@@ -394,23 +402,27 @@ def _check_same(learner, state: dict, path) -> None:
         )
 
 
-def load_learner(path: str | os.PathLike, emb_or_x: Any = None, *, device: str = "auto"):
-    """The :class:`~alkit.ActiveLearner` saved at ``path``.
+def learner_arguments(state: dict) -> dict:
+    """The ``ActiveLearner`` keyword arguments of a saved state (all but the pool and device)."""
+    cfg = state["config"]
+    return {
+        "strategy": cfg["strategy"],
+        "initial_pool": cfg["initial_pool"],
+        "budget": cfg["budget"],
+        "initial_budget": cfg["initial_budget"],
+        "seed": cfg["seed"],
+        "probe": cfg["probe"],
+        "propagation": cfg["propagation"],
+        "classes": state["classes"],
+        "ids": state["ids"],
+        **cfg["params"],
+    }
 
-    Parameters
-    ----------
-    path : str or path
-        The folder given to ``save`` (or the ``learner.npz`` in it).
-    emb_or_x : EmbeddingSet or ndarray, optional
-        The pool it was built on; default: the ``embeddings`` reference given to ``save``
-        (loaded with :func:`alkit.load_embeddings`). Checked against the saved checksum.
-    device : str
-        Where the probe runs (an exact continuation needs the same kind of device).
-    """
+
+def saved_pool(state: dict, path, emb_or_x: Any = None) -> np.ndarray:
+    """The pool features for a saved state: ``emb_or_x``, or those its ``embeddings`` names."""
     from .data import EmbeddingSet
-    from .learner import ActiveLearner
 
-    state, _ = read_state(path)
     if emb_or_x is None:
         if not state.get("embeddings"):
             raise InvalidInputError(
@@ -420,20 +432,4 @@ def load_learner(path: str | os.PathLike, emb_or_x: Any = None, *, device: str =
         from .sources import load_embeddings
 
         emb_or_x = load_embeddings(state["embeddings"])
-    x = emb_or_x.x_train if isinstance(emb_or_x, EmbeddingSet) else emb_or_x
-    cfg = state["config"]
-    learner = ActiveLearner(
-        x,
-        strategy=cfg["strategy"],
-        initial_pool=cfg["initial_pool"],
-        budget=cfg["budget"],
-        initial_budget=cfg["initial_budget"],
-        seed=cfg["seed"],
-        probe=cfg["probe"],
-        propagation=cfg["propagation"],
-        device=device,
-        classes=state["classes"],
-        ids=state["ids"],
-        **cfg["params"],
-    )
-    return restore_learner(learner, path)
+    return emb_or_x.x_train if isinstance(emb_or_x, EmbeddingSet) else emb_or_x
