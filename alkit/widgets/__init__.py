@@ -1,7 +1,7 @@
 """The labeling widget: show queried images, click one label per image, submit.
 
-:class:`WidgetOracle` (``oracle``) is the ipywidgets user interface of an oracle;
-:class:`LabelingLoop` (``loop``) ties it to an :class:`~alkit.learner.ActiveLearner` so that every
+:class:`WidgetOracle` (``labeler``) is the ipywidgets user interface of an oracle;
+:class:`LabelingLoop` (``session``) ties it to an :class:`~alkit.learner.ActiveLearner` so that every
 submitted batch is taught (and, with ``project=``, appended to a labeling project's labels file),
 the probe retrains, the accuracy (test split, or estimated by cross-validation), the stopping
 hint and the learning curve update, and the next batch is shown. Both are fully drivable from
@@ -14,7 +14,7 @@ notebook is served by Voilà.
 """
 
 from .images import image_widget, in_voila, to_png
-from .loop import LabelingLoop, _curve_figure, _curve_png  # noqa: F401 - docs/gallery.py, tests
-from .oracle import MAX_BUTTONS, WidgetOracle
+from .labeler import MAX_BUTTONS, WidgetOracle
+from .session import LabelingLoop, _curve_figure, _curve_png  # noqa: F401 - docs/gallery.py, tests
 
 __all__ = ["WidgetOracle", "LabelingLoop", "to_png", "image_widget", "in_voila", "MAX_BUTTONS"]

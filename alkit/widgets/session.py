@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import InvalidInputError
 from ..results import base_columns, result_row, results_frame, write_results
 from .images import _ipywidgets
-from .oracle import WidgetOracle
+from .labeler import WidgetOracle
 
 __all__ = ["LabelingLoop"]
 
