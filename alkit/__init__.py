@@ -15,6 +15,7 @@ from .loop import Run, run_al
 from .oracle import ExportOracle, SimulatedOracle
 from .pool import Pool, Selection, top_up
 from .probe import LinearProbe
+from .project import Project
 from .results import load_results, method_label
 from .sources import load_embeddings
 
@@ -45,6 +46,7 @@ __all__ = [
     "Selection",
     "top_up",
     "LinearProbe",
+    "Project",
     "embed",
     "strategies",
     "initial_pools",

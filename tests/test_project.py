@@ -140,6 +140,19 @@ def test_three_rounds_remember_everything_and_equal_a_plain_learner(tmp_path):
     assert "18 of 90 items" in project.status()
 
 
+def test_the_last_rounds_take_what_is_left(tmp_path):
+    path, truth = _pool(tmp_path, n=15)
+    project = Project.create(tmp_path / "p", str(path), classes=CLASSES, budget=6, probe=FAST)
+    sizes = []
+    result = project.next_round(device="cpu")
+    while result.round is not None:
+        sizes.append(len(result.batch))
+        _fill(project.round_dir(result.round) / "to_label.csv", truth)
+        result = project.next_round(device="cpu")
+    assert sizes == [6, 6, 3] and "Every item is labeled" in result.text()
+    assert len(project.labels()) == 15
+
+
 def test_a_crash_at_any_step_leaves_a_project_the_rerun_completes(tmp_path, monkeypatch):
     """In-process crashes at each step of a round: the rerun asks exactly the batch the
     uninterrupted round asks."""
