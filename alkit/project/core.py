@@ -64,6 +64,7 @@ class Project:
         self.folder = folder
         self.config = config
         self._emb = None
+        self._checked = None  # the pool array check_learner last accepted
 
     # ------------------------------------------------------------------ creating and opening
     @classmethod
@@ -384,12 +385,16 @@ class Project:
                 f"classes {self.classes[:10]}; this learner has {learner.config()} and "
                 f"{learner.classes[:10]}. Use another project folder, or the same settings."
             )
-        if learner.pool.n != self.n or features_checksum(learner.pool.x) != features_checksum(
+        x = learner.pool.x
+        if x is self.embeddings().x_train or self._checked is x:
+            return  # the project's own array, or one checked before (features never change)
+        if learner.pool.n != self.n or features_checksum(x) != features_checksum(
             self.embeddings().x_train
         ):
             raise InvalidInputError(
                 f"The project {self.folder} was created on other embeddings; use another folder."
             )
+        self._checked = x
 
     def restore(self, learner) -> int:
         """Bring ``learner`` (built with this project's settings) to where the project stands:
