@@ -32,6 +32,7 @@ _PUBLIC = {
     "top_up": "pool",
     "LinearProbe": "probe",
     "PAPER_SEEDS": "_random",
+    "Project": "project",
 }
 
 

@@ -19,6 +19,17 @@ from .data import EmbeddingSet
 from .errors import BudgetError, InvalidInputError
 from .pool import Pool, Selection
 from .probe import LinearProbe, ProbeConfig
+from .stopping import (
+    CV_FOLDS,
+    STOP_THRESHOLD,
+    STOP_WINDOW,
+    AccuracyEstimate,
+    Progress,
+    cohen_kappa,
+    cross_validated_accuracy,
+    stop_hint,
+    stop_set,
+)
 from .validation import (
     check_budget,
     check_class_labels,
@@ -200,6 +211,12 @@ class ActiveLearner:
         self.pending: Selection | None = None
         self.last_fit_seconds = 0.0
         self.last_query_seconds = 0.0
+        # stabilizing predictions (alkit.stopping): the stop set's predictions of the last model
+        # fitted on new labels, and the kappa of each such model with the one before it
+        self.kappas: list[float] = []
+        self._stop_predictions: np.ndarray | None = None
+        self._label_version = 0  # bumped by teach/relabel: a fit on new labels is a new round
+        self._recorded_version = -1
 
     # ------------------------------------------------------------------ ask / tell
     @property
@@ -280,6 +297,7 @@ class ActiveLearner:
             self.selections.append(self.pending)
             self.pending = None
         self._stale = True
+        self._label_version += 1
         return self
 
     def relabel(self, indices, labels) -> ActiveLearner:
@@ -295,6 +313,7 @@ class ActiveLearner:
             )
         self.pool.add_labels(indices, labels, relabel=True)
         self._stale = True
+        self._label_version += 1
         return self
 
     def fit(self) -> ActiveLearner:
@@ -313,7 +332,59 @@ class ActiveLearner:
             self.probe.fit(self.pool.x[used], targets[used], sample_weight=weights[used])
         self.last_fit_seconds = time.perf_counter() - t0
         self._stale = False
+        self._record_stop_predictions()
         return self
+
+    def _record_stop_predictions(self) -> None:
+        """After a fit on new labels: the kappa of this model's stop-set predictions with the
+        previous model's (nothing is drawn from the run's random streams)."""
+        if self._recorded_version == self._label_version:
+            return
+        rows = stop_set(self.pool.n, self.seed)
+        pred = self.probe.predict(self.pool.x[rows])
+        if self._stop_predictions is not None:
+            self.kappas.append(cohen_kappa(self._stop_predictions, pred, self.n_classes))
+        self._stop_predictions = pred
+        self._recorded_version = self._label_version
+
+    def progress(
+        self,
+        window: int = STOP_WINDOW,
+        threshold: float = STOP_THRESHOLD,
+        cv_folds: int = CV_FOLDS,
+    ) -> Progress:
+        """Should I keep labeling? The cross-validated accuracy and the stopping hint.
+
+        The estimate is a stratified k-fold cross-validation of the probe (its settings, seeded
+        from ``seed`` and the number of labels) on the labeled points; the hint compares the
+        mean Cohen's kappa between consecutive models' predictions on the fixed stop set over
+        the last ``window`` rounds with ``threshold`` (Bloodgood & Vijay-Shanker 2009). See
+        :mod:`alkit.stopping` and ``docs/labeling.md``. Nothing is drawn from the run's random
+        streams: the next query is the same whether or not this is called.
+        """
+        lab = self.pool.labeled_idx
+        if len(lab) == 0:
+            estimate = AccuracyEstimate(reason="nothing is labeled yet")
+        else:
+            if self._stale:
+                self.fit()
+            estimate = cross_validated_accuracy(
+                self.pool.x[lab],
+                self.pool.labels[lab],
+                self.n_classes,
+                probe=self.probe_config.to_dict(),
+                seed=self.seed,
+                max_folds=cv_folds,
+                device=self.device,
+            )
+        counts = np.bincount(self.pool.labels[lab], minlength=self.n_classes)
+        return Progress(
+            len(lab),
+            self.pool.n_unlabeled,
+            {c: int(n) for c, n in zip(self.classes, counts)},
+            estimate,
+            stop_hint(self.kappas, window, threshold),
+        )
 
     def predict_proba(self, x: np.ndarray | None = None) -> np.ndarray:
         """Class probabilities of shape (n, C) for ``x`` (default: the pool)."""
@@ -387,6 +458,25 @@ class ActiveLearner:
                 )
         paths["probe"] = out / "probe.npz"
         return paths
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike, *, embeddings: str | os.PathLike | None = None) -> Path:
+        """Save the whole state to ``<path>/learner.npz`` (see :mod:`alkit.learner_state`):
+        :meth:`load` continues exactly where this learner stands."""
+        from .learner_state import save_learner
+
+        return save_learner(self, path, embeddings=embeddings)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, emb_or_x=None, *, device: str = "auto") -> ActiveLearner:
+        """The learner saved at ``path`` (``emb_or_x``: its pool, default the saved reference;
+        checked against the saved checksum). An exact continuation needs the same kind of
+        device."""
+        from .learner_state import learner_arguments, read_state, restore_learner, saved_pool
+
+        state, _ = read_state(path)
+        x = saved_pool(state, path, emb_or_x)
+        return restore_learner(cls(x, device=device, **learner_arguments(state)), path)
 
     def config(self) -> dict[str, Any]:
         """Everything needed to recreate this learner (JSON-serialisable)."""

@@ -7,6 +7,7 @@ import argparse
 EPILOG = """examples:
   alkit embed --dataset cifar100 --backbone dinov2:vitg14 --root ~/data/cifar100
   alkit embed --dataset ~/my_images --backbone openclip:ViT-B-16:laion2b_s34b_b88k --on-corrupt skip
+  alkit embed --dataset my_images --root ./images --backbone torchvision:resnet18:random
   alkit embed --dataset labels.csv --backbone torchvision:resnet18 --device cpu
   alkit embed --list-backbones
 then: alkit run --dataset cifar100__dinov2:vitg14 --strategy dropquery
@@ -17,14 +18,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``alkit embed``."""
     parser.epilog = EPILOG
     parser.add_argument(
-        "--dataset", help="data card name (see `alkit datasets`), image folder, or path,label CSV"
+        "--dataset",
+        help="data card name (see `alkit datasets`), image folder, or path,label CSV; or a name "
+        "of your choice with --root the folder or CSV of your images",
     )
     parser.add_argument(
         "--backbone",
         help="e.g. dinov2:vitg14, openclip:ViT-bigG-14:laion2b_s39b_b160k, torchvision:resnet18",
     )
     parser.add_argument(
-        "--root", default=None, help="where the images are (default $ALKIT_HOME/data/<dataset>)"
+        "--root",
+        default=None,
+        help="where the images are (default $ALKIT_HOME/data/<dataset>): class folders "
+        "root/<class>/*.jpg (labeled by folder), a flat root/*.jpg (unlabeled) or both",
+    )
+    parser.add_argument(
+        "--unlabeled",
+        action="store_true",
+        help="your own images: ignore class-folder names (and CSV labels), every image unlabeled",
     )
     parser.add_argument(
         "--name", default=None, help="data-set name in the cache key (default: card/folder name)"
@@ -90,6 +101,7 @@ def main(args: argparse.Namespace) -> int:
     """Run ``alkit embed``; returns the exit status."""
     from . import backbones
     from .extract import cache_path, embed
+    from .images import describe_layout
 
     if args.list_backbones:
         print(format_backbones(backbones))
@@ -117,11 +129,23 @@ def main(args: argparse.Namespace) -> int:
         download_data=args.download_data,
         progress=not args.no_progress,
         name=args.name,
+        unlabeled=args.unlabeled,
     )
     path = cache_path(emb.dataset, emb.backbone, args.cache_dir)
+    source = emb.meta.get("data_source") or {}
+    if source.get("kind") in ("image_folder", "csv"):
+        print(
+            describe_layout(
+                source.get("layout"), emb.y_train, emb.n_classes, emb.meta.get("data_root")
+            )
+        )
     test = f", test {emb.x_test.shape}" if emb.has_test else ""
     print(
         f"{emb!r}\ntrain {emb.x_train.shape}{test}, skipped {emb.meta.get('n_skipped', 0)}\ncache: {path}"
     )
-    print(f"use: alkit run --dataset {emb.dataset}__{emb.backbone}")
+    key = f"{emb.dataset}__{emb.backbone}"
+    if (emb.y_train < 0).any():
+        print(f"use: alkit next --project my_project --embeddings {key} --classes classes.txt")
+    else:
+        print(f"use: alkit run --dataset {key}")
     return 0

@@ -271,6 +271,7 @@ def embed(
     progress: bool = True,
     name: str | None = None,
     backbone_name: str | None = None,
+    unlabeled: bool = False,
 ) -> EmbeddingSet:
     """Embed a data set with a frozen backbone and cache the result.
 
@@ -312,6 +313,8 @@ def embed(
         Data-set part of the cache key (default: card name, folder name or CSV stem).
     backbone_name : str, optional
         Backbone part of the cache key for a user module (default ``custom-<weights hash>``).
+    unlabeled : bool
+        Your own images: ignore class-folder names (and CSV labels); every label is unknown.
 
     Returns
     -------
@@ -345,7 +348,7 @@ def embed(
     ds_name = name or (dataset.name if isinstance(dataset, ImageDataset) else None)
     ds_error: MissingResourceError | None = None
     try:
-        ds = load_dataset(dataset, root, download=download_data, name=name)
+        ds = load_dataset(dataset, root, download=download_data, name=name, unlabeled=unlabeled)
     except MissingResourceError as exc:
         ds, ds_error = None, exc
     if ds is not None:

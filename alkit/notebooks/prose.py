@@ -9,7 +9,6 @@ Accuracies are written in % and differences in percentage points.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -232,31 +231,32 @@ def labeling_session(results: pd.DataFrame, emb, learner) -> Finding:
     return Finding(text)
 
 
-def bring_your_own_data(
-    learner,
-    final: dict,
-    out: Path,
-    rounds: list,
-    predictions: pd.DataFrame,
-    classes,
-    truth=None,
-    test=None,
-) -> Finding:
-    """07: the files written and, when the true labels are known, how good the predictions are."""
+def bring_your_own_data(project, table: pd.DataFrame) -> Finding:
+    """07: what the project holds after its rounds, the last estimate and the stopping hint."""
+    idx, lab = project.labels().effective()
+    counts = np.bincount(lab, minlength=len(project.classes))
+    per_class = ", ".join(f"{c} {n}" for c, n in zip(project.classes, counts))
     text = (
-        f"**This run**: {learner.n_labeled} labels after {len(rounds)} round(s); files in `{out}`: "
-        + ", ".join(f"`{Path(p).relative_to(out)}`" for p in final.values())
+        f"**This run**: {len(table)} round(s) written in `{project.folder}`; `labels.csv` holds "
+        f"{len(idx)} labels of the {project.n} images ({per_class})"
     )
-    pool_acc = np.nan
-    if truth is not None and len(rounds):
-        unl = ~predictions["labeled"].to_numpy()
-        pool_acc = float(
-            (predictions["predicted"].to_numpy()[unl] == np.asarray(classes)[truth[unl]]).mean()
+    last = table.dropna(subset=["estimated_accuracy"]).tail(1)
+    if len(last):
+        row = last.iloc[0]
+        text += (
+            f". The probe that chose round {int(row['round'])}'s batch, trained on "
+            f"{int(row['n_labeled'])} labels, has an estimated accuracy of "
+            f"{_pct(row['estimated_accuracy'])} ± {_pct(row['stderr'])}"
         )
-        text += f". Accuracy of the predictions on the {int(unl.sum())} items nobody labeled: {_pct(pool_acc)}"
-        if test is not None:
-            text += f" (held-out test split: {_pct(learner.evaluate(*test)['accuracy'])})"
-    return Finding(text + ".", pool_acc=pool_acc)
+    kappas = table["kappa"].dropna()
+    if len(kappas):
+        stop = bool(table["stop"].iloc[-1])
+        text += (
+            f"; the agreement between its predictions and the previous round's is κ = "
+            f"{kappas.iloc[-1]:.3f}, and the stopping hint says "
+            + ("**stop**" if stop else "**keep labeling**")
+        )
+    return Finding(text + ".", n_labels=len(idx))
 
 
 def paper_figures(df: pd.DataFrame, base: pd.DataFrame, wm, dh: pd.DataFrame, dssl) -> Finding:
