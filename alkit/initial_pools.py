@@ -11,6 +11,7 @@ on the raw features ``x`` of shape (n, d); state the query strategy reuses
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -184,7 +185,8 @@ def text_prior(
     It balances the first labels over the classes as the zero-shot classifier sees them
     (Bang et al. 2024), and takes typical images as TypiClust's low-budget rule (Hacohen et al.).
 
-    ``rule="class_guided"``: Kim et al. (2024)'s class-guided clustering for the first round:
+    ``rule="class_guided"`` (registered as the pool ``class_guided``): Kim et al. (2024)'s
+    class-guided clustering for the first round:
     k-means (k = budget) on the class-guided features ``(x̂ + Σ_c p(c | x) t_c) / 2``
     (x̂ the L2-normalised image feature, t_c the unit class texts, p the zero-shot softmax with
     CLIP's logit scale), the member nearest each centroid. Their selective querying and
@@ -260,3 +262,4 @@ register("typiclust", typiclust_initial_pool)
 register("probcover", probcover_initial_pool)
 register("maxherding", maxherding_initial_pool)
 register("text_prior", text_prior, uses_text=True)
+register("class_guided", partial(text_prior, rule="class_guided"), uses_text=True)
