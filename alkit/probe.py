@@ -272,16 +272,21 @@ class LinearProbe:
         bound = 1.0 / math.sqrt(d)
         weight = (torch.rand((self.n_classes, d), generator=g, device=dev) * 2 - 1) * bound
         bias = (torch.rand((self.n_classes,), generator=g, device=dev) * 2 - 1) * bound
-        if cfg.init == "text":  # drawn above all the same: the later draws match init="random"
-            from .zeroshot import text_init
-
-            w0, b0 = text_init(self.class_text, x, cfg.dropout, cfg.bn_eps)
-            weight, bias = torch.from_numpy(w0).to(dev), torch.from_numpy(b0).to(dev)
         weight.requires_grad_(False)
         params = [torch.nn.Parameter(weight), torch.nn.Parameter(bias)]
         opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         running_mean = torch.zeros(d, device=dev)
         running_var = torch.ones(d, device=dev)
+        if cfg.init == "text":  # drawn above all the same: the later draws match init="random"
+            from .zeroshot import text_init
+
+            w0, b0, m0, v0 = (
+                torch.from_numpy(a).to(dev)
+                for a in text_init(self.class_text, x, cfg.dropout, cfg.bn_eps)
+            )
+            params[0].data.copy_(w0)
+            params[1].data.copy_(b0)
+            running_mean, running_var = m0, v0
 
         best_loss, best_state, best_epoch = math.inf, None, 0
         es_best, wait = math.inf, 0

@@ -114,16 +114,20 @@ def text_init(
     dropout: float,
     bn_eps: float = 1e-5,
     scale: float = CLIP_LOGIT_SCALE,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Linear-layer weights that make the probe start as the zero-shot classifier.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Linear-layer weights and BatchNorm statistics that make the probe start as the zero-shot
+    classifier.
 
     The probe computes ``W (h − μ) / σ + b`` on ``h = mask ⊙ x / q`` (input dropout with keep
     probability q = 1 − p, then BatchNorm without affine parameters). The zero-shot classifier
     computes ``s · ⟨x, t_c⟩ / ‖x‖`` (unit class texts t_c). Replacing the per-image norm by the
     mean norm r̄ of the training points, ``W_c = (s / r̄) σ ⊙ t_c`` and ``b_c = (s / r̄) ⟨μ, t_c⟩``
     make the two equal for BatchNorm statistics (μ, σ²); μ is the training points' mean and σ²
-    the variance a batch of them has under dropout, ``Var(x) + (1 − q)/q · E[x²] + eps``, the
-    value BatchNorm's running variance settles at during training.
+    the variance a batch of them has under dropout, ``Var(x) + (1 − q)/q · E[x²]``, the value
+    BatchNorm's running variance settles at during training. The probe starts its running
+    statistics there too (instead of 0 and 1), so that in evaluation mode it *is* the zero-shot
+    classifier (up to the norm approximation) from the first epoch on: early stopping may keep
+    an early epoch, whose running statistics would otherwise still be mostly 0 and 1.
 
     Parameters
     ----------
@@ -140,14 +144,17 @@ def text_init(
     -------
     weight : ndarray of shape (C, d), float32
     bias : ndarray of shape (C,), float32
+    running_mean, running_var : ndarray of shape (d,), float32
+        μ and σ² − eps, the BatchNorm statistics the mapping assumes.
     """
     x = check_features(x, "x")
     text = _unit(check_class_text(class_text, None, x.shape[1])).astype(np.float64)
     q = 1.0 - check_float(dropout, "dropout", min=0.0, max=1.0, max_open=True)
     xd = x.astype(np.float64)
     mean = xd.mean(axis=0)
-    var = xd.var(axis=0) + (1.0 - q) / q * (xd**2).mean(axis=0) + bn_eps
+    var = xd.var(axis=0) + (1.0 - q) / q * (xd**2).mean(axis=0)
     alpha = scale / max(float(np.linalg.norm(xd, axis=1).mean()), 1e-12)
-    weight = alpha * text * np.sqrt(var)[None, :]
+    weight = alpha * text * np.sqrt(var + bn_eps)[None, :]
     bias = alpha * text @ mean
-    return weight.astype(np.float32), bias.astype(np.float32)
+    f32 = np.float32
+    return weight.astype(f32), bias.astype(f32), mean.astype(f32), var.astype(f32)

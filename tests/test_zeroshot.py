@@ -124,11 +124,12 @@ def test_text_init_makes_the_probe_the_zero_shot_classifier():
     x = rng.standard_normal((50, 12)).astype(np.float32)
     x = 2.5 * x / np.linalg.norm(x, axis=1, keepdims=True)
     t = rng.standard_normal((5, 12)).astype(np.float32)
-    w, b = text_init(t, x, dropout=0.75, bn_eps=1e-5)
+    w, b, mean, var = text_init(t, x, dropout=0.75, bn_eps=1e-5)
     q = 0.25
-    mean = x.astype(np.float64).mean(0)
-    var = x.astype(np.float64).var(0) + (1 - q) / q * (x.astype(np.float64) ** 2).mean(0) + 1e-5
-    probe_logits = ((x - mean) / np.sqrt(var)) @ w.T + b  # eval-mode BN with those statistics
+    xd = x.astype(np.float64)
+    np.testing.assert_allclose(mean, xd.mean(0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(var, xd.var(0) + (1 - q) / q * (xd**2).mean(0), rtol=1e-5)
+    probe_logits = ((x - mean) / np.sqrt(var + 1e-5)) @ w.T + b  # eval-mode BN, those statistics
     np.testing.assert_allclose(probe_logits, zeroshot_logits(x, t), rtol=1e-4, atol=1e-3)
 
 
@@ -141,6 +142,16 @@ def test_probe_init_field_default_and_checks(text_emb):
     # hashes of results written before the field existed do not change
     assert "init" not in probe_identity(PROBE_DEFAULTS)
     assert probe_identity({**PROBE_DEFAULTS, "init": "text"})["init"] == "text"
+
+
+def test_warm_started_probe_is_the_zero_shot_classifier_before_training(text_emb):
+    """One epoch at lr ≈ 0: the evaluation-mode probe predicts as the zero-shot classifier."""
+    x, y = text_emb.x_train[:40], text_emb.y_train[:40]
+    t = text_emb.class_text
+    kw = dict(lr=1e-12, max_epochs=1, bn_momentum=1e-9, device="cpu")
+    probe = LinearProbe(4, init="text", class_text=t, **kw).fit(x, y)
+    agree = probe.predict(text_emb.x_test) == zeroshot_predict(text_emb.x_test, text_emb.class_text)
+    assert agree.mean() > 0.97  # the norm approximation: features of slightly different norms
 
 
 def test_warm_start_changes_only_the_start(text_emb):

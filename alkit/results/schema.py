@@ -100,15 +100,19 @@ def base_columns(learner, *, dataset: str, backbone: str, embedding_checksum: st
     Returns
     -------
     dict
-        ``schema_version`` … ``seed`` of :data:`RESULT_COLUMNS`.
+        ``schema_version`` … ``seed`` of :data:`RESULT_COLUMNS`. A probe warm-started from the
+        class texts (``probe={"init": "text"}``) adds ``+text_init`` to the method label.
     """
     params = {k: v for k, v in learner.params.items() if k != "device"}
+    method = method_label(learner.strategy, params)
+    if getattr(learner.probe_config, "init", "random") == "text":
+        method += "+text_init"  # another configuration: the probe starts as the zero-shot classifier
     return {
         "schema_version": SCHEMA_VERSION,
         "dataset": dataset,
         "backbone": backbone,
         "embedding_checksum": embedding_checksum,
-        "method": method_label(learner.strategy, params),
+        "method": method,
         "strategy": learner.strategy,
         "params": json.dumps(params, sort_keys=True),
         "initial_pool": learner.initial_pool,
