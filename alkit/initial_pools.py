@@ -150,10 +150,10 @@ def centroids(
 TEXT_PRIOR_RULES = ("typical", "class_guided")
 TEXT_PRIOR_PAPERS = (
     "H. Kim, S. Jin, C. Sung, J. Kim, J. Ok. Active Prompt Learning with Vision-Language Model "
-    "Priors. TMLR 2025, arXiv:2411.16722 (class-guided clustering)",
+    "Priors. arXiv:2411.16722 (TMLR; class-guided clustering)",
     "J. Bang, S. Ahn, J.-G. Lee. Active Prompt Learning in Vision Language Models. CVPR 2024, "
     "arXiv:2311.11178 (pseudo-class balance from the zero-shot classifier)",
-    "B. Safaei, V. M. Patel. Active Learning for Vision-Language Models. WACV 2025, "
+    "B. Safaei, V. M. Patel. Active Learning for Vision-Language Models. "
     "arXiv:2410.22187 (zero-shot predictions to select the first labels)",
     "G. Hacohen, A. Dekel, D. Weinshall. Active Learning on a Budget: Opposite Strategies Suit "
     "High and Low Budgets. ICML 2022 (typicality)",

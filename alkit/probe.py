@@ -35,9 +35,7 @@ from .validation import (
 
 __all__ = ["LinearProbe", "ProbeConfig", "PROBE_DEFAULTS", "PROBE_FIELDS", "probe_identity"]
 
-#: How the linear layer starts: nn.Linear's random rule (the paper), or the zero-shot classifier
-#: of the class text embeddings (:func:`alkit.zeroshot.text_init`).
-PROBE_INITS = ("random", "text")
+PROBE_INITS = ("random", "text")  # nn.Linear's rule (the paper), or the zero-shot classifier
 
 
 @dataclass
@@ -111,12 +109,9 @@ class LinearProbe:
         ``"auto"`` uses CUDA when available.
     seed : int or numpy Generator
         Seeds the probe's ``torch.Generator`` (initial weights, shuffles, dropout masks).
-    init : {"random", "text"}
-        ``"random"``: nn.Linear's rule (the paper); ``"text"``: start each fit as the zero-shot
-        classifier of ``class_text`` (:func:`alkit.zeroshot.text_init`; the random draw is still
-        made, so shuffles and dropout masks match a ``"random"`` probe of the same seed).
-    class_text : ndarray of shape (C, d), optional
-        Class text embeddings; required by ``init="text"``.
+    init : {"random", "text"}, class_text : ndarray of shape (C, d), optional
+        ``"text"``: start each fit as the zero-shot classifier of ``class_text``
+        (:func:`alkit.zeroshot.text_init`; later random draws match ``"random"``'s).
     chunk_size : int
         Rows per chunk for inference passes over the pool.
 
@@ -179,10 +174,7 @@ class LinearProbe:
             init,
         )
         if self.config.init == "text" and class_text is None:
-            raise InvalidInputError(
-                "probe init='text' needs the class text embeddings (class_text=…, or embeddings "
-                "with class_text: alkit embed with an openclip: backbone, or --add-text)."
-            )
+            raise InvalidInputError("probe init='text' needs class_text, the class texts.")
         self.class_text = class_text
         self.device = resolve_device(check_device(device))
         self.chunk_size = check_int(chunk_size, "chunk_size", min=1)
@@ -278,15 +270,9 @@ class LinearProbe:
         running_mean = torch.zeros(d, device=dev)
         running_var = torch.ones(d, device=dev)
         if cfg.init == "text":  # drawn above all the same: the later draws match init="random"
-            from .zeroshot import text_init
+            from .zeroshot import text_start
 
-            w0, b0, m0, v0 = (
-                torch.from_numpy(a).to(dev)
-                for a in text_init(self.class_text, x, cfg.dropout, cfg.bn_eps)
-            )
-            params[0].data.copy_(w0)
-            params[1].data.copy_(b0)
-            running_mean, running_var = m0, v0
+            running_mean, running_var = text_start(params, self.class_text, x, y, cfg)
 
         best_loss, best_state, best_epoch = math.inf, None, 0
         es_best, wait = math.inf, 0

@@ -9,11 +9,10 @@ writes into ``FIGDIR``:
   "no labels" line when the runs hold it);
 - ``zeroshot.{csv,md}`` — when the runs hold a zero-shot row (embeddings with class texts);
 - ``auc.csv`` (per run), ``auc_summary.{csv,md}`` — always;
-- statistics, ``bootstrap_auc.{csv,md}``, ``bootstrap_final.{csv,md}`` — always: 95 %
-  percentile-bootstrap intervals over seeds of each configuration's AUC and final accuracy (and
-  of its difference to random, paired by seed, when random ran); ``seeds_needed.{csv,md}`` —
-  when random ran with ≥ 2 seeds: the smallest AUC difference to random the seeds can detect
-  (paired t-test, 80 % power) and the seeds a 1-point difference needs, summed up in a sentence;
+- ``bootstrap_auc.{csv,md}``, ``bootstrap_final.{csv,md}`` — always: percentile-bootstrap
+  intervals over seeds of AUC and final accuracy, and of the paired difference to random;
+  ``seeds_needed.{csv,md}`` — when random ran with ≥ 2 seeds: the smallest AUC difference to
+  random the seeds detect (paired t-test, 80 % power), the seeds 1 point needs, a sentence;
 - ``summary.{csv,md}`` — accuracy ± std at chosen iterations, marked vs. ``random`` when it ran;
 - pillar 1, ``pillar1_initial_pool.{png,svg,csv}`` — when a setting ran from ≥ 2 initial pools:
   accuracy at iteration 1 per pool, paired test against the random pool;
@@ -353,16 +352,19 @@ def _pillars(w: _Writer, df: pd.DataFrame, metric: str) -> None:
 
 def _zeroshot_sentence(w: _Writer, df: pd.DataFrame, zeroshot: pd.DataFrame, metric: str) -> None:
     """Where the curves cross the zero-shot line: the labels a setting needs to beat it."""
-    curves = analysis.learning_curves(df[~df["propagate"]] if (~df["propagate"]).any() else df)
+    curves = analysis.learning_curves(
+        df[~df["propagate"]] if (~df["propagate"]).any() else df, metric
+    )
     parts = []
     for row in zeroshot.itertuples(index=False):
         c = curves[(curves["dataset"] == row.dataset) & (curves["backbone"] == row.backbone)]
         above = c[c["mean"] > row.zeroshot]
+        n = above["n_labeled"].min() if len(above) else None
         first = (
-            f"first beaten with {int(round(above['n_labeled'].min()))} labels ("
-            + ", ".join(sorted(above.loc[above["n_labeled"] == above["n_labeled"].min(), "method"]))
+            f"first beaten with {int(round(n))} labels ("
+            + ", ".join(sorted(above.loc[above["n_labeled"] == n, "method"]))
             + ")"
-            if len(above)
+            if n is not None
             else "never beaten within these runs' budget"
         )
         parts.append(f"{row.dataset} / {row.backbone}: {100 * row.zeroshot:.1f} %, {first}")
@@ -393,11 +395,9 @@ def _statistics(w: _Writer, df: pd.DataFrame, metric: str, target: float) -> Non
     """Bootstrap intervals of AUC and final accuracy, and the seeds a comparison needs."""
     has_random = (df.loc[df["iteration"] >= 1, "method"] == "random").any()
     keys = analysis.SETTING + analysis.CONFIG
-    for value, name, what in (
-        ("auc", "bootstrap_auc", "AUC"),
-        ("final", "bootstrap_final", "Final"),
-    ):
+    for value, what in (("auc", "AUC"), ("final", "Final")):
         ci = analysis.bootstrap_ci(df, value, metric, baseline="random" if has_random else None)
+        name = f"bootstrap_{value}"
         w.csv(ci, name)
         shown = ci[keys + ["n_seeds"]].copy()
         shown[f"{what} % [95 % CI]"] = [
@@ -423,9 +423,8 @@ def _statistics(w: _Writer, df: pd.DataFrame, metric: str, target: float) -> Non
         return
     w.csv(need, "seeds_needed")
     shown = need[keys + ["n_seeds"]].copy()
-    shown["diff (points)"] = (100 * need["diff"]).round(2)
-    shown["sd of diffs"] = (100 * need["sd_diff"]).round(2)
-    shown["detectable now (points)"] = (100 * need["detectable"]).round(2)
+    for col, title in (("diff", "diff"), ("sd_diff", "sd of diffs"), ("detectable", "detectable")):
+        shown[f"{title} (points)"] = (100 * need[col]).round(2)
     shown["seeds for the observed diff"] = need["seeds_for_observed"]
     shown[f"seeds for {100 * target:g} point(s)"] = need["seeds_for_target"]
     w.md(

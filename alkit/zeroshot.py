@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InvalidInputError
 from .validation import check_class_text, check_features, check_float, check_labels
 
 __all__ = [
@@ -28,7 +29,9 @@ __all__ = [
     "zeroshot_predict",
     "zeroshot_metrics",
     "classification_metrics",
+    "fit_logit_scale",
     "text_init",
+    "text_start",
 ]
 
 #: CLIP's learned logit scale (its temperature, clamped at 100 in training; 100 in every released
@@ -108,12 +111,36 @@ def zeroshot_metrics(x: np.ndarray, y: np.ndarray, class_text: np.ndarray) -> di
     return classification_metrics(y, zeroshot_predict(x, text), len(text))
 
 
+def fit_logit_scale(
+    x: np.ndarray, y: np.ndarray, class_text: np.ndarray, high: float = CLIP_LOGIT_SCALE
+) -> float:
+    """The logit scale s in [1, ``high``] that maximises the likelihood of the labels ``y`` under
+    ``softmax(s · cos(x, class_text))``: temperature scaling of the zero-shot classifier on the
+    labeled points (one parameter; the negative log-likelihood is convex in s)."""
+    from scipy.optimize import minimize_scalar
+    from scipy.special import logsumexp
+
+    x = check_features(x, "x")
+    text = check_class_text(class_text, None, x.shape[1])
+    y = check_labels(y, len(x), len(text), "y", allow_unknown=False)
+    cos = (_unit(x) @ _unit(text).T).astype(np.float64)
+    target = cos[np.arange(len(y)), y]
+
+    def nll(log_s: float) -> float:
+        s = np.exp(log_s)
+        return float(np.mean(logsumexp(s * cos, axis=1) - s * target))
+
+    res = minimize_scalar(nll, bounds=(0.0, np.log(high)), method="bounded")
+    return float(np.exp(res.x))
+
+
 def text_init(
     class_text: np.ndarray,
     x: np.ndarray,
     dropout: float,
     bn_eps: float = 1e-5,
-    scale: float = CLIP_LOGIT_SCALE,
+    scale: float | None = CLIP_LOGIT_SCALE,
+    y: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Linear-layer weights and BatchNorm statistics that make the probe start as the zero-shot
     classifier.
@@ -137,8 +164,11 @@ def text_init(
     dropout : float
         The probe's input dropout p.
     bn_eps : float
-    scale : float
-        The zero-shot logit scale (CLIP's 100).
+    scale : float or None
+        The zero-shot logit scale: CLIP's 100, or ``None`` to fit it to the labels ``y`` of the
+        training points (:func:`fit_logit_scale`; what the probe's warm start does).
+    y : ndarray of shape (n,), optional
+        The labels of ``x``; needed when ``scale`` is ``None``.
 
     Returns
     -------
@@ -148,6 +178,10 @@ def text_init(
         μ and σ² − eps, the BatchNorm statistics the mapping assumes.
     """
     x = check_features(x, "x")
+    if scale is None:
+        if y is None:
+            raise InvalidInputError("text_init: scale=None fits the scale to the labels y; pass y.")
+        scale = fit_logit_scale(x, y, class_text)
     text = _unit(check_class_text(class_text, None, x.shape[1])).astype(np.float64)
     q = 1.0 - check_float(dropout, "dropout", min=0.0, max=1.0, max_open=True)
     xd = x.astype(np.float64)
@@ -158,3 +192,19 @@ def text_init(
     bias = alpha * text @ mean
     f32 = np.float32
     return weight.astype(f32), bias.astype(f32), mean.astype(f32), var.astype(f32)
+
+
+def text_start(params, class_text: np.ndarray, x: np.ndarray, y: np.ndarray, cfg):
+    """Set the probe's linear layer (``params = [weight, bias]``, torch parameters) to
+    :func:`text_init` for the fit data ``(x, y)`` (the logit scale fitted to ``y``) and probe
+    settings ``cfg``; return the BatchNorm running mean and variance it assumes, as tensors on
+    the parameters' device."""
+    import torch
+
+    dev = params[0].device
+    init = text_init(class_text, x, cfg.dropout, cfg.bn_eps, scale=None, y=y)
+    w, b, mean, var = (torch.from_numpy(a).to(dev) for a in init)
+    with torch.no_grad():
+        params[0].copy_(w)
+        params[1].copy_(b)
+    return mean, var

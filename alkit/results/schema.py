@@ -106,7 +106,9 @@ def base_columns(learner, *, dataset: str, backbone: str, embedding_checksum: st
     params = {k: v for k, v in learner.params.items() if k != "device"}
     method = method_label(learner.strategy, params)
     if getattr(learner.probe_config, "init", "random") == "text":
-        method += "+text_init"  # another configuration: the probe starts as the zero-shot classifier
+        method += (
+            "+text_init"  # another configuration: the probe starts as the zero-shot classifier
+        )
     return {
         "schema_version": SCHEMA_VERSION,
         "dataset": dataset,
