@@ -6,7 +6,7 @@ Vision Foundation Models" (TMLR 2024).
 
 from __future__ import annotations
 
-from . import errors, initial_pools, results, strategies
+from . import errors, initial_pools, results, strategies, zeroshot
 from ._utils import PAPER_SEEDS
 from ._version import __version__
 from .data import EmbeddingSet
@@ -50,6 +50,7 @@ __all__ = [
     "initial_pools",
     "errors",
     "results",
+    "zeroshot",
     "PAPER_SEEDS",
     "__version__",
 ]

@@ -144,6 +144,24 @@ def test_end_to_end_text_prior_zero_shot_row_and_report(tiny_backbones, shapes_r
     res = tmp_path / "results"
     for i, r in enumerate(runs):
         r.save(res / f"run{i}.parquet")
+    # a sweep over the same cache: the text_prior pool with the probe warm-started from the texts
+    from alkit.sweep import sweep
+
+    grid = {
+        "settings": [{"dataset": "shapes", "backbone": TINY_CLIP}],
+        "strategies": ["random"],
+        "initial_pools": ["text_prior"],
+        "seeds": [0, 1],
+        "iterations": 3,
+        "probe": {"init": "text"},
+        "device": "cpu",
+    }
+    swept = sweep(grid, res / "sweep", scheduler="serial", progress=False, raise_on_failure=True)
+    assert set(swept["method"]) == {"random+text_init"} and (swept["iteration"] == 0).sum() == 2
+    stamps = {f: f.stat().st_mtime_ns for f in (res / "sweep").glob("*.parquet")}
+    again = sweep(grid, res / "sweep", scheduler="serial", progress=False)
+    assert len(again) == len(swept)  # the cells with a zero-shot row count as done, not rerun
+    assert stamps == {f: f.stat().st_mtime_ns for f in (res / "sweep").glob("*.parquet")}
     out = tmp_path / "figures"
     assert main(["report", str(res), "--out", str(out), "--correction", "holm"]) == 0
     svg = (out / "al_curves.svg").read_text()
