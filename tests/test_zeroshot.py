@@ -169,6 +169,15 @@ def test_warm_start_changes_only_the_start(text_emb):
     )
 
 
+def test_every_strategy_runs_with_a_warm_started_probe(text_emb):
+    # uherding trains a second probe like the first: it must get the class texts too
+    for strategy in ("uherding", "dropquery", "badge"):
+        run = alkit.run_al(
+            text_emb, strategy, iterations=2, seed=0, device="cpu", probe={"init": "text"}
+        )
+        assert run.history["method"].iloc[0].endswith("+text_init")
+
+
 def test_warm_start_through_run_al_starts_near_zero_shot(text_emb):
     zs = zeroshot_metrics(text_emb.x_test, text_emb.y_test, text_emb.class_text)["accuracy"]
     cold = alkit.run_al(text_emb, "random", iterations=1, seed=0, device="cpu")
