@@ -46,7 +46,16 @@ def embed(dataset, backbone, root=None, device="auto", **kwargs):
     return _embed(dataset, backbone, root=root, device=device, **kwargs)
 
 
-__all__ = [*_PUBLIC, "embed", "strategies", "initial_pools", "errors", "results", "__version__"]
+__all__ = [
+    *_PUBLIC,
+    "embed",
+    "strategies",
+    "initial_pools",
+    "errors",
+    "results",
+    "zeroshot",
+    "__version__",
+]
 
 
 def __getattr__(name: str):

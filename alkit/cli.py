@@ -132,7 +132,7 @@ def _run_config(emb, args, params: dict, seeds: list[int]) -> dict:
     """Everything that determines the results of ``alkit run`` (not the device), and its hash."""
     from . import strategies
     from ._files import stable_hash
-    from .probe import PROBE_DEFAULTS
+    from .probe import PROBE_DEFAULTS, probe_identity
     from .results import method_label
 
     full = strategies.check_params(args.strategy, params)
@@ -151,7 +151,7 @@ def _run_config(emb, args, params: dict, seeds: list[int]) -> dict:
         "iterations": args.iterations,
         "seeds": seeds,
         "propagation": {} if args.propagate else None,
-        "probe": dict(PROBE_DEFAULTS),
+        "probe": probe_identity(PROBE_DEFAULTS),
     }
     return {**config, "hash": stable_hash(config, length=12)}
 

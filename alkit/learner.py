@@ -33,6 +33,7 @@ from .stopping import (
 from .validation import (
     check_budget,
     check_class_labels,
+    check_class_text,
     check_classes,
     check_device,
     check_features,
@@ -145,6 +146,9 @@ class ActiveLearner:
         Class names.
     ids : sequence, optional
         A readable id or image path per pool row, used by :meth:`export`.
+    class_text : ndarray of shape (C, d), optional
+        Class text embeddings (default: the embeddings' own ``class_text`` when it has one row
+        per class): used by the ``text_prior`` initial pool and ``probe={"init": "text"}``.
     **params
         Strategy parameters (e.g. ``M=5`` for DropQuery, ``cluster=True`` for entropy).
     """
@@ -163,6 +167,7 @@ class ActiveLearner:
         n_classes: int | None = None,
         classes: list[str] | None = None,
         ids=None,
+        class_text=None,
         **params,
     ) -> None:
         if isinstance(emb_or_x, EmbeddingSet):
@@ -192,12 +197,26 @@ class ActiveLearner:
         self.probe_config = ProbeConfig.from_dict(probe)
         self.propagation = _propagation_settings(propagation)
         self.ids = check_ids(ids, len(x))
+        own = getattr(emb_or_x, "class_text", None)
+        if class_text is None and own is not None and len(own) == self.n_classes:
+            class_text = own
+        self.class_text = (
+            None
+            if class_text is None
+            else check_class_text(class_text, self.n_classes, x.shape[1], "class_text")
+        )
+        if initial_pools.uses_text(initial_pool) and self.class_text is None:
+            raise InvalidInputError(
+                f"initial pool {initial_pool!r} needs class text embeddings: embed with an "
+                "openclip: backbone (or `alkit embed --add-text`), or pass class_text=…."
+            )
         self._streams = run_streams(self.seed)
         self.pool = Pool(x, self.n_classes)
         self.probe = LinearProbe(
             self.n_classes,
             device=self.device,
             seed=self._streams["probe"],
+            class_text=self.class_text,
             **self.probe_config.to_dict(),
         )
         self._propagator = None
@@ -265,10 +284,14 @@ class ActiveLearner:
     def _initial_pool_params(self) -> dict[str, Any]:
         """The strategy's parameters when the initial pool is the strategy's own (TypiClust's,
         ProbCover's): the pool is then built with the same δ rule, index, kNN… and the strategy
-        reuses its graph or clusters from ``pool.cache``, as the reference does."""
-        if self.initial_pool != self.strategy:
-            return {}
-        return {k: v for k, v in self.params.items() if k != "device"}
+        reuses its graph or clusters from ``pool.cache``, as the reference does. A pool that uses
+        the class texts (``text_prior``) gets them as ``class_text``."""
+        params = {}
+        if self.initial_pool == self.strategy:
+            params = {k: v for k, v in self.params.items() if k != "device"}
+        if initial_pools.uses_text(self.initial_pool):
+            params["class_text"] = self.class_text
+        return params
 
     def teach(self, indices, labels) -> ActiveLearner:
         """Record labels for rows that have none yet.

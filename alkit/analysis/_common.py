@@ -18,7 +18,11 @@ _EQUAL_ATOL = 1e-12  # differences this close count as equal (accuracies are rat
 
 
 # ---------------------------------------------------------------------------- helpers
-def _check(df: pd.DataFrame, metric: str = "accuracy", extra: Sequence[str] = ()) -> pd.DataFrame:
+def _check(
+    df: pd.DataFrame, metric: str = "accuracy", extra: Sequence[str] = (), labeled: bool = True
+) -> pd.DataFrame:
+    """The tidy table checked; with ``labeled`` (default) only the rows with labels (iteration
+    ≥ 1): the zero-shot row (iteration 0) is a reference line, not a point of any curve."""
     if not isinstance(df, pd.DataFrame):
         raise InvalidInputError(f"Expected the tidy results DataFrame, got {type(df).__name__}.")
     needed = list(dict.fromkeys(RUN_KEY + ["iteration", "n_labeled", metric, *extra]))
@@ -46,7 +50,11 @@ def _check(df: pd.DataFrame, metric: str = "accuracy", extra: Sequence[str] = ()
             f"{int(dup.sum())} rows repeat a (run, iteration) key, e.g. {first}; the same results were "
             "loaded twice. Deduplicate with df.drop_duplicates(alkit.analysis.RUN_KEY + ['iteration'])."
         )
-    out = df.copy()
+    out = df[df["iteration"] >= 1].copy() if labeled else df.copy()
+    if len(out) == 0:
+        raise InvalidInputError(
+            "The results table holds only zero-shot rows (iteration 0), no run with labels."
+        )
     out["propagate"] = out["propagate"].astype(bool)
     return out
 

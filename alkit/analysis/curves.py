@@ -1,4 +1,5 @@
-"""Learning curves and what changes along them: Δ(i) = acc(i) − acc(i/2), Δ_ssl, the AUC."""
+"""Learning curves and what changes along them: Δ(i) = acc(i) − acc(i/2), Δ_ssl, the AUC; and the
+zero-shot "no labels" reference they are drawn against."""
 
 from __future__ import annotations
 
@@ -172,11 +173,39 @@ def delta_ssl(
     return pd.DataFrame(rows, columns=cols)
 
 
+def zeroshot(df: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """The zero-shot accuracy per setting: the line to beat before any label.
+
+    Read from the iteration-0 rows ``run_al`` writes when the embeddings carry class text
+    embeddings (``n_labeled = 0``, ``info`` phase ``zeroshot``). It depends on the embeddings
+    and the class texts only, so every run of a setting holds the same value; the mean is
+    taken (``min``/``max`` show whether runs on different embeddings were mixed).
+
+    Returns
+    -------
+    DataFrame
+        Per (dataset, backbone): ``zeroshot`` (mean), ``min``, ``max``, ``n_runs``. Empty when
+        no run has a zero-shot row. Every other analysis leaves these rows out.
+    """
+    df = _check(df, metric, labeled=False)
+    rows = df[df["iteration"] == 0]
+    cols = SETTING + ["zeroshot", "min", "max", "n_runs"]
+    if rows.empty or rows[metric].isna().all():
+        return pd.DataFrame(columns=cols)
+    out = (
+        rows.groupby(SETTING, sort=True)[metric]
+        .agg(zeroshot="mean", min="min", max="max", n_runs="count")
+        .reset_index()
+    )
+    return out[cols]
+
+
 def auc(df: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """Area under the learning curve per run, normalised by the n_labeled range.
 
     ``auc = trapezoid(metric, n_labeled) / (max n_labeled − min n_labeled)``, i.e. the mean
-    of the curve over the budget (the metric itself when a run has one iteration).
+    of the curve over the budget (the metric itself when a run has one iteration). Over the
+    iterations with labels (≥ 1): the zero-shot row is not part of the curve.
 
     Returns
     -------

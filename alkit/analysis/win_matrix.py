@@ -34,13 +34,16 @@ class WinMatrix:
         For each cell, the settings that added to it.
     details : DataFrame
         One row per (dataset, backbone, winner, loser, iteration): ``n_seeds``, ``mean_diff``,
-        ``t``, ``t_critical``, ``win``, ``weight`` (1/L).
+        ``t``, ``t_critical``, ``p`` (two-sided), ``p_adjusted`` (Holm's, or ``p`` without a
+        correction), ``win``, ``weight`` (1/L).
     missing : DataFrame
         (dataset, backbone, method) for methods absent from a setting where others ran:
         their row and column count fewer settings.
     settings : list of (dataset, backbone)
     initial_pool : str
         ``"default"`` or the initial pool used.
+    correction : str or None
+        ``"holm"`` or ``None`` (no multiple-comparison correction, the paper's).
     """
 
     wins: pd.DataFrame
@@ -50,6 +53,7 @@ class WinMatrix:
     missing: pd.DataFrame
     settings: list[tuple[str, str]] = field(default_factory=list)
     initial_pool: str = "default"
+    correction: str | None = None
 
     @property
     def methods(self) -> list[str]:
@@ -98,6 +102,7 @@ def win_matrix(
     propagate: bool = False,
     methods: Sequence[str] | None = None,
     level: float = 0.95,
+    correction: str | None = None,
 ) -> WinMatrix:
     """Pairwise win matrix over settings, as the paper computes it (after Ash et al., 2020; docs/analysis.md).
 
@@ -123,6 +128,12 @@ def win_matrix(
     level : float
         0.95: the critical value is t_{(1 + level)/2, n−1} = t_{0.975, n−1}, as Ash et al.
         (a win needs t above the two-sided 95 % critical value; only the sign r > c counts).
+    correction : {None, "holm"}
+        ``None`` (default, the paper's): each pair tested alone. ``"holm"``: the two-sided
+        p-values of the M(M − 1)/2 pairs of methods compared in one setting at one iteration
+        form a family, adjusted by Holm–Bonferroni (:func:`alkit.analysis.holm`); r beats c
+        when the adjusted p < 1 − level and r's mean is higher. The family-wise error rate of
+        each (setting, iteration) is then at most 1 − level.
 
     Returns
     -------
@@ -139,6 +150,8 @@ def win_matrix(
     Ash, J. T., Zhang, C., Krishnamurthy, A., Langford, J. & Agarwal, A. (2020). Deep batch
     active learning by diverse, uncertain gradient lower bounds. ICLR.
     """
+    if correction not in (None, "holm"):
+        raise InvalidInputError(f"correction must be None or 'holm'; got {correction!r}.")
     df = _check(df, metric, extra=("strategy",))
     df = df[df["propagate"] == bool(propagate)]
     if initial_pool == "default":
@@ -191,39 +204,45 @@ def win_matrix(
         iters = list(cube.columns)
         full = pd.MultiIndex.from_product([present, seeds], names=["method", "seed"])
         acc = cube.reindex(full).to_numpy(dtype=float).reshape(len(present), len(seeds), len(iters))
-        for a, r in enumerate(present):
-            for b, c in enumerate(present):
-                if a == b:
-                    continue
-                i, j = m_idx[r], m_idx[c]
-                both[i, j] += 1
-                d = acc[a] - acc[b]  # (seeds, iterations)
-                valid = ~np.isnan(d)
-                n = valid.sum(axis=0)  # paired seeds per iteration
-                counted = n > 0
-                n_iter = int(counted.sum())
-                if n_iter == 0:
-                    continue
-                win, t, crit, mean = _one_sided_wins(d, valid, n, level)
-                share = win[counted].sum() / n_iter
-                wins[i, j] += share
-                if share > 0:
-                    contributors.setdefault((r, c), []).append(setting)
-                for col in np.flatnonzero(counted):
-                    details.append(
-                        (
-                            *setting,
-                            r,
-                            c,
-                            iters[col],
-                            int(n[col]),
-                            mean[col],
-                            t[col],
-                            crit[col],
-                            bool(win[col]),
-                            1.0 / n_iter,
-                        )
+        tests = {}
+        for a in range(len(present)):
+            for b in range(len(present)):
+                if a != b:
+                    d = acc[a] - acc[b]  # (seeds, iterations)
+                    valid = ~np.isnan(d)
+                    n = valid.sum(axis=0)  # paired seeds per iteration
+                    tests[a, b] = (n, *_one_sided_wins(d, valid, n, level))
+        if correction == "holm":
+            _holm_wins(tests, len(present), len(iters), 1 - level)
+        for (a, b), (n, win, t, crit, mean, p, p_adj) in tests.items():
+            r, c = present[a], present[b]
+            i, j = m_idx[r], m_idx[c]
+            both[i, j] += 1
+            counted = n > 0
+            n_iter = int(counted.sum())
+            if n_iter == 0:
+                continue
+            share = win[counted].sum() / n_iter
+            wins[i, j] += share
+            if share > 0:
+                contributors.setdefault((r, c), []).append(setting)
+            for col in np.flatnonzero(counted):
+                details.append(
+                    (
+                        *setting,
+                        r,
+                        c,
+                        iters[col],
+                        int(n[col]),
+                        mean[col],
+                        t[col],
+                        crit[col],
+                        p[col],
+                        p_adj[col],
+                        bool(win[col]),
+                        1.0 / n_iter,
                     )
+                )
     details_df = pd.DataFrame(
         details,
         columns=SETTING
@@ -235,6 +254,8 @@ def win_matrix(
             "mean_diff",
             "t",
             "t_critical",
+            "p",
+            "p_adjusted",
             "win",
             "weight",
         ],
@@ -265,6 +286,7 @@ def win_matrix(
         missing=missing_df,
         settings=settings,
         initial_pool=initial_pool,
+        correction=correction,
     )
 
 
@@ -287,7 +309,27 @@ def _one_sided_wins(d: np.ndarray, valid: np.ndarray, n: np.ndarray, level: floa
             np.where(mean > _EQUAL_ATOL, np.inf, np.where(mean < -_EQUAL_ATOL, -np.inf, 0.0)),
             t,
         )
-    return win & (n > 0), t, crit, mean
+        p = np.where(
+            np.isinf(t), 0.0, np.where(equal, 1.0, 2 * stats.t.sf(np.abs(t), np.maximum(n - 1, 1)))
+        )
+    win = win & (n > 0)
+    return win, t, crit, mean, p, p.copy()
+
+
+def _holm_wins(tests: dict, n_methods: int, n_iters: int, alpha: float) -> None:
+    """Holm's correction over the unordered pairs of one setting, per iteration, in place:
+    ``p_adjusted`` and ``win`` of every ordered pair (its two directions share the test)."""
+    from .statistics import holm
+
+    pairs = [(a, b) for a in range(n_methods) for b in range(a + 1, n_methods)]
+    for col in range(n_iters):
+        p = np.array([tests[a, b][5][col] if tests[a, b][0][col] > 0 else np.nan for a, b in pairs])
+        adj = holm(p)
+        for (a, b), q in zip(pairs, adj):
+            for x, y in ((a, b), (b, a)):
+                n, win, t, crit, mean, _, p_adj = tests[x, y]
+                p_adj[col] = q
+                win[col] = bool(n[col] > 0 and q < alpha and mean[col] > _EQUAL_ATOL)
 
 
 # ---------------------------------------------------------------------------- summary table

@@ -9,6 +9,8 @@ EPILOG = """examples:
   alkit embed --dataset ~/my_images --backbone openclip:ViT-B-16:laion2b_s34b_b88k --on-corrupt skip
   alkit embed --dataset my_images --root ./images --backbone torchvision:resnet18:random
   alkit embed --dataset labels.csv --backbone torchvision:resnet18 --device cpu
+  alkit embed --dataset cifar100 --backbone openclip:ViT-B-16:laion2b_s34b_b88k --text-templates prompts.txt
+  alkit embed --dataset cifar100 --backbone openclip:ViT-B-16:laion2b_s34b_b88k --add-text
   alkit embed --list-backbones
 then: alkit run --dataset cifar100__dinov2:vitg14 --strategy dropquery
 """
@@ -73,6 +75,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--list-backbones", action="store_true", help="print the backbone registry and exit"
     )
+    text = parser.add_argument_group(
+        "class texts (openclip: backbones)",
+        "the class names' text embeddings, the zero-shot classifier, are stored with the cache",
+    )
+    text.add_argument(
+        "--add-text",
+        action="store_true",
+        help="add the class text embeddings to the existing cache of --dataset/--backbone (or "
+        "the .npz given as --dataset) without reading or re-embedding any image",
+    )
+    text.add_argument(
+        "--text-templates",
+        default=None,
+        metavar="FILE",
+        help="prompt templates, one per line with {} for the class name (default: open_clip's "
+        "80 OpenAI ImageNet templates)",
+    )
+    text.add_argument(
+        "--class-names",
+        default=None,
+        metavar="FILE",
+        help="names to put into the templates, one per line in class order (default: the data "
+        "card's class_descriptions, else the class names)",
+    )
+    text.add_argument("--no-text", action="store_true", help="store no class text embeddings")
 
 
 def format_backbones(backbones, width: int = 100) -> str:
@@ -106,6 +133,14 @@ def main(args: argparse.Namespace) -> int:
     if args.list_backbones:
         print(format_backbones(backbones))
         return 0
+    names = None
+    if args.class_names:  # one name per line, in class order
+        from pathlib import Path
+
+        lines = Path(args.class_names).expanduser().read_text(encoding="utf-8-sig").splitlines()
+        names = [ln.strip() for ln in lines if ln.strip()]
+    if args.add_text:
+        return _add_text(args, names)
     if not args.dataset or not args.backbone:
         from ..errors import InvalidInputError
 
@@ -130,6 +165,9 @@ def main(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         name=args.name,
         unlabeled=args.unlabeled,
+        text=not args.no_text,
+        text_templates=args.text_templates,
+        class_names=names,
     )
     path = cache_path(emb.dataset, emb.backbone, args.cache_dir)
     source = emb.meta.get("data_source") or {}
@@ -144,8 +182,58 @@ def main(args: argparse.Namespace) -> int:
         f"{emb!r}\ntrain {emb.x_train.shape}{test}, skipped {emb.meta.get('n_skipped', 0)}\ncache: {path}"
     )
     key = f"{emb.dataset}__{emb.backbone}"
+    if emb.has_text:
+        print(_text_line(emb))
     if (emb.y_train < 0).any():
         print(f"use: alkit next --project my_project --embeddings {key} --classes classes.txt")
     else:
         print(f"use: alkit run --dataset {key}")
+    return 0
+
+
+def _text_line(emb) -> str:
+    t = emb.meta.get("text", {})
+    line = (
+        f"class texts: {emb.class_text.shape[0]} classes × {t.get('n_templates')} templates "
+        f"({t.get('names_from')})"
+    )
+    if emb.has_test:
+        from ..zeroshot import zeroshot_metrics
+
+        acc = zeroshot_metrics(emb.x_test, emb.y_test, emb.class_text)["accuracy"]
+        line += f"; zero-shot accuracy on the test split {100 * acc:.1f} %"
+    return line
+
+
+def _add_text(args, names) -> int:
+    """``alkit embed --add-text``: the class texts into an existing cache, images untouched."""
+    from pathlib import Path
+
+    from ..errors import MissingResourceError
+    from .extract import cache_path
+    from .text import add_text
+
+    if not args.dataset:
+        raise SystemExit("alkit embed --add-text: --dataset is required (a cache entry or .npz)")
+    target = Path(args.dataset).expanduser()
+    if not (target.is_file() or (target.is_dir() and (target / "meta.json").exists())):
+        if not args.backbone:
+            raise SystemExit("alkit embed --add-text: --backbone is required with a data-set name")
+        s = str(args.dataset)
+        name = args.name or (Path(s).stem if ("/" in s or s.endswith(".csv")) else s)
+        target = cache_path(name, args.backbone, args.cache_dir)
+        if not target.exists():
+            raise MissingResourceError(
+                f"No cached embeddings at {target}; embed the images first (alkit embed without "
+                "--add-text), which stores the class texts too."
+            )
+    emb = add_text(
+        target,
+        backbone=args.backbone,
+        templates=args.text_templates,
+        class_names=names,
+        device=args.device,
+        download_weights=not args.no_download,
+    )
+    print(f"{emb!r}\n{_text_line(emb)}\ncache: {target} (images not re-embedded)")
     return 0

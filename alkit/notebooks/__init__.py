@@ -45,6 +45,7 @@ __all__ = [
     "run_notebook",
     "parse_parameters",
     "dataset_slug",
+    "clip_sets",
 ]
 
 _NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+$")
@@ -157,6 +158,13 @@ def setup(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
     return emb, seeds, iterations, out
+
+
+def clip_sets() -> list[str]:
+    """The cached ``<dataset>__openclip:…`` keys (embeddings that can carry class texts)."""
+    from ..sources import cached_keys
+
+    return [k for k in cached_keys() if "__openclip:" in k]
 
 
 def parse_parameters(items: list[str] | None) -> dict[str, Any]:

@@ -26,6 +26,9 @@ __all__ = [
     "labeling_session",
     "bring_your_own_data",
     "paper_figures",
+    "text_prior",
+    "herding",
+    "statistics",
 ]
 
 
@@ -280,3 +283,101 @@ def paper_figures(df: pd.DataFrame, base: pd.DataFrame, wm, dh: pd.DataFrame, ds
     if len(dssl):
         text += "; Δ_ssl " + ", ".join(_pp(d) for d in dssl["diff"]) + " points over iterations"
     return Finding(text + ".", totals=totals)
+
+
+def text_prior(results: pd.DataFrame, emb, seeds, iterations: int) -> Finding:
+    """08, part 1: the zero-shot line, the initial pools at iteration 1, the warm start."""
+    zs = float(analysis.zeroshot(results)["zeroshot"].iloc[0])
+    first = results[results.iteration == 1]
+    at1 = first.groupby(["method", "initial_pool"])["accuracy"].mean()
+    cold = {p: at1[m, p] for m, p in at1.index if not m.endswith("+text_init")}
+    warm = {p: at1[m, p] for m, p in at1.index if m.endswith("+text_init")}
+    best = max(cold, key=cold.get)
+    curves = analysis.learning_curves(results)
+    above = curves[curves["mean"] > zs]
+    cross = (
+        f"the first curve above it is {above.sort_values('n_labeled').iloc[0]['method']} from "
+        f"{int(above['n_labeled'].min())} labels"
+        if len(above)
+        else f"no curve gets above it within {int(curves['n_labeled'].max())} labels"
+    )
+    text = (
+        "**Beyond the paper:** with CLIP-like features the class names give a classifier before "
+        "any label, and can choose the first labels and the probe's starting point.\n\n"
+        f"{_run(emb, seeds, iterations)}: the zero-shot accuracy of the class texts is "
+        f"**{_pct(zs)}**, the line every curve has to beat; {cross}. At iteration 1 "
+        f"({emb.n_classes} labels) the starts reach "
+        + ", ".join(f"{p} {_pct(v)}" for p, v in sorted(cold.items(), key=lambda kv: -kv[1]))
+        + f": the best is **{best}**. "
+        + (
+            f"The text prior is {_pp(cold['text_prior'] - cold['random'])} points against random"
+            + (
+                f" and {_pp(cold['text_prior'] - cold['centroids'])} against the centroids. "
+                if "centroids" in cold
+                else ". "
+            )
+            if "text_prior" in cold and "random" in cold
+            else ""
+        )
+        + (
+            "With the probe warm-started from the class texts: "
+            + ", ".join(f"{p} {_pct(v)}" for p, v in warm.items())
+            + f" ({_pp(np.mean(list(warm.values())) - zs)} points from the zero-shot line)."
+            if warm
+            else ""
+        )
+    )
+    return Finding(text, zeroshot=zs, cold=cold, warm=warm, best=best)
+
+
+def herding(results: pd.DataFrame, emb, seeds, iterations: int) -> Finding:
+    """08, part 2: herding against TypiClust and ProbCover at low budgets."""
+    auc = analysis.auc(results).groupby("method")["auc"].mean().sort_values(ascending=False)
+    first = results[results.iteration == 1].groupby("method")["accuracy"].mean()
+    herd = [m for m in auc.index if m in ("maxherding", "uherding")]
+    reps = [m for m in auc.index if m in ("typiclust", "probcover")]
+    lead = (
+        float(auc[herd].max() - auc[reps].max()) if herd and reps else np.nan
+    )  # best herding minus best of the two
+    text = (
+        "**Beyond the paper:** MaxHerding (Bae, Noh & Sutherland, ECCV 2024) replaces "
+        "ProbCover's δ-balls by a smooth kernel, and Uncertainty Herding (Bae, Sutherland & "
+        "Oliveira, ICLR 2025) weights that coverage by the model's uncertainty; both are "
+        "reported to match or beat TypiClust and ProbCover at low budgets.\n\n"
+        f"{_run(emb, seeds, iterations)}: by AUC "
+        + ", ".join(f"{m} {_pct(v)}" for m, v in auc.items())
+        + "; at iteration 1 "
+        + ", ".join(f"{m} {_pct(first[m])}" for m in auc.index)
+        + ". "
+        + (
+            f"The best herding method is {_pp(lead)} points "
+            + ("above" if lead > 0 else "below")
+            + " the best of TypiClust and ProbCover over the budget."
+            if np.isfinite(lead)
+            else ""
+        )
+    )
+    return Finding(text, auc=auc, first=first, lead=lead)
+
+
+def statistics(ci: pd.DataFrame, wm, wm_holm, need: pd.DataFrame, seeds) -> Finding:
+    """08, part 3: how wide the intervals are, what Holm removes, and the seeds needed."""
+    width = float((ci["ci_high"] - ci["ci_low"]).mean())
+    wins, kept = float(wm.wins.to_numpy().sum()), float(wm_holm.wins.to_numpy().sum())
+    det = need["detectable"].dropna()
+    target = need["seeds_for_target"].dropna() if "seeds_for_target" in need else pd.Series()
+    text = (
+        f"**With {len(seeds)} seeds:** the 95 % bootstrap intervals of the AUC are "
+        f"{100 * width:.1f} points wide on average (percentile intervals over so few seeds are "
+        "too narrow, if anything); the win matrix counts "
+        f"{wins:.2f} wins, {kept:.2f} of which survive Holm's correction over the pairs of each "
+        "iteration; against random, differences in AUC below "
+        + (f"{100 * det.median():.1f} points (median)" if len(det) else "—")
+        + " are out of reach of a paired t-test with 80 % power"
+        + (
+            f", and detecting 1 point would take {int(target.median())} seeds (median)."
+            if len(target)
+            else "."
+        )
+    )
+    return Finding(text, width=width, wins=wins, kept=kept)

@@ -211,6 +211,7 @@ def _fresh_probe(probe: Any, rng: np.random.Generator) -> Any:
             device=str(probe.device),
             seed=int(rng.integers(2**63 - 1)),
             chunk_size=probe.chunk_size,
+            class_text=probe.class_text,  # a warm-started probe's twin starts from the texts too
         )
     if callable(getattr(probe, "fit", None)):
         return copy.deepcopy(probe)

@@ -18,6 +18,7 @@ from ._show import _show, suggest  # noqa: F401 - _show: messages of other modul
 from .arrays import (
     FEATURE_ABS_MAX,
     check_class_labels,
+    check_class_text,
     check_classes,
     check_features,
     check_ids,
@@ -63,6 +64,7 @@ __all__ = [
     "check_indices",
     "check_ids",
     "check_sample_weight",
+    "check_class_text",
     "check_proba",
     "check_settings",
     "parse_bool",

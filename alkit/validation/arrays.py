@@ -321,6 +321,33 @@ def check_sample_weight(weight: Any, n: int, name: str = "sample_weight") -> np.
     return arr
 
 
+def check_class_text(
+    text: Any, n_classes: int | None, dim: int | None, name: str = "class_text"
+) -> np.ndarray:
+    """Class text embeddings of shape (n_classes, dim) as float32: finite, no zero row.
+
+    One row per class (row ``k`` embeds ``classes[k]``), in the image features' space (an
+    OpenCLIP model's ``embed_dim``), so ``dim`` must equal the features' dimension.
+    """
+    arr = check_features(text, name)
+    if n_classes is not None and len(arr) != n_classes:
+        raise InvalidInputError(
+            f"{name} has {len(arr)} rows but there are {n_classes} classes; give one text "
+            "embedding per class, in the order of the class names."
+        )
+    if dim is not None and arr.shape[1] != dim:
+        raise InvalidInputError(
+            f"{name} has {arr.shape[1]} dimensions but the image features have {dim}; the text "
+            "embeddings must come from the same model as the images (CLIP's joint space)."
+        )
+    zero = np.flatnonzero(np.linalg.norm(arr, axis=1) == 0)
+    if len(zero):
+        raise InvalidInputError(
+            f"{name} rows {zero[:5].tolist()} are zero vectors: they point to no class."
+        )
+    return arr
+
+
 def check_proba(proba: Any, n: int, n_classes: int, name: str = "proba") -> np.ndarray:
     """Class probabilities of shape (n, n_classes) as float64: finite, in [0, 1], rows summing to 1.
 
