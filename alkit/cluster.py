@@ -59,7 +59,7 @@ def kmeans_pp_seeds(
 
     Notes
     -----
-    On CPU pools of at least :data:`alkit._screen.MIN_ROWS` rows each pass is screened in
+    On CPU pools of at least :data:`alkit._kernels.screen.MIN_ROWS` rows each pass is screened in
     float16 and only the rows whose distance can drop are recomputed in float32
     (:mod:`alkit._kernels.screen`); the seeds are those of the unscreened passes.
     """
