@@ -2,21 +2,38 @@
 
 Reproduces and extends Gupte et al., "Revisiting Active Learning in the Era of
 Vision Foundation Models" (TMLR 2024).
+
+The package facade imports nothing heavy: each public name (and each submodule, e.g.
+``alkit.strategies``) is imported on first use, so ``import alkit`` and ``alkit --help`` do not
+pay for torch, pandas or faiss (see ``docs/architecture.md``).
 """
 
 from __future__ import annotations
 
-from . import errors, initial_pools, results, strategies
-from ._utils import PAPER_SEEDS
+import importlib
+
 from ._version import __version__
-from .data import EmbeddingSet
-from .learner import ActiveLearner, evaluate
-from .loop import Run, run_al
-from .oracle import ExportOracle, SimulatedOracle
-from .pool import Pool, Selection, top_up
-from .probe import LinearProbe
-from .results import load_results, method_label
-from .sources import load_embeddings
+
+#: Public name -> the module that defines it (imported on first access).
+_PUBLIC = {
+    "EmbeddingSet": "data",
+    "load_embeddings": "sources",
+    "ActiveLearner": "learner",
+    "evaluate": "learner",
+    "Run": "loop",
+    "run_al": "loop",
+    "load_results": "results",
+    "method_label": "results",
+    "SimulatedOracle": "oracle",
+    "ExportOracle": "oracle",
+    "WidgetOracle": "widgets",
+    "Pool": "pool",
+    "Selection": "pool",
+    "top_up": "pool",
+    "LinearProbe": "probe",
+    "PAPER_SEEDS": "_random",
+    "Project": "project",
+}
 
 
 def embed(dataset, backbone, root=None, device="auto", **kwargs):
@@ -30,35 +47,29 @@ def embed(dataset, backbone, root=None, device="auto", **kwargs):
 
 
 __all__ = [
-    "EmbeddingSet",
-    "load_embeddings",
-    "ActiveLearner",
-    "evaluate",
-    "Run",
-    "run_al",
-    "load_results",
-    "method_label",
-    "SimulatedOracle",
-    "ExportOracle",
-    "WidgetOracle",
-    "Pool",
-    "Selection",
-    "top_up",
-    "LinearProbe",
+    *_PUBLIC,
     "embed",
     "strategies",
     "initial_pools",
     "errors",
     "results",
-    "PAPER_SEEDS",
+    "zeroshot",
     "__version__",
 ]
 
 
-def __getattr__(name):
-    # The widget needs ipywidgets and sits in the application layer: imported on first use only.
-    if name == "WidgetOracle":
-        from .widgets import WidgetOracle
-
-        return WidgetOracle
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    try:  # a submodule: alkit.strategies, alkit.analysis, ...
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise  # the submodule exists but one of its own imports is missing
     raise AttributeError(f"module 'alkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,4 +1,4 @@
-"""Command line: ``alkit datasets | run | next | embed | sweep | report | notebooks``."""
+"""Command line: ``alkit datasets | run | next | project | embed | sweep | report | notebooks``."""
 
 from __future__ import annotations
 
@@ -12,13 +12,21 @@ EPILOG = """examples:
   alkit datasets
   alkit run --dataset digits --strategy entropy --initial-pool centroids --seeds 1 10 100 --iterations 20 --out results/
   alkit next --embeddings my.npz --labels labeled.csv --budget 50 --out to_label.csv
+  alkit next --project my_project --embeddings my.npz --classes classes.txt --budget 6
   alkit embed --dataset cifar100 --backbone dinov2:vitg14 --root ~/data
   alkit sweep grids/quick.yaml --out results/quick
   alkit report results/quick --out figures/
 """
 
-# subcommands implemented in their own modules: name -> (module, help)
+# subcommands implemented in their own modules: name -> (module, help[, add_arguments, main])
 _PLUGINS = {
+    "next": (
+        "alkit.project.cli",
+        "which of your items to label next (a labeling project, or one CSV to fill in)",
+        "add_next_arguments",
+        "next_main",
+    ),
+    "project": ("alkit.project.cli", "create and inspect labeling projects (alkit next --project)"),
     "embed": ("alkit.embedding.cli", "embed a data set with a frozen backbone and cache it"),
     "sweep": ("alkit.sweep", "run a grid of AL runs (locally or on a Dask cluster), resumable"),
     "report": ("alkit.report", "render the paper's figures and tables from a results directory"),
@@ -54,6 +62,7 @@ def _cmd_run(args) -> int:
     from . import strategies
     from .errors import AlkitError, InvalidInputError
     from .loop import run_al
+    from .project.cli import parse_params
     from .results import read_metadata, read_results, write_results
     from .sources import load_embeddings
     from .validation import check_seed
@@ -63,7 +72,7 @@ def _cmd_run(args) -> int:
     if repeated:
         raise InvalidInputError(f"--seeds lists {repeated} more than once; give each seed once.")
     strategies.info(args.strategy)  # an unknown name is an error listing the registered ones
-    params = _parse_params(args.param, args.strategy)
+    params = parse_params(args.param, args.strategy)
     emb = load_embeddings(args.dataset)
     config = _run_config(emb, args, params, sorted(seeds))
     out = Path(args.out)
@@ -122,8 +131,8 @@ def _cmd_run(args) -> int:
 def _run_config(emb, args, params: dict, seeds: list[int]) -> dict:
     """Everything that determines the results of ``alkit run`` (not the device), and its hash."""
     from . import strategies
-    from ._utils import stable_hash
-    from .probe import PROBE_DEFAULTS
+    from ._files import stable_hash
+    from .probe import PROBE_DEFAULTS, probe_identity
     from .results import method_label
 
     full = strategies.check_params(args.strategy, params)
@@ -142,7 +151,7 @@ def _run_config(emb, args, params: dict, seeds: list[int]) -> dict:
         "iterations": args.iterations,
         "seeds": seeds,
         "propagation": {} if args.propagate else None,
-        "probe": dict(PROBE_DEFAULTS),
+        "probe": probe_identity(PROBE_DEFAULTS),
     }
     return {**config, "hash": stable_hash(config, length=12)}
 
@@ -175,100 +184,6 @@ def _print_summary(df) -> None:
     print(summary.to_string(float_format=lambda v: f"{v:.4f}"))
 
 
-def _parse_params(items, strategy: str) -> dict:
-    """``--param KEY=VALUE`` options as checked strategy parameters (only those given).
-
-    Values are read by :func:`alkit.validation.parse_value` (JSON, else text) and then by
-    :func:`alkit.strategies.check_params` with ``from_text=True``: ``cluster=False`` is
-    ``False``, ``cluster=maybe`` an error.
-    """
-    from . import strategies
-    from .errors import AlkitError, InvalidInputError
-    from .validation import parse_value
-
-    params: dict = {}
-    for item in items or []:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise InvalidInputError(
-                f"--param expects KEY=VALUE (e.g. --param cluster=true); got {item!r}."
-            )
-        if key in params:
-            raise InvalidInputError(f"--param {key} is given twice; give each parameter once.")
-        if key == "device":
-            raise InvalidInputError("--param device=… is not a strategy parameter; use --device.")
-        params[key] = parse_value(text)
-    try:
-        checked = strategies.check_params(strategy, params, from_text=True)
-    except AlkitError as exc:
-        raise type(exc)(f"--param: {exc}") from exc
-    return {k: checked[k] for k in params}
-
-
-def _cmd_next(args) -> int:
-    import numpy as np
-
-    from .errors import InvalidInputError
-    from .learner import ActiveLearner
-    from .oracle import read_class_list, read_labels_csv
-    from .sources import load_embeddings
-
-    emb = load_embeddings(args.embeddings)
-    known = np.flatnonzero(emb.y_train >= 0)
-    classes = emb.classes
-    if args.classes:
-        classes = read_class_list(args.classes)
-        if len(known) and emb.classes != classes:
-            raise InvalidInputError(
-                f"{args.embeddings} carries labels of the classes {emb.classes[:10]} but "
-                f"{args.classes} lists {classes[:10]}; use one class list for both."
-            )
-    if len(classes) < 2:
-        where = args.classes if args.classes else args.embeddings
-        raise InvalidInputError(
-            f"{where} names {len(classes)} class(es) ({classes}); active learning needs at least "
-            "2. Pass --classes FILE (one class name per line) listing every class you will label."
-        )
-    idx, lab = known, emb.y_train[known]
-    if args.labels:
-        idx_csv, lab_csv = read_labels_csv(args.labels, classes, n_rows=len(emb.x_train))
-        clash = np.flatnonzero(np.isin(idx_csv, known))
-        for j in clash:
-            if emb.y_train[idx_csv[j]] != lab_csv[j]:
-                raise InvalidInputError(
-                    f"{args.labels}: index {idx_csv[j]} is labeled {classes[lab_csv[j]]!r} but "
-                    f"{args.embeddings} already labels it {classes[emb.y_train[idx_csv[j]]]!r}."
-                )
-        new = ~np.isin(idx_csv, known)
-        idx = np.concatenate([idx, idx_csv[new]])
-        lab = np.concatenate([lab, lab_csv[new]])
-    learner = ActiveLearner(
-        emb.x_train,
-        classes=classes,
-        strategy=args.strategy,
-        budget=args.budget,
-        seed=args.seed,
-        initial_pool=args.initial_pool,
-        device=args.device,
-        ids=emb.meta.get("ids"),
-    )
-    if len(idx):
-        learner.teach(idx, lab)
-    sel = learner.query(args.budget)
-    out = Path(args.out)
-    paths = learner.export(out.parent if out.suffix == ".csv" else out)
-    if out.suffix == ".csv" and paths["to_label"] != out:
-        Path(paths["to_label"]).replace(out)
-        paths["to_label"] = out
-    phase = "initial pool (nothing labeled yet)" if not len(idx) else f"strategy {args.strategy!r}"
-    print(f"{len(sel.indices)} items to label next ({phase}): {paths['to_label']}")
-    for key in ("predictions", "probe"):
-        if key in paths:
-            print(f"{key}: {paths[key]}")
-    return 0
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse with alkit's error format: every input problem reads ``alkit: error: …`` and
     exits with status 2, whichever subcommand or check found it."""
@@ -278,14 +193,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"alkit: error: {self.prog}: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: set[str] | None = None) -> argparse.ArgumentParser:
+    """The command-line parser.
+
+    Parameters
+    ----------
+    commands : set of str, optional
+        Build the arguments of these plug-in subcommands only (``None``: all of them). The others
+        are listed with their help line but their modules (sweeps, reports, embedding: pandas,
+        torch, dask…) are not imported, so ``alkit --help`` and ``alkit --version`` start fast.
+    """
+    from ._version import __version__
+
     parser = _Parser(
         prog="alkit",
         description="Active learning on frozen foundation-model embeddings.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"alkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     p = sub.add_parser("datasets", help="list built-in sets, data cards and cached embeddings")
     p.add_argument(
@@ -344,7 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="strategy parameter, repeatable: --param cluster=true --param M=5 (booleans: "
         "true/false, yes/no, on/off, 1/0)",
     )
-    p.add_argument("--propagate", action="store_true", help="label propagation (DESIGN §6)")
+    p.add_argument(
+        "--propagate",
+        action="store_true",
+        help="train on label-propagated pseudo-labels (docs/analysis.md)",
+    )
     p.add_argument(
         "--device", default="auto", help="auto (GPU when present), cpu or cuda; not in the hash"
     )
@@ -360,39 +291,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser(
-        "next",
-        help="which of your items to label next (writes a CSV to fill in)",
-        epilog="example: alkit next --embeddings my.npz --labels labeled.csv --budget 50 --out to_label.csv\n"
-        "labeled.csv has columns index,label (label = class name or index).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "--embeddings", required=True, help=".npz/.npy/cached key; y_train = -1 where unknown"
-    )
-    p.add_argument(
-        "--labels", default=None, help="CSV with columns index,label of the items labeled so far"
-    )
-    p.add_argument("--classes", default=None, help="text file, one class name per line")
-    p.add_argument("--budget", type=int, required=True)
-    p.add_argument("--strategy", default="dropquery")
-    p.add_argument("--initial-pool", default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--out", default="to_label.csv")
-    p.set_defaults(func=_cmd_next)
-
-    for name, (module, help_) in _PLUGINS.items():
-        try:
-            mod = importlib.import_module(module)
-        except ImportError as exc:
-            if exc.name and exc.name.startswith("alkit"):
-                continue  # not built in this installation
-            raise
+    for name, (module, help_, *entry) in _PLUGINS.items():
         p = sub.add_parser(name, help=help_, formatter_class=argparse.RawDescriptionHelpFormatter)
-        mod.add_arguments(p)
-        p.set_defaults(func=mod.main)
+        if commands is not None and name not in commands:
+            continue  # listed only: its module is imported when the command runs
+        mod = importlib.import_module(module)
+        add, run = entry or ("add_arguments", "main")
+        getattr(mod, add)(p)
+        p.set_defaults(func=getattr(mod, run))
     return parser
+
+
+def _command_of(argv: list[str]) -> set[str]:
+    """The subcommand named in ``argv`` (the first word that is not an option), as a set."""
+    words = [a for a in argv if not a.startswith("-")]
+    return {words[0]} if words else set()
 
 
 #: Errors about files the user named (a missing input, an unwritable --out): input problems,
@@ -410,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for any input problem)."""
     from .errors import AlkitError
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_of(argv)).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except (AlkitError, *_USER_OS_ERRORS) as exc:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._devices import resolve_device
 from ._kernels import lloyd as _lloyd
 from ._kernels import screen as _screen
 from ._kernels import seeding as _seeding
-from ._kernels.norms import l2_normalize_, row_sq_norms
-from ._utils import l2_normalize, resolve_device
+from ._kernels.norms import l2_normalize, l2_normalize_, row_sq_norms
 
 __all__ = [
     "kmeans_nearest",
@@ -297,7 +297,7 @@ def kmeans_nearest(
     n_iter: int = N_ITER,
     overwrite: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The shared clustering step (DESIGN §6): one representative per k-means cluster.
+    """The shared clustering step (docs/strategies_uncertainty_diversity.md): one representative per k-means cluster.
 
     Parameters
     ----------

@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from ._utils import atomic_path
+from ._files import atomic_path
 from .errors import CorruptCacheError, InvalidInputError, MissingResourceError
 from .validation import (
     _show,
     check_bool,
+    check_class_text,
     check_classes,
     check_features,
     check_labels,
@@ -30,11 +31,15 @@ __all__ = ["EmbeddingSet"]
 
 FORMAT_VERSION = 1
 _ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+#: Arrays a set may carry; each enters the checksum only when present, so the checksums of files
+#: written before it existed do not change.
+_OPTIONAL = ("class_text",)
 
 
 def _checksum(arrays: dict[str, np.ndarray | None]) -> str:
     h = hashlib.sha256()
-    for key in _ARRAYS:
+    present = [k for k in _OPTIONAL if arrays.get(k) is not None]
+    for key in (*_ARRAYS, *present):
         arr = arrays.get(key)
         h.update(key.encode())
         if arr is None:
@@ -97,6 +102,10 @@ class EmbeddingSet:
         Class names, index = label. Defaults to ``"0".."C-1"``.
     meta : dict
         Provenance: dataset, backbone, preprocessing hash, counts, created, checksum.
+    class_text : ndarray of shape (n_classes, d), float32, optional
+        Text embeddings of the class names in the features' space (an OpenCLIP model's text
+        tower, L2-normalised; ``meta["text"]`` says how they were made): the zero-shot
+        classifier, the ``text_prior`` initial pool and the probe's ``init="text"`` use them.
     """
 
     x_train: np.ndarray
@@ -105,6 +114,7 @@ class EmbeddingSet:
     y_test: np.ndarray | None = None
     classes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    class_text: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.x_train = check_features(self.x_train, "x_train")
@@ -140,6 +150,10 @@ class EmbeddingSet:
                 f"meta must be a dict of provenance fields; got {_show(self.meta)} of type "
                 f"{type(self.meta).__name__}."
             )
+        if self.class_text is not None:
+            self.class_text = check_class_text(
+                self.class_text, n_known or None, self.x_train.shape[1], "class_text"
+            )
         self.meta = dict(self.meta)
         self.meta.setdefault("dataset", "custom")
         self.meta.setdefault("backbone", "unknown")
@@ -169,6 +183,31 @@ class EmbeddingSet:
         return self.x_test is not None
 
     @property
+    def has_text(self) -> bool:
+        """Whether the set carries class text embeddings (:attr:`class_text`)."""
+        return self.class_text is not None
+
+    def with_class_text(
+        self, class_text: np.ndarray, text_meta: dict | None = None
+    ) -> EmbeddingSet:
+        """A copy carrying ``class_text`` (shape (n_classes, d)) and ``meta["text"] = text_meta``.
+
+        The arrays are shared, not copied; the checksum then covers the text embeddings too.
+        """
+        meta = {k: v for k, v in self.meta.items() if k != "checksum"}
+        if text_meta is not None:
+            meta["text"] = dict(text_meta)
+        return EmbeddingSet(
+            self.x_train,
+            self.y_train,
+            self.x_test,
+            self.y_test,
+            classes=list(self.classes),
+            meta=meta,
+            class_text=class_text,
+        )
+
+    @property
     def checksum(self) -> str:
         """sha256 of the arrays (dtype, shape and bytes)."""
         if getattr(self, "_checksum", None) is None:
@@ -176,13 +215,15 @@ class EmbeddingSet:
         return self._checksum
 
     def _arrays(self) -> dict[str, np.ndarray | None]:
-        return {k: getattr(self, k) for k in _ARRAYS}
+        return {k: getattr(self, k) for k in (*_ARRAYS, *_OPTIONAL)}
 
     def __repr__(self) -> str:
         test = f", n_test={len(self.x_test)}" if self.x_test is not None else ""
+        text = ", class_text" if self.class_text is not None else ""
         return (
             f"EmbeddingSet(dataset={self.dataset!r}, backbone={self.backbone!r}, "
-            f"n_train={len(self.x_train)}, dim={self.x_train.shape[1]}, n_classes={self.n_classes}{test})"
+            f"n_train={len(self.x_train)}, dim={self.x_train.shape[1]}, n_classes={self.n_classes}"
+            f"{test}{text})"
         )
 
     # ------------------------------------------------------------------ persistence
@@ -211,7 +252,7 @@ class EmbeddingSet:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        from ._utils import apply_umask
+        from ._files import apply_umask
 
         apply_umask(tmp_dir, 0o777)  # mkdtemp makes it 0700 whatever the umask
         try:
@@ -299,7 +340,7 @@ class EmbeddingSet:
                 f"Re-create it, or load it with verify=False if you trust it ({fix})"
             )
         if verify:
-            got = _checksum({k: arrays.get(k) for k in _ARRAYS})
+            got = _checksum({k: arrays.get(k) for k in (*_ARRAYS, *_OPTIONAL)})
             if got != expected:
                 raise CorruptCacheError(
                     f"Checksum mismatch for {path}: the arrays were modified or damaged "
@@ -319,4 +360,5 @@ class EmbeddingSet:
             arrays.get("y_test"),
             classes=classes,
             meta=meta,
+            class_text=arrays.get("class_text"),
         )

@@ -56,9 +56,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from tqdm.auto import tqdm
 
-    from . import load_embeddings, plots, run_al
+    from . import plots
     from ._threads import set_threads
+    from .loop import run_al
     from .results import write_results
+    from .sources import load_embeddings
 
     t0 = time.perf_counter()
     emb = load_embeddings("digits")

@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from ._utils import atomic_path
+from ._files import atomic_path
 from .errors import InvalidInputError, MissingResourceError
 from .validation import (
     check_classes,

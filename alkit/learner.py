@@ -12,14 +12,28 @@ import numpy as np
 import pandas as pd
 
 from . import initial_pools, strategies
-from ._utils import atomic_path, resolve_device, run_streams
+from ._devices import resolve_device
+from ._files import atomic_path
+from ._random import run_streams
 from .data import EmbeddingSet
 from .errors import BudgetError, InvalidInputError
 from .pool import Pool, Selection
 from .probe import LinearProbe, ProbeConfig
+from .stopping import (
+    CV_FOLDS,
+    STOP_THRESHOLD,
+    STOP_WINDOW,
+    AccuracyEstimate,
+    Progress,
+    cohen_kappa,
+    cross_validated_accuracy,
+    stop_hint,
+    stop_set,
+)
 from .validation import (
     check_budget,
     check_class_labels,
+    check_class_text,
     check_classes,
     check_device,
     check_features,
@@ -116,15 +130,15 @@ class ActiveLearner:
     strategy : str
         A registered strategy (``alkit.strategies.available()``).
     initial_pool : str, optional
-        ``None`` = the strategy's paper default (DESIGN §6).
+        ``None`` = the strategy's paper default (docs/protocol.md).
     budget, initial_budget : int, optional
         Points per query and in the initial pool; ``None`` = the number of classes C.
     seed : int
         Seeds the run's independent random streams (initial pool, probe, strategy).
     probe : dict, optional
-        Probe settings (DESIGN §5), e.g. ``{"dropout": 0.75, "max_epochs": 400}``.
+        Probe settings (docs/protocol.md), e.g. ``{"dropout": 0.75, "max_epochs": 400}``.
     propagation : None, True or dict
-        Train the probe on label-propagated pseudo-labels (DESIGN §6).
+        Train the probe on label-propagated pseudo-labels (docs/analysis.md).
     device : {"auto", "cpu", "cuda"}
     n_classes : int, optional
         Required when ``emb_or_x`` is an array (or pass ``classes``).
@@ -132,6 +146,9 @@ class ActiveLearner:
         Class names.
     ids : sequence, optional
         A readable id or image path per pool row, used by :meth:`export`.
+    class_text : ndarray of shape (C, d), optional
+        Class text embeddings (default: the embeddings' own ``class_text`` when it has one row
+        per class): used by the ``text_prior`` initial pool and ``probe={"init": "text"}``.
     **params
         Strategy parameters (e.g. ``M=5`` for DropQuery, ``cluster=True`` for entropy).
     """
@@ -150,6 +167,7 @@ class ActiveLearner:
         n_classes: int | None = None,
         classes: list[str] | None = None,
         ids=None,
+        class_text=None,
         **params,
     ) -> None:
         if isinstance(emb_or_x, EmbeddingSet):
@@ -179,12 +197,26 @@ class ActiveLearner:
         self.probe_config = ProbeConfig.from_dict(probe)
         self.propagation = _propagation_settings(propagation)
         self.ids = check_ids(ids, len(x))
+        own = getattr(emb_or_x, "class_text", None)
+        if class_text is None and own is not None and len(own) == self.n_classes:
+            class_text = own
+        self.class_text = (
+            None
+            if class_text is None
+            else check_class_text(class_text, self.n_classes, x.shape[1], "class_text")
+        )
+        if initial_pools.uses_text(initial_pool) and self.class_text is None:
+            raise InvalidInputError(
+                f"initial pool {initial_pool!r} needs class text embeddings: embed with an "
+                "openclip: backbone (or `alkit embed --add-text`), or pass class_text=…."
+            )
         self._streams = run_streams(self.seed)
         self.pool = Pool(x, self.n_classes)
         self.probe = LinearProbe(
             self.n_classes,
             device=self.device,
             seed=self._streams["probe"],
+            class_text=self.class_text,
             **self.probe_config.to_dict(),
         )
         self._propagator = None
@@ -198,6 +230,12 @@ class ActiveLearner:
         self.pending: Selection | None = None
         self.last_fit_seconds = 0.0
         self.last_query_seconds = 0.0
+        # stabilizing predictions (alkit.stopping): the stop set's predictions of the last model
+        # fitted on new labels, and the kappa of each such model with the one before it
+        self.kappas: list[float] = []
+        self._stop_predictions: np.ndarray | None = None
+        self._label_version = 0  # bumped by teach/relabel: a fit on new labels is a new round
+        self._recorded_version = -1
 
     # ------------------------------------------------------------------ ask / tell
     @property
@@ -246,10 +284,14 @@ class ActiveLearner:
     def _initial_pool_params(self) -> dict[str, Any]:
         """The strategy's parameters when the initial pool is the strategy's own (TypiClust's,
         ProbCover's): the pool is then built with the same δ rule, index, kNN… and the strategy
-        reuses its graph or clusters from ``pool.cache``, as the reference does."""
-        if self.initial_pool != self.strategy:
-            return {}
-        return {k: v for k, v in self.params.items() if k != "device"}
+        reuses its graph or clusters from ``pool.cache``, as the reference does. A pool that uses
+        the class texts (``text_prior``) gets them as ``class_text``."""
+        params = {}
+        if self.initial_pool == self.strategy:
+            params = {k: v for k, v in self.params.items() if k != "device"}
+        if initial_pools.uses_text(self.initial_pool):
+            params["class_text"] = self.class_text
+        return params
 
     def teach(self, indices, labels) -> ActiveLearner:
         """Record labels for rows that have none yet.
@@ -278,6 +320,7 @@ class ActiveLearner:
             self.selections.append(self.pending)
             self.pending = None
         self._stale = True
+        self._label_version += 1
         return self
 
     def relabel(self, indices, labels) -> ActiveLearner:
@@ -293,6 +336,7 @@ class ActiveLearner:
             )
         self.pool.add_labels(indices, labels, relabel=True)
         self._stale = True
+        self._label_version += 1
         return self
 
     def fit(self) -> ActiveLearner:
@@ -311,7 +355,59 @@ class ActiveLearner:
             self.probe.fit(self.pool.x[used], targets[used], sample_weight=weights[used])
         self.last_fit_seconds = time.perf_counter() - t0
         self._stale = False
+        self._record_stop_predictions()
         return self
+
+    def _record_stop_predictions(self) -> None:
+        """After a fit on new labels: the kappa of this model's stop-set predictions with the
+        previous model's (nothing is drawn from the run's random streams)."""
+        if self._recorded_version == self._label_version:
+            return
+        rows = stop_set(self.pool.n, self.seed)
+        pred = self.probe.predict(self.pool.x[rows])
+        if self._stop_predictions is not None:
+            self.kappas.append(cohen_kappa(self._stop_predictions, pred, self.n_classes))
+        self._stop_predictions = pred
+        self._recorded_version = self._label_version
+
+    def progress(
+        self,
+        window: int = STOP_WINDOW,
+        threshold: float = STOP_THRESHOLD,
+        cv_folds: int = CV_FOLDS,
+    ) -> Progress:
+        """Should I keep labeling? The cross-validated accuracy and the stopping hint.
+
+        The estimate is a stratified k-fold cross-validation of the probe (its settings, seeded
+        from ``seed`` and the number of labels) on the labeled points; the hint compares the
+        mean Cohen's kappa between consecutive models' predictions on the fixed stop set over
+        the last ``window`` rounds with ``threshold`` (Bloodgood & Vijay-Shanker 2009). See
+        :mod:`alkit.stopping` and ``docs/labeling.md``. Nothing is drawn from the run's random
+        streams: the next query is the same whether or not this is called.
+        """
+        lab = self.pool.labeled_idx
+        if len(lab) == 0:
+            estimate = AccuracyEstimate(reason="nothing is labeled yet")
+        else:
+            if self._stale:
+                self.fit()
+            estimate = cross_validated_accuracy(
+                self.pool.x[lab],
+                self.pool.labels[lab],
+                self.n_classes,
+                probe=self.probe_config.to_dict(),
+                seed=self.seed,
+                max_folds=cv_folds,
+                device=self.device,
+            )
+        counts = np.bincount(self.pool.labels[lab], minlength=self.n_classes)
+        return Progress(
+            len(lab),
+            self.pool.n_unlabeled,
+            {c: int(n) for c, n in zip(self.classes, counts)},
+            estimate,
+            stop_hint(self.kappas, window, threshold),
+        )
 
     def predict_proba(self, x: np.ndarray | None = None) -> np.ndarray:
         """Class probabilities of shape (n, C) for ``x`` (default: the pool)."""
@@ -385,6 +481,25 @@ class ActiveLearner:
                 )
         paths["probe"] = out / "probe.npz"
         return paths
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike, *, embeddings: str | os.PathLike | None = None) -> Path:
+        """Save the whole state to ``<path>/learner.npz`` (see :mod:`alkit.learner_state`):
+        :meth:`load` continues exactly where this learner stands."""
+        from .learner_state import save_learner
+
+        return save_learner(self, path, embeddings=embeddings)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, emb_or_x=None, *, device: str = "auto") -> ActiveLearner:
+        """The learner saved at ``path`` (``emb_or_x``: its pool, default the saved reference;
+        checked against the saved checksum). An exact continuation needs the same kind of
+        device."""
+        from .learner_state import learner_arguments, read_state, restore_learner, saved_pool
+
+        state, _ = read_state(path)
+        x = saved_pool(state, path, emb_or_x)
+        return restore_learner(cls(x, device=device, **learner_arguments(state)), path)
 
     def config(self) -> dict[str, Any]:
         """Everything needed to recreate this learner (JSON-serialisable)."""

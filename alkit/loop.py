@@ -8,6 +8,7 @@ here for code written before that module existed.
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,11 @@ from .results import (
     result_row,
     results_frame,
     write_results,
+    zeroshot_row,
 )
 from .sources import load_embeddings
 from .validation import check_bool, check_int
+from .zeroshot import zeroshot_metrics
 
 __all__ = ["run_al", "Run", "method_label", "load_results", "SCHEMA_VERSION", "RESULT_COLUMNS"]
 
@@ -43,7 +46,8 @@ class Run:
     Attributes
     ----------
     history : DataFrame
-        One row per iteration (from 1).
+        One row per iteration (from 1), after the zero-shot row (iteration 0) when the
+        embeddings carry class text embeddings.
     acquired : ndarray of shape (n_labeled,)
         Pool indices in acquisition order.
     config : dict
@@ -58,7 +62,7 @@ class Run:
     selections: list = field(default_factory=list, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
-        """The tidy results table (DESIGN §4): one row per iteration."""
+        """The tidy results table (docs/analysis.md, 'Results files'): one row per iteration."""
         return self.history[RESULT_COLUMNS].copy()
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -80,9 +84,10 @@ def run_al(
     oracle=None,
     device: str = "auto",
     progress: bool = False,
+    zeroshot: bool | None = None,
     **params,
 ) -> Run:
-    """Simulate active learning with ground-truth labels (the paper's protocol, DESIGN §5).
+    """Simulate active learning with ground-truth labels (the paper's protocol, docs/protocol.md).
 
     At iteration 1 the initial pool is labeled; at each later iteration the strategy
     queries ``budget`` points. The probe is retrained from scratch and evaluated on the
@@ -103,11 +108,15 @@ def run_al(
         Number of train/test rounds (the paper: 20).
     seed : int
     probe : dict, optional
-        Probe settings (DESIGN §5).
+        Probe settings (docs/protocol.md).
     propagation : None, True or dict
-        Label propagation settings (DESIGN §6), off by default.
+        Label propagation settings (docs/analysis.md), off by default.
     oracle : optional
         Defaults to a :class:`SimulatedOracle` on ``emb.y_train``.
+    zeroshot : bool, optional
+        Write the iteration-0 row: the zero-shot accuracy of the class text embeddings on the
+        test split, before any label (``n_labeled = 0``). ``None`` (default): when the
+        embeddings carry ``class_text`` and a test split.
     **params
         Strategy parameters.
 
@@ -154,6 +163,18 @@ def run_al(
         learner, dataset=emb.dataset, backbone=emb.backbone, embedding_checksum=emb.checksum
     )
     rows = []
+    if zeroshot is None:
+        zeroshot = learner.class_text is not None and emb.has_test
+    elif check_bool(zeroshot, "zeroshot") and (learner.class_text is None or not emb.has_test):
+        raise InvalidInputError(
+            "zeroshot=True needs class text embeddings (EmbeddingSet.class_text: alkit embed "
+            "with an openclip: backbone, or --add-text) and a test split."
+        )
+    if zeroshot:
+        t0 = time.perf_counter()
+        metrics = zeroshot_metrics(emb.x_test, emb.y_test, learner.class_text)
+        info = {"n_templates": emb.meta.get("text", {}).get("n_templates")}
+        rows.append(zeroshot_row(learner, metrics, seconds=time.perf_counter() - t0, info=info))
     iterator = range(1, iterations + 1)
     if progress:
         from tqdm.auto import tqdm

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._utils import atomic_path
+from ._files import atomic_path
 from .errors import InvalidInputError, MissingResourceError
 from .validation import (
     check_classes,

@@ -132,7 +132,7 @@ class Pool:
         (n, d) copy, which at 1.28M × 1536 is 7.9 GB.
         """
         if self._x_l2 is None:
-            from ._utils import l2_normalize, row_norms
+            from ._kernels.norms import l2_normalize, row_norms
 
             norms = row_norms(self.x)
             unit = len(self.x) and bool(np.all(np.abs(norms - 1.0) <= UNIT_NORM_TOL))

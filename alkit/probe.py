@@ -17,10 +17,11 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from ._utils import resolve_device
+from ._devices import resolve_device
 from .errors import InvalidInputError
 from .validation import (
     check_bool,
+    check_choice,
     check_device,
     check_features,
     check_float,
@@ -32,7 +33,9 @@ from .validation import (
     check_settings,
 )
 
-__all__ = ["LinearProbe", "ProbeConfig", "PROBE_DEFAULTS", "PROBE_FIELDS"]
+__all__ = ["LinearProbe", "ProbeConfig", "PROBE_DEFAULTS", "PROBE_FIELDS", "probe_identity"]
+
+PROBE_INITS = ("random", "text")  # nn.Linear's rule (the paper), or the zero-shot classifier
 
 
 @dataclass
@@ -49,6 +52,7 @@ class ProbeConfig:
     min_delta: float = 1e-3
     bn_eps: float = 1e-5
     bn_momentum: float = 0.1
+    init: str = "random"
 
     def __post_init__(self) -> None:
         # range and type of every field; a string ("0.01") or a bool is an error, not a number
@@ -65,6 +69,7 @@ class ProbeConfig:
         self.bn_momentum = check_float(
             self.bn_momentum, "probe bn_momentum", min=0.0, max=1.0, min_open=True
         )
+        self.init = check_choice(self.init, "probe init", PROBE_INITS)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> ProbeConfig:
@@ -80,6 +85,14 @@ class ProbeConfig:
 PROBE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ProbeConfig))
 #: The paper's probe settings (Gupte et al. 2024, §3; the reference's ``ALFM/conf``).
 PROBE_DEFAULTS: dict = {f.name: f.default for f in fields(ProbeConfig)}
+#: Settings added after results were first hashed, at the value that reproduces those results.
+_LATER_FIELDS = {"init": "random"}
+
+
+def probe_identity(settings: dict) -> dict:
+    """The probe settings a results hash covers: all of ``settings`` except those added later
+    (``init``) while at the value every earlier result used, so those results keep their hash."""
+    return {k: v for k, v in settings.items() if _LATER_FIELDS.get(k, object()) != v}
 
 
 class LinearProbe:
@@ -90,12 +103,15 @@ class LinearProbe:
     n_classes : int
         Number of output classes C (all classes, seen or not).
     dropout, lr, weight_decay, batch_size, max_epochs, patience, min_delta, bn_eps, bn_momentum
-        DESIGN §5 defaults: p = 0.75, AdamW(1e-2, wd 1e-2), batches of 4096, ≤ 400 epochs,
+        The paper's defaults (docs/protocol.md): p = 0.75, AdamW(1e-2, wd 1e-2), batches of 4096, ≤ 400 epochs,
         early stopping on the epoch-mean training loss (patience 20, min_delta 1e-3).
     device : {"auto", "cpu", "cuda"}
         ``"auto"`` uses CUDA when available.
     seed : int or numpy Generator
         Seeds the probe's ``torch.Generator`` (initial weights, shuffles, dropout masks).
+    init : {"random", "text"}, class_text : ndarray of shape (C, d), optional
+        ``"text"``: start each fit as the zero-shot classifier of ``class_text``
+        (:func:`alkit.zeroshot.text_init`; later random draws match ``"random"``'s).
     chunk_size : int
         Rows per chunk for inference passes over the pool.
 
@@ -130,8 +146,10 @@ class LinearProbe:
         min_delta: float = 1e-3,
         bn_eps: float = 1e-5,
         bn_momentum: float = 0.1,
+        init: str = "random",
         device: str = "auto",
         seed: int | np.random.Generator = 0,
+        class_text: np.ndarray | None = None,
         chunk_size: int = 8192,
         **unknown,
     ) -> None:
@@ -140,7 +158,7 @@ class LinearProbe:
         check_settings(
             unknown,
             "LinearProbe",
-            {**PROBE_DEFAULTS, "device": "auto", "seed": 0, "chunk_size": 8192},
+            {**PROBE_DEFAULTS, "device": "auto", "seed": 0, "chunk_size": 8192, "class_text": None},
         )
         self.n_classes = check_int(n_classes, "n_classes", min=2)
         self.config = ProbeConfig(
@@ -153,7 +171,11 @@ class LinearProbe:
             min_delta,
             bn_eps,
             bn_momentum,
+            init,
         )
+        if self.config.init == "text" and class_text is None:
+            raise InvalidInputError("probe init='text' needs class_text, the class texts.")
+        self.class_text = class_text
         self.device = resolve_device(check_device(device))
         self.chunk_size = check_int(chunk_size, "chunk_size", min=1)
         if isinstance(seed, np.random.Generator):
@@ -247,6 +269,10 @@ class LinearProbe:
         opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         running_mean = torch.zeros(d, device=dev)
         running_var = torch.ones(d, device=dev)
+        if cfg.init == "text":  # drawn above all the same: the later draws match init="random"
+            from .zeroshot import text_start
+
+            running_mean, running_var = text_start(params, self.class_text, x, y, cfg)
 
         best_loss, best_state, best_epoch = math.inf, None, 0
         es_best, wait = math.inf, 0

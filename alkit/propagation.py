@@ -1,4 +1,4 @@
-"""Label propagation on a kNN graph of the pool (the paper's fourth pillar, DESIGN §6).
+"""Label propagation on a kNN graph of the pool (the paper's fourth pillar; docs/analysis.md).
 
 The graph is built once per run on the L2-normalised train features and reused every
 iteration; only the labeled set changes between calls. The iteration is a sparse × dense
@@ -19,7 +19,6 @@ in the era of vision foundation models. TMLR.
 from __future__ import annotations
 
 import hashlib
-import numbers
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +27,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ._utils import l2_normalize, resolve_device
+from ._devices import resolve_device
+from ._kernels.norms import l2_normalize
 from .cluster import knn
 from .errors import InvalidInputError
-from .validation import check_features, check_settings
+from .validation import check_choice, check_features, check_float, check_int, check_settings
 
 __all__ = [
     "LabelPropagator",
@@ -142,32 +142,17 @@ def check_propagation_settings(settings: dict[str, Any] | None) -> dict[str, Any
     """
     settings = check_settings(settings, "label propagation settings", DEFAULTS)
     s = {**DEFAULTS, **settings}
-    if s["variant"] not in VARIANTS:
-        raise InvalidInputError(
-            f"Unknown propagation variant {s['variant']!r}; choose one of {sorted(VARIANTS)}."
-        )
+    check_choice(s["variant"], "propagation variant", sorted(VARIANTS))
     if s["alpha"] is None:
         s["alpha"] = VARIANTS[s["variant"]]["alpha"]
-    s["k"] = _positive_int(s["k"], "k")
-    s["n_iter"] = _positive_int(s["n_iter"], "n_iter")
-    a = s["alpha"]
-    if isinstance(a, bool) or not isinstance(a, numbers.Real) or not 0.0 < float(a) < 1.0:
-        raise InvalidInputError(f"propagation alpha must be a number in (0, 1); got {a!r}.")
-    s["alpha"] = float(a)
-    if (
-        isinstance(s["gamma"], bool)
-        or not isinstance(s["gamma"], numbers.Real)
-        or not s["gamma"] > 0
-    ):
-        raise InvalidInputError(f"propagation gamma must be a positive number; got {s['gamma']!r}.")
-    s["gamma"] = float(s["gamma"])
-    if isinstance(s["tol"], bool) or not isinstance(s["tol"], numbers.Real) or s["tol"] < 0:
-        raise InvalidInputError(f"propagation tol must be a number ≥ 0; got {s['tol']!r}.")
-    s["tol"] = float(s["tol"])
-    if s["dtype"] not in ("float64", "float32"):
-        raise InvalidInputError(
-            f"propagation dtype must be 'float64' or 'float32'; got {s['dtype']!r}."
-        )
+    s["k"] = check_int(s["k"], "propagation k", min=1)
+    s["n_iter"] = check_int(s["n_iter"], "propagation n_iter", min=1)
+    s["alpha"] = check_float(
+        s["alpha"], "propagation alpha", min=0.0, max=1.0, min_open=True, max_open=True
+    )
+    s["gamma"] = check_float(s["gamma"], "propagation gamma", min=0.0, min_open=True)
+    s["tol"] = check_float(s["tol"], "propagation tol", min=0.0)
+    check_choice(s["dtype"], "propagation dtype", ("float64", "float32"))
     return s
 
 
@@ -373,15 +358,8 @@ class LabelPropagator:
         return targets, weights
 
 
-def _positive_int(v: Any, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise InvalidInputError(f"propagation {name} must be a positive integer; got {v!r}.")
-    return int(v)
-
-
 def _check_labels(labeled_idx, labels, n_classes, n) -> tuple[np.ndarray, np.ndarray, int]:
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise InvalidInputError(f"n_classes must be an integer ≥ 2; got {n_classes!r}.")
+    check_int(n_classes, "n_classes", min=2)
     idx = np.asarray(labeled_idx).ravel()
     lab = np.asarray(labels).ravel()
     if idx.size == 0:

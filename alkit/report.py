@@ -5,8 +5,14 @@ verified; a bad file is an error, or with ``--skip-bad`` left out with a printed
 writes into ``FIGDIR``:
 
 - ``learning_curves.csv``, ``al_curves.{png,svg}`` — always (runs with label propagation and
-  grids of several initial pools in panels of their own);
+  grids of several initial pools in panels of their own; the zero-shot accuracy as a dashed
+  "no labels" line when the runs hold it);
+- ``zeroshot.{csv,md}`` — when the runs hold a zero-shot row (embeddings with class texts);
 - ``auc.csv`` (per run), ``auc_summary.{csv,md}`` — always;
+- ``bootstrap_auc.{csv,md}``, ``bootstrap_final.{csv,md}`` — always: percentile-bootstrap
+  intervals over seeds of AUC and final accuracy, and of the paired difference to random;
+  ``seeds_needed.{csv,md}`` — when random ran with ≥ 2 seeds: the smallest AUC difference to
+  random the seeds detect (paired t-test, 80 % power), the seeds 1 point needs, a sentence;
 - ``summary.{csv,md}`` — accuracy ± std at chosen iterations, marked vs. ``random`` when it ran;
 - pillar 1, ``pillar1_initial_pool.{png,svg,csv}`` — when a setting ran from ≥ 2 initial pools:
   accuracy at iteration 1 per pool, paired test against the random pool;
@@ -18,7 +24,8 @@ writes into ``FIGDIR``:
 - pillar 4, ``delta_ssl.csv``, ``delta_ssl.{png,svg}`` — when runs with and without label
   propagation pair up;
 - DropQuery and Figure 1, ``delta_half.csv``, ``delta_curves.{png,svg}`` — with ≥ 2 iterations;
-  ``win_matrix.csv``, ``win_matrix_settings.csv``, ``win_matrix.{png,svg}`` — with ≥ 2 methods;
+  ``win_matrix.csv``, ``win_matrix_settings.csv``, ``win_matrix.{png,svg}`` — with ≥ 2 methods
+  (``--correction holm``: Holm's correction over the pairs of each setting and iteration);
 - ``index.md`` — the tables, the figures and what each figure left out.
 
 An analysis the results cannot support is skipped with a printed reason; what a figure leaves
@@ -35,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis
-from ._utils import atomic_path
+from ._files import atomic_path
 from .errors import AlkitError, InvalidInputError
 
 __all__ = ["add_arguments", "main", "report", "to_markdown"]
@@ -58,7 +65,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="iterations of the summary table (default: first, powers of two, last)",
     )
     parser.add_argument(
-        "--metric", default="accuracy", choices=["accuracy", "balanced_accuracy", "macro_f1"]
+        "--metric",
+        default="accuracy",
+        choices=["accuracy", "balanced_accuracy", "macro_f1"],
+        help="the metric of every figure and table (default: accuracy)",
     )
     parser.add_argument(
         "--initial-pool",
@@ -69,6 +79,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--method",
         default=None,
         help="method for the delta curves (default: dropquery if present, else all pooled)",
+    )
+    parser.add_argument(
+        "--correction",
+        default="none",
+        choices=["none", "holm"],
+        help="win matrix: multiple-comparison correction over the pairs of each setting and "
+        "iteration (default none, the paper's)",
+    )
+    parser.add_argument(
+        "--target-difference",
+        type=float,
+        default=0.01,
+        help="seeds needed: the AUC difference to random to size the seeds for (default 0.01 = "
+        "1 point)",
     )
     parser.add_argument("--formats", nargs="+", default=["png", "svg"], help="figure formats")
     parser.add_argument(
@@ -147,8 +171,14 @@ def report(
     initial_pool: str = "default",
     method: str | None = None,
     formats=("png", "svg"),
+    correction: str | None = None,
+    target_difference: float = 0.01,
 ) -> list[Path]:
-    """Render every figure and table that ``df`` supports into ``out``; returns the written paths."""
+    """Render every figure and table that ``df`` supports into ``out``; returns the written paths.
+
+    ``correction="holm"`` applies Holm's correction in the win matrix; ``target_difference`` is
+    the AUC difference the seeds-needed table sizes the seeds for (0.01 = 1 point).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     w = _Writer(out, list(formats))
@@ -164,11 +194,17 @@ def report(
     base = df[~df["propagate"]] if (~df["propagate"]).any() else df
 
     w.csv(analysis.learning_curves(df, metric), "learning_curves")
+    zeroshot = analysis.zeroshot(df, metric)
     w.fig(
         plots.al_curves(df, metric),
         "al_curves",
-        "Active learning curves (mean ± 95 % CI over seeds)",
+        "Active learning curves (mean ± 95 % CI over seeds)"
+        + ("; dashed: zero-shot accuracy, no labels" if len(zeroshot) else ""),
     )
+    if len(zeroshot):
+        w.csv(zeroshot, "zeroshot")
+        w.md(zeroshot, "zeroshot", "Zero-shot accuracy (no labels: the class texts' classifier)")
+        _zeroshot_sentence(w, df, zeroshot, metric)
 
     runs = analysis.auc(df, metric)
     w.csv(runs, "auc")
@@ -198,6 +234,7 @@ def report(
     except AlkitError as exc:
         _skip("summary table", str(exc))
 
+    _statistics(w, df, metric, target_difference)
     _pillars(w, df, metric)
 
     if df["iteration"].max() >= 2:
@@ -222,7 +259,9 @@ def report(
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                wm = analysis.win_matrix(df, initial_pool=initial_pool, metric=metric)
+                wm = analysis.win_matrix(
+                    df, initial_pool=initial_pool, metric=metric, correction=correction
+                )
             for c in caught:
                 print(f"  note: {c.message}")
             w.csv(wm.to_frame(), "win_matrix", index=True)
@@ -230,7 +269,8 @@ def report(
             w.fig(
                 plots.win_matrix_heatmap(wm),
                 "win_matrix",
-                "Win matrix (rows beat columns)",
+                "Win matrix (rows beat columns)"
+                + ("; Holm-corrected per setting and iteration" if correction else ""),
                 _win_matrix_notes(df, initial_pool),
             )
         except AlkitError as exc:
@@ -247,11 +287,11 @@ def report(
 
 def _pillars(w: _Writer, df: pd.DataFrame, metric: str) -> None:
     """The pillar figures, each with the table behind it, when the results hold the comparison."""
-    from . import comparisons, plots
+    from . import analysis, plots
 
     pools = df[df["iteration"] == 1].groupby(analysis.SETTING)["initial_pool"].nunique()
     if len(pools) and pools.max() >= 2:
-        eff = comparisons.initial_pool_effect(df, 1, metric)
+        eff = analysis.initial_pool_effect(df, 1, metric)
         w.csv(eff, "pillar1_initial_pool")
         w.fig(
             plots.initial_pool_bars(df, 1, metric),
@@ -261,7 +301,7 @@ def _pillars(w: _Writer, df: pd.DataFrame, metric: str) -> None:
     else:
         _skip("pillar 1 (initial pool)", "every setting ran from a single initial pool")
 
-    gain = comparisons.cluster_effect(df, metric)
+    gain = analysis.cluster_effect(df, metric)
     if len(gain):
         w.csv(gain, "pillar2_diversity")
         w.fig(
@@ -282,7 +322,7 @@ def _pillars(w: _Writer, df: pd.DataFrame, metric: str) -> None:
     )
 
     try:
-        fam = comparisons.family_gap(df, metric)
+        fam = analysis.family_gap(df, metric)
     except AlkitError as exc:
         fam = pd.DataFrame()
         reason = str(exc)
@@ -311,6 +351,108 @@ def _pillars(w: _Writer, df: pd.DataFrame, metric: str) -> None:
             "delta_ssl (pillar 4)",
             "no runs with and without label propagation share a configuration and seed",
         )
+
+
+def _zeroshot_sentence(w: _Writer, df: pd.DataFrame, zeroshot: pd.DataFrame, metric: str) -> None:
+    """Where the curves cross the zero-shot line: the labels a setting needs to beat it."""
+    curves = analysis.learning_curves(
+        df[~df["propagate"]] if (~df["propagate"]).any() else df, metric
+    )
+    parts = []
+    for row in zeroshot.itertuples(index=False):
+        c = curves[(curves["dataset"] == row.dataset) & (curves["backbone"] == row.backbone)]
+        above = c[c["mean"] > row.zeroshot]
+        n = above["n_labeled"].min() if len(above) else None
+        first = (
+            f"first beaten with {int(round(n))} labels ("
+            + ", ".join(sorted(above.loc[above["n_labeled"] == n, "method"]))
+            + ")"
+            if n is not None
+            else "never beaten within these runs' budget"
+        )
+        parts.append(f"{row.dataset} / {row.backbone}: {100 * row.zeroshot:.1f} %, {first}")
+    text = (
+        f"**No labels.** The zero-shot {metric.replace('_', ' ')} of the class texts, the line "
+        "every curve has to beat: " + "; ".join(parts) + "."
+    )
+    print(f"  {text}")
+    w.index.append(text + "\n")
+
+
+def _pct_ci(mean, low, high) -> str:
+    if not np.isfinite(mean):
+        return ""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{100 * mean:.1f}"
+    return f"{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def _span(values: pd.Series, fmt: str) -> str:
+    lo, hi = values.min(), values.max()
+    if fmt == "d":
+        lo, hi = int(lo), int(hi)
+    return format(lo, fmt) if lo == hi else f"{lo:{fmt}}–{hi:{fmt}}"
+
+
+def _statistics(w: _Writer, df: pd.DataFrame, metric: str, target: float) -> None:
+    """Bootstrap intervals of AUC and final accuracy, and the seeds a comparison needs."""
+    has_random = (df.loc[df["iteration"] >= 1, "method"] == "random").any()
+    keys = analysis.SETTING + analysis.CONFIG
+    for value, what in (("auc", "AUC"), ("final", "Final")):
+        ci = analysis.bootstrap_ci(df, value, metric, baseline="random" if has_random else None)
+        name = f"bootstrap_{value}"
+        w.csv(ci, name)
+        shown = ci[keys + ["n_seeds"]].copy()
+        shown[f"{what} % [95 % CI]"] = [
+            _pct_ci(*r) for r in ci[["mean", "ci_low", "ci_high"]].itertuples(index=False)
+        ]
+        if has_random:
+            shown["vs random, points [95 % CI]"] = [
+                _pct_ci(*r) for r in ci[["diff", "diff_low", "diff_high"]].itertuples(index=False)
+            ]
+        w.md(
+            shown,
+            name,
+            f"{what} {metric.replace('_', ' ')}: mean and 95 % percentile-bootstrap interval over "
+            "seeds" + ("; difference to random paired by seed" if has_random else ""),
+        )
+    if not has_random:
+        _skip("seeds needed", "needs runs of the random baseline")
+        return
+    need = analysis.seeds_needed(df, "auc", metric, "random", difference=target)
+    need = need[need["n_seeds"] >= 2]
+    if need.empty:
+        _skip("seeds needed", "no configuration pairs with random on 2 or more seeds")
+        return
+    w.csv(need, "seeds_needed")
+    shown = need[keys + ["n_seeds"]].copy()
+    for col, title in (("diff", "diff"), ("sd_diff", "sd of diffs"), ("detectable", "detectable")):
+        shown[f"{title} (points)"] = (100 * need[col]).round(2)
+    shown["seeds for the observed diff"] = need["seeds_for_observed"]
+    shown[f"seeds for {100 * target:g} point(s)"] = need["seeds_for_target"]
+    w.md(
+        shown,
+        "seeds_needed",
+        "Seeds needed: AUC difference to random, paired t-test, α = 0.05, 80 % power",
+    )
+    det = 100 * need["detectable"].dropna()
+    for_target = need["seeds_for_target"].dropna()
+    seeds = sorted(need["n_seeds"].unique())
+    text = (
+        f"**Seeds.** With {', '.join(map(str, seeds))} seed(s) per configuration, the smallest "
+        "AUC difference to random these runs detect with 80 % power (paired t-test, α = 0.05) "
+        f"is {_span(det, '.2f')} points"
+        + (f" (median {det.median():.2f})" if len(det) > 2 else "")
+        + (
+            f"; a {100 * target:g}-point difference would need {_span(for_target, 'd')} seeds"
+            if len(for_target)
+            else ""
+        )
+        + ". Differences below the detectable one are not evidence either way (Werner et al. "
+        "2024 saw three seeds flip a method from better to worse than random)."
+    )
+    print(f"  {text}")
+    w.index.append(text + "\n")
 
 
 def _win_matrix_notes(df: pd.DataFrame, initial_pool: str) -> list[str]:
@@ -359,6 +501,8 @@ def main(args: argparse.Namespace) -> int:
         initial_pool=args.initial_pool,
         method=args.method,
         formats=args.formats,
+        correction=None if args.correction == "none" else args.correction,
+        target_difference=args.target_difference,
     )
     print(f"{len(paths)} files written to {args.out}")
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._utils import alkit_home
+from ._files import alkit_home
 from .data import EmbeddingSet
 from .errors import CorruptCacheError, InvalidInputError, UnknownNameError
 from .validation import check_features, check_float, check_int, parse_int
@@ -41,6 +41,7 @@ _SYNTH_DEFAULTS = {
     "modes": 3,
     "test": None,
     "imbalance": 0.0,
+    "text_noise": None,
 }
 _CHUNK = 65536
 
@@ -83,7 +84,9 @@ def parse_synthetic(spec: str) -> dict:
     Keys: ``N`` (train size), ``d``, ``C``, ``seed``, ``noise`` (difficulty: within-class spread
     relative to the class separation, default 1.0), ``modes`` (sub-clusters per class, default 3),
     ``test`` (test size, default ``min(max(N // 5, 5 C), 50 000)``), ``imbalance`` (0 = balanced;
-    ``r`` gives class frequencies decaying as ``exp(-r c / C)``).
+    ``r`` gives class frequencies decaying as ``exp(-r c / C)``), ``text_noise`` (attach "class
+    text" vectors: the known class directions plus noise of norm ≈ ``text_noise``; 0 = exact;
+    absent = no text).
     """
     params = dict(_SYNTH_DEFAULTS)
     body = spec.split(":", 1)[1] if ":" in spec else ""
@@ -98,7 +101,7 @@ def parse_synthetic(spec: str) -> dict:
                 f"Unknown synthetic parameter {key!r} in {spec!r}; valid: {sorted(params)}."
             )
         where = f"synthetic parameter {key} in {spec!r}"
-        if key in ("noise", "imbalance"):
+        if key in ("noise", "imbalance", "text_noise"):
             try:
                 params[key] = float(val)
             except ValueError:
@@ -148,6 +151,7 @@ def synthetic(
     modes: int = 3,
     test: int | None = None,
     imbalance: float = 0.0,
+    text_noise: float | None = None,
 ) -> EmbeddingSet:
     """A class-structured mixture on the unit sphere, generated on the fly.
 
@@ -157,9 +161,14 @@ def synthetic(
     Generated in fixed chunks into one preallocated float32 array, so
     N = 1.28M, d = 1536, C = 1000 needs ≈ 7.9 GB for ``x_train`` plus one chunk.
     Never cached (regenerating is cheaper than reading it back).
+
+    With ``text_noise`` (a number ≥ 0) the set carries ``class_text``: each class's direction
+    plus isotropic noise of norm ≈ ``text_noise``, normalised; a stand-in for CLIP's class-name
+    embeddings whose quality is known (0 = the true directions). The other arrays are the same
+    with or without it.
     """
     ss = np.random.SeedSequence([int(seed), 0xA1])
-    s_centres, s_train, s_test = ss.spawn(3)
+    s_centres, s_train, s_test, s_text = ss.spawn(4)  # the first three as before text existed
     rng = np.random.default_rng(s_centres)
     class_dir = rng.standard_normal((C, d)).astype(np.float32)
     class_dir /= np.linalg.norm(class_dir, axis=1, keepdims=True)
@@ -176,11 +185,26 @@ def synthetic(
     spec = f"synthetic:N={N},d={d},C={C},seed={seed}"
     extra = {
         k: v
-        for k, v in dict(noise=noise, modes=modes, imbalance=imbalance).items()
+        for k, v in dict(
+            noise=noise, modes=modes, imbalance=imbalance, text_noise=text_noise
+        ).items()
         if v != _SYNTH_DEFAULTS[k]
     }
     if extra:
         spec += "," + ",".join(f"{k}={v}" for k, v in extra.items())
+    class_text, text_meta = None, {}
+    if text_noise is not None:
+        trng = np.random.default_rng(s_text)
+        jitter = trng.standard_normal(class_dir.shape).astype(np.float32) / np.float32(np.sqrt(d))
+        class_text = class_dir + np.float32(check_float(text_noise, "text_noise", min=0.0)) * jitter
+        class_text /= np.linalg.norm(class_text, axis=1, keepdims=True)
+        text_meta = {
+            "text": {
+                "source": "synthetic class directions",
+                "noise": float(text_noise),
+                "n_templates": 0,
+            }
+        }
     return EmbeddingSet(
         x_tr,
         y_tr,
@@ -194,7 +218,9 @@ def synthetic(
             "params": dict(
                 N=N, d=d, C=C, seed=seed, noise=noise, modes=modes, test=test, imbalance=imbalance
             ),
+            **text_meta,
         },
+        class_text=class_text,
     )
 
 
@@ -318,7 +344,22 @@ def load_embeddings(name_or_path: str | os.PathLike) -> EmbeddingSet:
         return EmbeddingSet.load(cached)
     keys = cached_keys()
     raise UnknownNameError(
-        f"Unknown embeddings {name!r}. Built-in: {sorted(BUILTINS)} and 'synthetic:N=…,d=…,C=…,seed=…'; "
-        f"cached in {embeddings_dir()}: {keys or 'none'}; or pass a path to a .npz/.npy file. "
-        "Create a cache entry with `alkit embed --dataset NAME --backbone BACKBONE`."
+        f"Unknown embeddings {name!r}. {_next_step(name)} Built-in: {sorted(BUILTINS)} and "
+        f"'synthetic:N=…,d=…,C=…,seed=…'; cached in {embeddings_dir()}: {keys or 'none'}; "
+        "or pass a path to a .npz/.npy file."
     )
+
+
+def _next_step(name: str) -> str:
+    """The command that creates the missing embeddings ``name`` names, when it can be told."""
+    from .cards import available_cards, load_card
+
+    dataset, _, backbone = name.partition("__")
+    if dataset in available_cards():
+        backbone = backbone or load_card(dataset).paper.get("backbone", "BACKBONE")
+        return (
+            f"Embed it first: `alkit embed --dataset {dataset} --backbone {backbone}` "
+            f"(`alkit embed --list-backbones` lists others), then use "
+            f"`--dataset {dataset}__{backbone}`."
+        )
+    return "Create a cache entry with `alkit embed --dataset NAME_OR_FOLDER --backbone BACKBONE`."

@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from alkit._utils import resolve_device
+    from alkit._devices import resolve_device
 
     device = resolve_device(args.device)
     cuda = device.type == "cuda"

@@ -42,7 +42,6 @@ from IPython.display import display
 
 import alkit
 import alkit.analysis
-import alkit.comparisons
 import alkit.notebooks
 import alkit.notebooks.prose
 import alkit.plots
@@ -80,7 +79,7 @@ alkit.analysis.summary_table(results)
 # gap between the two families' best, with a dotted line where the lead changes hands.
 
 # %%
-gap = alkit.comparisons.family_gap(results)
+gap = alkit.analysis.family_gap(results)
 display(alkit.plots.uncertainty_vs_representative(results, path=out / "families"))
 gap[
     ["iteration", "n_labeled", "uncertainty_method", "representative_method", "gap", "leader"]

@@ -29,6 +29,11 @@
 # and cached. To label in the browser run this notebook with `interactive = True` (in Jupyter, or
 # served by Voilà). Headless (papermill, nbval: `interactive = False`) the simulated oracle
 # answers with the true labels by clicking the same buttons.
+#
+# Every submitted batch is saved to a labeling project (`project_dir`, see `docs/labeling.md`):
+# its `labels.csv` holds each label you clicked, and running the notebook again (or reloading the
+# Voilà page) resumes where you stopped, with the batch that was waiting. The same project
+# continues from the command line with `alkit next --project <project_dir>`.
 
 # %% tags=["parameters"]
 dataset = "digits"  # built-in name, synthetic spec or cached data set (see alkit datasets)
@@ -38,10 +43,12 @@ strategies = ["margin"]  # the first one is used
 seeds = [0]
 iterations = None  # None: 3 when quick, else 10 batches
 out_dir = "runs/06_label_it_yourself"
+project_dir = None  # None: out_dir/project (the simulated run uses a fresh out_dir/simulated)
 quick = True
 interactive = False
 
 # %%
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +58,15 @@ import alkit
 import alkit.notebooks
 import alkit.notebooks.prose
 from alkit.results import write_results
-from alkit.widgets import LabelingLoop, WidgetOracle
+from alkit.widgets import LabelingLoop, WidgetOracle, in_voila
 
 iterations = iterations or (3 if quick else 10)
 out = Path(out_dir)
 out.mkdir(parents=True, exist_ok=True)
+if project_dir is None and not interactive:
+    project_dir = out / "simulated"  # the simulated labels are redone on every run
+    shutil.rmtree(project_dir, ignore_errors=True)
+project_dir = Path(project_dir or out / "project")
 if image_dir:
     from alkit.embedding import embed
 
@@ -71,13 +82,19 @@ emb
 
 # %% [markdown]
 # The widget: one row of class buttons under each image, then **Submit labels**. Below it the
-# accuracy of the probe after each retraining and the learning curve.
+# accuracy of the probe after each retraining (on the test split; without one, estimated by
+# cross-validation on your labels), the stopping hint and the learning curve.
 
 # %%
 learner = alkit.ActiveLearner(emb, strategies[0], seed=seeds[0])
 oracle = WidgetOracle(emb.classes, images, invert=emb.dataset == "digits", columns=5)
 loop = LabelingLoop(
-    learner, oracle, emb=emb, iterations=iterations, save=out / "results.parquet"
+    learner,
+    oracle,
+    emb=emb,
+    iterations=iterations,
+    save=out / "results.parquet",
+    project=project_dir,
 ).start()
 display(loop.widget)
 
@@ -91,20 +108,23 @@ if not interactive:
     while not loop.done:
         oracle.fill(truth.label(oracle.indices))
         oracle.submit_button.click()
-print(loop.accuracy_label.value.replace("<b>", "").replace("</b>", ""))
+    print(loop.accuracy_label.value.replace("<b>", "").replace("</b>", ""))
 
 # %% [markdown]
 # ## What happened
-# Rerun the cells below after labeling (interactively, each submitted batch is also saved to
-# `out_dir/results.parquet`).
+# Each submitted batch is appended to `project_dir/labels.csv` and the session's table saved to
+# `out_dir/results.parquet`. In Jupyter, rerun the cells below after labeling.
 
 # %%
 results = loop.to_frame()
 if len(results):
     write_results(results, out / "results.parquet")
     display(alkit.notebooks.prose.labeling_session(results, emb, learner))
-else:
-    print("Nothing labeled yet: label a batch in the widget above, then rerun this cell.")
+elif not in_voila():  # a web app has no cells to rerun: say nothing there
+    print(
+        f"Nothing labeled in this session yet ({loop.resumed} labels in {project_dir}): label a "
+        "batch in the widget above, then rerun this cell."
+    )
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
@@ -119,8 +139,6 @@ if not interactive:
         3
     ).tolist()
     print(f"{len(results)} widget batches reproduce run_al exactly; accuracy rises")
-else:
-    print("interactive session: no automatic check")
 
 # %% [markdown]
 # ## Try it

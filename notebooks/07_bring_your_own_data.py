@@ -18,27 +18,36 @@
 # %% [markdown]
 # # 07 · Bring your own data
 #
-# You have images (or their embeddings) and few or no labels. This notebook runs the
-# practitioner's loop of the paper's recipe, with files as the interface:
+# You have a folder of photos and no labels, and want to know which to label first, label them,
+# and repeat until the model is good enough. This notebook walks that loop with the exact
+# commands you would type, on generated photos (small noisy squares of three colours) so that it
+# runs anywhere, offline:
 #
-# 1. embeddings: a `.npy` of shape (N, d), or a folder of images embedded with a frozen backbone;
-# 2. `ActiveLearner` picks what to label next and `learner.export` writes `to_label.csv`;
-# 3. you fill its `label` column (a class name or index) and the filled CSV is read back;
-# 4. the probe retrains; its per-item predictions go to `predictions.csv`, its weights to `probe.npz`.
+# 1. `alkit embed` turns the folder into embeddings with a frozen backbone (here
+#    `torchvision:resnet18:random`, random weights that need no download; use a real one such as
+#    `dinov2:vits14` for your photos);
+# 2. the first `alkit next --project my_project …` creates a **labeling project**: a folder
+#    that remembers the embeddings, the class names, the strategy and the seed, and writes the
+#    first batch to `my_project/rounds/round_001/to_label.csv`;
+# 3. you fill in its `label` column (here a simulated person reads the colour from each file
+#    name) and run `alkit next --project my_project` again: it appends your labels to
+#    `my_project/labels.csv`, retrains the probe, prints the **estimated accuracy** and the
+#    **stopping hint**, and writes the next batch. Repeat.
 #
-# With the defaults it demonstrates the loop on a stand-in: the digits' features saved as a bare
-# `.npy` without labels, and a simulated person who fills each CSV with the true classes.
+# `labels.csv` is the single source of truth: every label with its round, time and source,
+# appended atomically (a crash loses nothing). The same project continues in the labeling widget
+# (notebook 06, `project_dir`) or in Label Studio (`--format labelstudio`); see
+# `docs/labeling.md`.
 
 # %% tags=["parameters"]
-dataset = "digits"  # demo stand-in used when neither embeddings_path nor image_dir is set
-backbone = None  # backbone that embeds image_dir (see alkit.embedding.backbones.available())
-embeddings_path = None  # your .npy of shape (N, d), or an EmbeddingSet .npz
-image_dir = None  # or a folder of images (root/<class>/*.jpg or root/*.jpg)
-classes = None  # class names (needed with a .npy, which has none)
-labels_csv = None  # labels you already have: CSV with columns index,label
+dataset = "colours"  # the name the images are embedded under (the generated demo: colours)
+backbone = "torchvision:resnet18:random"  # see alkit embed --list-backbones
+image_dir = None  # your folder of images (flat, class folders or both); None: generated ones
+classes = None  # your class names (a list); None with the generated images: red, green, blue
 strategies = ["dropquery"]  # the first one is used
 seeds = [0]
-iterations = None  # labeling rounds in the demo; None: 3 when quick, else 10
+budget = 6  # images to label per round
+iterations = None  # labeling rounds in the demo; None: 3 when quick, else 6
 out_dir = "runs/07_bring_your_own_data"
 quick = True
 interactive = False
@@ -46,132 +55,120 @@ interactive = False
 # %%
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from IPython.display import display
 
-import alkit
-import alkit.notebooks
 import alkit.notebooks.prose
+from alkit.notebooks.practitioner import colour_images, fill_from_names, rounds_table, shell
+from alkit.project import Project
 
-iterations = iterations or (3 if quick else 10)
+iterations = iterations or (3 if quick else 6)
 out = Path(out_dir)
 out.mkdir(parents=True, exist_ok=True)
-truth, ids, demo = None, None, not (embeddings_path or image_dir)
-if demo:  # a bare .npy, as your own pipeline would write it; the labels stay with the "person"
-    stand_in = alkit.load_embeddings(dataset)
-    embeddings_path = out / "my_embeddings.npy"
-    np.save(embeddings_path, stand_in.x_train)
-    classes, truth = stand_in.classes, stand_in.y_train
-if image_dir:
-    from alkit.embedding import embed
+demo = image_dir is None
+if demo:  # a flat folder of photos nobody has labeled yet
+    image_dir = colour_images(out / "images", layout="flat", per_class=8 if quick else 16)
+    classes = ["red", "green", "blue"]
+classes_file = out / "classes.txt"
+classes_file.write_text("\n".join(classes) + "\n")
+project_dir = out / "my_project"
+print(f"{len(list(Path(image_dir).rglob('*.png')))} images in {image_dir}; classes {classes}")
 
-    emb = embed(image_dir, backbone or "dinov2:vits14")
-    x, classes, ids = emb.x_train, emb.classes, emb.meta.get("ids")
-    truth = emb.y_train if (emb.y_train >= 0).all() else None
-else:
-    emb = alkit.load_embeddings(embeddings_path)
-    x, classes = emb.x_train, classes or emb.classes
-alkit.notebooks.use_threads(x)  # one thread for small sets, all cores for large ones
-print(
-    f"{len(x)} items, {x.shape[1]}-dimensional embeddings, {len(classes)} classes: {classes[:10]}"
+# %% [markdown]
+# ## 1. Embed the folder
+# `--dataset` names the set (any name that is not a data card), `--root` is the folder. Images
+# directly in the folder are unlabeled; images in sub-folders would be labeled by the folder
+# name (the command says so, and `--unlabeled` ignores the folder names).
+
+# %%
+shell(
+    f"alkit embed --dataset {dataset} --root {image_dir} --backbone {backbone} --device cpu "
+    "--no-progress"
 )
 
 # %% [markdown]
-# The learner knows only the features and the class names. Labels you already have go in
-# through `teach`; with none, the first query is the initial pool (the strategy's default:
-# k-means centroids for DropQuery), which needs no model.
+# ## 2. The first batch
+# The first call creates the project. Nothing is labeled yet, so the first batch is the
+# strategy's initial pool (for DropQuery, the images nearest the k-means centroids).
 
 # %%
-learner = alkit.ActiveLearner(x, strategies[0], classes=classes, ids=ids, seed=seeds[0])
-if labels_csv:
-    known_idx, known_labels = alkit.ExportOracle(labels_csv, classes).read()
-    learner.teach(known_idx, known_labels)
-print(
-    f"{learner.n_labeled} labeled; strategy {learner.strategy}, initial pool {learner.initial_pool}, "
-    f"budget {learner.budget} per round"
+fresh = not Project.exists(project_dir)
+shell(
+    f"alkit next --project {project_dir} --embeddings {dataset}__{backbone} "
+    f"--classes {classes_file} --budget {budget} --strategy {strategies[0]} --seed {seeds[0]} "
+    "--device cpu"
+    if fresh
+    else f"alkit project status {project_dir}"
 )
 
 # %% [markdown]
-# Each round: export the CSV to fill, fill it (here: the simulated person), read it back, teach.
-# Interactively the loop stops after the first export: fill `to_label.csv`, then rerun the
-# cells from here on with `labels_csv` pointing at it (or call `learner.teach` yourself).
+# ## 3. Label, then ask again
+# Fill in the `label` column of the latest `to_label.csv` (a class name per row; leave a row
+# empty to skip it), save it, and run `alkit next --project my_project`. Each round prints what
+# it read, the estimated accuracy with its uncertainty, the stopping hint and the next file to
+# fill. Interactively (or on your own images) the loop stops here: fill the file, then rerun
+# this cell.
 
 # %%
-rounds = []
-for r in range(1 if (interactive or truth is None) else iterations):
-    paths = learner.export(out / f"round_{r + 1}")
-    sheet = pd.read_csv(paths["to_label"])
-    if interactive or truth is None:
+project = Project.open(project_dir)
+for _ in range(1 if (interactive or not demo) else iterations):
+    waiting = project.round_dir(project.latest_round()) / "to_label.csv"
+    if interactive or not demo:
         print(
-            f"Fill the 'label' column of {paths['to_label']} ({len(sheet)} items), then continue."
+            f"Fill in the label column of {waiting}, then run: alkit next --project {project_dir}"
         )
         break
-    sheet["label"] = [classes[truth[i]] for i in sheet["index"]]  # the person, simulated
-    sheet.to_csv(paths["to_label"], index=False)
-    got_idx, got_labels = alkit.ExportOracle(paths["to_label"], classes, ids).read()
-    learner.teach(got_idx, got_labels)
-    rounds.append(
-        {
-            "round": r + 1,
-            "exported": len(sheet),
-            "read_back": len(got_idx),
-            "n_labeled": learner.n_labeled,
-            "same_items": bool(np.array_equal(got_idx, sheet["index"])),
-            "test_accuracy": learner.evaluate(stand_in.x_test, stand_in.y_test)["accuracy"]
-            if demo and stand_in.has_test
-            else np.nan,
-        }
-    )
-rounds_table = pd.DataFrame(
-    rounds, columns=["round", "exported", "read_back", "n_labeled", "same_items", "test_accuracy"]
-)
-rounds_table.to_parquet(
-    out / "rounds.parquet"
-)  # one row per labeling round (not a simulation: no tidy run table)
-rounds_table
+    fill_from_names(waiting)  # the person, simulated
+    shell(f"alkit next --project {project_dir} --device cpu")
 
 # %% [markdown]
-# The final export: the next items to label plus the probe's predictions for every item.
+# ## 4. What the project holds
+# `labels.csv` has one row per label, appended as each round was read; every round's folder
+# keeps its batch, the probe's predictions for every image and a `report.json` with the
+# estimate and the hint. `alkit project status` summarises it.
 
 # %%
-final = learner.export(out / "final")
-predictions = pd.read_csv(
-    final["predictions"], dtype={"label": str, "predicted": str}, keep_default_na=False
-)
-display(predictions.sort_values("confidence").head())
-finding = alkit.notebooks.prose.bring_your_own_data(
-    learner,
-    final,
-    out,
-    rounds,
-    predictions,
-    classes,
-    truth=truth,
-    test=(stand_in.x_test, stand_in.y_test) if demo and stand_in.has_test else None,
-)
+shell(f"alkit project status {project_dir}")
+labels = project.labels()
+table = rounds_table(project)
+table.to_parquet(out / "rounds.parquet")  # one row per round (a labeling session, not a run)
+display(table)
+finding = alkit.notebooks.prose.bring_your_own_data(project, table)
 finding
+
+# %% [markdown]
+# **Reading the two numbers.** The *estimated accuracy* is a cross-validation of the probe on
+# the images labeled so far (5 folds, fewer while a class has few labels), as mean ± standard
+# error. The strategy chose those images, so it is biased: uncertainty strategies pick hard
+# images (the estimate reads low), representative ones typical images (it reads high). Watch
+# its trend rather than its value. The *stopping hint* compares the predictions of the current
+# probe on every image with the previous round's (Cohen's kappa; 1 = identical): when the mean
+# over the last three rounds reaches 0.99, more labels are unlikely to change the model
+# (Bloodgood & Vijay-Shanker, CoNLL 2009).
 
 # %% tags=["keep_output"]
 # NBVAL_CHECK_OUTPUT
-# Demo: every exported item comes back labeled, and the predictions beat chance by far.
+# Demo: every label given is in labels.csv, as given, and each round printed its hint.
 if demo and not interactive:
-    assert all(r["same_items"] and r["read_back"] == r["exported"] for r in rounds)
-    assert len(predictions) == len(x) and predictions["labeled"].sum() == learner.n_labeled
-    pool_acc = finding.pool_acc
-    assert pool_acc > 3 / len(classes), f"predictions near chance: {pool_acc:.3f}"
+    names = [Path(i).name.split("_")[0] for i in labels.ids]
+    assert names == [project.classes[y] for y in labels.label], "a label was lost or changed"
+    assert len(labels) == iterations * budget and project.latest_round() == iterations + 1
+    assert table["estimated_accuracy"].iloc[1:].notna().all()  # estimated after each round
+    assert table["kappa"].iloc[2:].notna().all()  # agreement from the second probe on
     print(
-        f"{len(rounds)} CSV round trips; predictions for all {len(predictions)} items beat chance"
+        f"{iterations} rounds: all {len(labels)} labels kept in labels.csv; an estimate and a "
+        "stopping hint after every round"
     )
 else:
     print("your own data: no automatic check")
 
 # %% [markdown]
 # ## Try it
-# 1. Set `labels_csv` to the `to_label.csv` of `round_1` (filled by the simulated person) and
-#    `iterations = 1`: the learner starts from those labels instead of an initial pool. Which
-#    items does it ask for next?
-# 2. Set `strategies = ["margin"]` and compare the accuracy on the unlabeled items after three
-#    rounds with DropQuery's.
-# 3. Open `final/predictions.csv` and sort by `confidence`: are the least confident predictions
-#    the items the next `to_label.csv` asks for?
+# 1. Set `quick = False` (48 images, six rounds) in a fresh `out_dir`: when does the stopping
+#    hint first say stop, and what is the estimated accuracy then?
+# 2. Put two images of each colour into `red/`, `green/` and `blue/` sub-folders (a *mixed*
+#    folder: `colour_images(..., layout="mixed")`) and start a new project: the sorted images are
+#    labeled from the start (round 0 of `labels.csv`), and the first batch comes from the
+#    strategy, not the initial pool.
+# 3. Run `alkit next --project runs/07_bring_your_own_data/my_project --format labelstudio` and
+#    open the round's `tasks.json`: the same batch as Label Studio tasks, with the probe's guess
+#    pre-selected (see `docs/labeling.md`).

@@ -213,3 +213,55 @@ def test_datasets_fits_100_columns_and_details_flag(capsys):
     assert "cifar100" in out and "--details" in out
     assert main(["datasets", "--details"]) == 0
     assert "dinov2:vitg14" in capsys.readouterr().out
+
+
+def test_help_and_version_import_nothing_heavy():
+    """`alkit --help` and `--version` build no plug-in parser and import neither torch nor pandas
+    (their speed is measured in benchmarks/cli_startup.py, not timed here)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from alkit.cli import main\n"
+        "try:\n"
+        "    main([sys.argv[1]])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "heavy = sorted(m for m in ('torch', 'pandas', 'faiss', 'dask', 'sklearn') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    for flag in ("--help", "--version"):
+        out = subprocess.run([sys.executable, "-c", code, flag], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert "HEAVY []" in out.stdout, out.stdout[-300:]
+    version = subprocess.run(
+        [sys.executable, "-m", "alkit", "--version"], capture_output=True, text=True
+    )
+    import alkit
+
+    assert version.stdout.strip() == f"alkit {alkit.__version__}"
+
+
+def test_every_option_of_every_command_has_help():
+    from alkit.cli import build_parser
+
+    parser = build_parser()
+    sub = next(
+        a for a in parser._actions if isinstance(a, __import__("argparse")._SubParsersAction)
+    )
+    missing = [
+        f"{name} {' / '.join(a.option_strings) or a.dest}"
+        for name, p in sub.choices.items()
+        for a in p._actions
+        if a.help is None and a.dest != "help"
+    ]
+    assert not missing, missing
+
+
+def test_unknown_card_embeddings_say_the_command_that_makes_them(capsys):
+    from alkit.cli import main
+
+    assert main(["run", "--dataset", "cifar100"]) == 2
+    err = capsys.readouterr().err
+    assert "alkit embed --dataset cifar100 --backbone dinov2:vitg14" in err

@@ -386,4 +386,4 @@ def test_labelstudio_imports_only_the_layers_below():
 
     tree = ast.parse(Path(module.__file__).read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level}
-    assert imported <= {"_utils", "errors", "validation", "oracle"}, imported
+    assert imported <= {"_files", "errors", "validation", "oracle"}, imported

@@ -1,5 +1,5 @@
 """Plots and ``alkit report``: files are written, axes are labelled, one image comparison, and
-the visual language (DESIGN of issue 16) checked on the artists: a strategy's colour is the same
+the visual language (issue 16) checked on the artists: a strategy's colour is the same
 in every figure, one legend per figure without duplicate labels, accuracy in %, integer ticks,
 mixed grids faceted with what is left out said."""
 

@@ -76,7 +76,7 @@ def test_add_labels_validation():
 
 
 def test_x_l2_reuses_unit_features_and_normalises_others():
-    from alkit._utils import l2_normalize
+    from alkit._kernels.norms import l2_normalize
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((50, 8)).astype(np.float32)
@@ -91,7 +91,7 @@ def test_x_l2_reuses_unit_features_and_normalises_others():
 
 
 def test_l2_normalize_in_chunks_equals_one_pass():
-    from alkit._utils import l2_normalize, row_norms
+    from alkit._kernels.norms import l2_normalize, row_norms
 
     x = np.random.default_rng(1).standard_normal((1000, 5)).astype(np.float32)
     x[3] = 0.0

@@ -10,7 +10,7 @@ from sklearn.datasets import make_circles, make_moons
 from sklearn.linear_model import LogisticRegression
 
 import alkit
-from alkit._utils import l2_normalize
+from alkit._kernels.norms import l2_normalize
 from alkit.errors import InvalidInputError
 from alkit.propagation import (
     LabelPropagator,

@@ -14,8 +14,18 @@ from alkit.cli import main
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def blocks(lang):
-    return re.findall(rf"```{lang}\n(.*?)```", README.read_text(), flags=re.S)
+LOOP = "## Your own images: the labeling loop"
+
+
+def blocks(lang, text=None):
+    return re.findall(rf"```{lang}\n(.*?)```", text or README.read_text(), flags=re.S)
+
+
+def section(title: str) -> str:
+    text = README.read_text()
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
+    return text[start : end if end > 0 else None]
 
 
 def test_quickstart_python_blocks_run(tmp_path, monkeypatch):
@@ -61,9 +71,11 @@ def test_command_line_block_runs(tmp_path, monkeypatch):
     pd.DataFrame(
         {"index": np.arange(12), "label": [digits.classes[v] for v in digits.y_train[:12]]}
     ).to_csv("labeled.csv", index=False)
+    loop = set(blocks("bash", section(LOOP)))  # run by test_labeling_loop_commands_run
     cmds = [
         line.split("#")[0].strip()
         for b in blocks("bash")
+        if b not in loop
         for line in b.splitlines()
         if line.startswith("alkit ")
         and line.split()[1] not in {"embed", "sweep", "report", "notebooks"}
@@ -76,8 +88,31 @@ def test_command_line_block_runs(tmp_path, monkeypatch):
     assert Path("to_label.csv").exists() and list(Path("results").glob("*.parquet"))
 
 
+@pytest.mark.slow
+def test_labeling_loop_commands_run(tmp_path, monkeypatch, capsys):
+    """The labeling-loop section as a new user follows it: a folder of photos, the commands as
+    written, the batch filled in between two `alkit next`, three rounds."""
+    from alkit.notebooks.practitioner import colour_images, fill_from_names
+    from alkit.project import Project
+
+    monkeypatch.chdir(tmp_path)
+    colour_images("images", "flat")
+    Path("classes.txt").write_text("red\ngreen\nblue\n")
+    cmds = [line for b in blocks("bash", section(LOOP)) for line in b.splitlines()]
+    assert [c.split()[1] for c in cmds] == ["embed", "next", "next"]
+    for cmd in cmds[:2]:
+        assert main(shlex.split(cmd)[1:]) == 0, cmd
+    for r in (1, 2, 3):
+        fill_from_names(f"my_project/rounds/round_{r:03d}/to_label.csv")
+        assert main(shlex.split(cmds[2])[1:]) == 0, cmds[2]
+        out = capsys.readouterr().out
+        assert "Estimated accuracy" in out and "Stopping hint" in out
+    assert len(Project.open("my_project").labels()) == 18
+    assert main(["project", "status", "my_project"]) == 0
+
+
 @pytest.mark.parametrize(
-    "section", ["Two commands", "Quickstart", "Where results go", "Command line"]
+    "section", ["Two commands", "Quickstart", "Where results go", "Command line", LOOP[3:]]
 )
 def test_sections_present(section):
     assert f"## {section}" in README.read_text()

@@ -228,7 +228,7 @@ def test_hash_covers_config_and_checksum_not_version_or_device(monkeypatch):
     ):
         assert sw.expand_grid({**base, **change})[0].hash != cell.hash, change
     other = {**cell.config(), "embedding_checksum": "0" * 64}
-    assert alkit._utils.stable_hash(other, length=20) != cell.hash
+    assert alkit._files.stable_hash(other, length=20) != cell.hash
 
 
 def test_cached_embedding_setting_reads_metadata(tmp_path):

@@ -709,3 +709,22 @@ def test_check_proba():
     ]:
         with pytest.raises(InvalidInputError, match=re.escape(needle)):
             check_proba(bad, 2, 2)
+
+
+def test_parse_bool_or_none_reads_only_boolean_spellings():
+    assert v.parse_bool_or_none("Yes") is True and v.parse_bool_or_none(0) is False
+    assert v.parse_bool_or_none(True) is True
+    for other in ("maybe", "", 2, None, 1.0):
+        assert v.parse_bool_or_none(other) is None
+
+
+def test_check_class_text():
+    t = np.eye(3, 4, dtype=np.float64)
+    assert v.check_class_text(t, 3, 4).dtype == np.float32
+    for bad, n, d, needle in [
+        (t, 2, 4, "3 rows"),
+        (t, 3, 5, "4 dimensions"),
+        (np.zeros((3, 4)), 3, 4, "zero vectors"),
+    ]:
+        with pytest.raises(InvalidInputError, match=needle):
+            v.check_class_text(bad, n, d)

@@ -114,3 +114,85 @@ def test_loop_clicked_labels_reproduce_run_al(digits, tmp_path):
     pd.testing.assert_frame_equal(df.drop(columns=timing), ref.drop(columns=timing))
     pd.testing.assert_frame_equal(alkit.results.read_results(saved), df)  # a checked results file
     assert "Done" in oracle.title.value
+
+
+def _click_through(loop, oracle, truth, batches: int) -> list[np.ndarray]:
+    shown = []
+    for _ in range(batches):
+        shown.append(oracle.indices.copy())
+        oracle.fill(truth.label(oracle.indices))
+        oracle.submit_button.click()
+    return shown
+
+
+def test_loop_saves_every_batch_to_a_project_and_resumes(digits, tmp_path):
+    """Each submitted batch is in the project's labels file; a new loop on the same project (the
+    notebook rerun, the page reloaded) shows the batch that was waiting and continues exactly
+    as an uninterrupted session."""
+    from alkit.project import Project
+
+    truth = alkit.SimulatedOracle(digits.y_train)
+    probe = {"max_epochs": 60}
+    project = tmp_path / "project"
+
+    def session():
+        learner = alkit.ActiveLearner(digits, "margin", seed=2, probe=probe, device="cpu")
+        oracle = WidgetOracle(digits.classes, digits.x_train.reshape(-1, 8, 8), invert=True)
+        return learner, oracle, LabelingLoop(learner, oracle, emb=digits, project=project)
+
+    learner, oracle, loop = session()
+    loop.start()
+    first = _click_through(loop, oracle, truth, 2)
+    waiting = oracle.indices.copy()
+    rows = Project.open(project).labels()
+    assert len(rows) == 20 and set(rows.source) == {"widget"}
+    np.testing.assert_array_equal(rows.index, np.concatenate(first))
+    assert "Stopping hint" in loop.progress_label.value
+
+    learner2, oracle2, loop2 = session()  # the reload
+    assert loop2.resumed == 20 and learner2.n_labeled == 20
+    assert "Resumed: 20 labels" in loop2.accuracy_label.value
+    loop2.start()
+    np.testing.assert_array_equal(oracle2.indices, waiting)  # the same batch, not a new one
+    rest = _click_through(loop2, oracle2, truth, 2)
+
+    reference = alkit.run_al(digits, "margin", iterations=5, seed=2, probe=probe, device="cpu")
+    np.testing.assert_array_equal(np.concatenate(first + rest), reference.acquired[:40])
+    np.testing.assert_array_equal(oracle2.indices, reference.acquired[40:])
+    assert len(Project.open(project).labels()) == 40
+    # the curve, earlier session included
+    assert [h["n_labeled"] for h in loop2.history] == [10, 20, 30, 40]
+    # another learner's settings are refused rather than mixed into the project
+    other = alkit.ActiveLearner(digits, "entropy", seed=2, probe=probe, device="cpu")
+    with pytest.raises(InvalidInputError, match="was created with"):
+        LabelingLoop(other, WidgetOracle(digits.classes), project=project)
+
+
+def test_without_a_test_split_the_estimate_and_no_broken_image(digits):
+    x, y = digits.x_train, digits.y_train
+    learner = alkit.ActiveLearner(
+        x, "random", classes=digits.classes, initial_budget=3, seed=0, probe={"max_epochs": 60},
+        device="cpu",
+    )  # fmt: skip
+    oracle = WidgetOracle(digits.classes)
+    loop = LabelingLoop(learner, oracle).start()
+    assert loop.curve_box.children == ()  # no image element before there is a curve
+    truth = alkit.SimulatedOracle(y)
+    _click_through(loop, oracle, truth, 1)  # 3 labels: too few to cross-validate
+    assert "too few labels" in loop.accuracy_label.value and loop.curve_box.children == ()
+    _click_through(loop, oracle, truth, 3)
+    assert "estimated accuracy" in loop.accuracy_label.value
+    assert "cross-validation" in loop.accuracy_label.value and "Stopping hint" in (
+        loop.progress_label.value
+    )
+    assert loop.curve_box.children == (loop.curve,) and loop.curve.value
+
+
+def test_in_voila(monkeypatch):
+    from alkit.widgets import in_voila
+
+    for name in [v for v in __import__("os").environ if v.startswith("VOILA_")]:
+        monkeypatch.delenv(name)
+    assert not in_voila()
+    monkeypatch.setenv("VOILA_KERNEL_ID", "abc")
+    assert in_voila()

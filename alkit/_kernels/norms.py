@@ -1,13 +1,12 @@
-"""Row norms of torch matrices, in chunks (no (n, d) temporary); in-place row normalisation."""
+"""Row norms and L2 normalisation, in row chunks (no (n, d) temporary beyond the output;
+none at all in place)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .._utils import row_norms
-
-__all__ = ["row_sq_norms", "l2_normalize_"]
+__all__ = ["row_sq_norms", "row_norms", "l2_normalize", "l2_normalize_"]
 
 
 def row_sq_norms(
@@ -35,8 +34,31 @@ def row_sq_norms(
     return torch.cat([sq(b) for b in torch.split(xt, chunk)])
 
 
+def row_norms(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Row L2 norms of shape (n,) in float32, in row chunks (no (n, d) temporary)."""
+    x = np.asarray(x, dtype=np.float32)
+    out = np.empty(len(x), dtype=np.float32)
+    for s in range(0, len(x), chunk):
+        out[s : s + chunk] = np.linalg.norm(x[s : s + chunk], axis=1)
+    return out
+
+
+def l2_normalize(x: np.ndarray, chunk: int = 8192, norms: np.ndarray | None = None) -> np.ndarray:
+    """Row-wise L2 normalisation in float32 (zero rows stay zero), in row chunks: the output is
+    the only (n, d) allocation. ``norms``: the rows' :func:`row_norms` when already computed."""
+    x = np.asarray(x, dtype=np.float32)
+    if norms is None:
+        norms = row_norms(x, chunk)
+    out = np.empty_like(x)
+    for s in range(0, len(x), chunk):
+        np.divide(
+            x[s : s + chunk], np.maximum(norms[s : s + chunk, None], 1e-12), out=out[s : s + chunk]
+        )
+    return out
+
+
 def l2_normalize_(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    """:func:`alkit._utils.l2_normalize` in place: the same values, written over ``x``.
+    """:func:`l2_normalize` in place: the same values, written over ``x``.
 
     ``x`` must be a writable, C-contiguous float32 array the caller owns; returns it.
     """

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import torch
 
-from .._utils import memory_headroom_bytes
+from .._devices import memory_headroom_bytes
 
 __all__ = [
     "COS_TOL",
@@ -81,7 +81,7 @@ def enabled(
     ``nbytes``: the size of the half-precision copies it needs; screening is off (the exact
     passes run, slower but in less memory) when they would take more than
     :data:`HEADROOM_FRACTION` of what this process can still allocate
-    (:func:`alkit._utils.memory_headroom_bytes`, which honours an ``RLIMIT_AS``).
+    (:func:`alkit._devices.memory_headroom_bytes`, which honours an ``RLIMIT_AS``).
     """
     if not (ENABLED and n >= MIN_ROWS and device.type == "cpu" and accumulates_in_float32(dtype)):
         return False

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._utils import alkit_home
+from .._files import alkit_home
 from ..errors import InvalidInputError, MissingResourceError, UnknownNameError
 from .images import (
     IMAGE_EXTENSIONS,
@@ -206,8 +206,15 @@ def load_dataset(
     *,
     download: bool = False,
     name: str | None = None,
+    unlabeled: bool = False,
 ) -> ImageDataset:
     """Resolve a data set: a card name (``"cifar100"``), an image folder, or a ``.csv`` list.
+
+    Your own images: ``load_dataset("./images")`` (the folder's name names the set), or
+    ``load_dataset("my_images", root="./images")`` (a name that is no data card, with ``root``
+    the folder or CSV holding the images). The folder may hold class folders, images directly
+    (all unlabeled) or both (:func:`~alkit.embedding.images.image_folder`); ``unlabeled=True``
+    ignores folder names and CSV labels.
 
     Raises
     ------
@@ -225,11 +232,20 @@ def load_dataset(
             ds.name = name
         return ds
     p = Path(s).expanduser()
+    if root is not None and not p.exists() and "/" not in s and p.suffix.lower() != ".csv":
+        # `alkit embed --dataset my_images --root ./images`: the images under root, so named
+        name, p, root = name or s, Path(root).expanduser(), None
+        if not p.exists():
+            raise MissingResourceError(
+                f"--root {p} does not exist; point it at the folder (or CSV) of the images to "
+                f"embed as {s!r}."
+            )
     if p.suffix.lower() == ".csv":
-        return csv_list(p, root=root, name=name)
+        return csv_list(p, root=root, name=name, unlabeled=unlabeled)
     if p.is_dir():
-        return image_folder(p, name=name)
+        return image_folder(p, name=name, unlabeled=unlabeled)
     raise UnknownNameError(
         f"Unknown data set {s!r}: not a data card ({', '.join(available_cards())}), "
-        "not an image folder and not a .csv file."
+        "not an image folder and not a .csv file. For your own images give the folder, "
+        f"--dataset ./images, or a name and the folder, --dataset {s} --root ./images."
     )

@@ -28,11 +28,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._utils import atomic_path, resolve_device, stable_hash
+from .._devices import resolve_device
+from .._files import atomic_path, stable_hash
 from ..data import EmbeddingSet
 from ..errors import CorruptCacheError, InvalidInputError, MissingResourceError
 from ..sources import cache_key, embeddings_dir
 from . import backbones as bb
+from . import text as text_mod
 from .datasets import ImageDataset, ImageSplit, load_dataset
 from .registry import _offline
 
@@ -270,6 +272,10 @@ def embed(
     progress: bool = True,
     name: str | None = None,
     backbone_name: str | None = None,
+    unlabeled: bool = False,
+    text: bool = True,
+    text_templates: list[str] | str | os.PathLike | None = None,
+    class_names: list[str] | None = None,
 ) -> EmbeddingSet:
     """Embed a data set with a frozen backbone and cache the result.
 
@@ -311,13 +317,27 @@ def embed(
         Data-set part of the cache key (default: card name, folder name or CSV stem).
     backbone_name : str, optional
         Backbone part of the cache key for a user module (default ``custom-<weights hash>``).
+    unlabeled : bool
+        Your own images: ignore class-folder names (and CSV labels); every label is unknown.
+    text : bool
+        With an ``openclip:`` backbone, also store the class names' text embeddings
+        (``class_text``, ``meta["text"]``; :mod:`alkit.embedding.text`): the zero-shot
+        classifier. A cached set without them (or with other templates) gets them added
+        without re-embedding its images.
+    text_templates : list of str or path, optional
+        Prompt templates with ``{}`` (default: open_clip's 80 OpenAI ImageNet templates), or a
+        file with one per line.
+    class_names : list of str, optional
+        Names to put into the templates (default: the card's ``class_descriptions``, else the
+        class names).
 
     Returns
     -------
     EmbeddingSet
         ``x_train`` (n_train, d) float32, ``y_train`` (n_train,) int64 (-1 = unknown), the test split
         when the data set has one, ``classes`` and ``meta`` (dataset, backbone, preprocessing_hash,
-        weights, created, counts, ``ids`` / ``test_ids`` = image ids, ``skipped``).
+        weights, created, counts, ``ids`` / ``test_ids`` = image ids, ``skipped``); with an
+        ``openclip:`` backbone also ``class_text`` (n_classes, d) and ``meta["text"]``.
 
     Raises
     ------
@@ -338,13 +358,16 @@ def embed(
     if precision == "auto":
         precision = "fp16" if dev.type == "cuda" else "fp32"
     spec = _resolve_backbone(backbone, backbone_name)
+    want_text = bool(text) and text_mod.is_clip(spec.name)
+    if want_text and text_templates is not None and not isinstance(text_templates, list):
+        text_templates = text_mod.read_templates(text_templates)
     transform = spec.transform()
     pre_hash = bb.preprocessing_hash(spec, transform)
 
     ds_name = name or (dataset.name if isinstance(dataset, ImageDataset) else None)
     ds_error: MissingResourceError | None = None
     try:
-        ds = load_dataset(dataset, root, download=download_data, name=name)
+        ds = load_dataset(dataset, root, download=download_data, name=name, unlabeled=unlabeled)
     except MissingResourceError as exc:
         ds, ds_error = None, exc
     if ds is not None:
@@ -366,6 +389,16 @@ def embed(
             and (ds is None or cached.meta.get("dataset_fingerprint") == ds.fingerprint())
             and (not precision_requested or cached.meta.get("precision") == precision)
         ):
+            if want_text and text_mod.text_stale(cached, text_templates, class_names):
+                cached = text_mod.add_text(
+                    cached,
+                    backbone=spec.name,
+                    templates=text_templates,
+                    class_names=class_names,
+                    device=dev,
+                    download_weights=download_weights,
+                )
+                cached.save(out)
             return cached
     if ds is None:
         assert ds_error is not None
@@ -445,6 +478,15 @@ def embed(
     emb = EmbeddingSet(
         arrays["train"][0], arrays["train"][1], x_test, y_test, classes=ds.classes, meta=meta
     )
+    if want_text:
+        emb = text_mod.add_text(
+            emb,
+            backbone=spec.name,
+            templates=text_templates,
+            class_names=class_names,
+            device=dev,
+            download_weights=download_weights,
+        )
     emb.save(out)
     shutil.rmtree(part_dir, ignore_errors=True)
     try:

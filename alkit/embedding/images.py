@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._utils import alkit_home
+from .._files import alkit_home
 from ..errors import InvalidInputError, MissingResourceError
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "image_folder",
     "split_files",
     "csv_list",
+    "describe_layout",
     "data_root",
     "IMAGE_EXTENSIONS",
 ]
@@ -188,6 +189,15 @@ def _folder_split(
     return FileSplit(root, rel, np.asarray(labels, dtype=np.int64))
 
 
+def _loose_images(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
+    """Image files directly in ``folder`` (not in its sub-folders)."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name.lower().endswith(extensions) and not p.name.startswith(".")
+    )
+
+
 def image_folder(
     root: str | os.PathLike,
     *,
@@ -197,11 +207,16 @@ def image_folder(
     classes: list[str] | None = None,
     class_ids: list[str] | None = None,
     extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
+    unlabeled: bool = False,
 ) -> ImageDataset:
-    """An ImageFolder tree: ``root/<train>/<class>/*.jpg`` (+ ``root/<test>/<class>/…``).
+    """An image folder, in whichever layout a practitioner's images come:
 
-    If ``root/<train>`` does not exist, ``root/<class>/*`` is taken as a single train split
-    (a practitioner's own images).
+    - class folders, ``root/<class>/*.jpg`` (or ``root/<train>/<class>/…`` + ``root/<test>/…``):
+      the folder names become the classes and each image's label (``source["layout"]`` is
+      ``"class_folders"``);
+    - a flat folder, ``root/*.jpg`` with no sub-folders: every label unknown (-1) and no classes
+      (give them to the learner, e.g. ``alkit next --classes``): ``"flat"``;
+    - both: the images directly in ``root`` are unknown, those in sub-folders labeled: ``"mixed"``.
 
     Parameters
     ----------
@@ -217,6 +232,9 @@ def image_folder(
         Folder names in label order when they differ from ``classes`` (e.g. ImageNet wnids).
     extensions : tuple of str
         File suffixes taken as images.
+    unlabeled : bool
+        Ignore the folder names: every image (sub-folders included) is unknown (-1), and the set
+        has no classes (``"unlabeled"``).
 
     Raises
     ------
@@ -232,28 +250,80 @@ def image_folder(
     single = not train_dir.is_dir()
     if single:
         train_dir = root
+    source = {"kind": "image_folder", "train": train, "test": test}
+    if unlabeled:
+        files = _list_images(root, extensions)
+        if not files:
+            raise MissingResourceError(f"No images ({', '.join(extensions)}) found under {root}.")
+        rel = [str(p.relative_to(root)) for p in files]
+        split = FileSplit(root, rel, np.full(len(rel), -1, dtype=np.int64))
+        return ImageDataset(
+            name or root.name, [], {"train": split}, root, {**source, "layout": "unlabeled"}
+        )
     ids = class_ids or classes
-    if ids is None:
+    own = ids is None  # a practitioner's folder: its layout decides what is labeled
+    if own:
         ids = sorted(
             d.name for d in train_dir.iterdir() if d.is_dir() and not d.name.startswith(".")
         )
-        if not ids:
+    loose = _loose_images(train_dir, extensions) if own and single else []
+    if not ids:
+        if not loose:
             raise MissingResourceError(
-                f"{train_dir} has no class sub-folders (expected {train_dir}/<class>/*.jpg)."
+                f"{train_dir} has neither images ({', '.join(extensions)}) nor class sub-folders "
+                f"(expected {train_dir}/*.jpg or {train_dir}/<class>/*.jpg)."
             )
+        rel = [str(p.relative_to(root)) for p in loose]
+        split = FileSplit(root, rel, np.full(len(rel), -1, dtype=np.int64))
+        return ImageDataset(
+            name or root.name, [], {"train": split}, root, {**source, "layout": "flat"}
+        )
     names = list(classes) if classes is not None else list(ids)
     if len(names) != len(ids):
         raise InvalidInputError(f"{len(names)} class names but {len(ids)} class ids.")
-    splits: dict[str, ImageSplit] = {"train": _folder_split(root, train_dir, list(ids), extensions)}
+    train_split = _folder_split(root, train_dir, list(ids), extensions)
+    if loose:
+        rel = [str(p.relative_to(root)) for p in loose] + train_split.ids
+        labels = np.concatenate([np.full(len(loose), -1, dtype=np.int64), train_split.labels])
+        train_split = FileSplit(root, rel, labels)
+    splits: dict[str, ImageSplit] = {"train": train_split}
     if test and not single and (root / test).is_dir():
         splits["test"] = _folder_split(root, root / test, list(ids), extensions)
-    return ImageDataset(
-        name or root.name,
-        names,
-        splits,
-        root,
-        {"kind": "image_folder", "train": train, "test": test},
-    )
+    layout = "mixed" if loose else "class_folders"
+    return ImageDataset(name or root.name, names, splits, root, {**source, "layout": layout})
+
+
+def describe_layout(layout: str | None, labels: np.ndarray, n_classes: int, root: Any) -> str:
+    """One sentence on what a folder's layout made of the labels (``alkit embed`` prints it).
+
+    Parameters
+    ----------
+    layout : str or None
+        ``ImageDataset.source["layout"]`` (also in an embedding's ``meta["data_source"]``).
+    labels : ndarray of shape (n,)
+        The pool's labels (-1 unknown).
+    n_classes : int
+    root : path
+        Where the images are.
+    """
+    n, known = len(labels), int((np.asarray(labels) >= 0).sum())
+    if layout == "class_folders":
+        return (
+            f"{n} images in {n_classes} class folders: the folder names became labels (every "
+            "image is labeled); pass --unlabeled (unlabeled=True) to ignore them."
+        )
+    if layout == "mixed":
+        return (
+            f"{n} images: {n - known} directly in {root} are unlabeled, {known} in {n_classes} "
+            "class folders are labeled by their folder name; pass --unlabeled (unlabeled=True) "
+            "to ignore the folder names."
+        )
+    if known == 0:
+        return (
+            f"{n} images, all unlabeled: give the class names when you label, e.g. "
+            "alkit next --classes classes.txt."
+        )
+    return f"{n} images, {known} of them labeled ({n_classes} classes)."
 
 
 # --------------------------------------------------------------------------- split files
@@ -316,11 +386,13 @@ def csv_list(
     root: str | os.PathLike | None = None,
     classes: list[str] | None = None,
     name: str | None = None,
+    unlabeled: bool = False,
 ) -> ImageDataset:
     """Your own images from a CSV with columns ``path,label`` (optional ``split``: train/test).
 
-    ``label`` is a class name or an integer index; an empty label means unknown (-1) — the usual
-    state of an unlabeled pool. Paths are relative to ``root`` (default: the CSV's folder).
+    ``label`` is a class name or an integer index; an empty label (or no ``label`` column) means
+    unknown (-1) — the usual state of an unlabeled pool. Paths are relative to ``root`` (default:
+    the CSV's folder). ``unlabeled=True`` ignores the ``label`` column (and the test rows).
 
     Raises
     ------
@@ -356,7 +428,9 @@ def csv_list(
                 raise InvalidInputError(
                     f"{path}:{lineno}: split must be 'train' or 'test', got {split!r}."
                 )
-            rows.append((lineno, p, row.get("label") or "", split))
+            if unlabeled and split == "test":
+                continue
+            rows.append((lineno, p, "" if unlabeled else row.get("label") or "", split))
     if not rows:
         raise InvalidInputError(f"{path} has no rows.")
     given = [r[2] for r in rows if r[2] != ""]
@@ -391,7 +465,11 @@ def csv_list(
         for s, (rel, labs) in per_split.items()
     }
     return ImageDataset(
-        name or path.stem, list(classes), splits, base, {"kind": "csv", "path": str(path)}
+        name or path.stem,
+        list(classes),
+        splits,
+        base,
+        {"kind": "csv", "path": str(path), "layout": "unlabeled" if unlabeled else "csv"},
     )
 
 

@@ -2,7 +2,9 @@
 
 The image tower is ``model.visual`` (``encode_image`` without normalisation), with the tag's own
 eval transform; the tag ``random`` builds the architecture with random weights (tests,
-benchmarks). The paper's five are registered in :mod:`alkit.embedding.backbones`.
+benchmarks), drawn from a fixed seed so that the image tower and the text tower
+(:mod:`alkit.embedding.text`) of ``random`` come from one model. The paper's five are registered
+in :mod:`alkit.embedding.backbones`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from torch import nn
 from ..errors import MissingResourceError, UnknownNameError
 from .registry import BackboneSpec, _hf_cached, _hf_download, _missing, weights_dir
 
-__all__ = ["PAPER_MODELS", "openclip_spec", "resolve"]
+__all__ = ["PAPER_MODELS", "openclip_spec", "resolve", "create_clip"]
+
+#: Seed of the random weights of the tag ``random`` (the same model in every process).
+RANDOM_SEED = 0
 
 PAPER_MODELS = {
     # arch, tag, dim, approximate checkpoint size (full CLIP, fp32)
@@ -90,18 +95,30 @@ def _openclip_weights(arch: str, tag: str, size: str, download: bool) -> str:
     raise MissingResourceError(f"{err} Download failed: {type(last).__name__}: {last}") from last
 
 
-def _openclip_loader(spec: BackboneSpec, download: bool) -> tuple[nn.Module, Callable]:
+def create_clip(spec: BackboneSpec, download: bool) -> nn.Module:
+    """The whole OpenCLIP model of ``spec`` (both towers), in eval mode, on the CPU.
+
+    Pretrained tags load their checkpoint (``spec.options["_weights_file"]`` records it); the
+    tag ``random`` draws its weights from :data:`RANDOM_SEED` without touching torch's global
+    random state.
+    """
     import open_clip
 
     arch, tag = spec.options["arch"], spec.options["tag"]
-    transform = _openclip_transform(arch, tag)
     if tag == "random":
-        model = open_clip.create_model(arch, pretrained=None)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(RANDOM_SEED)
+            model = open_clip.create_model(arch, pretrained=None)
     else:
         path = _openclip_weights(arch, tag, spec.weights_size, download)
         spec.options["_weights_file"] = path
         model = open_clip.create_model(arch, pretrained=path)
-    return _OpenCLIPImage(model.visual), transform
+    return model.eval()
+
+
+def _openclip_loader(spec: BackboneSpec, download: bool) -> tuple[nn.Module, Callable]:
+    transform = _openclip_transform(spec.options["arch"], spec.options["tag"])
+    return _OpenCLIPImage(create_clip(spec, download).visual), transform
 
 
 def openclip_spec(arch: str, tag: str) -> BackboneSpec:

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._utils import alkit_home, stable_hash
+from .._files import alkit_home, stable_hash
 from ..errors import InvalidInputError, MissingResourceError, UnknownNameError
 
 __all__ = [
@@ -339,8 +339,30 @@ def _hf_cached(repo_id: str, filename: str) -> str | None:
     return got if isinstance(got, str) and os.path.isfile(got) else None
 
 
+HUB_CONNECT_TIMEOUT = 3.0  # seconds to reach the Hugging Face Hub before calling it offline
+
+
+def _hub_reachable(timeout: float = HUB_CONNECT_TIMEOUT) -> bool:
+    """Whether a TCP connection to the Hub's host opens within ``timeout`` seconds.
+
+    huggingface_hub retries failed connections with back-off (about a minute in all); one quick
+    connection attempt first lets an offline machine fail in seconds, naming the file to fetch.
+    """
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        with socket.create_connection((url.hostname, url.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _hf_download(repo_id: str, filename: str) -> str:
-    """One download attempt through huggingface_hub (its own timeouts; no retry loop here)."""
+    """One download attempt through huggingface_hub, after a quick check that the Hub answers."""
+    if not _hub_reachable():
+        raise OSError("the Hugging Face Hub is unreachable (offline?)")
     from huggingface_hub import hf_hub_download
 
     return hf_hub_download(repo_id=repo_id, filename=filename)

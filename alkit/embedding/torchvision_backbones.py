@@ -20,6 +20,8 @@ __all__ = ["torchvision_spec", "resolve", "TEACHING_MODELS"]
 
 #: The torchvision models registered by name (others resolve on demand).
 TEACHING_MODELS = ("resnet18", "resnet50", "vit_b_16", "convnext_tiny")
+#: Penultimate-layer width of the registered models (others: found on the first batch).
+FEATURE_DIMS = {"resnet18": 512, "resnet50": 2048, "vit_b_16": 768, "convnext_tiny": 768}
 
 
 def _strip_head(model: nn.Module) -> nn.Module:
@@ -91,7 +93,7 @@ def torchvision_spec(model: str, pretrained: bool = True) -> BackboneSpec:
         name=f"torchvision:{model}" + ("" if pretrained else ":random"),
         family="torchvision",
         loader=_torchvision_loader,
-        dim=None,
+        dim=FEATURE_DIMS.get(model),
         license="BSD-3-Clause (torchvision); weights trained on ImageNet-1k (ImageNet terms: non-commercial research)",
         weights=str(weights) if pretrained else "random",
         weights_size=f"{size:.0f} MB" if size else "unknown",

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._utils import PAPER_SEEDS
+from .._random import PAPER_SEEDS
 from ..errors import InvalidInputError, MissingResourceError, UnknownNameError
 from .runs import run_grid, use_threads
 
@@ -45,6 +45,7 @@ __all__ = [
     "run_notebook",
     "parse_parameters",
     "dataset_slug",
+    "clip_sets",
 ]
 
 _NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+$")
@@ -157,6 +158,13 @@ def setup(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
     return emb, seeds, iterations, out
+
+
+def clip_sets() -> list[str]:
+    """The cached ``<dataset>__openclip:…`` keys (embeddings that can carry class texts)."""
+    from ..sources import cached_keys
+
+    return [k for k in cached_keys() if "__openclip:" in k]
 
 
 def parse_parameters(items: list[str] | None) -> dict[str, Any]:
@@ -283,7 +291,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out runs/ -p seeds=[1,2]\n"
         "  alkit notebooks run --notebook 03 --datasets cifar100 -p backbone=dinov2:vitg14 --full"
     )
-    sub = parser.add_subparsers(dest="notebooks_command", required=True)
+    sub = parser.add_subparsers(
+        dest="notebooks_command", required=True, help="list the notebooks, or run them"
+    )
     p = sub.add_parser("list", help="list the notebooks and their parameters")
     p.add_argument(
         "--notebooks-dir", default=None, help="where the notebooks are (default: the repository's)"

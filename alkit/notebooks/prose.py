@@ -9,12 +9,11 @@ Accuracies are written in % and differences in percentage points.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .. import analysis, comparisons
+from .. import analysis
 
 __all__ = [
     "Finding",
@@ -27,6 +26,9 @@ __all__ = [
     "labeling_session",
     "bring_your_own_data",
     "paper_figures",
+    "text_prior",
+    "herding",
+    "statistics",
 ]
 
 
@@ -90,7 +92,7 @@ def initial_pool(results: pd.DataFrame, emb, seeds, iterations: int) -> Finding:
     """01: the best start's lead over random at iteration 1 and how it fades."""
     trend = pd.concat(
         [
-            comparisons.initial_pool_effect(results, it).assign(iteration=it)
+            analysis.initial_pool_effect(results, it).assign(iteration=it)
             for it in range(1, iterations + 1)
         ],
         ignore_index=True,
@@ -232,31 +234,32 @@ def labeling_session(results: pd.DataFrame, emb, learner) -> Finding:
     return Finding(text)
 
 
-def bring_your_own_data(
-    learner,
-    final: dict,
-    out: Path,
-    rounds: list,
-    predictions: pd.DataFrame,
-    classes,
-    truth=None,
-    test=None,
-) -> Finding:
-    """07: the files written and, when the true labels are known, how good the predictions are."""
+def bring_your_own_data(project, table: pd.DataFrame) -> Finding:
+    """07: what the project holds after its rounds, the last estimate and the stopping hint."""
+    idx, lab = project.labels().effective()
+    counts = np.bincount(lab, minlength=len(project.classes))
+    per_class = ", ".join(f"{c} {n}" for c, n in zip(project.classes, counts))
     text = (
-        f"**This run**: {learner.n_labeled} labels after {len(rounds)} round(s); files in `{out}`: "
-        + ", ".join(f"`{Path(p).relative_to(out)}`" for p in final.values())
+        f"**This run**: {len(table)} round(s) written in `{project.folder}`; `labels.csv` holds "
+        f"{len(idx)} labels of the {project.n} images ({per_class})"
     )
-    pool_acc = np.nan
-    if truth is not None and len(rounds):
-        unl = ~predictions["labeled"].to_numpy()
-        pool_acc = float(
-            (predictions["predicted"].to_numpy()[unl] == np.asarray(classes)[truth[unl]]).mean()
+    last = table.dropna(subset=["estimated_accuracy"]).tail(1)
+    if len(last):
+        row = last.iloc[0]
+        text += (
+            f". The probe that chose round {int(row['round'])}'s batch, trained on "
+            f"{int(row['n_labeled'])} labels, has an estimated accuracy of "
+            f"{_pct(row['estimated_accuracy'])} ± {_pct(row['stderr'])}"
         )
-        text += f". Accuracy of the predictions on the {int(unl.sum())} items nobody labeled: {_pct(pool_acc)}"
-        if test is not None:
-            text += f" (held-out test split: {_pct(learner.evaluate(*test)['accuracy'])})"
-    return Finding(text + ".", pool_acc=pool_acc)
+    kappas = table["kappa"].dropna()
+    if len(kappas):
+        stop = bool(table["stop"].iloc[-1])
+        text += (
+            f"; the agreement between its predictions and the previous round's is κ = "
+            f"{kappas.iloc[-1]:.3f}, and the stopping hint says "
+            + ("**stop**" if stop else "**keep labeling**")
+        )
+    return Finding(text + ".", n_labels=len(idx))
 
 
 def paper_figures(df: pd.DataFrame, base: pd.DataFrame, wm, dh: pd.DataFrame, dssl) -> Finding:
@@ -280,3 +283,101 @@ def paper_figures(df: pd.DataFrame, base: pd.DataFrame, wm, dh: pd.DataFrame, ds
     if len(dssl):
         text += "; Δ_ssl " + ", ".join(_pp(d) for d in dssl["diff"]) + " points over iterations"
     return Finding(text + ".", totals=totals)
+
+
+def text_prior(results: pd.DataFrame, emb, seeds, iterations: int) -> Finding:
+    """08, part 1: the zero-shot line, the initial pools at iteration 1, the warm start."""
+    zs = float(analysis.zeroshot(results)["zeroshot"].iloc[0])
+    first = results[results.iteration == 1]
+    at1 = first.groupby(["method", "initial_pool"])["accuracy"].mean()
+    cold = {p: at1[m, p] for m, p in at1.index if not m.endswith("+text_init")}
+    warm = {p: at1[m, p] for m, p in at1.index if m.endswith("+text_init")}
+    best = max(cold, key=cold.get)
+    curves = analysis.learning_curves(results)
+    above = curves[curves["mean"] > zs]
+    cross = (
+        f"the first curve above it is {above.sort_values('n_labeled').iloc[0]['method']} from "
+        f"{int(above['n_labeled'].min())} labels"
+        if len(above)
+        else f"no curve gets above it within {int(curves['n_labeled'].max())} labels"
+    )
+    text = (
+        "**Beyond the paper:** with CLIP-like features the class names give a classifier before "
+        "any label, and can choose the first labels and the probe's starting point.\n\n"
+        f"{_run(emb, seeds, iterations)}: the zero-shot accuracy of the class texts is "
+        f"**{_pct(zs)}**, the line every curve has to beat; {cross}. At iteration 1 "
+        f"({emb.n_classes} labels) the starts reach "
+        + ", ".join(f"{p} {_pct(v)}" for p, v in sorted(cold.items(), key=lambda kv: -kv[1]))
+        + f": the best is **{best}**. "
+        + (
+            f"The text prior is {_pp(cold['text_prior'] - cold['random'])} points against random"
+            + (
+                f" and {_pp(cold['text_prior'] - cold['centroids'])} against the centroids. "
+                if "centroids" in cold
+                else ". "
+            )
+            if "text_prior" in cold and "random" in cold
+            else ""
+        )
+        + (
+            "With the probe warm-started from the class texts: "
+            + ", ".join(f"{p} {_pct(v)}" for p, v in warm.items())
+            + f" ({_pp(np.mean(list(warm.values())) - zs)} points from the zero-shot line)."
+            if warm
+            else ""
+        )
+    )
+    return Finding(text, zeroshot=zs, cold=cold, warm=warm, best=best)
+
+
+def herding(results: pd.DataFrame, emb, seeds, iterations: int) -> Finding:
+    """08, part 2: herding against TypiClust and ProbCover at low budgets."""
+    auc = analysis.auc(results).groupby("method")["auc"].mean().sort_values(ascending=False)
+    first = results[results.iteration == 1].groupby("method")["accuracy"].mean()
+    herd = [m for m in auc.index if m in ("maxherding", "uherding")]
+    reps = [m for m in auc.index if m in ("typiclust", "probcover")]
+    lead = (
+        float(auc[herd].max() - auc[reps].max()) if herd and reps else np.nan
+    )  # best herding minus best of the two
+    text = (
+        "**Beyond the paper:** MaxHerding (Bae, Noh & Sutherland, ECCV 2024) replaces "
+        "ProbCover's δ-balls by a smooth kernel, and Uncertainty Herding (Bae, Sutherland & "
+        "Oliveira, ICLR 2025) weights that coverage by the model's uncertainty; both are "
+        "reported to match or beat TypiClust and ProbCover at low budgets.\n\n"
+        f"{_run(emb, seeds, iterations)}: by AUC "
+        + ", ".join(f"{m} {_pct(v)}" for m, v in auc.items())
+        + "; at iteration 1 "
+        + ", ".join(f"{m} {_pct(first[m])}" for m in auc.index)
+        + ". "
+        + (
+            f"The best herding method is {_pp(lead)} points "
+            + ("above" if lead > 0 else "below")
+            + " the best of TypiClust and ProbCover over the budget."
+            if np.isfinite(lead)
+            else ""
+        )
+    )
+    return Finding(text, auc=auc, first=first, lead=lead)
+
+
+def statistics(ci: pd.DataFrame, wm, wm_holm, need: pd.DataFrame, seeds) -> Finding:
+    """08, part 3: how wide the intervals are, what Holm removes, and the seeds needed."""
+    width = float((ci["ci_high"] - ci["ci_low"]).mean())
+    wins, kept = float(wm.wins.to_numpy().sum()), float(wm_holm.wins.to_numpy().sum())
+    det = need["detectable"].dropna()
+    target = need["seeds_for_target"].dropna() if "seeds_for_target" in need else pd.Series()
+    text = (
+        f"**With {len(seeds)} seeds:** the 95 % bootstrap intervals of the AUC are "
+        f"{100 * width:.1f} points wide on average (percentile intervals over so few seeds are "
+        "too narrow, if anything); the win matrix counts "
+        f"{wins:.2f} wins, {kept:.2f} of which survive Holm's correction over the pairs of each "
+        "iteration; against random, differences in AUC below "
+        + (f"{100 * det.median():.1f} points (median)" if len(det) else "—")
+        + " are out of reach of a paired t-test with 80 % power"
+        + (
+            f", and detecting 1 point would take {int(target.median())} seeds (median)."
+            if len(target)
+            else "."
+        )
+    )
+    return Finding(text, width=width, wins=wins, kept=kept)

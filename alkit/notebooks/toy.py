@@ -70,8 +70,9 @@ def clustering_example(
     """
     from sklearn.datasets import make_blobs
 
-    from .. import ActiveLearner, analysis, strategies
+    from .. import analysis, strategies
     from ..cluster import kmeans_nearest
+    from ..learner import ActiveLearner
     from ..strategies.base import CLUSTER_FACTOR, pool_scores, top_k
     from ..strategies.scores import entropy, least_confidence, margin
 

@@ -1,4 +1,4 @@
-"""Figures of the paper from the tidy results table (DESIGN §6), in one visual language.
+"""Figures of the paper from the tidy results table (docs/analysis.md), in one visual language.
 
 AL curves with confidence bands (Figures 2 and 5), win-matrix heatmaps (Figure 3), delta curves
 (Figure 1), Δ_ssl bars (Figure 4) and the pillar figures: initial pools at iteration 1 (pillar 1),

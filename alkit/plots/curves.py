@@ -60,7 +60,9 @@ def al_curves(
     Colour = strategy, line style = option variant (``+cluster`` …), marker = initial pool
     (see :mod:`alkit.plots.style`). Runs with and without label propagation are drawn in
     separate panels, and a grid of several strategies × several initial pools gets a panel per
-    pool; panels of one setting share their y axis.
+    pool; panels of one setting share their y axis. When the runs hold a zero-shot row
+    (iteration 0: embeddings with class text), its accuracy is drawn as a horizontal dashed
+    black "no labels" line (gid ``"zeroshot"``), the line every curve has to beat.
 
     Parameters
     ----------
@@ -78,6 +80,7 @@ def al_curves(
         Also save ``<path>.png`` and ``<path>.svg``.
     """
     curves = analysis.learning_curves(df, metric)
+    zeroshot = analysis.zeroshot(df, metric).set_index(analysis.SETTING)["zeroshot"]
     notes = []
     if methods is not None:
         missing = sorted(set(methods) - set(curves["method"]))
@@ -170,6 +173,8 @@ def al_curves(
                     alpha=0.15 if len(c_sub) <= 6 and not pool_faces else 0.07,
                     lw=0,
                 )
+        if (ds, bb) in zeroshot.index:
+            _no_labels_line(ax, float(zeroshot.loc[(ds, bb)]))
         title = st.setting_title(ds, bb if several_bb else None)
         if facets:
             title += "\n" + " · ".join(_facet_label(c, v) for c, v in zip(facets, fvals))
@@ -211,12 +216,35 @@ def al_curves(
             else [],
         ),
     ]
+    if len(zeroshot):
+        sections.append(("Reference", [(_NO_LABELS, st.line_handle(*_ZS_STYLE))]))
     if "propagate" not in facets and cfg["propagate"].all():
         sections.append(
             ("Label propagation", [("+LP", st.line_handle(neutral, st.variant_linestyle("+LP")))])
         )
     st.figure_legend(fig, sections)
     return st.finish(fig, path, notes)
+
+
+_NO_LABELS = "no labels (zero-shot)"
+_ZS_STYLE = (st.strategy_color("zeroshot"), (0, (5, 2)))
+
+
+def _no_labels_line(ax, value: float) -> None:
+    """The zero-shot accuracy as a horizontal reference line with its value at the right end."""
+    ax.axhline(100 * value, color=_ZS_STYLE[0], ls=_ZS_STYLE[1], lw=1.1, zorder=1.8, gid="zeroshot")
+    ax.annotate(
+        f"zero-shot {100 * value:.1f} %",
+        xy=(1.0, 100 * value),
+        xycoords=("axes fraction", "data"),
+        xytext=(-2, 2),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color=_ZS_STYLE[0],
+        gid="zeroshot_label",
+    )
 
 
 def delta_curves(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import analysis, comparisons
+from .. import analysis
 from ..errors import InvalidInputError
 from . import style as st
 
@@ -26,9 +26,9 @@ def diversity_gain(
 
     One panel per setting (shared y), one line per strategy in its colour with a 95 % CI band;
     filled markers where the paired t-test over seeds gives p < 0.05, hollow ones elsewhere.
-    The numbers are :func:`alkit.comparisons.cluster_effect`.
+    The numbers are :func:`alkit.analysis.cluster_effect`.
     """
-    eff = comparisons.cluster_effect(df, metric)
+    eff = analysis.cluster_effect(df, metric)
     if eff.empty:
         raise InvalidInputError(
             "diversity_gain: no method ran both with and without cluster=True "

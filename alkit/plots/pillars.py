@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import analysis, comparisons
+from .. import analysis
 from ..errors import InvalidInputError
 from . import style as st
 
@@ -53,9 +53,9 @@ def initial_pool_bars(
 
     A bar is solid when a paired t-test over seeds finds it different from the random pool
     (p < 0.05), faded otherwise; the tick label gives its difference to random in % points.
-    The numbers are :func:`alkit.comparisons.initial_pool_effect`.
+    The numbers are :func:`alkit.analysis.initial_pool_effect`.
     """
-    eff = comparisons.initial_pool_effect(df, iteration, metric)
+    eff = analysis.initial_pool_effect(df, iteration, metric)
     if eff.empty:
         raise InvalidInputError(
             f"initial_pool_bars: no setting has runs from two initial pools at iteration {iteration}."
@@ -132,9 +132,9 @@ def uncertainty_vs_representative(
     Per setting (a column), the top panel shows every uncertainty- and representative-family
     method against random (% points; accuracy in % when random did not run), the bottom panel
     the best uncertainty method minus the best representative one; a dotted vertical line marks
-    where the lead changes hands. The numbers are :func:`alkit.comparisons.family_gap`.
+    where the lead changes hands. The numbers are :func:`alkit.analysis.family_gap`.
     """
-    gap = comparisons.family_gap(df, metric)
+    gap = analysis.family_gap(df, metric)
     if gap.empty:
         raise InvalidInputError(
             "uncertainty_vs_representative: needs methods of both the uncertainty (or Bayesian) "

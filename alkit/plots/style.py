@@ -28,7 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
-from .._utils import atomic_path
+from .._files import atomic_path
 
 __all__ = [
     "PALETTE",

@@ -31,6 +31,7 @@ from .schema import (
     method_label,
     result_row,
     results_frame,
+    zeroshot_row,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "base_columns",
     "result_row",
     "results_frame",
+    "zeroshot_row",
     "rows_checksum",
     "write_results",
     "read_results",

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .._utils import atomic_path
+from .._files import atomic_path
 from ..errors import CorruptCacheError, InvalidInputError, MissingResourceError
 from ..validation import check_choice
 from .checksum import _CANONICAL, _canonical, rows_checksum

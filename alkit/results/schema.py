@@ -100,15 +100,21 @@ def base_columns(learner, *, dataset: str, backbone: str, embedding_checksum: st
     Returns
     -------
     dict
-        ``schema_version`` … ``seed`` of :data:`RESULT_COLUMNS`.
+        ``schema_version`` … ``seed`` of :data:`RESULT_COLUMNS`. A probe warm-started from the
+        class texts (``probe={"init": "text"}``) adds ``+text_init`` to the method label.
     """
     params = {k: v for k, v in learner.params.items() if k != "device"}
+    method = method_label(learner.strategy, params)
+    if getattr(learner.probe_config, "init", "random") == "text":
+        method += (
+            "+text_init"  # another configuration: the probe starts as the zero-shot classifier
+        )
     return {
         "schema_version": SCHEMA_VERSION,
         "dataset": dataset,
         "backbone": backbone,
         "embedding_checksum": embedding_checksum,
-        "method": method_label(learner.strategy, params),
+        "method": method,
         "strategy": learner.strategy,
         "params": json.dumps(params, sort_keys=True),
         "initial_pool": learner.initial_pool,
@@ -132,7 +138,7 @@ def result_row(learner, selection, metrics: dict | None, *, iteration: int) -> d
         ``accuracy``, ``balanced_accuracy``, ``macro_f1`` on the test split; ``None`` (no test
         split) gives NaN.
     iteration : int
-        1 for the initial pool.
+        1 for the initial pool (0 is the zero-shot row, :func:`zeroshot_row`).
 
     Returns
     -------
@@ -151,6 +157,39 @@ def result_row(learner, selection, metrics: dict | None, *, iteration: int) -> d
         "fit_seconds": float(learner.last_fit_seconds),
         "fit_epochs": int(learner.probe.n_epochs_),
         "info": json.dumps(jsonable_info(info), sort_keys=True, default=str),
+    }
+
+
+def zeroshot_row(learner, metrics: dict, *, seconds: float = 0.0, info: dict | None = None) -> dict:
+    """The iteration-0 row of a run: the zero-shot classifier of the class texts, no labels.
+
+    Parameters
+    ----------
+    learner : ActiveLearner
+        Before its first query (nothing labeled).
+    metrics : dict
+        ``accuracy``, ``balanced_accuracy``, ``macro_f1`` of the zero-shot classifier
+        (:func:`alkit.zeroshot.zeroshot_metrics`) on the test split.
+    seconds : float
+        Time to classify the test split (``fit_seconds``).
+
+    Returns
+    -------
+    dict
+        ``iteration`` = 0, ``n_labeled`` = 0, ``n_classes_seen`` = 0, the metrics, zero
+        counts and ``info`` ``{"phase": "zeroshot", …}``: the analyses read it as the "no
+        labels" reference (:func:`alkit.analysis.zeroshot`) and leave it out of every curve.
+    """
+    return {
+        "iteration": 0,
+        "n_labeled": 0,
+        "n_classes_seen": 0,
+        **{k: metrics[k] for k in _NO_METRICS},
+        "n_topped_up": 0,
+        "query_seconds": 0.0,
+        "fit_seconds": float(seconds),
+        "fit_epochs": 0,
+        "info": json.dumps({"phase": "zeroshot", **(info or {})}, sort_keys=True, default=str),
     }
 
 

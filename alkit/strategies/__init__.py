@@ -12,10 +12,13 @@ Register your own with :func:`register`; :func:`select` validates the call and t
 from __future__ import annotations
 
 from . import (
-    bayesian,
-    diversity,
+    alfamix,
+    badge,
+    bald,
+    coreset,
     dropquery,
     maxherding,
+    power_bald,
     probcover,
     typiclust,
     uherding,
@@ -73,43 +76,43 @@ for _name, _paper in (
     )
 register(
     "bald",
-    bayesian.bald,
+    bald.bald,
     family="bayesian",
-    params=dict(bayesian.BALD_PARAMS),
-    check=bayesian.check_bald,
-    paper=bayesian.BALD_PAPER,
+    params=dict(bald.BALD_PARAMS),
+    check=bald.check_bald,
+    paper=bald.BALD_PAPER,
     summary="Top-B mutual information between prediction and dropout mask over M passes.",
 )
 register(
     "power_bald",
-    bayesian.power_bald,
+    power_bald.power_bald,
     family="bayesian",
-    params=dict(bayesian.POWER_BALD_PARAMS),
-    check=bayesian.check_power_bald,
-    paper=bayesian.POWER_BALD_PAPER,
+    params=dict(power_bald.POWER_BALD_PARAMS),
+    check=power_bald.check_power_bald,
+    paper=power_bald.POWER_BALD_PAPER,
     summary="Top B of β·log BALD + Gumbel noise (sampling ∝ BALD^β without replacement).",
 )
 register(
     "coreset",
-    diversity.coreset,
+    coreset.coreset,
     family="diversity",
-    paper=diversity.CORESET_PAPER,
+    paper=coreset.CORESET_PAPER,
     summary="Greedy k-center on probe embeddings from the labeled set (farthest-first).",
 )
 register(
     "badge",
-    diversity.badge,
+    badge.badge,
     family="diversity",
-    paper=diversity.BADGE_PAPER,
+    paper=badge.BADGE_PAPER,
     summary="k-means++ seeding on gradient embeddings (p − onehot) ⊗ z, implicit distances.",
 )
 register(
     "alfamix",
-    diversity.alfamix,
+    alfamix.alfamix,
     family="diversity",
     params={"epsilon": None},
-    check=diversity.check_alfamix,
-    paper=diversity.ALFAMIX_PAPER,
+    check=alfamix.check_alfamix,
+    paper=alfamix.ALFAMIX_PAPER,
     summary="Candidates whose prediction flips when mixed towards a class anchor, one per "
     "k-means cluster.",
 )

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._utils import l2_normalize, resolve_device, row_norms
+from .._devices import resolve_device
+from .._kernels.norms import l2_normalize, row_norms
 from ..cluster import knn
 from ..pool import UNIT_NORM_TOL
 from ..validation import check_choice, check_float, check_int

@@ -138,7 +138,7 @@ def get(name: str) -> Callable[..., Selection]:
 
 
 def default_initial_pool(name: str) -> str:
-    """The paper's initial pool for strategy ``name`` (DESIGN §6)."""
+    """The paper's initial pool for strategy ``name`` (docs/protocol.md)."""
     return info(name).initial_pool
 
 

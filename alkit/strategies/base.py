@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
+from .._devices import resolve_device
+from .._kernels.rows import LazyF64Rows
 from ..cluster import kmeans_nearest
 from ..pool import Pool, Selection, top_up
 from ..probe import LinearProbe
@@ -17,6 +20,8 @@ __all__ = [
     "rows_blockwise",
     "embed_rows",
     "pool_scores",
+    "probe_device",
+    "lazy_embeddings",
 ]
 
 CLUSTER_FACTOR = 50  # cluster=True: top min(50·B, |U|) by score, then k-means with k = B
@@ -61,6 +66,29 @@ def embed_rows(probe, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     if isinstance(probe, LinearProbe):  # gathers chunk by chunk straight into its output
         return probe.embed(x, rows=rows)
     return rows_blockwise(probe.embed, x, rows, probe)
+
+
+def probe_device(probe, device: str) -> torch.device:
+    """The probe's device when it has one (a real probe), else ``device`` resolved."""
+    dev = getattr(probe, "device", None)
+    if isinstance(dev, torch.device):
+        return dev
+    return resolve_device(device)
+
+
+def lazy_embeddings(
+    probe, pool: Pool, rows: np.ndarray, dev: torch.device, d: int | None = None
+) -> LazyF64Rows:
+    """The probe embeddings of ``pool.x[rows]``, never stored: recomputed from the pool where read.
+
+    ``d``: their width, by default the feature width (as for a linear probe).
+    """
+    return LazyF64Rows(
+        lambda idx: embed_rows(probe, pool.x, rows[idx]),
+        len(rows),
+        pool.x.shape[1] if d is None else d,
+        dev,
+    )
 
 
 def pool_scores(pool: Pool, probe, score_fn, *, dropout: bool = False) -> np.ndarray:

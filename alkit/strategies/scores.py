@@ -64,7 +64,7 @@ def power_scores(
 ) -> np.ndarray:
     """Power acquisition (Kirsch et al. 2023): β·log(max(score, floor)) + Gumbel(0, 1) noise.
 
-    The floor replaces the reference's log of non-positive scores (DESIGN §6 deviation table).
+    The floor replaces the reference's log of non-positive scores (docs/deviations.md).
     """
     s = np.maximum(np.asarray(scores, dtype=np.float64), floor)
     return beta * np.log(s) + rng.gumbel(0.0, 1.0, size=s.shape)

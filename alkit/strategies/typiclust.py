@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._kernels.norms import row_sq_norms
-from .._utils import l2_normalize, resolve_device
+from .._devices import resolve_device
+from .._kernels.norms import l2_normalize, row_sq_norms
 from ..cluster import kmeans_nearest
 from ..errors import InvalidInputError
 from ..pool import Pool, Selection, top_up

@@ -60,7 +60,7 @@ from ._herding import (
     labeled_coverage,
 )
 from .base import rows_blockwise
-from .maxherding import gaussian_kernel
+from .maxherding import maxherding_reference
 
 __all__ = [
     "UHERDING_PARAMS",
@@ -122,24 +122,10 @@ def uherding_reference(
     ndarray of shape (budget,), int64
         The picks in order (ties: lowest index).
     """
-    x = np.asarray(x, dtype=np.float64)
-    x = x / np.linalg.norm(x, axis=1, keepdims=True)
-    sq = 2.0 - 2.0 * (x @ x.T)
-    np.fill_diagonal(sq, 0.0)
-    kernel = gaussian_kernel(sq, sigma)  # (n, n)
-    n = len(x)
-    taken = np.asarray(labeled, dtype=bool).copy()
+    # MaxHerding's greedy with each target point weighted by its uncertainty (labeled: 0)
+    taken = np.asarray(labeled, dtype=bool)
     u = np.where(taken, 0.0, np.asarray(uncertainty, dtype=np.float64))
-    coverage = kernel[taken].max(axis=0) if taken.any() else np.zeros(n)
-    picks = []
-    for _ in range(budget):
-        gains = (u * np.maximum(kernel - coverage, 0.0)).sum(axis=1) / n
-        gains[taken] = -np.inf
-        i = int(np.argmax(gains))
-        picks.append(i)
-        taken[i] = True
-        coverage = np.maximum(coverage, kernel[i])
-    return np.asarray(picks, dtype=np.int64)
+    return maxherding_reference(x, taken, budget, sigma=sigma, weights=u)
 
 
 # --------------------------------------------------------------------------- the weights
@@ -211,6 +197,7 @@ def _fresh_probe(probe: Any, rng: np.random.Generator) -> Any:
             device=str(probe.device),
             seed=int(rng.integers(2**63 - 1)),
             chunk_size=probe.chunk_size,
+            class_text=probe.class_text,  # a warm-started probe's twin starts from the texts too
         )
     if callable(getattr(probe, "fit", None)):
         return copy.deepcopy(probe)

@@ -37,7 +37,7 @@ Modules: :mod:`~alkit.sweep.grid` (the grid spec and its checks), :mod:`~alkit.s
 
 from __future__ import annotations
 
-from .._utils import PAPER_SEEDS
+from .._random import PAPER_SEEDS
 from .cells import Cell, expand_grid
 from .cli import add_arguments, main
 

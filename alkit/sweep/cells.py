@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import strategies as _strategies
-from .._utils import stable_hash
+from .._files import stable_hash
 from ..errors import GridError, MissingResourceError
+from ..probe import probe_identity
 from ..sources import embeddings_dir
 from .embeddings import _embedding_info
 from .grid import EXCLUDE_KEYS, _check_exclude, load_grid
@@ -81,7 +82,7 @@ class Cell:
             "propagation": self.propagation,
             "iterations": self.iterations,
             "initial_budget": self.initial_budget,
-            "probe": self.probe,
+            "probe": probe_identity(self.probe),
             "embedding_checksum": self.embedding_checksum,
         }
 

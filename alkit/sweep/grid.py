@@ -15,16 +15,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .. import initial_pools as _initial_pools
 from .. import strategies as _strategies
-from .._utils import PAPER_SEEDS
+from .._random import PAPER_SEEDS
 from ..errors import AlkitError, GridError
 from ..probe import ProbeConfig
 from ..results import method_label
 from ..sources import cache_key
 from ..validation import suggest
+from ..validation._show import _is_integer
 
 #: Every top-level key a grid may hold, with its default (``None`` = required or derived).
 GRID_KEYS: dict[str, Any] = {
@@ -103,7 +102,7 @@ def _as_list(value: Any, key: str, origin: str, allow_scalar: bool = True) -> li
 
 
 def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    return _is_integer(v)
 
 
 def _check_str(v: Any, key: str, origin: str) -> str:

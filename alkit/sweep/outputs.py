@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._utils import write_json_atomic
+from .._files import write_json_atomic
 from ..errors import AlkitError
 from ..results import read_metadata, read_results, write_results
 from .cells import Cell, expand_grid
@@ -23,7 +23,8 @@ FAILURES_DIR = "failures"
 def _read_result(path: Path, cell: Cell) -> pd.DataFrame | None:
     """The cell's result table, or ``None`` when the file is not a valid result of this cell:
     unreadable or truncated, not an alkit results file, altered after it was written (checksum),
-    another cell's, or with another number of rows."""
+    another cell's, or with another number of iterations (a zero-shot row, iteration 0, is
+    extra)."""
     try:
         config = read_metadata(path).get("config") or {}
         if not isinstance(config, dict) or config.get("hash") != cell.hash:
@@ -31,7 +32,7 @@ def _read_result(path: Path, cell: Cell) -> pd.DataFrame | None:
         df = read_results(path)
     except AlkitError:
         return None
-    return df if len(df) == cell.iterations else None
+    return df if int((df["iteration"] >= 1).sum()) == cell.iterations else None
 
 
 def _write_result(out: Path, cell: Cell, df: pd.DataFrame) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._utils import write_json_atomic
+from .._files import write_json_atomic
 from ..results import RESULT_COLUMNS
 from ..validation import check_float
 from .cells import Cell, _expand

@@ -109,7 +109,15 @@ def tiny_backbones(tiny_dino_weights):
             "head_width": 16,
             "patch_size": 8,
         },
-        "text_cfg": {"context_length": 8, "vocab_size": 64, "width": 16, "heads": 2, "layers": 1},
+        # the real tokenizer's vocabulary (49 408 BPE tokens, shipped with open_clip) so that
+        # class texts go through the real `embed` path; 32 tokens hold every default template
+        "text_cfg": {
+            "context_length": 32,
+            "vocab_size": 49408,
+            "width": 16,
+            "heads": 2,
+            "layers": 1,
+        },
     }
     return {"dino": TINY_DINO, "clip": TINY_CLIP}
 

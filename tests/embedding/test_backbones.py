@@ -159,3 +159,32 @@ def test_alkit_embed_is_a_function_and_embedding_the_subpackage():
     assert isinstance(alkit.embedding, types.ModuleType)
     with pytest.raises(UnknownNameError):
         alkit.embed("cifar100", "no_such_backbone:x")
+
+
+def test_list_backbones_is_complete_and_fits_100_columns(capsys):
+    from alkit.cli import main
+
+    assert main(["embed", "--list-backbones"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert "torchvision:resnet18:random" in out and "openclip:<arch>:random" in out
+    assert "None" not in out  # every registered backbone has its dimension
+    assert "dinov2:vitg14" in out and " 1536 " in out
+
+
+def test_offline_openclip_download_fails_at_once(monkeypatch):
+    """No minute of huggingface_hub retries: when the Hub does not answer one quick connection,
+    huggingface_hub is never called and the error names the file to fetch."""
+    import huggingface_hub
+
+    from alkit.embedding import openclip, registry
+    from alkit.errors import MissingResourceError
+
+    def no_call(**kwargs):
+        raise AssertionError("hf_hub_download must not be called when the Hub is unreachable")
+
+    monkeypatch.setattr(registry, "_hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_call)
+    monkeypatch.setattr(openclip, "_hf_cached", lambda repo, fname: None)
+    with pytest.raises(MissingResourceError, match="unreachable"):
+        openclip._openclip_weights("ViT-B-16", "laion2b_s34b_b88k", "0.6 GB", download=True)

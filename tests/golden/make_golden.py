@@ -41,7 +41,7 @@ def golden_path(strategy: str) -> Path:
 
 def write_golden(strategy: str, emb=None) -> Path:
     """Compute and write ``<strategy>.json`` atomically; returns its path."""
-    from alkit._utils import atomic_path
+    from alkit._files import atomic_path
 
     picks = {str(seed): golden_selection(strategy, seed, emb) for seed in SEEDS}
     text = "{\n" + ",\n".join(f'  "{k}": {json.dumps(v)}' for k, v in picks.items()) + "\n}\n"

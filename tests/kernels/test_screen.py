@@ -1,4 +1,4 @@
-"""Half-precision screening of the seeding passes (alkit._screen): bounds hold, picks unchanged.
+"""Half-precision screening (alkit._kernels.screen): bounds hold, picks unchanged.
 
 (k-means++ seeding on large pools is batched instead: tests/kernels/test_seeding.py.)
 """
@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from alkit._kernels import rows as _rows
 from alkit._kernels import screen as _screen
-from alkit.strategies.diversity import _LazyF64Rows, badge_seeds, kcenter_greedy
+from alkit._kernels.kcenter import kcenter_greedy
+from alkit._kernels.rows import LazyF64Rows
+from alkit.strategies.badge import badge_seeds
 
 CPU = torch.device("cpu")
 
@@ -84,10 +87,8 @@ def test_badge_seeds_unchanged_by_screening(monkeypatch, lazy):
     delta[np.arange(len(delta)), delta.argmax(1)] -= 1.0
 
     def run():
-        zz = _LazyF64Rows(lambda idx: z[idx], len(z), z.shape[1], CPU) if lazy else z
-        dd = (
-            _LazyF64Rows(lambda idx: delta[idx], len(delta), delta.shape[1], CPU) if lazy else delta
-        )
+        zz = LazyF64Rows(lambda idx: z[idx], len(z), z.shape[1], CPU) if lazy else z
+        dd = LazyF64Rows(lambda idx: delta[idx], len(delta), delta.shape[1], CPU) if lazy else delta
         return badge_seeds(zz, dd, 50, np.random.default_rng(9), device="cpu")
 
     on, off = _both(monkeypatch, run)
@@ -97,7 +98,7 @@ def test_badge_seeds_unchanged_by_screening(monkeypatch, lazy):
 @needs_fp32_accumulation
 def test_kcenter_greedy_on_recomputed_rows(monkeypatch):
     x = _clustered(seed=4)
-    lazy = _LazyF64Rows(lambda idx: x[30:][idx], len(x) - 30, x.shape[1], CPU)
+    lazy = LazyF64Rows(lambda idx: x[30:][idx], len(x) - 30, x.shape[1], CPU)
     (p_on, _), (p_off, _) = _both(
         monkeypatch,
         lambda: kcenter_greedy(lazy, x[:30], 40, np.random.default_rng(0), device="cpu"),
@@ -114,7 +115,6 @@ def test_large_pool_strategies_keep_only_half_copies(monkeypatch, name, digits):
     """Above the store limit CoreSet and BADGE recompute z (and BADGE δ) where the screen flags
     rows: the picks of the stored, unscreened path."""
     from alkit import strategies
-    from alkit.strategies import diversity
 
     from ..strategies.template import count_embed_calls, make_state
 
@@ -123,7 +123,7 @@ def test_large_pool_strategies_keep_only_half_copies(monkeypatch, name, digits):
         name, pool, probe, 12, np.random.default_rng(7)
     )  # digits: below MIN_ROWS
     monkeypatch.setattr(_screen, "MIN_ROWS", 0)
-    monkeypatch.setattr(diversity, "BADGE_STORE_Z_MAX_BYTES", 0)
+    monkeypatch.setattr(_rows, "STORE_Z_MAX_BYTES", 0)
     calls = count_embed_calls(probe, monkeypatch)
     on = strategies.select(name, pool, probe, 12, np.random.default_rng(7))
     np.testing.assert_array_equal(on.indices, off.indices)

@@ -3,7 +3,10 @@
 Voilà serves the notebook (prepared with ``interactive=True``) on 127.0.0.1; headless Chromium,
 driven by Playwright, reads which images are shown, clicks the true class of each, submits,
 and checks that the probe retrained (the accuracy line and the saved results move on) — twice.
-A screenshot of the widget is kept (``docs/img/widget.png`` when missing, or always with
+Then it reloads the page (a new kernel runs the notebook again): the labels are still there,
+read from the project's ``labels.csv``, the batch that was waiting is shown again, and labeling
+it continues the session. The page never shows text meant for headless runs, nor an empty
+image. A screenshot of the widget is kept (``docs/img/widget.png`` when missing, or always with
 ``ALKIT_UPDATE_SCREENSHOT=1``).
 
 Needs: Debian's ``chromium`` (``apt-get install -y chromium``), and the Python packages
@@ -156,12 +159,35 @@ def _label_shown_batch(
     return shown
 
 
-def test_label_one_batch_in_a_real_browser(served_notebook, tmp_path):
+def _wait_iteration(page, i: int) -> str:
+    page.wait_for_function(
+        f"() => document.querySelector('.alkit-accuracy').innerText.includes('Iteration {i}')",
+        timeout=60_000,
+    )
+    return _accuracy_text(page)
+
+
+def _wait_new_batch(page, previous_first: int) -> None:
+    page.wait_for_function(  # the next batch replaced the one before
+        "() => !document.querySelector('.alkit-item-0 code').innerText"
+        f".includes('#{previous_first}')",
+        timeout=60_000,
+    )
+
+
+def _shown(page) -> list[int]:
+    items = page.locator(".alkit-item code")
+    return [int(items.nth(i).inner_text().strip().lstrip("#")) for i in range(items.count())]
+
+
+def test_label_two_batches_reload_and_continue_in_a_real_browser(served_notebook, tmp_path):
     from playwright.sync_api import sync_playwright
 
     import alkit
+    from alkit.project import Project
 
     url, out_dir = served_notebook
+    project_dir = out_dir / "project"
     emb = alkit.load_embeddings("digits")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -175,43 +201,58 @@ def test_label_one_batch_in_a_real_browser(served_notebook, tmp_path):
             assert (
                 page.locator(".alkit-item img").count() == emb.n_classes
             )  # the initial pool, as images
+            assert page.locator("img").count() == emb.n_classes  # no empty curve image
+            body = page.locator("body").inner_text()
+            assert "rerun this cell" not in body and "Nothing labeled" not in body
 
             first = _label_shown_batch(page, emb.y_train, emb.classes)
-            page.wait_for_function(
-                "() => document.querySelector('.alkit-accuracy').innerText.includes('Iteration 1')",
-                timeout=60_000,
-            )
-            text1 = _accuracy_text(page)
+            text1 = _wait_iteration(page, 1)
             assert f"retrained on {emb.n_classes} labels" in text1
-            page.wait_for_function(  # the next batch replaced the first
-                f"() => !document.querySelector('.alkit-item-0 code').innerText.includes('#{first[0]}')",
-                timeout=60_000,
-            )
+            _wait_new_batch(page, first[0])
 
             second = _label_shown_batch(page, emb.y_train, emb.classes)
-            page.wait_for_function(
-                "() => document.querySelector('.alkit-accuracy').innerText.includes('Iteration 2')",
-                timeout=60_000,
-            )
-            text2 = _accuracy_text(page)
-            # a third batch half labeled, for the picture: chosen classes show green
-            page.wait_for_function(
-                f"() => !document.querySelector('.alkit-item-0 code').innerText.includes('#{second[0]}')",
-                timeout=60_000,
-            )
+            text2 = _wait_iteration(page, 2)
+            assert page.locator(".alkit-curve").count() == 1  # the learning curve, drawn
+            assert "Stopping hint" in page.locator(".alkit-progress").inner_text()
+            _wait_new_batch(page, second[0])
+            waiting = _shown(page)
+            # the third batch half labeled, for the picture: chosen classes show green
             _label_shown_batch(page, emb.y_train, emb.classes, n=emb.n_classes // 2)
             page.locator(".alkit-labeling-loop").screenshot(path=str(tmp_path / "widget.png"))
+            saved = pd.read_parquet(out_dir / "results.parquet")  # written after each retraining
+            rows = Project.open(project_dir).labels()  # every clicked label, on disk
+            assert rows.index.tolist() == first + second and set(rows.source) == {"widget"}
+            assert rows.label.tolist() == emb.y_train[first + second].tolist()
+
+            # the reload: a new kernel runs the notebook, which resumes from the project
+            page.reload(timeout=180_000, wait_until="domcontentloaded")
+            page.wait_for_selector(".alkit-item-0 button", timeout=180_000)
+            resumed = _accuracy_text(page)
+            assert f"Resumed: {2 * emb.n_classes} labels" in resumed, resumed
+            assert _shown(page) == waiting  # the batch that was waiting, not a new one
+            # the half-labeled clicks were never submitted: the batch starts unlabeled again
+            assert page.locator(".alkit-item button.mod-success").count() == 0
+            assert page.locator(".alkit-curve").count() == 1  # the curve of the first session
+            body = page.locator("body").inner_text()
+            assert "rerun this cell" not in body and "Nothing labeled" not in body
+            assert "Stopping hint" in page.locator(".alkit-progress").inner_text()
+            third = _label_shown_batch(page, emb.y_train, emb.classes)
+            text3 = _wait_iteration(page, 1)  # this session's first retraining
+            assert f"retrained on {3 * emb.n_classes} labels" in text3
+            _wait_new_batch(page, third[0])
         finally:
             browser.close()
-    assert not set(first) & set(second)
+    assert not set(first) & set(second) and third == waiting
     acc1, acc2 = (float(re.search(r"accuracy ([\d.]+) %", t).group(1)) for t in (text1, text2))
     assert f"retrained on {2 * emb.n_classes} labels" in text2
     assert acc1 != acc2, "the shown accuracy did not change after retraining"
-    saved = pd.read_parquet(
-        out_dir / "results.parquet"
-    )  # written by the kernel after each retraining
     assert saved["n_labeled"].tolist() == [emb.n_classes, 2 * emb.n_classes]
     np.testing.assert_allclose(100 * saved["accuracy"].to_numpy(), [acc1, acc2], atol=0.05)
+    rows = Project.open(project_dir).labels()
+    assert rows.index.tolist() == first + second + third  # every label kept, in order
+    # exactly the batches of an uninterrupted run: the reload changed nothing
+    reference = alkit.run_al(emb, "margin", iterations=3, seed=0)
+    assert rows.index.tolist() == reference.acquired.tolist()
     if not SCREENSHOT.exists() or os.environ.get("ALKIT_UPDATE_SCREENSHOT") == "1":
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(tmp_path / "widget.png", SCREENSHOT)

@@ -44,6 +44,7 @@ def test_every_lesson_is_there():
         "05_dropquery",
         "06_label_it_yourself",
         "07_bring_your_own_data",
+        "08_beyond_the_paper",
         "99_paper_figures",
     }
     assert expected <= set(NOTEBOOKS)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alkit import initial_pools, strategies
-from alkit._utils import l2_normalize
+from alkit._kernels.norms import l2_normalize
 from alkit.errors import InvalidInputError
 from alkit.pool import Pool
 from alkit.strategies.probcover import graph, ivf, knn, probcover

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from alkit import initial_pools, strategies
-from alkit._utils import l2_normalize
+from alkit._kernels.norms import l2_normalize
 from alkit.errors import InvalidInputError
 from alkit.pool import Pool
 from alkit.strategies import typiclust as typiclust_module
@@ -141,7 +141,7 @@ def test_bad_parameters_raise_clear_errors(small_synthetic):
 
 def test_fast_typiclust_equals_the_readable_reference(small_synthetic):
     """The registered selection (blockwise torch kNN) picks what the plain version picks."""
-    from alkit._utils import l2_normalize
+    from alkit._kernels.norms import l2_normalize
     from alkit.cluster import kmeans_nearest
     from alkit.strategies.typiclust import _typiclust_select, typiclust_reference
 

@@ -40,7 +40,7 @@ skpool = pytest.importorskip("skactiveml.pool")
 skbase = pytest.importorskip("skactiveml.base")
 
 from alkit import strategies  # noqa: E402
-from alkit.strategies.diversity import gradient_sq_dists  # noqa: E402
+from alkit.strategies.badge import gradient_sq_dists  # noqa: E402
 from alkit.strategies.dropquery import dropquery  # noqa: E402
 
 from .template import make_state  # noqa: E402

@@ -25,7 +25,7 @@ from skactiveml.pool import ProbCover, TypiClust  # noqa: E402
 from skactiveml.pool import _prob_cover as _skpc  # noqa: E402
 from skactiveml.pool import _typi_clust as _sktc  # noqa: E402
 
-from alkit._utils import l2_normalize  # noqa: E402
+from alkit._kernels.norms import l2_normalize  # noqa: E402
 from alkit.pool import Pool  # noqa: E402
 from alkit.strategies.probcover import probcover  # noqa: E402
 from alkit.strategies.typiclust import _typiclust_select, typicality  # noqa: E402

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..._devices import resolve_device
 from ..._kernels.norms import row_sq_norms
-from ..._utils import resolve_device
 from ...errors import InvalidInputError
 
 __all__ = [

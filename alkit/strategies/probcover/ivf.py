@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..._devices import resolve_device
 from ..._kernels.norms import row_sq_norms
-from ..._utils import resolve_device
 from ...cluster import assign, kmeans
 from ...errors import InvalidInputError
 from .graph import BLOCK_ELEMENTS, BallGraph, bisection_grid, search_delta

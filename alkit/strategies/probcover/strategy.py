@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._utils import l2_normalize
+from ..._kernels.norms import l2_normalize
 from ...cluster import kmeans_nearest
 from ...errors import InvalidInputError
 from ...pool import Pool, Selection, top_up

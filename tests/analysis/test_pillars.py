@@ -1,19 +1,19 @@
-"""The pillar comparisons behind the report's pillar figures (alkit.comparisons)."""
+"""The pillar comparisons behind the report's pillar figures (alkit.analysis)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from alkit import analysis, comparisons
+from alkit import analysis
 from alkit.errors import InvalidInputError
 
-from .test_plots import make_results
+from ..test_plots import make_results
 
 
 def test_initial_pool_effect_pairs_seeds_against_random():
     df = make_results(settings=(("d1", "b1"),), pools=("random", "centroids"), propagate=(False,))
-    eff = comparisons.initial_pool_effect(df, iteration=1).set_index("initial_pool")
+    eff = analysis.initial_pool_effect(df, iteration=1).set_index("initial_pool")
     assert list(eff.index) == ["centroids", "random"]
     # +3 points built in at iteration 1; noise 0.5 points per run, averaged over 3 methods
     assert eff.at["centroids", "diff_vs_baseline"] == pytest.approx(0.03, abs=0.01)
@@ -23,14 +23,14 @@ def test_initial_pool_effect_pairs_seeds_against_random():
         eff.at["centroids", "ci_low"] < eff.at["centroids", "mean"] < eff.at["centroids", "ci_high"]
     )
     # later the built-in advantage is gone
-    late = comparisons.initial_pool_effect(df, iteration=5).set_index("initial_pool")
+    late = analysis.initial_pool_effect(df, iteration=5).set_index("initial_pool")
     assert abs(late.at["centroids", "diff_vs_baseline"]) < 0.01
 
 
 def test_initial_pool_effect_says_what_it_left_out():
     df = make_results(settings=(("d1", "b1"), ("d2", "b1")), pools=("random", "centroids"))
     single = df[~((df["dataset"] == "d2") & (df["initial_pool"] == "centroids"))]
-    eff = comparisons.initial_pool_effect(single)
+    eff = analysis.initial_pool_effect(single)
     assert set(eff["dataset"]) == {"d1"}
     left = eff.attrs["left_out"]
     assert any("label propagation" in n for n in left)
@@ -39,7 +39,7 @@ def test_initial_pool_effect_says_what_it_left_out():
 
 def test_cluster_effect_pairs_plain_and_clustered_runs():
     df = make_results(settings=(("d1", "b1"),), cluster=True, propagate=(False,))
-    eff = comparisons.cluster_effect(df)
+    eff = analysis.cluster_effect(df)
     assert set(eff["method"]) == {"entropy", "margin"}  # the plain labels name the pairs
     late = eff[eff["iteration"] > 1]
     assert late["diff"].mean() == pytest.approx(0.01, abs=0.004)
@@ -48,7 +48,7 @@ def test_cluster_effect_pairs_plain_and_clustered_runs():
         "methods that ran only with or only without clustering: random"
     ]
     # no clustered runs at all: empty, with the reason
-    none = comparisons.cluster_effect(df[~df["method"].str.contains("cluster")])
+    none = analysis.cluster_effect(df[~df["method"].str.contains("cluster")])
     assert none.empty and "entropy, margin, random" in none.attrs["left_out"][0]
 
 
@@ -61,16 +61,16 @@ def test_family_gap_and_phase_transition():
     typ = df["method"] == "typiclust"
     df.loc[typ, "initial_pool"] = "typiclust"
     df.loc[typ & (df["iteration"] <= 2), "accuracy"] += 0.08  # representative ahead early
-    gap = comparisons.family_gap(df)
+    gap = analysis.family_gap(df)
     assert list(gap["leader"][:2]) == ["representative"] * 2
     assert (gap["leader"][2:] == "uncertainty").all()
     assert list(gap.loc[gap["transition"], "iteration"]) == [3]
     assert gap.attrs["members"] == {"uncertainty": ["margin"], "representative": ["typiclust"]}
     assert gap.attrs["others"] == {"random": "baseline"}
     with pytest.raises(InvalidInputError, match="family"):
-        comparisons.family_gap(df[df["method"] == "random"])
+        analysis.family_gap(df[df["method"] == "random"])
 
 
 def test_comparisons_are_reachable_from_analysis():
-    assert analysis.family_gap is comparisons.family_gap
-    assert analysis.initial_pool_effect is comparisons.initial_pool_effect
+    assert analysis.family_gap is analysis.family_gap
+    assert analysis.initial_pool_effect is analysis.initial_pool_effect

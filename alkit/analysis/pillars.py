@@ -18,8 +18,11 @@ import json
 import numpy as np
 import pandas as pd
 
-from .analysis import SETTING, _check, _paired_test, _t_interval
-from .errors import InvalidInputError
+from .. import strategies
+from ..errors import InvalidInputError
+from ._common import SETTING, _check, _paired_test, _t_interval
+from .curves import learning_curves
+from .win_matrix import default_pool_rows
 
 __all__ = ["initial_pool_effect", "cluster_effect", "family_gap", "UNCERTAIN_FAMILIES"]
 
@@ -192,7 +195,6 @@ def cluster_effect(
 
 def family_of(strategy: str) -> str | None:
     """The registry family of ``strategy`` (None when it is not registered here)."""
-    from . import strategies
 
     try:
         return strategies.info(strategy).family
@@ -216,7 +218,6 @@ def family_gap(df: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
         ``gap``, ``leader``, ``transition``. ``attrs["left_out"]`` lists methods of other families
         and the rows filtered away; ``attrs["members"]`` maps each family to its methods.
     """
-    from .analysis import default_pool_rows, learning_curves
 
     df = _check(df, metric, extra=("strategy",))
     left_out: list[str] = []

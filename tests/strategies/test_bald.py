@@ -1,4 +1,4 @@
-"""BALD and PowerBALD: known scores on hand-set MC passes, options, the power sampling law."""
+"""BALD and PowerBALD (alkit.strategies.bald, alkit.strategies.power_bald): scores, picks, options."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from alkit import strategies
 from alkit.errors import InvalidInputError
 from alkit.pool import Pool
 from alkit.strategies import scores
+from alkit.strategies.bald import bald, bald_scores
 from alkit.strategies.base import top_k
-from alkit.strategies.bayesian import bald, bald_scores, power_bald
+from alkit.strategies.power_bald import power_bald
 
 from .template import make_state
 
