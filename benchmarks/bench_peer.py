@@ -87,7 +87,7 @@ def _probe_classifier_class():
             self._validate_data(X, y, sample_weight)
             if self.probe is None or not self.probe.is_fitted:
                 import alkit
-                from alkit._utils import run_streams
+                from alkit._random import run_streams
 
                 # the probe alkit's learner fits: same settings, same random stream
                 yy = np.asarray(y, dtype=np.float64)

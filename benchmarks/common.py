@@ -616,7 +616,7 @@ def make_problem(
     The same arguments give the same arrays, labeled set and (on CPU) probe in every child,
     so alkit, the peer and the arithmetic limit see identical inputs. The probe is the one an
     ``ActiveLearner(…, seed=seed)`` fits first on this labeled set (the same random stream,
-    ``alkit._utils.run_streams(seed)["probe"]``, and settings).
+    ``alkit._random.run_streams(seed)["probe"]``, and settings).
 
     Parameters
     ----------
@@ -637,7 +637,7 @@ def make_problem(
     import numpy as np
 
     import alkit
-    from alkit._utils import run_streams
+    from alkit._random import run_streams
 
     t0 = time.perf_counter()
     x, y = synthetic_x(N, d, C, seed, noise)
