@@ -390,6 +390,49 @@ def test_ivf_range_graph_keeps_the_counted_sizes_if_a_kernel_rounds_differently(
         assert d2[i, members].max() <= d2[i, outside].min() + 1e-5  # the nearest ones
 
 
+@pytest.mark.parametrize("grouped", [False, True])
+def test_screened_ivf_pass_gives_the_float32_graph_and_search(monkeypatch, small_synthetic, grouped):
+    """The bfloat16-screened range pass (one pass instead of two): with every list probed, the
+    same δ search and the exact graph up to float32 ties at δ², lists nested in the groups or not."""
+    from alkit._kernels import screen
+
+    if not screen.accumulates_in_float32(__import__("torch").bfloat16):
+        pytest.skip("this torch build's bfloat16 products do not accumulate in float32")
+    x = l2_normalize(small_synthetic.x_train)
+    labels = np.random.default_rng(1).integers(0, 8, len(x))
+    monkeypatch.setattr(ivf, "IVF_NPROBE", 10**6)
+    monkeypatch.setattr(ivf, "GROUP_LISTS", grouped)
+    monkeypatch.setattr(screen, "MIN_ROWS", 10**12)
+    plain, plain_search, plain_stats = ivf.ivf_ball_graph(x, labels, seed=2, device="cpu")
+    monkeypatch.setattr(screen, "MIN_ROWS", 0)
+    ours, search, stats = ivf.ivf_ball_graph(x, labels, seed=2, device="cpu")
+    assert stats["screened"] and not plain_stats["screened"]
+    assert search["delta"] == plain_search["delta"]
+    assert search["evaluated"] == plain_search["evaluated"]
+    delta = search["delta"]
+    d2 = _brute_sqdist(x)
+    np.fill_diagonal(d2, 0)
+    got = set(map(tuple, ours.to_edges().tolist()))
+    ref = set(map(tuple, graph.ball_graph_exact(x, delta, device="cpu").to_edges().tolist()))
+    assert all(abs(d2[i, j] - delta**2) < 1e-5 for i, j in got ^ ref)  # float32 ties only
+    assert len(got ^ set(map(tuple, plain.to_edges().tolist()))) <= 2
+    # a fixed δ: no search, the same graph
+    fixed, fsearch, _ = ivf.ivf_ball_graph(x, None, delta=0.6, seed=2, device="cpu")
+    ref6 = set(map(tuple, graph.ball_graph_exact(x, 0.6, device="cpu").to_edges().tolist()))
+    got6 = set(map(tuple, fixed.to_edges().tolist()))
+    assert fsearch == {} and all(abs(d2[i, j] - 0.36) < 1e-5 for i, j in got6 ^ ref6)
+
+
+def test_ivf_lists_nested_in_the_groups(small_synthetic):
+    x = l2_normalize(small_synthetic.x_train)
+    groups = np.random.default_rng(3).integers(0, 5, len(x))
+    lx = ivf._ListIndex(x, seed=0, device="cpu", groups=groups)
+    for lst in range(lx.nlist):
+        members = lx.order[lx.starts[lst] : lx.starts[lst + 1]]
+        assert len(np.unique(groups[members])) <= 1  # a list never spans two groups
+    assert lx.starts[-1] == len(x)
+
+
 def test_probcover_ivf_matches_exact_search_and_picks(small_synthetic):
     x = small_synthetic.x_train
     exact = probcover(Pool(x, 8), None, 8, np.random.default_rng(0), device="cpu")
