@@ -96,7 +96,9 @@ def test_no_import_from_a_higher_layer():
             if t == "alkit":
                 bad.append(f"{mod} imports the package facade `alkit`")
             elif layer_of(t, table) > layer_of(mod, table):
-                bad.append(f"{mod} (layer {layer_of(mod, table)}) imports {t} (layer {layer_of(t, table)})")
+                bad.append(
+                    f"{mod} (layer {layer_of(mod, table)}) imports {t} (layer {layer_of(t, table)})"
+                )
     assert not bad, "\n".join(bad)
 
 

@@ -391,7 +391,9 @@ def test_ivf_range_graph_keeps_the_counted_sizes_if_a_kernel_rounds_differently(
 
 
 @pytest.mark.parametrize("grouped", [False, True])
-def test_screened_ivf_pass_gives_the_float32_graph_and_search(monkeypatch, small_synthetic, grouped):
+def test_screened_ivf_pass_gives_the_float32_graph_and_search(
+    monkeypatch, small_synthetic, grouped
+):
     """The bfloat16-screened range pass (one pass instead of two): with every list probed, the
     same δ search and the exact graph up to float32 ties at δ², lists nested in the groups or not."""
     from alkit._kernels import screen

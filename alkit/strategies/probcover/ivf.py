@@ -5,6 +5,14 @@ size) and records the nearest other pseudo-class (for the purity bisection) toge
 ball size at every δ the bisection can reach; pass 2 writes the edges at the chosen δ straight
 into CSR arrays sized by those counts. Distances to the candidates are exact float32; edges are
 missed only outside the probed lists (measured in ``docs/strategies_representative.md``).
+
+On CPU pools of at least :data:`alkit._kernels.screen.MIN_ROWS` rows the two passes become one
+(:class:`_ScreenedPass`): the products run in bfloat16, every pair that can lie within the
+largest reachable δ is kept with its screened distance, and the pairs whose screened distance
+is too close to the chosen δ² to decide are recomputed in float32 — the graph of the float32
+passes, at about half their cost. With pseudo-classes given, the inverted lists are nested in
+them (:func:`_group_lists`: a small k-means inside each pseudo-class) instead of coming from a
+k-means of the whole pool, which at 1.28M rows and 4 500 lists cost minutes.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ __all__ = ["ivf_ball_graph", "IVF_NPROBE"]
 IVF_NPROBE = 32  # lists searched per query list, counted in lists of mean size
 IVF_TRAIN_PER_LIST = 64  # coarse k-means training rows per list
 IVF_TRAIN_ITER = 10  # coarse k-means iterations
+#: Nest the inverted lists in the pseudo-classes when they are given (False: one coarse k-means).
 GROUP_LISTS = True
 
 
@@ -391,7 +400,9 @@ def ivf_ball_graph(
     every δ the bisection can reach (:func:`bisection_grid`), the second writes the edges at
     the chosen δ into arrays sized by those counts. No neighbour lists, no list regrowth and
     no second copy of the edges, so memory is the pool plus the graph. With more than
-    :data:`BISECTION_GRID_MAX` reachable radii the sizes take a pass of their own.
+    :data:`BISECTION_GRID_MAX` reachable radii the sizes take a pass of their own. On large
+    CPU pools one bfloat16-screened pass replaces both (:class:`_ScreenedPass`, the same
+    graph); with ``labels`` the lists are nested in the pseudo-classes (:data:`GROUP_LISTS`).
 
     Parameters
     ----------
@@ -413,7 +424,8 @@ def ivf_ball_graph(
     search : dict
         :func:`search_delta`'s result (empty with a fixed ``delta``).
     stats : dict
-        ``nlist`` and ``mean_candidates`` (distances computed per row and pass).
+        ``nlist``, ``mean_candidates`` (distances computed per row and pass), ``screened``
+        and, when screened, ``kept_pairs`` (pairs held between the pass and the graph).
     """
     lx = _ListIndex(x, seed, device, groups=labels if GROUP_LISTS else None)
     search: dict = {}
