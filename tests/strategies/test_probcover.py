@@ -390,39 +390,23 @@ def test_ivf_range_graph_keeps_the_counted_sizes_if_a_kernel_rounds_differently(
         assert d2[i, members].max() <= d2[i, outside].min() + 1e-5  # the nearest ones
 
 
-@pytest.mark.parametrize("grouped", [False, True])
-def test_screened_ivf_pass_gives_the_float32_graph_and_search(
-    monkeypatch, small_synthetic, grouped
-):
-    """The bfloat16-screened range pass (one pass instead of two): with every list probed, the
-    same δ search and the exact graph up to float32 ties at δ², lists nested in the groups or not."""
-    from alkit._kernels import screen
-
-    if not screen.accumulates_in_float32(__import__("torch").bfloat16):
-        pytest.skip("this torch build's bfloat16 products do not accumulate in float32")
+def test_ivf_lists_nested_in_the_pseudo_classes_give_the_exact_graph(monkeypatch, small_synthetic):
+    """Lists made inside each pseudo-class (``GROUP_LISTS``), every list probed: the same δ search
+    as the coarse quantiser's lists and the exact graph up to float32 ties at δ²."""
     x = l2_normalize(small_synthetic.x_train)
     labels = np.random.default_rng(1).integers(0, 8, len(x))
     monkeypatch.setattr(ivf, "IVF_NPROBE", 10**6)
-    monkeypatch.setattr(ivf, "GROUP_LISTS", grouped)
-    monkeypatch.setattr(screen, "MIN_ROWS", 10**12)
-    plain, plain_search, plain_stats = ivf.ivf_ball_graph(x, labels, seed=2, device="cpu")
-    monkeypatch.setattr(screen, "MIN_ROWS", 0)
-    ours, search, stats = ivf.ivf_ball_graph(x, labels, seed=2, device="cpu")
-    assert stats["screened"] and not plain_stats["screened"]
+    monkeypatch.setattr(ivf, "GROUP_LISTS", False)
+    _, plain_search, _ = ivf.ivf_ball_graph(x, labels, seed=2, device="cpu")
+    monkeypatch.setattr(ivf, "GROUP_LISTS", True)
+    ours, search, _ = ivf.ivf_ball_graph(x, labels, seed=2, device="cpu")
     assert search["delta"] == plain_search["delta"]
     assert search["evaluated"] == plain_search["evaluated"]
     delta = search["delta"]
     d2 = _brute_sqdist(x)
-    np.fill_diagonal(d2, 0)
     got = set(map(tuple, ours.to_edges().tolist()))
     ref = set(map(tuple, graph.ball_graph_exact(x, delta, device="cpu").to_edges().tolist()))
-    assert all(abs(d2[i, j] - delta**2) < 1e-5 for i, j in got ^ ref)  # float32 ties only
-    assert len(got ^ set(map(tuple, plain.to_edges().tolist()))) <= 2
-    # a fixed δ: no search, the same graph
-    fixed, fsearch, _ = ivf.ivf_ball_graph(x, None, delta=0.6, seed=2, device="cpu")
-    ref6 = set(map(tuple, graph.ball_graph_exact(x, 0.6, device="cpu").to_edges().tolist()))
-    got6 = set(map(tuple, fixed.to_edges().tolist()))
-    assert fsearch == {} and all(abs(d2[i, j] - 0.36) < 1e-5 for i, j in got6 ^ ref6)
+    assert all(abs(d2[i, j] - delta**2) < 1e-5 for i, j in got ^ ref if i != j)
 
 
 def test_ivf_lists_nested_in_the_groups(small_synthetic):

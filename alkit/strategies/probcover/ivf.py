@@ -6,13 +6,9 @@ ball size at every δ the bisection can reach; pass 2 writes the edges at the ch
 into CSR arrays sized by those counts. Distances to the candidates are exact float32; edges are
 missed only outside the probed lists (measured in ``docs/strategies_representative.md``).
 
-On CPU pools of at least :data:`alkit._kernels.screen.MIN_ROWS` rows the two passes become one
-(:class:`_ScreenedPass`): the products run in bfloat16, every pair that can lie within the
-largest reachable δ is kept with its screened distance, and the pairs whose screened distance
-is too close to the chosen δ² to decide are recomputed in float32 — the graph of the float32
-passes, at about half their cost. With pseudo-classes given, the inverted lists are nested in
-them (:func:`_group_lists`: a small k-means inside each pseudo-class) instead of coming from a
-k-means of the whole pool, which at 1.28M rows and 4 500 lists cost minutes.
+With pseudo-classes given, the inverted lists are nested in them (:func:`_group_lists`: a small
+k-means inside each pseudo-class) instead of coming from a k-means of the whole pool with every
+list a centroid, which at 1.28M rows and 4 500 lists cost minutes.
 """
 
 from __future__ import annotations
@@ -94,15 +90,6 @@ class _ListIndex:
         self.probe_order = torch.argsort(cd, dim=1, stable=True).to(torch.int32).numpy()
         self.nlist = nlist
         self.n_candidates = 0  # candidate distances computed by the last pass
-
-    def _by_list(self, rows: np.ndarray):
-        """``(list, positions in rows)`` for every list holding some of ``rows``."""
-        lab = self.labels[rows]
-        by_list = np.argsort(lab, kind="stable")
-        lists, first = np.unique(lab[by_list], return_index=True)
-        bounds = np.append(first, len(rows))
-        for j, lst in enumerate(lists.tolist()):
-            yield lst, by_list[bounds[j] : bounds[j + 1]]
 
     def _candidates(self, lst: int, k: int) -> np.ndarray:
         need = max(int(k), min(self.n, -(-IVF_NPROBE * self.n // self.nlist)))
@@ -272,117 +259,6 @@ def _group_lists(
     return labels, np.concatenate(cents)
 
 
-class _ScreenedPass:
-    """ProbCover's range pass screened in bfloat16: one pass instead of two.
-
-    Every row is compared with its candidates (those of :class:`_ListIndex`) through one bfloat16
-    product per list: ``d̃²`` is within ``err`` = 2 · :data:`alkit._kernels.screen.COS_TOL` ·
-    ‖q‖ · max‖x‖ (+ float32 slack) of the float32 distance. The pass keeps every pair with
-    ``d̃² < top + err`` (``top``: the largest δ² the search can evaluate) and each row's distance
-    to the nearest candidate of another pseudo-class, exact (float32) wherever it is below
-    ``top``. Once δ is chosen, the kept pairs within ``err`` of δ² are recomputed in float32 and
-    the others are in or out by their bound: the edges are those of the float32 pass.
-    """
-
-    def __init__(self, lx: _ListIndex):
-        from ..._kernels.screen import COS_TOL
-
-        self.lx = lx
-        self.half = torch.empty(lx.xt.shape, dtype=torch.bfloat16, device=lx.dev)
-        for s in range(0, lx.n, 8192):
-            self.half[s : s + 8192] = lx.xt[s : s + 8192]
-        norm = lx.sq.sqrt()
-        self.norm = norm
-        self.tol = COS_TOL[torch.bfloat16] * float(norm.max())
-
-    def _err(self, qn: torch.Tensor) -> torch.Tensor:
-        return 2.0 * self.tol * qn + 1e-5
-
-    def run(self, top_sq: float, labels: np.ndarray | None):
-        """Kept pairs (rows, cols, d̃²) and the per-row nearest other pseudo-class ``r2``."""
-        lx = self.lx
-        lab = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64))
-        r2 = None if labels is None else np.empty(lx.n, dtype=np.float32)
-        keep_r, keep_c, keep_d = [], [], []
-        lx.n_candidates = 0
-        for lst, pos in lx._by_list(np.arange(lx.n)):
-            cand = lx._candidates(lst, 1)
-            cand_t = torch.from_numpy(cand)
-            hc = self.half[cand_t]
-            sq_c = lx.sq[cand_t]
-            step = max(1, BLOCK_ELEMENTS // max(1, len(cand)))
-            lx.n_candidates += len(pos) * len(cand)
-            for s in range(0, len(pos), step):
-                q = torch.from_numpy(pos[s : s + step])
-                d2 = torch.mm(self.half[q], hc.T).float()
-                d2.mul_(-2.0).add_(lx.sq[q, None]).add_(sq_c[None, :]).clamp_min_(0)
-                d2.masked_fill_(q[:, None] == cand_t[None, :], 0.0)  # centre ∈ ball
-                err = self._err(self.norm[q])
-                rr, cc = torch.nonzero(d2 < (top_sq + err)[:, None], as_tuple=True)
-                keep_r.append(q[rr].to(torch.int32))
-                keep_c.append(cand_t[cc].to(torch.int32))
-                keep_d.append(d2[rr, cc])
-                if lab is not None:
-                    r2[q.numpy()] = self._nearest_other(q, cand_t, d2, err, lab, top_sq)
-        cat = torch.cat
-        return (cat(keep_r), cat(keep_c), cat(keep_d)), r2
-
-    def _nearest_other(self, q, cand_t, d2, err, lab, top_sq) -> np.ndarray:
-        """Per row of the block: the squared distance to the nearest candidate of another
-        pseudo-class, float32-exact where below ``top_sq`` (a lower bound ≥ ``top_sq`` else)."""
-        d2 = d2.masked_fill(lab[q][:, None] == lab[cand_t][None, :], float("inf"))
-        low = d2.min(1).values
-        out = (low - err).clamp_min_(0)
-        # rows whose nearest other pseudo-class may lie below top: recompute their near pairs
-        need = torch.nonzero(low - err < top_sq).squeeze(1)
-        if len(need):
-            sub = d2[need]
-            rr, cc = torch.nonzero(sub <= (low[need] + 2.0 * err[need])[:, None], as_tuple=True)
-            exact = self.exact_sq(q[need][rr], cand_t[cc])
-            best = torch.full((len(need),), float("inf"))
-            best.scatter_reduce_(0, rr, exact, reduce="amin")
-            out[need] = best
-        return out.numpy()
-
-    def exact_sq(self, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-        """Float32 ``‖a‖² + ‖b‖² − 2 a·b`` of the pairs (clamped at 0; 0 for a row with itself)."""
-        lx = self.lx
-        out = torch.empty(len(rows), dtype=torch.float32)
-        step = max(1, BLOCK_ELEMENTS // lx.xt.shape[1])
-        for s in range(0, len(rows), step):
-            r, c = rows[s : s + step].long(), cols[s : s + step].long()
-            dots = torch.linalg.vecdot(lx.xt[r], lx.xt[c])
-            out[s : s + len(r)] = (lx.sq[r] + lx.sq[c] - 2.0 * dots).clamp_min_(0)
-        out[rows == cols] = 0.0
-        return out
-
-    def graph(self, kept, delta: float) -> BallGraph:
-        """The δ-ball graph from the kept pairs: float32 distances for those near δ²."""
-        rows, cols, d2 = kept
-        err = self._err(self.norm[rows.long()])
-        thr = float(np.float32(float(delta) ** 2))
-        inside = d2 < thr - err
-        band = torch.nonzero(~inside & (d2 < thr + err)).squeeze(1)
-        if len(band):
-            order = torch.argsort(rows[band], stable=True)  # row by row: the row stays cached
-            band = band[order]
-            inside[band] = self.exact_sq(rows[band], cols[band]) < thr
-        r, c = rows[inside].numpy(), cols[inside].numpy()
-        order = np.argsort(r, kind="stable")
-        counts = np.bincount(r, minlength=self.lx.n)
-        indptr = np.zeros(self.lx.n + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        return BallGraph(indptr, c[order].astype(np.int32), float(delta))
-
-
-def _screening(lx: _ListIndex) -> bool:
-    """Whether the range pass is screened: CPU, bfloat16 products that accumulate in float32,
-    and room for a bfloat16 copy of the pool."""
-    from ..._kernels import screen
-
-    return screen.enabled(lx.n, lx.dev, torch.bfloat16, nbytes=2 * lx.xt.numel())
-
-
 def ivf_ball_graph(
     x: np.ndarray,
     labels: np.ndarray | None,
@@ -400,9 +276,8 @@ def ivf_ball_graph(
     every δ the bisection can reach (:func:`bisection_grid`), the second writes the edges at
     the chosen δ into arrays sized by those counts. No neighbour lists, no list regrowth and
     no second copy of the edges, so memory is the pool plus the graph. With more than
-    :data:`BISECTION_GRID_MAX` reachable radii the sizes take a pass of their own. On large
-    CPU pools one bfloat16-screened pass replaces both (:class:`_ScreenedPass`, the same
-    graph); with ``labels`` the lists are nested in the pseudo-classes (:data:`GROUP_LISTS`).
+    :data:`BISECTION_GRID_MAX` reachable radii the sizes take a pass of their own. With
+    ``labels`` the lists are nested in the pseudo-classes (:data:`GROUP_LISTS`).
 
     Parameters
     ----------
@@ -424,31 +299,10 @@ def ivf_ball_graph(
     search : dict
         :func:`search_delta`'s result (empty with a fixed ``delta``).
     stats : dict
-        ``nlist``, ``mean_candidates`` (distances computed per row and pass), ``screened``
-        and, when screened, ``kept_pairs`` (pairs held between the pass and the graph).
+        ``nlist`` and ``mean_candidates`` (distances computed per row and pass).
     """
     lx = _ListIndex(x, seed, device, groups=labels if GROUP_LISTS else None)
     search: dict = {}
-    if _screening(lx):
-        sp = _ScreenedPass(lx)
-        if delta is None:  # the largest δ the bisection can evaluate (all of [0, 1] if unknown)
-            grid = bisection_grid(n_iter)
-            top = 1.0 if grid is None else float(np.float32(grid[-1] ** 2))
-        else:
-            top = float(np.float32(float(delta) ** 2))
-        kept, r2 = sp.run(top, labels if delta is None else None)
-        if delta is None:
-            search = search_delta(r2, n_iter, threshold, rule)
-            delta = search["delta"]
-        del sp.half
-        g = sp.graph(kept, float(delta))
-        stats = {
-            "nlist": lx.nlist,
-            "mean_candidates": float(lx.n_candidates / max(1, lx.n)),
-            "screened": True,
-            "kept_pairs": int(len(kept[0])),
-        }
-        return g, search, stats
     col = None  # ball sizes at δ
     if delta is None:
         if labels is None:
@@ -463,5 +317,4 @@ def ivf_ball_graph(
     if col is None:  # a fixed δ, or too many reachable radii: a counting pass of its own
         col = lx.range_counts(np.array([float(delta) ** 2]))[1][:, 0]
     g = lx.range_graph(float(delta), col)
-    stats = {"nlist": lx.nlist, "mean_candidates": float(lx.n_candidates / max(1, lx.n))}
-    return g, search, {**stats, "screened": False}
+    return g, search, {"nlist": lx.nlist, "mean_candidates": float(lx.n_candidates / max(1, lx.n))}
