@@ -215,7 +215,11 @@ def fit_model(rows: list[dict], metric: str) -> dict[str, Any]:
         a, b = fit_affine(pts)
         terms[":".join(key)] = {"a": a, "b": b, "n": len(pts)}
     ep = [r["fit_epochs"] for r in rows if "fit_epochs" in r and r.get("fit", True)]
-    return {"terms": terms, "epochs": float(sum(ep) / len(ep)) if ep else math.nan, "metric": metric}
+    return {
+        "terms": terms,
+        "epochs": float(sum(ep) / len(ep)) if ep else math.nan,
+        "metric": metric,
+    }
 
 
 def _t(model: dict, key: str, w: float) -> float:
@@ -290,9 +294,16 @@ def measured_vs_model(model: dict, rows: list[dict]) -> list[dict]:
         modelled = 0.0
         for r in rs:  # each iteration at its own measured epochs
             p = predict_cell(
-                model, strat, r0["N"], r0["d"], r0["C"], r0["N_test"], r["iteration"],
-                epochs=r["fit_epochs"], first=r["iteration"],
-            )  # fmt: skip
+                model,
+                strat,
+                r0["N"],
+                r0["d"],
+                r0["C"],
+                r0["N_test"],
+                r["iteration"],
+                epochs=r["fit_epochs"],
+                first=r["iteration"],
+            )
             modelled += p["cell_s"]
         out.append(
             {
@@ -424,7 +435,8 @@ def run(
                 deadline=deadline - 2,
             ),
             min(left, 1800.0),
-            None if mode == "smoke" else effective_mem_limit_gib(16.0),
+            # CUDA maps far more address space than it uses: no RLIMIT_AS there
+            None if mode == "smoke" or device != "cpu" else effective_mem_limit_gib(16.0),
             out / "_work" / f"grid_{shape['name']}{tag}.jsonl",
             in_process=mode == "smoke",
         )
@@ -492,9 +504,7 @@ def markdown(res: dict, machine: dict, device: str) -> str:
     ]
     by_s = totals(pred, "strategy")
     for s in grid["strategies"]:
-        ref = next(
-            (r for r in pred if r["strategy"] == s and r["dataset"] == "cifar100"), pred[0]
-        )
+        ref = next((r for r in pred if r["strategy"] == s and r["dataset"] == "cifar100"), pred[0])
         lines.append(
             f"| {s} | {_fmt_s(ref['cell_s'])} | {by_s[s] / total:.1%} | {_fmt_s(by_s[s])} |"
         )
@@ -551,15 +561,29 @@ def markdown(res: dict, machine: dict, device: str) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, help="results folder (default results/latest; quick/smoke: results/quick)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="results folder (default results/latest; quick/smoke: results/quick)",
+    )
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="smaller pools, fewer iterations (~2 min)")
-    size.add_argument("--smoke", action="store_true", help="tiny pools, in-process: checks the code runs")
+    size.add_argument(
+        "--quick", action="store_true", help="smaller pools, fewer iterations (~2 min)"
+    )
+    size.add_argument(
+        "--smoke", action="store_true", help="tiny pools, in-process: checks the code runs"
+    )
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    p.add_argument("--deadline", type=float, default=math.inf, help="stop measuring after S seconds")
-    p.add_argument("--epochs", type=float, help="probe epochs per fit to extrapolate with (default: measured mean)")
+    p.add_argument(
+        "--deadline", type=float, default=math.inf, help="stop measuring after S seconds"
+    )
+    p.add_argument(
+        "--epochs",
+        type=float,
+        help="probe epochs per fit to extrapolate with (default: measured mean)",
+    )
     p.add_argument("--tag", default=None, help="output suffix (default: _quick/_smoke, _cuda)")
-    return p.parse_args(argv)  # fmt: skip
+    return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
