@@ -40,8 +40,16 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from common import effective_mem_limit_gib, machine_info, run_case, write_csv  # noqa: E402
+from grid_model import (  # noqa: E402 - re-exported: grid_cost is the script's public face
+    INIT_WORK,
+    QUERY_WORK,
+    extrapolate,
+    fit_model,
+    grid_cells,
+    measured_vs_model,
+    totals,
+)
 
-GRID = "paper_backbones"
 #: Within-class spread of the synthetic pools: the suite's "few" regime (a real-data-like probe
 #: that still errs, so DropQuery and ALFA-Mix have candidates to cluster; noise 1 has none).
 NOISE = 2.0
@@ -66,261 +74,6 @@ SHAPES: dict[str, list[dict[str, int | str]]] = {
 }
 #: Soft wall-clock budget of one measured cell: no new iteration starts after it (≥ 2 run).
 CELL_BUDGET_S = {"full": 120.0, "quick": 20.0, "smoke": 30.0}
-#: The arithmetic W of each query, in units of 10⁹ multiply-adds (L = labeled points before the
-#: query, B = C). Why each: docs/performance.md's per-strategy work table.
-QUERY_WORK = {
-    "random": "N (one draw)",
-    "least_confidence": "N·d·C (one probe pass)",
-    "entropy": "N·d·C (one probe pass)",
-    "margin": "N·d·C (one probe pass)",
-    "bald": "N·d·C (M = 20 masked passes: the coefficient)",
-    "power_bald": "N·d·C (M = 20 masked passes)",
-    "dropquery": "N·d·C (1 + M passes; the candidates' k-means is small)",
-    "alfamix": "N·d·C (probe pass, anchor distances)",
-    "coreset": "N·d·(C + L) (probe embedding, bounds against the labeled set)",
-    "badge": "N·C·(2d + C) (probability pass, B = C implicit gradient-distance passes)",
-    "typiclust": "N·d·min(L + C, 500) (k-means, k = |L| + B capped at 500)",
-    "probcover": "N (greedy cover on the graph cached by the initial pool)",
-}
-INIT_WORK = {
-    "random": "N (one draw)",
-    "centroids": "N·d·C (k-means, k = C)",
-    "typiclust": "N·d·C (k-means, k = C)",
-    "probcover": "N²·d (δ search and δ-ball graph, all pairs)",
-}
-
-
-# ---------------------------------------------------------------------------- the grid
-def grid_cells(grid: str = GRID) -> dict[str, Any]:
-    """The grid's settings with their shapes, strategies, seeds and iterations.
-
-    N and N_test are the data cards' split counts, C their class count, d the backbone
-    registry's output width (``alkit.embedding.registry.get_spec(name).dim``).
-    """
-    import alkit.embedding.backbones  # noqa: F401 - fills the backbone registry
-    from alkit.cards import load_card
-    from alkit.embedding.registry import get_spec
-    from alkit.sweep.grid import load_grid
-
-    g = load_grid(grid, check_registry=False)
-    settings = []
-    for s in g["settings"]:
-        card = load_card(s["dataset"])
-        settings.append(
-            dict(
-                dataset=s["dataset"],
-                backbone=s["backbone"],
-                N=int(card.splits["train"]["count"]),
-                N_test=int(card.splits["test"]["count"]),
-                C=int(card.n_classes),
-                d=int(get_spec(s["backbone"]).dim),
-            )
-        )
-    return dict(
-        name=g["name"],
-        settings=settings,
-        strategies=[s["name"] for s in g["strategies"]],
-        seeds=list(g["seeds"]),
-        iterations=int(g["iterations"][0]),
-    )
-
-
-# ---------------------------------------------------------------------------- the model
-def work(phase: str, kind: str, N: int, d: int, C: int, L: int = 0, n_test: int = 0, epochs=0):
-    """The arithmetic W of one phase, in 10⁹ multiply-adds (see QUERY_WORK, INIT_WORK).
-
-    Parameters
-    ----------
-    phase : {"init", "query", "fit", "eval"}
-    kind : str
-        The initial-pool kind (``init``) or the strategy (``query``); ignored otherwise.
-    L : int
-        Labeled points: before the query (``query``), trained on (``fit``).
-    """
-    if phase == "init":
-        w = {"random": N, "probcover": N * N * d}.get(kind, N * d * C)
-    elif phase == "query":
-        w = {
-            "random": N,
-            "probcover": N,
-            "coreset": N * d * (C + L),
-            "badge": N * C * (2 * d + C),
-            "typiclust": N * d * min(L + C, 500),
-        }.get(kind, N * d * C)
-    elif phase == "fit":
-        w = L * d * C * epochs
-    elif phase == "eval":
-        w = n_test * d * C
-    else:
-        raise ValueError(f"unknown phase {phase!r}")
-    return w / 1e9
-
-
-def _init_kind(strategy: str) -> str:
-    from alkit.strategies import default_initial_pool
-
-    return default_initial_pool(strategy)
-
-
-def model_points(rows: list[dict], metric: str) -> dict[tuple, list[tuple[float, float]]]:
-    """(work, seconds) pairs per model key from per-iteration rows.
-
-    Keys: ``("init", pool kind)``, ``("query", strategy)``, ``("fit",)``, ``("eval",)``.
-    """
-    pts: dict[tuple, list[tuple[float, float]]] = {}
-    for r in rows:
-        if r.get("status", "ok") != "ok" or "iteration" not in r or not r.get("fit", True):
-            continue
-        shape = dict(N=r["N"], d=r["d"], C=r["C"])
-        if r["iteration"] == 1:
-            kind = _init_kind(r["strategy"])
-            key = ("init", kind)
-        else:
-            kind, key = r["strategy"], ("query", r["strategy"])
-        pts.setdefault(key, []).append(
-            (work(key[0], kind, L=r["labeled_before"], **shape), r[f"query_{metric}"])
-        )
-        fw = work("fit", "", L=r["labeled_after"], epochs=r["fit_epochs"], **shape)
-        pts.setdefault(("fit",), []).append((fw, r[f"fit_{metric}"]))
-        ew = work("eval", "", n_test=r["N_test"], **shape)
-        pts.setdefault(("eval",), []).append((ew, r[f"eval_{metric}"]))
-    return pts
-
-
-def fit_affine(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """``(a, b)`` ≥ 0 of ``t ≈ a + b·W`` minimising the squared *relative* error.
-
-    Relative, because W spans orders of magnitude and a cell's cost is the sum of its phases;
-    non-negative, because no phase gets cheaper with more work. One distinct W (or one point)
-    gives the mean time as ``a`` with ``b = 0`` fitted through it."""
-    import numpy as np
-    from scipy.optimize import nnls
-
-    w = np.array([p[0] for p in points], dtype=float)
-    t = np.array([p[1] for p in points], dtype=float)
-    scale = 1.0 / np.maximum(t, 1e-6)
-    if len(np.unique(w)) < 2:
-        return float(np.mean(t)), 0.0
-    (a, b), _ = nnls(np.column_stack([scale, w * scale]), np.ones_like(t))
-    return float(a), float(b)
-
-
-def fit_model(rows: list[dict], metric: str) -> dict[str, Any]:
-    """The fitted model: ``{"terms": {key_str: {"a", "b", "n"}}, "epochs", "metric"}``.
-
-    ``epochs`` is the mean probe epochs per fit over the measured rows (early stopping), used
-    to extrapolate the fit."""
-    terms = {}
-    for key, pts in model_points(rows, metric).items():
-        a, b = fit_affine(pts)
-        terms[":".join(key)] = {"a": a, "b": b, "n": len(pts)}
-    ep = [r["fit_epochs"] for r in rows if "fit_epochs" in r and r.get("fit", True)]
-    return {
-        "terms": terms,
-        "epochs": float(sum(ep) / len(ep)) if ep else math.nan,
-        "metric": metric,
-    }
-
-
-def _t(model: dict, key: str, w: float) -> float:
-    term = model["terms"].get(key)
-    return math.nan if term is None else term["a"] + term["b"] * w
-
-
-def predict_cell(model, strategy, N, d, C, N_test, iterations, epochs=None, first=1) -> dict:
-    """Modelled seconds of iterations ``first…iterations`` of one cell, by phase.
-
-    At iteration i the query sees |L| = C·(i − 1) labels (B = initial budget = C) and the probe
-    is fitted on C·i; iteration 1's query is the initial pool."""
-    ep = model["epochs"] if epochs is None else epochs
-    shape = dict(N=N, d=d, C=C)
-    out = dict(init_s=0.0, query_s=0.0, fit_s=0.0, eval_s=0.0, query_work=0.0, fit_work=0.0)
-    kind = _init_kind(strategy)
-    for i in range(first, iterations + 1):
-        if i == 1:
-            w = work("init", kind, **shape)
-            out["init_work"] = w
-            out["init_s"] = _t(model, f"init:{kind}", w)
-        else:
-            w = work("query", strategy, L=C * (i - 1), **shape)
-            out["query_work"] += w
-            out["query_s"] += _t(model, f"query:{strategy}", w)
-        fw = work("fit", "", L=C * i, epochs=ep, **shape)
-        out["fit_work"] += fw
-        out["fit_s"] += _t(model, "fit", fw)
-        ew = work("eval", "", n_test=N_test, **shape)
-        out["eval_work"] = ew
-        out["eval_s"] += _t(model, "eval", ew)
-    out["cell_s"] = out["init_s"] + out["query_s"] + out["fit_s"] + out["eval_s"]
-    return out
-
-
-def extrapolate(model: dict, grid: dict, epochs: float | None = None) -> list[dict]:
-    """One row per (data set, backbone, strategy): the modelled seconds of one cell (one seed)
-    by phase, its work terms, and ``seeds_s`` = the cell times the grid's seeds."""
-    rows = []
-    for s in grid["settings"]:
-        for strat in grid["strategies"]:
-            p = predict_cell(
-                model, strat, s["N"], s["d"], s["C"], s["N_test"], grid["iterations"], epochs
-            )
-            rows.append(
-                {
-                    **s,
-                    "strategy": strat,
-                    "initial_pool": _init_kind(strat),
-                    "iterations": grid["iterations"],
-                    "seeds": len(grid["seeds"]),
-                    **{k: p[k] for k in ("init_s", "query_s", "fit_s", "eval_s", "cell_s")},
-                    "seeds_s": p["cell_s"] * len(grid["seeds"]),
-                    **{k: p[k] for k in ("init_work", "query_work", "fit_work", "eval_work")},
-                    "epochs": model["epochs"] if epochs is None else epochs,
-                }
-            )
-    return rows
-
-
-def measured_vs_model(model: dict, rows: list[dict]) -> list[dict]:
-    """Per measured cell (shape × strategy): measured and modelled seconds over its iterations."""
-    metric = model["metric"]
-    cells: dict[tuple, list[dict]] = {}
-    for r in rows:
-        if r.get("status", "ok") == "ok" and "iteration" in r:
-            cells.setdefault((r["shape"], r["strategy"]), []).append(r)
-    out = []
-    for (shape, strat), rs in cells.items():
-        r0 = rs[0]
-        measured = sum(r[f"{ph}_{metric}"] for r in rs for ph in ("query", "fit", "eval"))
-        modelled = 0.0
-        for r in rs:  # each iteration at its own measured epochs
-            p = predict_cell(
-                model,
-                strat,
-                r0["N"],
-                r0["d"],
-                r0["C"],
-                r0["N_test"],
-                r["iteration"],
-                epochs=r["fit_epochs"],
-                first=r["iteration"],
-            )
-            modelled += p["cell_s"]
-        out.append(
-            {
-                "shape": shape,
-                "fitted": r0.get("fit", True),
-                "strategy": strat,
-                "N": r0["N"],
-                "d": r0["d"],
-                "C": r0["C"],
-                "iterations": len(rs),
-                "measured_s": measured,
-                "modelled_s": modelled,
-                "error": modelled / measured - 1 if measured > 0 else math.nan,
-                "wall_s": sum(r[f"{ph}_wall_s"] for r in rs for ph in ("query", "fit", "eval")),
-            }
-        )
-    return out
 
 
 # ---------------------------------------------------------------------------- measurement (child)
@@ -458,14 +211,6 @@ def run(
     (out / f"grid_cost{tag}.md").write_text(markdown(res, machine, device))
     log(f"  grid total {_fmt_s(sum(r['seeds_s'] for r in predicted))} ({metric}) → {out}")
     return res
-
-
-def totals(predicted: list[dict], key: str) -> dict[str, float]:
-    """Seconds of all seeds summed by ``key`` (``strategy``, ``dataset``, ``backbone``)."""
-    out: dict[str, float] = {}
-    for r in predicted:
-        out[r[key]] = out.get(r[key], 0.0) + r["seeds_s"]
-    return out
 
 
 def markdown(res: dict, machine: dict, device: str) -> str:

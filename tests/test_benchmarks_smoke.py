@@ -110,10 +110,10 @@ def test_smoke_suite(tmp_path):
 
 # ---------------------------------------------------------------------------- the paper's grid, costed
 @pytest.fixture(scope="module")
-def grid_cost():
+def grid_model():
     sys.path.insert(0, str(BENCH))
     try:
-        import grid_cost as mod
+        import grid_model as mod
 
         yield mod
     finally:
@@ -157,8 +157,8 @@ def _exact_rows(gc, coef: dict[str, tuple[float, float]]) -> list[dict]:
     return rows
 
 
-def test_grid_cost_model_reproduces_its_cells_and_sums_the_grid(grid_cost):
-    gc = grid_cost
+def test_grid_cost_model_reproduces_its_cells_and_sums_the_grid(grid_model):
+    gc = grid_model
     keys = [f"init:{k}" for k in gc.INIT_WORK] + [f"query:{s}" for s in gc.QUERY_WORK]
     coef = {k: (0.01 * (i + 1), 0.5 * (i + 1)) for i, k in enumerate(keys + ["fit", "eval"])}
     rows = _exact_rows(gc, coef)
