@@ -1,8 +1,9 @@
 """The cost model of ``grid_cost.py``: the paper's grid, the work of each phase, the fit.
 
-A cell's time is the sum of its phases, each modelled as ``a + b·W`` with W the phase's
+A cell's time is the sum of its phases, each modelled as ``a + Σ b·W`` with W the phase's
 arithmetic in 10⁹ multiply-adds (:func:`work`): the initial pool per pool kind, the query per
-strategy, the probe fit (|L|·d·C·epochs) and the evaluation (N_test·d·C). ``a`` and ``b`` are
+strategy, the probe fit (d·C·epochs for the optimiser's steps and |L|·d·C·epochs for the
+batch's products) and the evaluation (N_test·d·C). ``a`` and ``b`` are
 fitted by non-negative least squares on relative errors to measured iterations
 (:func:`fit_model`), then summed over a cell's 20 iterations for every (data set, backbone,
 strategy) of the grid (:func:`extrapolate`). Imports alkit only inside functions.
@@ -15,7 +16,8 @@ from typing import Any
 
 GRID = "paper_backbones"
 #: The arithmetic W of each query, in units of 10⁹ multiply-adds (L = labeled points before the
-#: query, B = C). Why each: docs/performance.md's per-strategy work table.
+#: query, B = C). Why each: docs/performance.md's per-strategy work table. The probe fit has two
+#: terms: the optimiser's step over the d·C weights (independent of |L|) and the batch's products.
 QUERY_WORK = {
     "random": "N (one draw)",
     "least_confidence": "N·d·C (one probe pass)",
@@ -27,7 +29,8 @@ QUERY_WORK = {
     "alfamix": "N·d·C (probe pass, anchor distances)",
     "coreset": "N·d·(C + L) (probe embedding, bounds against the labeled set)",
     "badge": "N·C·(2d + C) (probability pass, B = C implicit gradient-distance passes)",
-    "typiclust": "N·d·min(L + C, 500) (k-means, k = |L| + B capped at 500)",
+    "typiclust": "N·d·min(L + C, 500) while L < 500, else 0 (k-means with k = |L| + B capped at "
+    "500; once k stops growing the cached clusters are reused)",
     "probcover": "N (greedy cover on the graph cached by the initial pool)",
 }
 INIT_WORK = {
@@ -74,8 +77,15 @@ def grid_cells(grid: str = GRID) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- the model
-def work(phase: str, kind: str, N: int, d: int, C: int, L: int = 0, n_test: int = 0, epochs=0):
-    """The arithmetic W of one phase, in 10⁹ multiply-adds (see QUERY_WORK, INIT_WORK).
+FIT_WORK = ("d·C·epochs (optimiser steps)", "|L|·d·C·epochs (the batch's products)")
+
+
+def work(
+    phase: str, kind: str, N: int, d: int, C: int, L: int = 0, n_test: int = 0, epochs=0
+) -> tuple[float, ...]:
+    """The arithmetic of one phase, in 10⁹ multiply-adds: one term, or two for the fit.
+
+    (See QUERY_WORK, INIT_WORK, FIT_WORK.)
 
     Parameters
     ----------
@@ -93,15 +103,17 @@ def work(phase: str, kind: str, N: int, d: int, C: int, L: int = 0, n_test: int 
             "probcover": N,
             "coreset": N * d * (C + L),
             "badge": N * C * (2 * d + C),
-            "typiclust": N * d * min(L + C, 500),
+            # k = min(L + B, 500) against the previous query's min(L, 500): re-clustered only
+            # while k grows, else the clusters cached in pool.cache are reused
+            "typiclust": N * d * min(L + C, 500) if L < 500 else 0,
         }.get(kind, N * d * C)
     elif phase == "fit":
-        w = L * d * C * epochs
+        return (d * C * epochs / 1e9, L * d * C * epochs / 1e9)
     elif phase == "eval":
         w = n_test * d * C
     else:
         raise ValueError(f"unknown phase {phase!r}")
-    return w / 1e9
+    return (w / 1e9,)
 
 
 def _init_kind(strategy: str) -> str:
@@ -110,12 +122,12 @@ def _init_kind(strategy: str) -> str:
     return default_initial_pool(strategy)
 
 
-def model_points(rows: list[dict], metric: str) -> dict[tuple, list[tuple[float, float]]]:
-    """(work, seconds) pairs per model key from per-iteration rows.
+def model_points(rows: list[dict], metric: str) -> dict[tuple, list[tuple[tuple, float]]]:
+    """(work terms, seconds) pairs per model key from the fitted shapes' per-iteration rows.
 
     Keys: ``("init", pool kind)``, ``("query", strategy)``, ``("fit",)``, ``("eval",)``.
     """
-    pts: dict[tuple, list[tuple[float, float]]] = {}
+    pts: dict[tuple, list[tuple[tuple, float]]] = {}
     for r in rows:
         if r.get("status", "ok") != "ok" or "iteration" not in r or not r.get("fit", True):
             continue
@@ -135,22 +147,26 @@ def model_points(rows: list[dict], metric: str) -> dict[tuple, list[tuple[float,
     return pts
 
 
-def fit_affine(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """``(a, b)`` ≥ 0 of ``t ≈ a + b·W`` minimising the squared *relative* error.
+def fit_affine(points: list[tuple[tuple, float]]) -> tuple[float, list[float]]:
+    """``(a, [b…])`` ≥ 0 of ``t ≈ a + Σ b_k·W_k`` minimising the squared *relative* error.
 
     Relative, because W spans orders of magnitude and a cell's cost is the sum of its phases;
-    non-negative, because no phase gets cheaper with more work. One distinct W (or one point)
-    gives the mean time as ``a`` with ``b = 0`` fitted through it."""
+    non-negative, because no phase gets cheaper with more work. Work that never varies (one
+    shape, one point) cannot be told from the constant: its ``b`` is 0 and ``a`` the mean."""
     import numpy as np
     from scipy.optimize import nnls
 
-    w = np.array([p[0] for p in points], dtype=float)
+    w = np.array([p[0] for p in points], dtype=float).reshape(len(points), -1)
     t = np.array([p[1] for p in points], dtype=float)
     scale = 1.0 / np.maximum(t, 1e-6)
-    if len(np.unique(w)) < 2:
-        return float(np.mean(t)), 0.0
-    (a, b), _ = nnls(np.column_stack([scale, w * scale]), np.ones_like(t))
-    return float(a), float(b)
+    varies = [k for k in range(w.shape[1]) if len(np.unique(w[:, k])) > 1]
+    if not varies:
+        return float(np.mean(t)), [0.0] * w.shape[1]
+    coef, _ = nnls(np.column_stack([scale] + [w[:, k] * scale for k in varies]), np.ones_like(t))
+    b = [0.0] * w.shape[1]
+    for k, c in zip(varies, coef[1:]):
+        b[k] = float(c)
+    return float(coef[0]), b
 
 
 def fit_model(rows: list[dict], metric: str) -> dict[str, Any]:
@@ -170,9 +186,9 @@ def fit_model(rows: list[dict], metric: str) -> dict[str, Any]:
     }
 
 
-def _t(model: dict, key: str, w: float) -> float:
+def _t(model: dict, key: str, w: tuple) -> float:
     term = model["terms"].get(key)
-    return math.nan if term is None else term["a"] + term["b"] * w
+    return math.nan if term is None else term["a"] + sum(b * x for b, x in zip(term["b"], w))
 
 
 def predict_cell(model, strategy, N, d, C, N_test, iterations, epochs=None, first=1) -> dict:
@@ -187,17 +203,17 @@ def predict_cell(model, strategy, N, d, C, N_test, iterations, epochs=None, firs
     for i in range(first, iterations + 1):
         if i == 1:
             w = work("init", kind, **shape)
-            out["init_work"] = w
+            out["init_work"] = sum(w)
             out["init_s"] = _t(model, f"init:{kind}", w)
         else:
             w = work("query", strategy, L=C * (i - 1), **shape)
-            out["query_work"] += w
+            out["query_work"] += sum(w)
             out["query_s"] += _t(model, f"query:{strategy}", w)
         fw = work("fit", "", L=C * i, epochs=ep, **shape)
-        out["fit_work"] += fw
+        out["fit_work"] += sum(fw)
         out["fit_s"] += _t(model, "fit", fw)
         ew = work("eval", "", n_test=N_test, **shape)
-        out["eval_work"] = ew
+        out["eval_work"] = sum(ew)
         out["eval_s"] += _t(model, "eval", ew)
     out["cell_s"] = out["init_s"] + out["query_s"] + out["fit_s"] + out["eval_s"]
     return out

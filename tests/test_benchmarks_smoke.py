@@ -120,39 +120,33 @@ def grid_model():
         sys.path.remove(str(BENCH))
 
 
-def _exact_rows(gc, coef: dict[str, tuple[float, float]]) -> list[dict]:
+def _exact_rows(gc, coef: dict[str, tuple[float, list[float]]]) -> list[dict]:
     """Per-iteration rows whose times follow ``coef`` exactly (two shapes, every paper strategy)."""
+
+    def secs(key, w):
+        a, b = coef[key]
+        return a + sum(bk * wk for bk, wk in zip(b, w))
+
     rows = []
+    strategies = gc.grid_cells()["strategies"]
     for name, N, d, C, n_test in (("a", 600, 16, 5, 100), ("b", 3000, 48, 12, 400)):
         shape = dict(N=N, d=d, C=C)
-        for s in gc.grid_cells()["strategies"]:
+        for s in strategies:
             kind = gc._init_kind(s)
             for it in range(1, 5):
-                before, after, epochs = C * (it - 1), C * it, 30 + it
+                before, after, epochs = C * (it - 1), C * it, 30 + 7 * it * (name == "a")
                 key, k = (f"init:{kind}", kind) if it == 1 else (f"query:{s}", s)
-                a, b = coef[key]
-                q = a + b * gc.work(key.split(":")[0], k, L=before, **shape)
-                f = coef["fit"][0] + coef["fit"][1] * gc.work(
-                    "fit", "", L=after, epochs=epochs, **shape
-                )
-                e = coef["eval"][0] + coef["eval"][1] * gc.work("eval", "", n_test=n_test, **shape)
-                times = {
-                    f"{ph}_{m}": t
-                    for ph, t in (("query", q), ("fit", f), ("eval", e))
-                    for m in ("cpu_s", "wall_s")
+                t = {
+                    "query": secs(key, gc.work(key.split(":")[0], k, L=before, **shape)),
+                    "fit": secs("fit", gc.work("fit", "", L=after, epochs=epochs, **shape)),
+                    "eval": secs("eval", gc.work("eval", "", n_test=n_test, **shape)),
                 }
                 rows.append(
-                    dict(
-                        shape=name,
-                        strategy=s,
-                        iteration=it,
-                        N_test=n_test,
-                        labeled_before=before,
-                        labeled_after=after,
-                        fit_epochs=epochs,
-                        **shape,
-                        **times,
-                    )
+                    dict(shape=name, strategy=s, iteration=it, N_test=n_test, fit_epochs=epochs)
+                )
+                rows[-1].update(labeled_before=before, labeled_after=after, **shape)
+                rows[-1].update(
+                    {f"{ph}_{m}": v for ph, v in t.items() for m in ("cpu_s", "wall_s")}
                 )
     return rows
 
@@ -160,14 +154,15 @@ def _exact_rows(gc, coef: dict[str, tuple[float, float]]) -> list[dict]:
 def test_grid_cost_model_reproduces_its_cells_and_sums_the_grid(grid_model):
     gc = grid_model
     keys = [f"init:{k}" for k in gc.INIT_WORK] + [f"query:{s}" for s in gc.QUERY_WORK]
-    coef = {k: (0.01 * (i + 1), 0.5 * (i + 1)) for i, k in enumerate(keys + ["fit", "eval"])}
+    coef = {k: (0.01 * (i + 1), [0.5 * (i + 1)]) for i, k in enumerate(keys + ["eval"])}
+    coef["fit"] = (0.02, [3.0, 0.7])  # the optimiser's steps and the batch's products
+    coef["query:typiclust"] = (0.01, [0.2])
     rows = _exact_rows(gc, coef)
     model = gc.fit_model(rows, "cpu_s")
     for key, (a, b) in coef.items():
         t = model["terms"][key]
-        assert t["a"] == pytest.approx(a, rel=1e-6, abs=1e-9) and t["b"] == pytest.approx(
-            b, rel=1e-6
-        )
+        assert t["a"] == pytest.approx(a, rel=1e-6, abs=1e-9), key
+        assert t["b"] == pytest.approx(b, rel=1e-6), key
     checks = gc.measured_vs_model(model, rows)
     assert len(checks) == 2 * 12 and all(abs(c["error"]) < 1e-6 for c in checks)
     grid = gc.grid_cells()
