@@ -116,6 +116,11 @@ def work(
     return (w / 1e9,)
 
 
+def _measured(row: dict) -> bool:
+    """An iteration's row (not a child's status row); CSV rows carry every column, maybe empty."""
+    return row.get("iteration") is not None and (row.get("status") or "ok") == "ok"
+
+
 def _init_kind(strategy: str) -> str:
     from alkit.strategies import default_initial_pool
 
@@ -129,7 +134,7 @@ def model_points(rows: list[dict], metric: str) -> dict[tuple, list[tuple[tuple,
     """
     pts: dict[tuple, list[tuple[tuple, float]]] = {}
     for r in rows:
-        if r.get("status", "ok") != "ok" or "iteration" not in r or not r.get("fit", True):
+        if not _measured(r) or not r.get("fit", True):
             continue
         shape = dict(N=r["N"], d=r["d"], C=r["C"])
         if r["iteration"] == 1:
@@ -178,7 +183,7 @@ def fit_model(rows: list[dict], metric: str) -> dict[str, Any]:
     for key, pts in model_points(rows, metric).items():
         a, b = fit_affine(pts)
         terms[":".join(key)] = {"a": a, "b": b, "n": len(pts)}
-    ep = [r["fit_epochs"] for r in rows if "fit_epochs" in r and r.get("fit", True)]
+    ep = [r["fit_epochs"] for r in rows if _measured(r) and r.get("fit", True)]
     return {
         "terms": terms,
         "epochs": float(sum(ep) / len(ep)) if ep else math.nan,
@@ -249,7 +254,7 @@ def measured_vs_model(model: dict, rows: list[dict]) -> list[dict]:
     metric = model["metric"]
     cells: dict[tuple, list[dict]] = {}
     for r in rows:
-        if r.get("status", "ok") == "ok" and "iteration" in r:
+        if _measured(r):
             cells.setdefault((r["shape"], r["strategy"]), []).append(r)
     out = []
     for (shape, strat), rs in cells.items():
@@ -293,3 +298,23 @@ def totals(predicted: list[dict], key: str) -> dict[str, float]:
     for r in predicted:
         out[r[key]] = out.get(r[key], 0.0) + r["seeds_s"]
     return out
+
+
+def read_cells(path) -> list[dict]:
+    """The rows of a ``grid_cells*.csv`` with their numbers and flags parsed back."""
+    import csv
+
+    def parse(v: str) -> Any:
+        if v in ("", "None"):
+            return None
+        if v in ("True", "False"):
+            return v == "True"
+        for kind in (int, float):
+            try:
+                return kind(v)
+            except ValueError:
+                pass
+        return v
+
+    with open(path, newline="") as fh:
+        return [{k: parse(v) for k, v in r.items()} for r in csv.DictReader(fh)]
