@@ -48,6 +48,7 @@ from grid_model import (  # noqa: E402
     extrapolate,
     fit_model,
     grid_cells,
+    grid_total,
     measured_vs_model,
     read_cells,
     totals,
@@ -235,21 +236,27 @@ def run(
     write_csv(rows, out / f"grid_cells{tag}.csv")
     (out / f"machine_grid{tag}.json").write_text(json.dumps(machine, indent=2, default=str))
     (out / f"grid_cost{tag}.md").write_text(markdown(res, machine, device))
-    log(f"  grid total {_fmt_s(sum(r['seeds_s'] for r in predicted))} ({metric}) → {out}")
+    log(f"  grid total {_fmt_s(grid_total(predicted))} ({metric}) → {out}")
     return res
 
 
 def markdown(res: dict, machine: dict, device: str) -> str:
     """The report: the grid's total, the breakdowns, the model and its error on the measured cells."""
     grid, model, pred = res["grid"], res["model"], res["predicted"]
-    total = sum(r["seeds_s"] for r in pred)
+    total = grid_total(pred)
+    if not res["checks"] or total <= 0:
+        notes = "; ".join(f"{r['shape']}: {r.get('note')}" for r in res["rows"] if "note" in r)
+        return (
+            f"# The paper's grid, costed ({device})\n\nNothing was measured (a deadline or a "
+            f"failure{': ' + notes if notes else ''}); command `{machine.get('command')}`.\n"
+        )
     n_cells = len(pred) * len(grid["seeds"])
     what = "single-thread CPU" if device == "cpu" else f"{device} wall-clock"
     hw = f"{machine['cpu_model']}, {machine['cpu_cores']} cores" + (
         f", GPU {machine.get('gpu')}" if device != "cpu" else ""
     )
-    fit_s = sum(r["fit_s"] * r["seeds"] for r in pred)
-    capped = sum(r["seeds_s"] for r in extrapolate(model, grid, epochs=400))
+    fit_s = grid_total(pred, "fit_s")
+    capped = grid_total(extrapolate(model, grid, epochs=400))
     lines = [
         f"# The paper's grid, costed ({device})",
         "",

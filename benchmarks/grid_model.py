@@ -295,8 +295,9 @@ def measured_vs_model(model: dict, rows: list[dict]) -> list[dict]:
 def totals(predicted: list[dict], key: str) -> dict[str, float]:
     """Seconds of all seeds summed by ``key`` (``strategy``, ``dataset``, ``backbone``)."""
     out: dict[str, float] = {}
-    for r in predicted:
-        out[r[key]] = out.get(r[key], 0.0) + r["seeds_s"]
+    for r in predicted:  # a strategy never measured (a deadline) stays NaN, not 0
+        old, v = out.get(r[key], math.nan), r["seeds_s"]
+        out[r[key]] = v if math.isnan(old) else old if math.isnan(v) else old + v
     return out
 
 
@@ -318,3 +319,10 @@ def read_cells(path) -> list[dict]:
 
     with open(path, newline="") as fh:
         return [{k: parse(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+
+
+def grid_total(predicted: list[dict], key: str = "seeds_s") -> float:
+    """The sum of ``key`` over the rows that could be modelled (NaN: a strategy not measured)."""
+    return sum(
+        r[key] * (1 if key == "seeds_s" else r["seeds"]) for r in predicted if r[key] == r[key]
+    )
