@@ -12,6 +12,7 @@ synthetic pools, query / probe fit / evaluation timed apart, wall-clock after
 (``alkit/grids/paper_backbones.yaml``) to GPU hours: ``grid_cost_cuda.csv``,
 ``grid_cost_cuda.md``, ``grid_cells_cuda.csv`` and ``machine_grid_cuda.json`` in ``--out``
 (default ``benchmarks/results/quick/``, git-ignored: copy what you keep to ``results/latest/``).
+``grid_cells_cuda.csv`` has every measured iteration, so each strategy's per-query GPU time too.
 
 An internal deadline (``--deadline``, 270 s by default, so that the whole script with its
 start-up stays under 5 minutes) stops measuring: no new iteration starts after it and the files

@@ -24,6 +24,7 @@ Usage::
     python benchmarks/grid_cost.py --quick            # ~2 minutes → results/quick/
     python benchmarks/grid_cost.py --smoke --out /tmp/g   # seconds, in-process (the test)
     python benchmarks/grid_cost.py --device cuda      # the same cells on a GPU (see gpu_cells.py)
+    python benchmarks/grid_cost.py --from-cells results/latest/grid_cells.csv   # refit, no measuring
 """
 
 from __future__ import annotations
