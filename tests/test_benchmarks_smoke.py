@@ -106,3 +106,117 @@ def test_smoke_suite(tmp_path):
     assert [int(r["iteration"]) for r in run] == [1, 2, 3]
     assert all(r["status"] in ("ok", "skipped") for r in _read(out / "scaling_smoke.csv"))
     assert "Per query" in (out / "summary_smoke.md").read_text()
+
+
+# ---------------------------------------------------------------------------- the paper's grid, costed
+@pytest.fixture(scope="module")
+def grid_model():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import grid_model as mod
+
+        yield mod
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _exact_rows(gc, coef: dict[str, tuple[float, list[float]]]) -> list[dict]:
+    """Per-iteration rows whose times follow ``coef`` exactly (two shapes, every paper strategy)."""
+
+    def secs(key, w):
+        a, b = coef[key]
+        return a + sum(bk * wk for bk, wk in zip(b, w))
+
+    rows = []
+    strategies = gc.grid_cells()["strategies"]
+    for name, N, d, C, n_test in (("a", 600, 16, 5, 100), ("b", 3000, 48, 12, 400)):
+        shape = dict(N=N, d=d, C=C)
+        for s in strategies:
+            kind = gc._init_kind(s)
+            for it in range(1, 5):
+                before, after, epochs = C * (it - 1), C * it, 30 + 7 * it * (name == "a")
+                key, k = (f"init:{kind}", kind) if it == 1 else (f"query:{s}", s)
+                t = {
+                    "query": secs(key, gc.work(key.split(":")[0], k, L=before, **shape)),
+                    "fit": secs("fit", gc.work("fit", "", L=after, epochs=epochs, **shape)),
+                    "eval": secs("eval", gc.work("eval", "", n_test=n_test, **shape)),
+                }
+                rows.append(
+                    dict(shape=name, strategy=s, iteration=it, N_test=n_test, fit_epochs=epochs)
+                )
+                rows[-1].update(labeled_before=before, labeled_after=after, **shape)
+                rows[-1].update(
+                    {f"{ph}_{m}": v for ph, v in t.items() for m in ("cpu_s", "wall_s")}
+                )
+    return rows
+
+
+def test_grid_cost_model_reproduces_its_cells_and_sums_the_grid(grid_model):
+    gc = grid_model
+    keys = [f"init:{k}" for k in gc.INIT_WORK] + [f"query:{s}" for s in gc.QUERY_WORK]
+    coef = {k: (0.01 * (i + 1), [0.5 * (i + 1)]) for i, k in enumerate(keys + ["eval"])}
+    coef["fit"] = (0.02, [3.0, 0.7])  # the optimiser's steps and the batch's products
+    coef["query:typiclust"] = (0.01, [0.2])
+    rows = _exact_rows(gc, coef)
+    model = gc.fit_model(rows, "cpu_s")
+    for key, (a, b) in coef.items():
+        t = model["terms"][key]
+        assert t["a"] == pytest.approx(a, rel=1e-6, abs=1e-9), key
+        assert t["b"] == pytest.approx(b, rel=1e-6), key
+    checks = gc.measured_vs_model(model, rows)
+    assert len(checks) == 2 * 12 and all(abs(c["error"]) < 1e-6 for c in checks)
+    grid = gc.grid_cells()
+    assert len({s["dataset"] for s in grid["settings"]}) == 7 and len(grid["settings"]) == 7 * 9
+    assert len(grid["strategies"]) == 12 and len(grid["seeds"]) == 5 and grid["iterations"] == 20
+    pred = gc.extrapolate(model, grid)
+    assert len(pred) == 7 * 9 * 12 and sum(r["seeds"] for r in pred) == 3780
+    for r in pred:
+        assert r["cell_s"] == pytest.approx(r["init_s"] + r["query_s"] + r["fit_s"] + r["eval_s"])
+        assert r["seeds_s"] == pytest.approx(5 * r["cell_s"]) and r["cell_s"] > 0
+    total = sum(r["seeds_s"] for r in pred)
+    assert sum(gc.totals(pred, "strategy").values()) == pytest.approx(total)
+    assert sum(gc.totals(pred, "dataset").values()) == pytest.approx(total)
+    cifar = next(s for s in grid["settings"] if s["dataset"] == "cifar100")
+    assert (cifar["N"], cifar["N_test"], cifar["C"]) == (50000, 10000, 100)
+
+
+def test_gpu_cells_runs_the_grid_cost_path_on_cpu(tmp_path):
+    out = tmp_path / "g"
+    sys.path.insert(0, str(BENCH))
+    try:
+        import gpu_cells
+
+        assert gpu_cells.main(["--device", "cpu", "--smoke", "--out", str(out)]) == 0
+    finally:
+        sys.path.remove(str(BENCH))
+    pred = _read(out / "grid_cost_smoke_gpu_cells.csv")
+    assert len(pred) == 7 * 9 * 12 and {r["strategy"] for r in pred} >= {"dropquery", "probcover"}
+    cells = _read(out / "grid_cells_smoke_gpu_cells.csv")
+    assert {r["strategy"] for r in cells if r.get("iteration")} == {r["strategy"] for r in pred}
+    md = (out / "grid_cost_smoke_gpu_cells.md").read_text()
+    assert "Total:" in md and "Measured cells" in md
+    assert json.loads((out / "machine_grid_smoke_gpu_cells.json").read_text())["model"]["terms"]
+
+
+def test_gpu_cells_without_cuda_exits_2(monkeypatch, capsys):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    sys.path.insert(0, str(BENCH))
+    try:
+        import gpu_cells
+
+        assert gpu_cells.main(["--out", "/nonexistent/never-written"]) == 2
+    finally:
+        sys.path.remove(str(BENCH))
+    assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_run_py_dispatches_grid():
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and "grid" in proc.stdout
