@@ -409,6 +409,27 @@ def test_ivf_lists_nested_in_the_pseudo_classes_give_the_exact_graph(monkeypatch
     assert all(abs(d2[i, j] - delta**2) < 1e-5 for i, j in got ^ ref if i != j)
 
 
+@pytest.mark.parametrize("delta", [None, 0.6])
+def test_ivf_one_pass_graph_equals_the_two_pass_graph(monkeypatch, small_synthetic, delta):
+    """The pairs kept by the counting pass give the graph of the second pass, edge for edge;
+    with no memory to keep them the second pass runs."""
+    x = l2_normalize(small_synthetic.x_train)
+    labels = np.random.default_rng(1).integers(0, 8, len(x))
+    one, s1, st1 = ivf.ivf_ball_graph(x, labels, delta=delta, seed=2, device="cpu")
+    monkeypatch.setattr(ivf, "KEEP_PAIRS_FRACTION", 0.0)
+    two, s2, st2 = ivf.ivf_ball_graph(x, labels, delta=delta, seed=2, device="cpu")
+    assert (st1["passes"], st2["passes"]) == (1, 2)
+    assert s1 == s2
+    np.testing.assert_array_equal(one.indptr, two.indptr)
+    for i in range(0, len(x), 37):  # rows hold the same members (order within a row may differ)
+        a = one.indices[one.indptr[i] : one.indptr[i + 1]]
+        b = two.indices[two.indptr[i] : two.indptr[i + 1]]
+        assert sorted(a.tolist()) == sorted(b.tolist())
+    assert sorted(map(tuple, one.to_edges().tolist())) == sorted(
+        map(tuple, two.to_edges().tolist())
+    )
+
+
 def test_ivf_lists_nested_in_the_groups(small_synthetic):
     x = l2_normalize(small_synthetic.x_train)
     groups = np.random.default_rng(3).integers(0, 5, len(x))

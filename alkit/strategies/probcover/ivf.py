@@ -2,8 +2,9 @@
 
 Pass 1 goes over each row's candidates in its 32 nearest inverted lists (counted in lists of mean
 size) and records the nearest other pseudo-class (for the purity bisection) together with the
-ball size at every δ the bisection can reach; pass 2 writes the edges at the chosen δ straight
-into CSR arrays sized by those counts. Distances to the candidates are exact float32; edges are
+ball size at every δ the bisection can reach, keeping the pairs inside the largest such δ while
+they fit in memory; the graph at the chosen δ is cut from them, or, when they did not fit, pass 2
+writes the edges at the chosen δ straight into CSR arrays sized by those counts. Distances to the candidates are exact float32; edges are
 missed only outside the probed lists (measured in ``docs/strategies_representative.md``).
 
 With pseudo-classes given, the inverted lists are nested in them (:func:`_group_lists`: a small
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..._devices import resolve_device
+from ..._devices import memory_headroom_bytes, resolve_device
 from ..._kernels.norms import row_sq_norms
 from ...cluster import assign, kmeans
 from ...errors import InvalidInputError
@@ -29,6 +30,10 @@ IVF_TRAIN_PER_LIST = 64  # coarse k-means training rows per list
 IVF_TRAIN_ITER = 10  # coarse k-means iterations
 #: Nest the inverted lists in the pseudo-classes when they are given (False: one coarse k-means).
 GROUP_LISTS = True
+#: Largest share of the memory the process can still allocate that the counting pass may fill
+#: with the pairs inside the largest reachable δ (12 bytes each) so that the graph needs no
+#: second pass; beyond it the pairs are dropped and the edges take a pass of their own.
+KEEP_PAIRS_FRACTION = 0.25
 
 
 class _ListIndex:
@@ -90,6 +95,7 @@ class _ListIndex:
         self.probe_order = torch.argsort(cd, dim=1, stable=True).to(torch.int32).numpy()
         self.nlist = nlist
         self.n_candidates = 0  # candidate distances computed by the last pass
+        self.kept = None  # pairs inside the largest radius of the last counting pass, if kept
 
     def _candidates(self, lst: int, k: int) -> np.ndarray:
         need = max(int(k), min(self.n, -(-IVF_NPROBE * self.n // self.nlist)))
@@ -139,9 +145,13 @@ class _ListIndex:
         return d2_out, idx_out
 
     def range_counts(
-        self, thresholds_sq: np.ndarray, labels: np.ndarray | None = None
+        self, thresholds_sq: np.ndarray, labels: np.ndarray | None = None, keep_bytes: int = 0
     ) -> tuple[np.ndarray | None, np.ndarray]:
         """One pass over every row's candidates: ball sizes at several radii, and the nearest other label.
+
+        With ``keep_bytes`` > 0 the pass also keeps every pair closer than the largest radius
+        (its float32 d², as counted) in ``self.kept`` while they fit in ``keep_bytes`` (else
+        ``self.kept`` is None): :meth:`kept_graph` then needs no second pass over the pool.
 
         Parameters
         ----------
@@ -169,12 +179,26 @@ class _ListIndex:
             if labels is None
             else torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(self.dev)
         )
-        for pb, q, _, cand_t, d2 in self._blocks(np.arange(self.n), 1):
+        kept = [] if keep_bytes > 0 and t else None
+        n_kept = 0
+        for pb, q, cand, cand_t, d2 in self._blocks(np.arange(self.n), 1):
             if t:
                 rr, cc = (d2 < thr_t[-1]).nonzero(as_tuple=True)
-                bucket = torch.bucketize(
-                    d2[rr, cc], thr_t, right=True
-                )  # radii ≤ d²: in the larger balls
+                inside = d2[rr, cc]
+                bucket = torch.bucketize(inside, thr_t, right=True)  # radii ≤ d²: larger balls
+                if kept is not None:
+                    n_kept += len(rr)
+                    if n_kept * 12 > keep_bytes:
+                        kept = None  # too many pairs to hold: the graph takes its own pass
+                    else:  # rr is row-major: each block's pairs stay grouped by row
+                        kept.append(
+                            (
+                                pb,
+                                rr.to(torch.int32).cpu().numpy(),
+                                cand[cc.cpu().numpy()].astype(np.int32),
+                                inside.cpu().numpy(),
+                            )
+                        )
                 hist = torch.bincount(rr * (t + 1) + bucket, minlength=len(pb) * (t + 1)).view(
                     len(pb), t + 1
                 )
@@ -182,7 +206,26 @@ class _ListIndex:
             if lab is not None:
                 d2.masked_fill_(lab[q][:, None] == lab[cand_t][None, :], float("inf"))
                 r2[pb] = d2.min(1).values.cpu().numpy()
+        self.kept = kept
         return r2, counts
+
+    def kept_graph(self, delta: float) -> BallGraph:
+        """The δ-ball graph from the pairs kept by :meth:`range_counts` (δ at most its largest
+        radius): the same float32 distances and comparison as :meth:`range_graph`, no pass."""
+        thr = float(np.float32(float(delta) ** 2))
+        per_row = np.zeros(self.n, dtype=np.int64)
+        for pb, rr, _, d2 in self.kept:
+            per_row[pb] += np.bincount(rr[d2 < thr], minlength=len(pb))
+        indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(per_row, out=indptr[1:])
+        indices = np.empty(int(indptr[-1]), dtype=np.int32)
+        for pb, rr, cc, d2 in self.kept:
+            m = d2 < thr
+            r, c = rr[m], cc[m]
+            seg = np.cumsum(per_row[pb]) - per_row[pb]  # each row's first pair in the block
+            indices[indptr[pb[r]] + np.arange(len(r)) - seg[r]] = c
+        self.kept = None
+        return BallGraph(indptr, indices, float(delta))
 
     def range_graph(self, delta: float, counts: np.ndarray) -> BallGraph:
         """The δ-ball graph over the candidates, written straight into its CSR arrays.
@@ -271,11 +314,12 @@ def ivf_ball_graph(
 ) -> tuple[BallGraph, dict, dict]:
     """ProbCover's δ search and δ-ball graph through the inverted lists (``index="ivf"``).
 
-    Two passes over every row's candidates (:class:`_ListIndex`): the first gives each row's
-    nearest other pseudo-class (for the purity bisection) together with its ball size at
-    every δ the bisection can reach (:func:`bisection_grid`), the second writes the edges at
-    the chosen δ into arrays sized by those counts. No neighbour lists, no list regrowth and
-    no second copy of the edges, so memory is the pool plus the graph. With more than
+    One pass over every row's candidates (:class:`_ListIndex`) gives each row's nearest other
+    pseudo-class (for the purity bisection), its ball size at every δ the bisection can reach
+    (:func:`bisection_grid`) and keeps the pairs inside the largest of them; the graph at the
+    chosen δ is cut from those pairs. When they would fill more than
+    :data:`KEEP_PAIRS_FRACTION` of the free memory, they are dropped and a second pass writes
+    the edges into arrays sized by the counts (no second copy of the edges). With more than
     :data:`BISECTION_GRID_MAX` reachable radii the sizes take a pass of their own. With
     ``labels`` the lists are nested in the pseudo-classes (:data:`GROUP_LISTS`).
 
@@ -299,7 +343,8 @@ def ivf_ball_graph(
     search : dict
         :func:`search_delta`'s result (empty with a fixed ``delta``).
     stats : dict
-        ``nlist`` and ``mean_candidates`` (distances computed per row and pass).
+        ``nlist``, ``mean_candidates`` (distances computed per row and pass) and ``passes``
+        over the candidates (1: the kept pairs sufficed).
     """
     lx = _ListIndex(x, seed, device, groups=labels if GROUP_LISTS else None)
     search: dict = {}
@@ -308,13 +353,29 @@ def ivf_ball_graph(
         if labels is None:
             raise InvalidInputError("ivf_ball_graph needs the pseudo-class labels to search δ.")
         grid = bisection_grid(n_iter)
-        r2, counts = lx.range_counts(np.zeros(0) if grid is None else grid**2, labels)
+        r2, counts = lx.range_counts(
+            np.zeros(0) if grid is None else grid**2, labels, keep_bytes=_keep_bytes()
+        )
         search = search_delta(r2, n_iter, threshold, rule)
         delta = search["delta"]
         if grid is not None:  # a copy: the (n, 63) int32 counts are freed before the edges exist
             col = counts[:, int(np.flatnonzero(grid == delta)[0])].copy()
         del counts
-    if col is None:  # a fixed δ, or too many reachable radii: a counting pass of its own
+    else:
+        col = lx.range_counts(np.array([float(delta) ** 2]), keep_bytes=_keep_bytes())[1][:, 0]
+    stats = {
+        "nlist": lx.nlist,
+        "mean_candidates": float(lx.n_candidates / max(1, lx.n)),
+        "passes": 1 if lx.kept is not None else 2,
+    }
+    if lx.kept is not None:
+        return lx.kept_graph(float(delta)), search, stats
+    if col is None:  # too many reachable radii: a counting pass of its own
         col = lx.range_counts(np.array([float(delta) ** 2]))[1][:, 0]
-    g = lx.range_graph(float(delta), col)
-    return g, search, {"nlist": lx.nlist, "mean_candidates": float(lx.n_candidates / max(1, lx.n))}
+        stats["passes"] = 3
+    return lx.range_graph(float(delta), col), search, stats
+
+
+def _keep_bytes() -> int:
+    """Bytes the counting pass may fill with kept pairs (:data:`KEEP_PAIRS_FRACTION`)."""
+    return int(KEEP_PAIRS_FRACTION * memory_headroom_bytes())
