@@ -353,9 +353,10 @@ class ActiveLearner:
             )
             used = weights > 0
             self.probe.fit(self.pool.x[used], targets[used], sample_weight=weights[used])
-        self.last_fit_seconds = time.perf_counter() - t0
         self._stale = False
         self._record_stop_predictions()
+        # the stop-set predictions follow every refit: timed with it, not with the query
+        self.last_fit_seconds = time.perf_counter() - t0
         return self
 
     def _record_stop_predictions(self) -> None:

@@ -101,8 +101,8 @@ def _nearest_two(
         if k == 1:
             lab[sel], d1[sel], d2[sel] = 0, dist[:, 0], float("inf")
             return
-        val, idx = torch.topk(dist, 2, dim=1, largest=False, sorted=True)
-        lab[sel], d1[sel], d2[sel] = idx[:, 0], val[:, 0], val[:, 1]
+        first, idx, second = _two_smallest(dist)
+        lab[sel], d1[sel], d2[sel] = idx, first, second
 
     for s in range(0, n, step):
         sl = slice(s, min(n, s + step))
@@ -115,19 +115,28 @@ def _nearest_two(
             continue
         hb = pts.half[sl] if r is None else pts.half[r]
         dist = torch.mm(hb, ch.T).float().mul_(-2.0).add_(xs[:, None]).add_(c_sq)
-        val, idx = torch.topk(dist, 2, dim=1, largest=False, sorted=True)
+        first, idx, second = _two_smallest(dist)
         xn = pts.norm[sl] if r is None else pts.norm[r]
         err = margin * xn + REL_SLACK * (xs + c_sq.max())  # |d̃² − d²| ≤ err for every centroid
-        tie = val[:, 1] - val[:, 0] <= 2.0 * err
-        lab[sl] = idx[:, 0]
-        d1[sl] = val[:, 0] + err  # bounds (upper, lower) for the rows the screen settles
-        d2[sl] = (val[:, 1] - err).clamp_min_(0)
+        tie = second - first <= 2.0 * err
+        lab[sl] = idx
+        d1[sl] = first + err  # bounds (upper, lower) for the rows the screen settles
+        d2[sl] = (second - err).clamp_min_(0)
         amb = torch.nonzero(tie).squeeze(1)
         if len(amb):
             pos = amb + s
             exact(pos, xb[amb], xs[amb])
             n_exact += len(amb)
     return lab, d1.sqrt_(), d2.sqrt_(), n_exact
+
+
+def _two_smallest(dist: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per row of ``dist`` (k ≥ 2 columns, overwritten): the smallest value, its column (the
+    first on ties, as ``argmin``) and the second smallest. Two ``min`` passes: about twice as
+    fast on CPU as ``topk(2)``, whose tie order is unspecified."""
+    first, idx = dist.min(1)
+    dist.scatter_(1, idx[:, None], float("inf"))
+    return first, idx, dist.min(1).values
 
 
 def _half_gaps(c: torch.Tensor) -> torch.Tensor:
