@@ -32,6 +32,8 @@ ASSIGN_BLOCK_ELEMENTS = 1 << 24
 #: Lloyd (:mod:`alkit._kernels.lloyd`: exact assignments, pruned by bounds and screened in
 #: bfloat16) instead of faiss; smaller ones run faiss, as the reference.
 LLOYD_MIN_WORK = 4e9
+#: Take the final assignment from a converged alkit Lloyd instead of a last pass (same labels).
+REUSE_LLOYD_LABELS = True
 
 
 def _faiss():
@@ -125,8 +127,13 @@ def kmeans(
     rng: np.random.Generator,
     n_iter: int = N_ITER,
     device: str = "auto",
-) -> np.ndarray:
+    return_labels: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray | None]:
     """Lloyd's k-means from given initial centroids; returns centroids of shape (k, d).
+
+    With ``return_labels``, ``(centroids, labels)``: ``labels`` (n,) are every row's nearest
+    centroid, exactly :func:`assign`'s, when the iteration already holds them (alkit's Lloyd on
+    all rows, stopped at its fixed point), else None.
 
     When ``n > 512·k`` the centroids are trained on a random subsample of 512·k points
     (as faiss and the reference do); all points are assigned afterwards by the caller.
@@ -146,8 +153,11 @@ def kmeans(
         c0 = torch.from_numpy(np.ascontiguousarray(init, dtype=np.float32))
         # faiss draws its seed here (unused without a subsample of its own): the same stream
         rng.integers(2**31 - 1)
-        centroids, _ = _lloyd.lloyd_pruned(xt, c0, n_iter, rng, screen=True)
-        return centroids.numpy()
+        centroids, stats = _lloyd.lloyd_pruned(xt, c0, n_iter, rng, screen=True)
+        if not return_labels:
+            return centroids.numpy()
+        known = stats.get("labels") if sub is x else None
+        return centroids.numpy(), None if known is None else known.numpy()
     if dev.type == "cpu":
         faiss = _faiss()
         km = faiss.Kmeans(
@@ -164,10 +174,11 @@ def kmeans(
             np.ascontiguousarray(sub, dtype=np.float32),
             init_centroids=np.ascontiguousarray(init, dtype=np.float32),
         )
-        return km.centroids.copy()
+        return (km.centroids.copy(), None) if return_labels else km.centroids.copy()
     xt = torch.from_numpy(np.ascontiguousarray(sub, dtype=np.float32)).to(dev)
     c = torch.from_numpy(np.ascontiguousarray(init, dtype=np.float32)).to(dev)
-    return lloyd(xt, c, n_iter, rng).cpu().numpy()
+    out = lloyd(xt, c, n_iter, rng).cpu().numpy()
+    return (out, None) if return_labels else out
 
 
 #: Relative perturbation of a split centroid (faiss ``Clustering.cpp``: ``EPS = 1 / 1024``).
@@ -335,8 +346,13 @@ def kmeans_nearest(
         labels[:] = [order[v] for v in inv.ravel()]
         return distinct, labels
     seeds = kmeans_pp_seeds(xs, k, rng, device)
-    centroids = kmeans(xs, xs[seeds], rng, n_iter=n_iter, device=device)
-    labels, d2 = assign(xs, centroids, device)
+    centroids, labels = kmeans(xs, xs[seeds], rng, n_iter=n_iter, device=device, return_labels=True)
+    if labels is None or not REUSE_LLOYD_LABELS:
+        labels, d2 = assign(xs, centroids, device)
+    else:  # the converged iteration's assignment is assign()'s: only the distances are left
+        d2 = _lloyd.own_sq_dists(
+            torch.from_numpy(xs), torch.from_numpy(centroids), torch.from_numpy(labels)
+        )
     # the member nearest each centroid: sort by (cluster, distance), take each cluster's first
     order = np.lexsort((np.arange(len(xs)), d2, labels))
     first = np.ones(len(order), dtype=bool)

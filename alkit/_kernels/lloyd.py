@@ -158,6 +158,17 @@ def assign_screened(xt: torch.Tensor, c: torch.Tensor) -> tuple[np.ndarray, np.n
     c = c.to(xt.dtype)
     pts = _Rows(xt, screen=True)
     lab, _, _, _ = _nearest_two(pts, None, c)
+    return lab.cpu().numpy(), own_sq_dists(xt, c, lab, pts.sq)
+
+
+def own_sq_dists(
+    xt: torch.Tensor, c: torch.Tensor, lab: torch.Tensor, sq: torch.Tensor | None = None
+) -> np.ndarray:
+    """Squared float32 distance of every row to its own centroid ``c[lab]``,
+    ``‖x‖² − 2 x·c + ‖c‖²`` clamped at 0 (``sq``: the rows' squared norms, if known)."""
+    c = c.to(xt.dtype)
+    if sq is None:
+        sq = torch.linalg.vector_norm(xt, dim=1).square()
     c_sq = (c * c).sum(1)
     d2 = torch.empty(len(xt), dtype=xt.dtype, device=xt.device)
     step = max(1, BLOCK_ELEMENTS // xt.shape[1])
@@ -165,8 +176,8 @@ def assign_screened(xt: torch.Tensor, c: torch.Tensor) -> tuple[np.ndarray, np.n
         sl = slice(s, min(len(xt), s + step))
         own = lab[sl]
         dots = torch.linalg.vecdot(xt[sl], c[own])
-        d2[sl] = (pts.sq[sl] - 2.0 * dots + c_sq[own]).clamp_min_(0)
-    return lab.cpu().numpy(), d2.cpu().numpy()
+        d2[sl] = (sq[sl] - 2.0 * dots + c_sq[own]).clamp_min_(0)
+    return d2.cpu().numpy()
 
 
 def _means(xt: torch.Tensor, lab: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -203,7 +214,8 @@ def lloyd_pruned(
     stats : dict
         ``iterations`` (rounds run), ``converged`` (stopped at a fixed point), ``full_rows``
         (rows compared with every centroid, summed over rounds), ``exact_rows`` (of those, rows
-        compared in float32) and ``n_split``.
+        compared in float32), ``n_split`` and, when converged, ``labels`` (Tensor of shape
+        (n,): every row's nearest of the returned centroids, as :func:`assign_screened` gives).
     """
     n, _ = xt.shape
     c = init.to(xt.dtype).clone()
@@ -252,5 +264,6 @@ def lloyd_pruned(
                 lab[todo], upper[todo], lower[todo] = new_lab, d1, d2
         if changed == 0 and split == 0:  # the next means are these centroids: a fixed point
             stats["converged"] = True
+            stats["labels"] = lab  # the nearest of c for every row: no assignment pass needed
             break
     return c, stats

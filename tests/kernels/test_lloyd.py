@@ -85,3 +85,21 @@ def test_kmeans_switches_to_alkit_lloyd_on_large_problems(monkeypatch):
     monkeypatch.setattr(cluster, "LLOYD_MIN_WORK", 0.0)
     ours = cluster.kmeans(x, init, np.random.default_rng(0), device="cpu")
     np.testing.assert_allclose(ours, faiss_c, atol=1e-5)
+
+
+@needs_bf16_accumulation
+@pytest.mark.parametrize("spread", [0.5, 3.0])
+def test_kmeans_nearest_reuses_the_converged_assignment(monkeypatch, spread):
+    """A converged alkit Lloyd's last assignment is assign()'s: the same picks and labels
+    without the final pass."""
+    x = _blobs(n=3000, d=48, k=20, spread=spread, seed=7)
+    monkeypatch.setattr(cluster, "LLOYD_MIN_WORK", 0.0)
+    monkeypatch.setattr(cluster, "REUSE_LLOYD_LABELS", False)
+    want = cluster.kmeans_nearest(x, 20, np.random.default_rng(1), device="cpu")
+    monkeypatch.setattr(cluster, "REUSE_LLOYD_LABELS", True)
+    calls = []
+    monkeypatch.setattr(cluster, "assign", lambda *a, **k: calls.append(1))
+    got = cluster.kmeans_nearest(x, 20, np.random.default_rng(1), device="cpu")
+    assert calls == []  # converged: no assignment pass
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
