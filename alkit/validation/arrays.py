@@ -52,7 +52,10 @@ def check_features(x: Any, name: str = "x") -> np.ndarray:
             + (" (booleans are not features)" if arr.dtype.kind == "b" else "")
             + "."
         )
-    if arr.dtype.kind == "f":
+    # two reductions, no (n, d) temporaries: NaN propagates into max, ±inf lands in max or min,
+    # and the largest magnitude is one of them (the detail is computed only for the message)
+    lo, hi = (float(arr.min()), float(arr.max())) if arr.dtype.kind != "u" else (0.0, 0.0)
+    if arr.dtype.kind == "f" and not (np.isfinite(lo) and np.isfinite(hi)):
         finite = np.isfinite(arr)
         if not finite.all():
             bad_rows = np.flatnonzero(~finite.all(axis=1))
@@ -60,7 +63,7 @@ def check_features(x: Any, name: str = "x") -> np.ndarray:
                 f"{name} holds NaN or inf in {len(bad_rows)} row(s) (first: {bad_rows[:5].tolist()}); "
                 "drop or re-embed those samples before active learning."
             )
-    top = float(np.max(np.abs(arr))) if arr.dtype.kind != "u" else float(arr.max())
+    top = max(abs(lo), abs(hi)) if arr.dtype.kind != "u" else float(arr.max())
     if top > FEATURE_ABS_MAX:
         row = int(np.argmax(np.abs(arr).max(axis=1)))
         raise InvalidInputError(
