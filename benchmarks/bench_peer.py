@@ -33,10 +33,10 @@ from typing import Any
 from common import (
     Mode,
     effective_mem_limit_gib,
-    make_problem,
     measure,
     mode_dict,
     mode_from_dict,
+    query_problem,
     run_case,
     status_row,
 )
@@ -123,18 +123,7 @@ def case(
 
     m = mode_from_dict(mode)
     q = m.query
-    noise = float(m.regimes[regime])
-    prob = make_problem(
-        q["N"],
-        q["d"],
-        q["C"],
-        q["n_labeled"],
-        device=device,
-        max_epochs=m.extra.get("max_epochs"),
-        noise=noise,
-        per_class=True,
-        fit_probe=variant != "fit",
-    )
+    prob = query_problem(m, regime, device, fit_probe=variant != "fit")
     x, probe = prob["x"], prob["probe"]
     y = np.where(prob["labeled"], prob["y"], np.nan).astype(np.float64)  # skactiveml: NaN = missing
     clf = _probe_classifier_class()(

@@ -21,10 +21,10 @@ from common import (
     CaseResult,
     Mode,
     effective_mem_limit_gib,
-    make_problem,
     measure,
     median,
     mode_from_dict,
+    query_problem,
     run_case,
     status_row,
     strategy_registered,
@@ -80,17 +80,7 @@ def case(
     if not ok:
         emit({**base, "kind": "alkit", "status": "skipped", "note": why})
         return
-    prob = make_problem(
-        q["N"],
-        q["d"],
-        q["C"],
-        q["n_labeled"],
-        device=device,
-        max_epochs=m.extra.get("max_epochs"),
-        noise=noise,
-        per_class=True,
-        fit_probe=False,
-    )
+    prob = query_problem(m, regime, device)
     y = prob["y"]
     lab = np.flatnonzero(prob["labeled"])
     learner = alkit.ActiveLearner(

@@ -675,6 +675,23 @@ def make_problem(
     }
 
 
+def query_problem(m: Mode, regime: str, device: str = "cpu", fit_probe: bool = False):
+    """The per-query benchmark's problem on pool ``regime`` (:data:`REGIMES`), identical for
+    alkit's side and the peer's: :func:`make_problem` with |L| drawn per class."""
+    q = m.query
+    return make_problem(
+        q["N"],
+        q["d"],
+        q["C"],
+        q["n_labeled"],
+        device=device,
+        max_epochs=m.extra.get("max_epochs"),
+        noise=float(m.regimes[regime]),
+        per_class=True,
+        fit_probe=fit_probe,
+    )
+
+
 def strategy_registered(name: str) -> tuple[bool, str]:
     """Whether strategy ``name`` is registered; else the reason to record."""
     import alkit
