@@ -1,4 +1,4 @@
-"""ProbCover's ``index="ivf"`` graph: two range passes over inverted lists, for large pools.
+"""ProbCover's ``index="ivf"`` graph: range passes over inverted lists, for large pools.
 
 Pass 1 goes over each row's candidates in its 32 nearest inverted lists (counted in lists of mean
 size) and records the nearest other pseudo-class (for the purity bisection) together with the
@@ -334,7 +334,7 @@ def ivf_ball_graph(
     n_iter, threshold, rule
         As :func:`search_delta`.
     seed : int
-        Seed of the coarse quantiser.
+        Seed of the lists' k-means (the coarse quantiser's, or those inside the pseudo-classes).
     device : str
 
     Returns

@@ -408,7 +408,7 @@ def probcover(
         α of Yehuda et al. (0.95).
     index : {"exact", "hnsw", "ivf"}
         ``"exact"``: blockwise exact distances (O(N² d) time, memory of the graph only).
-        ``"ivf"``: two range passes over inverted lists searched by matrix products (exact
+        ``"ivf"``: a range pass over inverted lists searched by matrix products (exact
         float32 distances to the candidates of 32 lists, no copy of the pool; the choice at
         ImageNet-1k scale, :func:`~alkit.strategies.probcover.ivf.ivf_ball_graph`). ``"hnsw"`` (faiss HNSW):
         lists of ``max_neighbors`` + 1 neighbours, searched again with a doubled k only for the
@@ -432,7 +432,8 @@ def probcover(
     Memory is that of the graph, N × mean ball size edges (4 bytes each, no transposed
     copy: the greedy gains are evaluated lazily), reported as ``n_edges`` / ``graph_bytes``.
     Time: two passes over all pairs (nearest other pseudo-class, then the edges) for
-    ``index="exact"``; the same two passes over each row's 32 · N / nlist candidates for ``"ivf"``.
+    ``index="exact"``; one pass over each row's 32 · N / nlist candidates for ``"ivf"`` (two when its kept pairs
+    would not fit in memory).
 
     References
     ----------
