@@ -416,7 +416,7 @@ def test_ivf_one_pass_graph_equals_the_two_pass_graph(monkeypatch, small_synthet
     x = l2_normalize(small_synthetic.x_train)
     labels = np.random.default_rng(1).integers(0, 8, len(x))
     one, s1, st1 = ivf.ivf_ball_graph(x, labels, delta=delta, seed=2, device="cpu")
-    monkeypatch.setattr(ivf, "KEEP_PAIRS_FRACTION", 0.0)
+    monkeypatch.setattr(graph, "KEEP_PAIRS_FRACTION", 0.0)
     two, s2, st2 = ivf.ivf_ball_graph(x, labels, delta=delta, seed=2, device="cpu")
     assert (st1["passes"], st2["passes"]) == (1, 2)
     assert s1 == s2
@@ -428,6 +428,36 @@ def test_ivf_one_pass_graph_equals_the_two_pass_graph(monkeypatch, small_synthet
     assert sorted(map(tuple, one.to_edges().tolist())) == sorted(
         map(tuple, two.to_edges().tolist())
     )
+
+
+@pytest.mark.parametrize("fraction", [0.25, 0.0])
+def test_exact_search_keeps_its_pairs_and_gives_the_same_graph(
+    monkeypatch, small_synthetic, fraction
+):
+    """The exact δ search keeps the pairs inside the largest reachable δ and the graph is cut from
+    them: the same r2 and, edge for edge in the same order, ball_graph_exact's graph; with no
+    memory to keep them (fraction 0) the pairs are dropped and the graph takes its own pass."""
+    x = l2_normalize(small_synthetic.x_train)
+    labels = np.random.default_rng(1).integers(0, 8, len(x))
+    monkeypatch.setattr(graph, "KEEP_PAIRS_FRACTION", fraction)
+    top = float(graph.bisection_grid(6)[-1])
+    r2, pairs = graph.nearest_other_keeping_pairs(x, labels, top, device="cpu")
+    np.testing.assert_array_equal(r2, graph.nearest_other_sqdist(x, labels, device="cpu"))
+    if fraction == 0.0:
+        assert pairs is None
+        return
+    for delta in (0.3, graph.bisection_grid(6)[40], top):
+        want = graph.ball_graph_exact(x, delta, device="cpu")
+        got = graph.ball_graph_from_pairs(pairs, len(x), delta)
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+    # and through the strategy: the same picks as with the second pass
+    monkeypatch.setattr(graph, "KEEP_PAIRS_FRACTION", 0.0)
+    two = probcover(Pool(x, 8), None, 8, np.random.default_rng(0), device="cpu")
+    monkeypatch.setattr(graph, "KEEP_PAIRS_FRACTION", 0.25)
+    one = probcover(Pool(x, 8), None, 8, np.random.default_rng(0), device="cpu")
+    assert one.indices.tolist() == two.indices.tolist()
+    assert one.info["n_edges"] == two.info["n_edges"]
 
 
 def test_ivf_lists_nested_in_the_groups(small_synthetic):

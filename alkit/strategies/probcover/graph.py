@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..._devices import resolve_device
+from ..._devices import memory_headroom_bytes, resolve_device
 from ..._kernels.norms import row_sq_norms
 from ...errors import InvalidInputError
 
@@ -27,7 +27,9 @@ __all__ = [
     "BLOCK_ELEMENTS",
     "INDEXES",
     "nearest_other_sqdist",
+    "nearest_other_keeping_pairs",
     "ball_graph_exact",
+    "ball_graph_from_pairs",
     "purity",
     "search_delta",
     "bisection_grid",
@@ -133,6 +135,78 @@ def nearest_other_sqdist(x: np.ndarray, labels: np.ndarray, device: str = "auto"
         d2.masked_fill_(lab[s:e, None] == lab[None, :], float("inf"))
         out[s:e] = d2.min(1).values.cpu().numpy()
     return out
+
+
+#: Largest share of the memory the process can still allocate that a δ-search pass may fill with
+#: the pairs inside the largest reachable δ (12 bytes each), so that the graph needs no second
+#: pass over the pairs; beyond it they are dropped and the graph takes its own pass.
+KEEP_PAIRS_FRACTION = 0.25
+
+
+def keep_pairs_bytes() -> int:
+    """Bytes a δ-search pass may fill with kept pairs (:data:`KEEP_PAIRS_FRACTION`)."""
+    return int(KEEP_PAIRS_FRACTION * memory_headroom_bytes())
+
+
+def nearest_other_keeping_pairs(
+    x: np.ndarray, labels: np.ndarray, max_delta: float, device: str = "auto"
+) -> tuple[np.ndarray, list | None]:
+    """:func:`nearest_other_sqdist`, keeping on the way every pair closer than ``max_delta``.
+
+    The same all-pairs blocks give both, so :func:`ball_graph_from_pairs` can cut the graph at
+    any δ ≤ ``max_delta`` (the largest the bisection evaluates) without a second pass. When the
+    pairs would fill more than :func:`keep_pairs_bytes`, they are dropped (None) and the caller
+    builds the graph with :func:`ball_graph_exact`.
+
+    Returns
+    -------
+    r2 : ndarray of shape (n,), float32
+    pairs : list of (start, rows, cols, d2) per block, or None
+        Row offsets within the block, columns and float32 squared distances, row-major.
+    """
+    dev = resolve_device(device)
+    lab = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(dev)
+    out = np.empty(len(x), dtype=np.float32)
+    top = float(max_delta) ** 2
+    budget, held = keep_pairs_bytes(), 0
+    pairs: list | None = []
+    for s, e, d2 in _blocks(x, device):
+        if pairs is not None:
+            rr, cc = (d2 < top).nonzero(as_tuple=True)  # row-major, as ball_graph_exact's
+            held += 12 * len(rr)
+            if held > budget:
+                pairs = None
+            else:
+                pairs.append(
+                    (
+                        s,
+                        rr.to(torch.int32).cpu().numpy(),
+                        cc.to(torch.int32).cpu().numpy(),
+                        d2[rr, cc].cpu().numpy(),
+                    )
+                )
+        d2.masked_fill_(lab[s:e, None] == lab[None, :], float("inf"))
+        out[s:e] = d2.min(1).values.cpu().numpy()
+    return out, pairs
+
+
+def ball_graph_from_pairs(pairs: list, n: int, delta: float) -> BallGraph:
+    """:func:`ball_graph_exact` at ``delta`` from :func:`nearest_other_keeping_pairs`'s pairs:
+    the same float32 distances, the same comparison (``d² < δ²`` with δ² in float32), the
+    same row-major order, so the same graph."""
+    thr = np.float32(float(delta) ** 2)
+    counts = np.zeros(n, dtype=np.int64)
+    parts = []
+    for s, rr, cc, d2 in pairs:
+        m = d2 < thr
+        r = rr[m]
+        if len(r):
+            counts[s : s + int(r.max()) + 1] += np.bincount(r)
+        parts.append(cc[m])
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+    return BallGraph(indptr, indices.astype(np.int32, copy=False), float(delta))
 
 
 def ball_graph_exact(x: np.ndarray, delta: float, device: str = "auto") -> BallGraph:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..._devices import memory_headroom_bytes, resolve_device
+from ..._devices import resolve_device
 from ..._kernels.norms import row_sq_norms
 from ...cluster import assign, kmeans
 from ...errors import InvalidInputError
-from .graph import BLOCK_ELEMENTS, BallGraph, bisection_grid, search_delta
+from .graph import BLOCK_ELEMENTS, BallGraph, bisection_grid, keep_pairs_bytes, search_delta
 
 __all__ = ["ivf_ball_graph", "IVF_NPROBE"]
 
@@ -30,10 +30,6 @@ IVF_TRAIN_PER_LIST = 64  # coarse k-means training rows per list
 IVF_TRAIN_ITER = 10  # coarse k-means iterations
 #: Nest the inverted lists in the pseudo-classes when they are given (False: one coarse k-means).
 GROUP_LISTS = True
-#: Largest share of the memory the process can still allocate that the counting pass may fill
-#: with the pairs inside the largest reachable δ (12 bytes each) so that the graph needs no
-#: second pass; beyond it the pairs are dropped and the edges take a pass of their own.
-KEEP_PAIRS_FRACTION = 0.25
 
 
 class _ListIndex:
@@ -318,7 +314,8 @@ def ivf_ball_graph(
     pseudo-class (for the purity bisection), its ball size at every δ the bisection can reach
     (:func:`bisection_grid`) and keeps the pairs inside the largest of them; the graph at the
     chosen δ is cut from those pairs. When they would fill more than
-    :data:`KEEP_PAIRS_FRACTION` of the free memory, they are dropped and a second pass writes
+    :data:`~alkit.strategies.probcover.graph.KEEP_PAIRS_FRACTION` of the free memory, they are
+    dropped and a second pass writes
     the edges into arrays sized by the counts (no second copy of the edges). With more than
     :data:`BISECTION_GRID_MAX` reachable radii the sizes take a pass of their own. With
     ``labels`` the lists are nested in the pseudo-classes (:data:`GROUP_LISTS`).
@@ -354,7 +351,7 @@ def ivf_ball_graph(
             raise InvalidInputError("ivf_ball_graph needs the pseudo-class labels to search δ.")
         grid = bisection_grid(n_iter)
         r2, counts = lx.range_counts(
-            np.zeros(0) if grid is None else grid**2, labels, keep_bytes=_keep_bytes()
+            np.zeros(0) if grid is None else grid**2, labels, keep_bytes=keep_pairs_bytes()
         )
         search = search_delta(r2, n_iter, threshold, rule)
         delta = search["delta"]
@@ -362,7 +359,7 @@ def ivf_ball_graph(
             col = counts[:, int(np.flatnonzero(grid == delta)[0])].copy()
         del counts
     else:
-        col = lx.range_counts(np.array([float(delta) ** 2]), keep_bytes=_keep_bytes())[1][:, 0]
+        col = lx.range_counts(np.array([float(delta) ** 2]), keep_bytes=keep_pairs_bytes())[1][:, 0]
     stats = {
         "nlist": lx.nlist,
         "mean_candidates": float(lx.n_candidates / max(1, lx.n)),
@@ -374,8 +371,3 @@ def ivf_ball_graph(
         col = lx.range_counts(np.array([float(delta) ** 2]))[1][:, 0]
         stats["passes"] = 3
     return lx.range_graph(float(delta), col), search, stats
-
-
-def _keep_bytes() -> int:
-    """Bytes the counting pass may fill with kept pairs (:data:`KEEP_PAIRS_FRACTION`)."""
-    return int(KEEP_PAIRS_FRACTION * memory_headroom_bytes())

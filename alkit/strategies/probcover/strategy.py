@@ -29,8 +29,11 @@ from .graph import (
     INDEXES,
     BallGraph,
     ball_graph_exact,
+    ball_graph_from_pairs,
+    bisection_grid,
     covered_by,
     greedy_cover,
+    nearest_other_keeping_pairs,
     nearest_other_sqdist,
     search_delta,
 )
@@ -234,9 +237,15 @@ def _probcover_graph(
             device=device,
         )
     search: dict[str, Any] = {}
+    pairs, kept_max = None, 0.0  # the exact search's pairs closer than kept_max, if they fit
     if p["delta"] is None:
         if ak is None:
-            r2 = nearest_other_sqdist(x_l2, pseudo, device)
+            grid = bisection_grid(p["delta_iter"])
+            if grid is None:  # too many reachable radii to keep the pairs of the largest
+                r2 = nearest_other_sqdist(x_l2, pseudo, device)
+            else:  # one all-pairs pass for the δ search and the graph
+                kept_max = float(grid[-1])
+                r2, pairs = nearest_other_keeping_pairs(x_l2, pseudo, kept_max, device)
             search = search_delta(r2, p["delta_iter"], p["purity_threshold"], p["delta_rule"])
         else:
             # r2 needs to be exact only below the largest δ² the bisection evaluates: resolve up
@@ -253,7 +262,13 @@ def _probcover_graph(
         _warn_not_pure(search, p)
     else:
         delta = p["delta"]
-    g = ball_graph_exact(x_l2, delta, device) if ak is None else ak.ball_graph(delta)
+    if ak is not None:
+        g = ak.ball_graph(delta)
+    elif pairs is not None and float(delta) <= kept_max:
+        g = ball_graph_from_pairs(pairs, len(x_l2), delta)
+    else:
+        g = ball_graph_exact(x_l2, delta, device)
+    del pairs
     entry = {
         "key": key,
         "graph": g,
