@@ -446,7 +446,8 @@ def probcover(
     -----
     Memory is that of the graph, N × mean ball size edges (4 bytes each, no transposed
     copy: the greedy gains are evaluated lazily), reported as ``n_edges`` / ``graph_bytes``.
-    Time: two passes over all pairs (nearest other pseudo-class, then the edges) for
+    Time: one pass over all pairs (the nearest other pseudo-class, keeping the pairs inside the
+    largest reachable δ; a second for the edges only when those would not fit) for
     ``index="exact"``; one pass over each row's 32 · N / nlist candidates for ``"ivf"`` (two
     when its kept pairs would not fit in memory).
 
