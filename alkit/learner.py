@@ -43,6 +43,7 @@ from .validation import (
     check_labels,
     check_seed,
 )
+from .zeroshot import classification_metrics
 
 __all__ = ["ActiveLearner", "evaluate"]
 
@@ -53,24 +54,9 @@ def evaluate(probe: LinearProbe, x: np.ndarray, y: np.ndarray) -> dict[str, floa
     ``y`` holds class indices in ``[0, C)``; a label outside them (or a length that differs
     from ``x``) is an error, never a silently lower score.
     """
-    import warnings
-
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
-
     x = check_features(x, "x")
     y = check_labels(y, len(x), probe.n_classes, "y", allow_unknown=False)
-    pred = probe.predict(x)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return {
-            "accuracy": float(accuracy_score(y, pred)),
-            "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
-            "macro_f1": float(
-                f1_score(
-                    y, pred, average="macro", labels=np.arange(probe.n_classes), zero_division=0
-                )
-            ),
-        }
+    return classification_metrics(y, probe.predict(x), probe.n_classes)
 
 
 def _propagation_settings(propagation) -> dict | None:
