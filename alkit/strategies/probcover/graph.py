@@ -161,8 +161,8 @@ def nearest_other_keeping_pairs(
     Returns
     -------
     r2 : ndarray of shape (n,), float32
-    pairs : list of (start, rows, cols, d2) per block, or None
-        Row offsets within the block, columns and float32 squared distances, row-major.
+    pairs : list of (rows, at, cols, d2) per block, or None
+        As :func:`ball_graph_from_pairs` takes them.
     """
     dev = resolve_device(device)
     lab = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(dev)
@@ -179,7 +179,7 @@ def nearest_other_keeping_pairs(
             else:
                 pairs.append(
                     (
-                        s,
+                        np.arange(s, e),
                         rr.to(torch.int32).cpu().numpy(),
                         cc.to(torch.int32).cpu().numpy(),
                         d2[rr, cc].cpu().numpy(),
@@ -191,22 +191,28 @@ def nearest_other_keeping_pairs(
 
 
 def ball_graph_from_pairs(pairs: list, n: int, delta: float) -> BallGraph:
-    """:func:`ball_graph_exact` at ``delta`` from :func:`nearest_other_keeping_pairs`'s pairs:
-    the same float32 distances, the same comparison (``d² < δ²`` with δ² in float32), the
-    same row-major order, so the same graph."""
+    """The δ-ball graph cut from kept pairs, with no pass over the points.
+
+    ``pairs`` holds, per block, ``(rows, at, cols, d2)``: the block's row ids (each row in one
+    block only), the pairs' positions in ``rows`` (row-major), their columns and float32 squared
+    distances — as kept by :func:`nearest_other_keeping_pairs` (exact) or
+    ``ivf._ListIndex.range_counts``. The comparison is theirs (``d² < δ²``, δ² in float32) and
+    each row keeps its pairs' order, so the graph is that of the pass that would recompute them
+    (:func:`ball_graph_exact`, ``ivf._ListIndex.range_graph``), edge for edge.
+    """
     thr = np.float32(float(delta) ** 2)
-    counts = np.zeros(n, dtype=np.int64)
-    parts = []
-    for s, rr, cc, d2 in pairs:
-        m = d2 < thr
-        r = rr[m]
-        if len(r):
-            counts[s : s + int(r.max()) + 1] += np.bincount(r)
-        parts.append(cc[m])
+    per_row = np.zeros(n, dtype=np.int64)
+    for rows, at, _, d2 in pairs:
+        per_row[rows] += np.bincount(at[d2 < thr], minlength=len(rows))
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-    return BallGraph(indptr, indices.astype(np.int32, copy=False), float(delta))
+    np.cumsum(per_row, out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    for rows, at, cols, d2 in pairs:
+        m = d2 < thr
+        r = at[m]
+        first = np.cumsum(per_row[rows]) - per_row[rows]  # each row's first pair in the block
+        indices[indptr[rows[r]] + np.arange(len(r)) - first[r]] = cols[m]
+    return BallGraph(indptr, indices, float(delta))
 
 
 def ball_graph_exact(x: np.ndarray, delta: float, device: str = "auto") -> BallGraph:

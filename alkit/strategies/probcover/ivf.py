@@ -21,7 +21,14 @@ from ..._devices import resolve_device
 from ..._kernels.norms import row_sq_norms
 from ...cluster import assign, kmeans
 from ...errors import InvalidInputError
-from .graph import BLOCK_ELEMENTS, BallGraph, bisection_grid, keep_pairs_bytes, search_delta
+from .graph import (
+    BLOCK_ELEMENTS,
+    BallGraph,
+    ball_graph_from_pairs,
+    bisection_grid,
+    keep_pairs_bytes,
+    search_delta,
+)
 
 __all__ = ["ivf_ball_graph", "IVF_NPROBE"]
 
@@ -207,21 +214,10 @@ class _ListIndex:
 
     def kept_graph(self, delta: float) -> BallGraph:
         """The δ-ball graph from the pairs kept by :meth:`range_counts` (δ at most its largest
-        radius): the same float32 distances and comparison as :meth:`range_graph`, no pass."""
-        thr = float(np.float32(float(delta) ** 2))
-        per_row = np.zeros(self.n, dtype=np.int64)
-        for pb, rr, _, d2 in self.kept:
-            per_row[pb] += np.bincount(rr[d2 < thr], minlength=len(pb))
-        indptr = np.zeros(self.n + 1, dtype=np.int64)
-        np.cumsum(per_row, out=indptr[1:])
-        indices = np.empty(int(indptr[-1]), dtype=np.int32)
-        for pb, rr, cc, d2 in self.kept:
-            m = d2 < thr
-            r, c = rr[m], cc[m]
-            seg = np.cumsum(per_row[pb]) - per_row[pb]  # each row's first pair in the block
-            indices[indptr[pb[r]] + np.arange(len(r)) - seg[r]] = c
+        radius): :meth:`range_graph`'s graph, with no pass."""
+        g = ball_graph_from_pairs(self.kept, self.n, delta)
         self.kept = None
-        return BallGraph(indptr, indices, float(delta))
+        return g
 
     def range_graph(self, delta: float, counts: np.ndarray) -> BallGraph:
         """The δ-ball graph over the candidates, written straight into its CSR arrays.
