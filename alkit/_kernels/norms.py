@@ -47,14 +47,7 @@ def l2_normalize(x: np.ndarray, chunk: int = 8192, norms: np.ndarray | None = No
     """Row-wise L2 normalisation in float32 (zero rows stay zero), in row chunks: the output is
     the only (n, d) allocation. ``norms``: the rows' :func:`row_norms` when already computed."""
     x = np.asarray(x, dtype=np.float32)
-    if norms is None:
-        norms = row_norms(x, chunk)
-    out = np.empty_like(x)
-    for s in range(0, len(x), chunk):
-        np.divide(
-            x[s : s + chunk], np.maximum(norms[s : s + chunk, None], 1e-12), out=out[s : s + chunk]
-        )
-    return out
+    return _divide_rows(x, row_norms(x, chunk) if norms is None else norms, np.empty_like(x), chunk)
 
 
 def l2_normalize_(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
@@ -62,9 +55,13 @@ def l2_normalize_(x: np.ndarray, chunk: int = 8192) -> np.ndarray:
 
     ``x`` must be a writable, C-contiguous float32 array the caller owns; returns it.
     """
-    norms = row_norms(x, chunk)
+    return _divide_rows(x, row_norms(x, chunk), x, chunk)
+
+
+def _divide_rows(x: np.ndarray, norms: np.ndarray, out: np.ndarray, chunk: int) -> np.ndarray:
+    """``out = x / max(norms, 1e-12)`` row-wise, chunk by chunk (``out`` may be ``x``)."""
     for s in range(0, len(x), chunk):
         np.divide(
-            x[s : s + chunk], np.maximum(norms[s : s + chunk, None], 1e-12), out=x[s : s + chunk]
+            x[s : s + chunk], np.maximum(norms[s : s + chunk, None], 1e-12), out=out[s : s + chunk]
         )
-    return x
+    return out
