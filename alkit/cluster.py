@@ -31,7 +31,7 @@ ASSIGN_BLOCK_ELEMENTS = 1 << 24
 #: CPU k-means (and assignments) of at least this many n·k·d multiply-adds per round run alkit's
 #: Lloyd (:mod:`alkit._kernels.lloyd`: exact assignments, pruned by bounds and screened in
 #: bfloat16) instead of faiss; smaller ones run faiss, as the reference.
-LLOYD_MIN_WORK = 4e9
+LLOYD_MIN_WORK = 1e9
 #: Take the final assignment from a converged alkit Lloyd instead of a last pass (same labels).
 REUSE_LLOYD_LABELS = True
 

@@ -442,7 +442,12 @@ def test_exact_search_keeps_its_pairs_and_gives_the_same_graph(
     monkeypatch.setattr(graph, "KEEP_PAIRS_FRACTION", fraction)
     top = float(graph.bisection_grid(6)[-1])
     r2, pairs = graph.nearest_other_keeping_pairs(x, labels, top, device="cpu")
-    np.testing.assert_array_equal(r2, graph.nearest_other_sqdist(x, labels, device="cpu"))
+    full = graph.nearest_other_sqdist(x, labels, device="cpu")
+    below = full < np.float32(top**2)  # exact there; beyond the largest δ only "pure at every δ"
+    np.testing.assert_allclose(r2[below], full[below], rtol=0, atol=2e-6)
+    assert np.isinf(r2[~below]).all()
+    for delta in graph.bisection_grid(6):
+        assert graph.purity(r2, delta) == graph.purity(full, delta)
     if fraction == 0.0:
         assert pairs is None
         return

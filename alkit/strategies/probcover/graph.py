@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..._devices import memory_headroom_bytes, resolve_device
+from ..._kernels.near_pairs import near_pairs
 from ..._kernels.norms import row_sq_norms
 from ...errors import InvalidInputError
 
@@ -151,43 +152,37 @@ def keep_pairs_bytes() -> int:
 def nearest_other_keeping_pairs(
     x: np.ndarray, labels: np.ndarray, max_delta: float, device: str = "auto"
 ) -> tuple[np.ndarray, list | None]:
-    """:func:`nearest_other_sqdist`, keeping on the way every pair closer than ``max_delta``.
+    """The nearest other pseudo-class below ``max_delta``, and every pair closer than ``max_delta``.
 
-    The same all-pairs blocks give both, so :func:`ball_graph_from_pairs` can cut the graph at
-    any δ ≤ ``max_delta`` (the largest the bisection evaluates) without a second pass. When the
-    pairs would fill more than :func:`keep_pairs_bytes`, they are dropped (None) and the caller
-    builds the graph with :func:`ball_graph_exact`.
+    One pass (:func:`alkit._kernels.near_pairs.near_pairs`, rows visited by pseudo-class, a
+    bfloat16 screen rules out the far columns with a proven bound) gives both, so
+    :func:`ball_graph_from_pairs` can cut the graph at any δ ≤ ``max_delta`` (the largest the
+    bisection evaluates) without a second pass. When the pairs would fill more than
+    :func:`keep_pairs_bytes`, they are dropped (None) and the caller builds the graph with
+    :func:`ball_graph_exact`.
 
     Returns
     -------
     r2 : ndarray of shape (n,), float32
-    pairs : list of (rows, at, cols, d2) per block, or None
+        As :func:`nearest_other_sqdist` where that is below ``max_delta``², ``inf`` elsewhere
+        (every δ ≤ ``max_delta`` finds those balls pure, as the exact value would).
+    pairs : list of one (rows, at, cols, d2) block, or None
         As :func:`ball_graph_from_pairs` takes them.
     """
-    dev = resolve_device(device)
-    lab = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(dev)
-    out = np.empty(len(x), dtype=np.float32)
-    top = float(max_delta) ** 2
-    budget, held = keep_pairs_bytes(), 0
-    pairs: list | None = []
-    for s, e, d2 in _blocks(x, device):
-        if pairs is not None:
-            rr, cc = (d2 < top).nonzero(as_tuple=True)  # row-major, as ball_graph_exact's
-            held += 12 * len(rr)
-            if held > budget:
-                pairs = None
-            else:
-                pairs.append(
-                    (
-                        np.arange(s, e),
-                        rr.to(torch.int32).cpu().numpy(),
-                        cc.to(torch.int32).cpu().numpy(),
-                        d2[rr, cc].cpu().numpy(),
-                    )
-                )
-        d2.masked_fill_(lab[s:e, None] == lab[None, :], float("inf"))
-        out[s:e] = d2.min(1).values.cpu().numpy()
-    return out, pairs
+    labels = np.asarray(labels, dtype=np.int64)
+    near, r2 = near_pairs(
+        x,
+        float(max_delta) ** 2,
+        order=np.argsort(labels, kind="stable"),
+        labels=labels,
+        keep_bytes=keep_pairs_bytes(),
+        device=device,
+    )
+    if near is None:
+        return r2, None
+    n = len(near.indptr) - 1
+    at = np.repeat(np.arange(n, dtype=np.int32), np.diff(near.indptr))
+    return r2, [(np.arange(n), at, near.indices, near.d2)]
 
 
 def ball_graph_from_pairs(pairs: list, n: int, delta: float) -> BallGraph:
@@ -215,8 +210,14 @@ def ball_graph_from_pairs(pairs: list, n: int, delta: float) -> BallGraph:
     return BallGraph(indptr, indices, float(delta))
 
 
-def ball_graph_exact(x: np.ndarray, delta: float, device: str = "auto") -> BallGraph:
-    """The exact δ-ball graph, built blockwise (never an N × N array).
+def ball_graph_exact(
+    x: np.ndarray, delta: float, device: str = "auto", order: np.ndarray | None = None
+) -> BallGraph:
+    """The exact δ-ball graph (never an N × N array).
+
+    One pass over the upper triangle of the pairs (:func:`alkit._kernels.near_pairs.near_pairs`):
+    a bfloat16 screen with a proven bound rules out the far columns of each block of rows, the
+    rest are float32 distances; each unordered pair is computed once, so the graph is symmetric.
 
     Parameters
     ----------
@@ -224,20 +225,12 @@ def ball_graph_exact(x: np.ndarray, delta: float, device: str = "auto") -> BallG
         L2-normalised features.
     delta : float
         Radius; ``j`` is in the ball of ``i`` when ``‖x_i − x_j‖ < delta``.
+    order : ndarray of shape (n,), optional
+        The order to visit the rows in (the pseudo-classes: near rows together make the screen
+        selective); the graph does not depend on it.
     """
-    counts = np.empty(len(x), dtype=np.int64)
-    parts = []
-    thr = float(delta) ** 2
-    for s, e, d2 in _blocks(x, device):
-        mask = d2 < thr
-        counts[s:e] = mask.sum(1).cpu().numpy()
-        parts.append(
-            mask.nonzero()[:, 1].to(torch.int32).cpu().numpy()
-        )  # row-major: sorted per row
-    indptr = np.zeros(len(x) + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-    return BallGraph(indptr, indices, float(delta))
+    near, _ = near_pairs(x, float(delta) ** 2, order=order, device=device)
+    return BallGraph(near.indptr, near.indices, float(delta))
 
 
 def purity(r2: np.ndarray, delta: float) -> float:

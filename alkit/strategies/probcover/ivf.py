@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from ..._devices import resolve_device
+from ..._kernels import screen
+from ..._kernels.near_pairs import UNIT_TOL, screen_cos
 from ..._kernels.norms import row_sq_norms
 from ...cluster import assign, kmeans
 from ...errors import InvalidInputError
@@ -35,6 +37,9 @@ __all__ = ["ivf_ball_graph", "IVF_NPROBE"]
 IVF_NPROBE = 32  # lists searched per query list, counted in lists of mean size
 IVF_TRAIN_PER_LIST = 64  # coarse k-means training rows per list
 IVF_TRAIN_ITER = 10  # coarse k-means iterations
+#: Screen the range passes' candidates in bfloat16 (:mod:`alkit._kernels.near_pairs`); False:
+#: every candidate distance in float32 (the same pairs, slower).
+SCREEN = True
 #: Nest the inverted lists in the pseudo-classes when they are given (False: one coarse k-means).
 GROUP_LISTS = True
 
@@ -99,6 +104,8 @@ class _ListIndex:
         self.nlist = nlist
         self.n_candidates = 0  # candidate distances computed by the last pass
         self.kept = None  # pairs inside the largest radius of the last counting pass, if kept
+        self.h = None  # bfloat16 unit rows for the range passes' screen, built on first use
+        self.n_screened_out = 0  # candidate distances the screen spared the last pass
 
     def _candidates(self, lst: int, k: int) -> np.ndarray:
         need = max(int(k), min(self.n, -(-IVF_NPROBE * self.n // self.nlist)))
@@ -106,32 +113,69 @@ class _ListIndex:
         p = min(self.nlist, int(np.searchsorted(np.cumsum(self.sizes[lists]), need)) + 1)
         return np.concatenate([self.order[self.starts[j] : self.starts[j + 1]] for j in lists[:p]])
 
-    def _blocks(self, rows: np.ndarray, k: int):
+    def _screen(self, radius_sq: float | None):
+        """The bfloat16 unit rows and the screen's cosine cut for a range pass at ``radius_sq``,
+        or None (no radius, screening off, or rows not unit): see :mod:`alkit._kernels.near_pairs`."""
+        if radius_sq is None or not SCREEN:
+            return None
+        if not screen.enabled(self.n, self.dev, torch.bfloat16, nbytes=2 * self.x.size):
+            return None
+        eta = float((self.sq.sqrt() - 1.0).abs().max()) if self.n else 0.0
+        if eta > UNIT_TOL:
+            return None
+        if self.h is None:
+            self.h = screen.UnitHalf(
+                [(0, self.xt)], self.n, self.x.shape[1], self.dev, torch.bfloat16
+            )
+        cut = screen_cos(float(radius_sq), eta, self.h.tol)
+        return None if cut == -float("inf") else cut
+
+    def _blocks(self, rows: np.ndarray, k: int, radius_sq: float | None = None):
         """Yield ``(pos, q, cand, cand_t, d2)``: positions in ``rows``, their row ids (tensor), the
-        candidate ids (numpy and tensor) and the (len(pos), len(cand)) float32 squared distances."""
+        candidate ids (numpy and tensor) and the (len(pos), len(cand)) float32 squared distances.
+
+        With ``radius_sq`` (a range pass) the candidates of each block are screened first: those
+        whose bfloat16 cosine with every row of the block proves them at or beyond the radius are
+        left out of the float32 product and of what is yielded (they hold no pair inside it)."""
+        cut = self._screen(radius_sq)
         lab = self.labels[rows]
         by_list = np.argsort(lab, kind="stable")
         lists, first = np.unique(lab[by_list], return_index=True)
         bounds = np.append(first, len(rows))
         self.n_candidates = 0
+        self.n_screened_out = 0
         for j, lst in enumerate(lists.tolist()):
             pos = by_list[bounds[j] : bounds[j + 1]]
             cand = self._candidates(lst, k)
             cand_t = torch.from_numpy(cand).to(self.dev)
-            xc = self.xt[cand_t]
-            sq_c = self.sq[cand_t]
+            if cut is None:
+                xc, sq_c = self.xt.index_select(0, cand_t), self.sq[cand_t]
+            else:  # index_select: several times faster than x[idx] for row gathers on CPU
+                hc = self.h.h.index_select(0, cand_t)
             step = max(1, BLOCK_ELEMENTS // max(1, len(cand)))
             self.n_candidates += len(pos) * len(cand)
             for s in range(0, len(pos), step):
                 pb = pos[s : s + step]
                 q = torch.from_numpy(rows[pb]).to(self.dev)
+                if cut is None:
+                    c_np, c_t, xs, sq_s = cand, cand_t, xc, sq_c
+                else:  # the candidates a row of the block may be within the radius of
+                    hq = self.h.h.index_select(0, q)
+                    near = ((hq @ hc.T).amax(0).float() > cut).nonzero().squeeze(1)
+                    c_t = cand_t[near]
+                    c_np, xs, sq_s = (
+                        cand[near.cpu().numpy()],
+                        self.xt.index_select(0, c_t),
+                        self.sq[c_t],
+                    )
+                    self.n_screened_out += len(pb) * (len(cand) - len(near))
                 d2 = torch.addmm(
-                    self.sq[q, None] + sq_c[None, :], self.xt[q], xc.T, alpha=-2.0
+                    self.sq[q, None] + sq_s[None, :], self.xt.index_select(0, q), xs.T, alpha=-2.0
                 ).clamp_min_(0)
                 d2.masked_fill_(
-                    q[:, None] == cand_t[None, :], 0.0
+                    q[:, None] == c_t[None, :], 0.0
                 )  # centre ∈ ball, as the exact graph
-                yield pb, q, cand, cand_t, d2
+                yield pb, q, c_np, c_t, d2
 
     def search(
         self, rows: np.ndarray | None, k: int, idx_dtype=np.int64
@@ -184,7 +228,9 @@ class _ListIndex:
         )
         kept = [] if keep_bytes > 0 and t else None
         n_kept = 0
-        for pb, q, cand, cand_t, d2 in self._blocks(np.arange(self.n), 1):
+        # the screen needs a radius: with none (the nearest other label everywhere) no screen
+        radius = float(thr[-1]) if t else None
+        for pb, q, cand, cand_t, d2 in self._blocks(np.arange(self.n), 1, radius):
             if t:
                 rr, cc = (d2 < thr_t[-1]).nonzero(as_tuple=True)
                 inside = d2[rr, cc]
@@ -231,7 +277,7 @@ class _ListIndex:
         indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         indices = np.empty(int(indptr[-1]), dtype=np.int32)
-        for pb, _, cand, _, d2 in self._blocks(np.arange(self.n), 1):
+        for pb, _, cand, _, d2 in self._blocks(np.arange(self.n), 1, float(thr)):
             want = torch.from_numpy(counts[pb]).to(self.dev)
             mask = d2 < float(thr)
             bad = mask.sum(1) != want

@@ -267,7 +267,7 @@ def _probcover_graph(
     elif pairs is not None and float(delta) <= kept_max:
         g = ball_graph_from_pairs(pairs, len(x_l2), delta)
     else:
-        g = ball_graph_exact(x_l2, delta, device)
+        g = ball_graph_exact(x_l2, delta, device, order=np.argsort(pseudo, kind="stable"))
     del pairs
     entry = {
         "key": key,
