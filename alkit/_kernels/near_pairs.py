@@ -33,7 +33,7 @@ from .._devices import resolve_device
 from . import screen
 from .norms import row_sq_norms
 
-__all__ = ["ROW_BLOCK", "UNIT_TOL", "NearPairs", "near_pairs", "screen_cos"]
+__all__ = ["ROW_BLOCK", "UNIT_TOL", "NearPairs", "near_pairs", "screen_cos", "symmetric_pairs"]
 
 #: Rows per block: the bfloat16 product of a block with every later row keeps the GEMM efficient
 #: while the block's near columns stay few (a block spans a few pseudo-classes).
@@ -64,6 +64,13 @@ class NearPairs:
     indptr: np.ndarray
     indices: np.ndarray
     d2: np.ndarray
+
+    def cut(self, radius_sq: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(indptr, indices)`` of the pairs with ``d2 < radius_sq`` (float32, strict), in order."""
+        keep = self.d2 < np.float32(radius_sq)
+        c = np.zeros(len(keep) + 1, dtype=np.int64)
+        np.cumsum(keep, out=c[1:])
+        return c[self.indptr], self.indices[keep]
 
 
 def screen_cos(radius_sq: float, eta: float, tol: float) -> float:
@@ -193,26 +200,36 @@ def near_pairs(
             nearest[perm] = r2_np
     if parts is None:
         return None, nearest
-    return _to_csr(parts, n, perm, thr > 0), nearest
+    if perm is not None:
+        parts = [(perm[i].astype(np.int32), perm[j].astype(np.int32), v) for i, j, v in parts]
+    return symmetric_pairs(parts, n, thr > 0), nearest
 
 
-def _to_csr(parts: list, n: int, perm: np.ndarray | None, with_diag: bool) -> NearPairs:
-    """Both directions of the upper pairs and the diagonal, as CSR over the original ids."""
+def symmetric_pairs(parts: list, n: int, with_diag: bool = True) -> NearPairs:
+    """Both directions of unordered pairs (and each row with itself at distance 0), as CSR.
+
+    Parameters
+    ----------
+    parts : list of (i, j, d2)
+        Arrays of int32 row ids and float32 squared distances, each unordered pair once
+        (``i ≠ j``), in any order.
+    n : int
+    with_diag : bool
+        Pair every row with itself (distance 0).
+    """
     i = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
     j = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int32)
     v = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.float32)
-    if perm is not None:
-        i, j = perm[i].astype(np.int32), perm[j].astype(np.int32)
+    parts.clear()  # the caller's blocks are now in i, j, v: free them as the CSR is assembled
     diag = np.arange(n if with_diag else 0, dtype=np.int32)
+    rows, cols = np.concatenate([i, j, diag]), np.concatenate([j, i, diag])
+    del i, j
     vals = np.concatenate([v, v, np.zeros(len(diag), np.float32)])
-    # scipy's assembly sorts each row's columns; its data carry each entry's position (+1, so that
-    # none is an explicit zero) to take the float32 d² from, unchanged
-    a = sp.csr_matrix(
-        (
-            np.arange(1, len(vals) + 1, dtype=np.int64),
-            (np.concatenate([i, j, diag]), np.concatenate([j, i, diag])),
-        ),
-        shape=(n, n),
-    )
+    del v
+    # scipy's assembly (a counting sort, then each row's columns sorted) carries as data each
+    # entry's position (+1, so that none is an explicit zero) to take the float32 d² from, unchanged
+    pos = np.arange(1, len(vals) + 1, dtype=np.int32 if len(vals) < 2**31 - 1 else np.int64)
+    a = sp.csr_matrix((pos, (rows, cols)), shape=(n, n))
+    del rows, cols, pos
     a.sort_indices()
     return NearPairs(a.indptr.astype(np.int64), a.indices.astype(np.int32), vals[a.data - 1])

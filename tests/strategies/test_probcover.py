@@ -355,7 +355,12 @@ def test_ivf_range_passes_with_every_list_probed_are_exact(monkeypatch, small_sy
     lx = ivf._ListIndex(x, seed=2, device="cpu")
     grid = graph.bisection_grid(6)
     r2, counts = lx.range_counts(grid**2, labels)
-    np.testing.assert_allclose(r2, graph.nearest_other_sqdist(x, labels, device="cpu"), atol=2e-5)
+    full = graph.nearest_other_sqdist(x, labels, device="cpu")
+    below = full < grid[-1] ** 2  # exact there; beyond the largest radius only "pure at every δ"
+    np.testing.assert_allclose(r2[below], full[below], atol=2e-5)
+    assert (r2[~below] >= np.float32(grid[-1] ** 2) * (1 - 1e-6)).all()
+    for delta in grid:
+        assert abs(graph.purity(r2, delta) - graph.purity(full, delta)) <= 2 / len(x)
     d2 = _brute_sqdist(x)
     np.fill_diagonal(d2, 0)
     for j in (20, 30, 40, 63):
@@ -363,31 +368,38 @@ def test_ivf_range_passes_with_every_list_probed_are_exact(monkeypatch, small_sy
         near_boundary = np.abs(d2 - grid[j - 1] ** 2).min(1) < 1e-5
         assert (counts[:, j - 1] == exact)[~near_boundary].all()
     delta = grid[39]
-    g = lx.range_graph(delta, counts[:, 39])
+    g = lx.range_graph(delta)
     assert (g.degrees() == counts[:, 39]).all()
     ours = set(map(tuple, g.to_edges().tolist()))
+    assert all((j, i) in ours for i, j in ours)  # each pair computed once: symmetric
     ref = set(map(tuple, graph.ball_graph_exact(x, delta, device="cpu").to_edges().tolist()))
     assert all(abs(d2[i, j] - delta**2) < 1e-5 for i, j in ours ^ ref)  # only float32 boundary ties
     assert all((i, i) in ours for i in range(len(x)))  # every ball holds its centre
 
 
-def test_ivf_range_graph_keeps_the_counted_sizes_if_a_kernel_rounds_differently(small_synthetic):
-    """The edges are written into arrays sized by the counting pass; a row whose recount differs
-    keeps exactly its counted number of nearest candidates (no overflow into the next row)."""
+def test_ivf_pairs_are_those_of_lists_searching_one_another(monkeypatch, small_synthetic):
+    """With the default probe, a pair is evaluated when either row's list searches the other's,
+    once, for both rows: the graph is symmetric, holds every pair the one-sided search finds, and
+    its ball sizes are the counting pass's."""
     x = l2_normalize(small_synthetic.x_train)
     lx = ivf._ListIndex(x, seed=0, device="cpu")
+    assert lx.nlist > 8  # lists that do not all search each other
     _, counts = lx.range_counts(np.array([0.8**2]))
-    col = counts[:, 0].astype(np.int64)
-    rows = np.arange(0, len(x), 5)
-    col[rows] = np.maximum(1, col[rows] + np.where(rows % 2 == 0, 3, -1))
-    g = lx.range_graph(0.8, col)
-    assert (g.degrees() == col).all()
+    g = lx.range_graph(0.8)
+    assert (g.degrees() == counts[:, 0]).all()
+    edges = set(map(tuple, g.to_edges().tolist()))
+    assert all((j, i) in edges for i, j in edges)
     d2 = _brute_sqdist(x)
-    for i in rows[:40]:
+    pairs = lx.list_pairs()
+    for i in range(0, len(x), 7):  # every candidate of the one-sided search within δ is an edge
+        cand = lx._candidates(lx.labels[i], 1)
+        inside = cand[d2[i, cand] < 0.8**2 - 1e-5]
+        assert all((i, int(j)) in edges for j in inside)
+        li = lx.labels[i]  # and no edge to a list neither side searches
         members = g.indices[g.indptr[i] : g.indptr[i + 1]]
-        assert len(set(members.tolist())) == len(members) and i in members
-        outside = np.setdiff1d(lx._candidates(lx.labels[i], 1), members)
-        assert d2[i, members].max() <= d2[i, outside].min() + 1e-5  # the nearest ones
+        for j in members:
+            lo, hi = sorted((li, lx.labels[j]))
+            assert hi in pairs[lo]
 
 
 def test_ivf_lists_nested_in_the_pseudo_classes_give_the_exact_graph(monkeypatch, small_synthetic):
@@ -453,7 +465,7 @@ def test_exact_search_keeps_its_pairs_and_gives_the_same_graph(
         return
     for delta in (0.3, graph.bisection_grid(6)[40], top):
         want = graph.ball_graph_exact(x, delta, device="cpu")
-        got = graph.ball_graph_from_pairs(pairs, len(x), delta)
+        got = graph.ball_graph_from_pairs(pairs, delta)
         np.testing.assert_array_equal(got.indptr, want.indptr)
         np.testing.assert_array_equal(got.indices, want.indices)
     # and through the strategy: the same picks as with the second pass

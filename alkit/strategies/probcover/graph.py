@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..._devices import memory_headroom_bytes, resolve_device
-from ..._kernels.near_pairs import near_pairs
+from ..._kernels.near_pairs import NearPairs, near_pairs
 from ..._kernels.norms import row_sq_norms
 from ...errors import InvalidInputError
 
@@ -166,47 +166,30 @@ def nearest_other_keeping_pairs(
     r2 : ndarray of shape (n,), float32
         As :func:`nearest_other_sqdist` where that is below ``max_delta``², ``inf`` elsewhere
         (every δ ≤ ``max_delta`` finds those balls pure, as the exact value would).
-    pairs : list of one (rows, at, cols, d2) block, or None
-        As :func:`ball_graph_from_pairs` takes them.
+    pairs : NearPairs or None
+        Every pair (both directions, each row with itself) and its float32 d², as
+        :func:`ball_graph_from_pairs` takes them.
     """
     labels = np.asarray(labels, dtype=np.int64)
-    near, r2 = near_pairs(
+    return near_pairs(
         x,
         float(max_delta) ** 2,
         order=np.argsort(labels, kind="stable"),
         labels=labels,
         keep_bytes=keep_pairs_bytes(),
         device=device,
-    )
-    if near is None:
-        return r2, None
-    n = len(near.indptr) - 1
-    at = np.repeat(np.arange(n, dtype=np.int32), np.diff(near.indptr))
-    return r2, [(np.arange(n), at, near.indices, near.d2)]
+    )[::-1]
 
 
-def ball_graph_from_pairs(pairs: list, n: int, delta: float) -> BallGraph:
-    """The δ-ball graph cut from kept pairs, with no pass over the points.
+def ball_graph_from_pairs(pairs: NearPairs, delta: float) -> BallGraph:
+    """The δ-ball graph cut from kept pairs (δ at most their radius), with no pass over the points.
 
-    ``pairs`` holds, per block, ``(rows, at, cols, d2)``: the block's row ids (each row in one
-    block only), the pairs' positions in ``rows`` (row-major), their columns and float32 squared
-    distances — as kept by :func:`nearest_other_keeping_pairs` (exact) or
-    ``ivf._ListIndex.range_counts``. The comparison is theirs (``d² < δ²``, δ² in float32) and
-    each row keeps its pairs' order, so the graph is that of the pass that would recompute them
-    (:func:`ball_graph_exact`, ``ivf._ListIndex.range_graph``), edge for edge.
+    ``pairs``: as :func:`nearest_other_keeping_pairs` (exact) or ``ivf._ListIndex.range_counts``
+    keep them. The comparison is theirs (``d² < δ²``, δ² in float32) and each row keeps its
+    order, so the graph is that of a pass at δ (:func:`ball_graph_exact`,
+    ``ivf._ListIndex.range_graph``), edge for edge.
     """
-    thr = np.float32(float(delta) ** 2)
-    per_row = np.zeros(n, dtype=np.int64)
-    for rows, at, _, d2 in pairs:
-        per_row[rows] += np.bincount(at[d2 < thr], minlength=len(rows))
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(per_row, out=indptr[1:])
-    indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    for rows, at, cols, d2 in pairs:
-        m = d2 < thr
-        r = at[m]
-        first = np.cumsum(per_row[rows]) - per_row[rows]  # each row's first pair in the block
-        indices[indptr[rows[r]] + np.arange(len(r)) - first[r]] = cols[m]
+    indptr, indices = pairs.cut(float(delta) ** 2)
     return BallGraph(indptr, indices, float(delta))
 
 
@@ -230,7 +213,7 @@ def ball_graph_exact(
         selective); the graph does not depend on it.
     """
     near, _ = near_pairs(x, float(delta) ** 2, order=order, device=device)
-    return BallGraph(near.indptr, near.indices, float(delta))
+    return ball_graph_from_pairs(near, delta)
 
 
 def purity(r2: np.ndarray, delta: float) -> float:

@@ -19,7 +19,7 @@ import torch
 
 from ..._devices import resolve_device
 from ..._kernels import screen
-from ..._kernels.near_pairs import UNIT_TOL, screen_cos
+from ..._kernels.near_pairs import UNIT_TOL, screen_cos, symmetric_pairs
 from ..._kernels.norms import row_sq_norms
 from ...cluster import assign, kmeans
 from ...errors import InvalidInputError
@@ -107,11 +107,29 @@ class _ListIndex:
         self.h = None  # bfloat16 unit rows for the range passes' screen, built on first use
         self.n_screened_out = 0  # candidate distances the screen spared the last pass
 
-    def _candidates(self, lst: int, k: int) -> np.ndarray:
+    def _probed(self, lst: int, k: int) -> np.ndarray:
+        """The lists ``lst`` searches: nearest centroids first (its own first), until they hold
+        :data:`IVF_NPROBE` lists of mean size, or ``k`` rows."""
         need = max(int(k), min(self.n, -(-IVF_NPROBE * self.n // self.nlist)))
         lists = self.probe_order[lst]
         p = min(self.nlist, int(np.searchsorted(np.cumsum(self.sizes[lists]), need)) + 1)
-        return np.concatenate([self.order[self.starts[j] : self.starts[j + 1]] for j in lists[:p]])
+        return lists[:p]
+
+    def _rows_of(self, lists: np.ndarray) -> np.ndarray:
+        return np.concatenate([self.order[self.starts[j] : self.starts[j + 1]] for j in lists])
+
+    def _candidates(self, lst: int, k: int) -> np.ndarray:
+        return self._rows_of(self._probed(lst, k))
+
+    def list_pairs(self) -> list[np.ndarray]:
+        """For every list i, the lists j ≥ i that i searches or that search i (ascending, i first):
+        each pair of lists that either side would search, once."""
+        probed = [self._probed(i, 1).astype(np.int64) for i in range(self.nlist)]
+        a = np.repeat(np.arange(self.nlist, dtype=np.int64), [len(p) for p in probed])
+        b = np.concatenate(probed)
+        lo, hi = np.divmod(np.unique(np.minimum(a, b) * self.nlist + np.maximum(a, b)), self.nlist)
+        bounds = np.searchsorted(lo, np.arange(self.nlist + 1))
+        return [hi[bounds[i] : bounds[i + 1]] for i in range(self.nlist)]
 
     def _screen(self, radius_sq: float | None):
         """The bfloat16 unit rows and the screen's cosine cut for a range pass at ``radius_sq``,
@@ -130,52 +148,73 @@ class _ListIndex:
         cut = screen_cos(float(radius_sq), eta, self.h.tol)
         return None if cut == -float("inf") else cut
 
-    def _blocks(self, rows: np.ndarray, k: int, radius_sq: float | None = None):
+    def _blocks(self, rows: np.ndarray, k: int):
         """Yield ``(pos, q, cand, cand_t, d2)``: positions in ``rows``, their row ids (tensor), the
-        candidate ids (numpy and tensor) and the (len(pos), len(cand)) float32 squared distances.
-
-        With ``radius_sq`` (a range pass) the candidates of each block are screened first: those
-        whose bfloat16 cosine with every row of the block proves them at or beyond the radius are
-        left out of the float32 product and of what is yielded (they hold no pair inside it)."""
-        cut = self._screen(radius_sq)
+        candidate ids (numpy and tensor) and the (len(pos), len(cand)) float32 squared distances."""
         lab = self.labels[rows]
         by_list = np.argsort(lab, kind="stable")
         lists, first = np.unique(lab[by_list], return_index=True)
         bounds = np.append(first, len(rows))
         self.n_candidates = 0
-        self.n_screened_out = 0
         for j, lst in enumerate(lists.tolist()):
             pos = by_list[bounds[j] : bounds[j + 1]]
             cand = self._candidates(lst, k)
             cand_t = torch.from_numpy(cand).to(self.dev)
-            if cut is None:
-                xc, sq_c = self.xt.index_select(0, cand_t), self.sq[cand_t]
-            else:  # index_select: several times faster than x[idx] for row gathers on CPU
-                hc = self.h.h.index_select(0, cand_t)
+            # index_select: several times faster than x[idx] for row gathers on CPU
+            xc, sq_c = self.xt.index_select(0, cand_t), self.sq[cand_t]
             step = max(1, BLOCK_ELEMENTS // max(1, len(cand)))
             self.n_candidates += len(pos) * len(cand)
             for s in range(0, len(pos), step):
                 pb = pos[s : s + step]
                 q = torch.from_numpy(rows[pb]).to(self.dev)
+                d2 = torch.addmm(
+                    self.sq[q, None] + sq_c[None, :], self.xt.index_select(0, q), xc.T, alpha=-2.0
+                ).clamp_min_(0)
+                d2.masked_fill_(q[:, None] == cand_t[None, :], 0.0)  # centre ∈ ball, as exact
+                yield pb, q, cand, cand_t, d2
+
+    def _pair_blocks(self, radius_sq: float | None):
+        """Yield ``(q, c, d2)`` so that every unordered pair of rows whose lists search one another
+        (:meth:`list_pairs`) is in exactly one block: row ids ``q`` (tensor), column ids ``c``
+        (tensor) and their (len(q), len(c)) float32 squared distances, ``inf`` where the pair is
+        not the block's (within a list, only a column after its row; never the row itself).
+
+        Each distance serves both of its rows (half the products of searching every list's pairs
+        from both sides, and the graph is symmetric). With ``radius_sq`` the columns are screened
+        in bfloat16 first (:mod:`alkit._kernels.near_pairs`): those whose cosine with every row of
+        the block proves them at or beyond the radius are left out of the float32 product and of
+        the block (they hold no pair inside it)."""
+        cut = self._screen(radius_sq)
+        self.n_candidates = 0
+        self.n_screened_out = 0
+        inf = float("inf")
+        for i, lists in enumerate(self.list_pairs()):
+            m = int(self.sizes[i])
+            if not m:
+                continue
+            cand_t = torch.from_numpy(self._rows_of(lists)).to(self.dev)  # list i's rows first
+            if cut is None:
+                xc, sq_c = self.xt.index_select(0, cand_t), self.sq[cand_t]
+            else:
+                hc = self.h.h.index_select(0, cand_t)
+            step = max(1, BLOCK_ELEMENTS // max(1, len(cand_t)))
+            for s in range(0, m, step):
+                e = min(m, s + step)
+                q = cand_t[s:e]
+                self.n_candidates += (e - s) * len(cand_t)
                 if cut is None:
-                    c_np, c_t, xs, sq_s = cand, cand_t, xc, sq_c
-                else:  # the candidates a row of the block may be within the radius of
+                    at, xs, sq_s = torch.arange(len(cand_t), device=self.dev), xc, sq_c
+                else:
                     hq = self.h.h.index_select(0, q)
-                    near = ((hq @ hc.T).amax(0).float() > cut).nonzero().squeeze(1)
-                    c_t = cand_t[near]
-                    c_np, xs, sq_s = (
-                        cand[near.cpu().numpy()],
-                        self.xt.index_select(0, c_t),
-                        self.sq[c_t],
-                    )
-                    self.n_screened_out += len(pb) * (len(cand) - len(near))
+                    at = ((hq @ hc.T).amax(0).float() > cut).nonzero().squeeze(1)
+                    self.n_screened_out += (e - s) * (len(cand_t) - len(at))
+                    xs, sq_s = self.xt.index_select(0, cand_t[at]), self.sq[cand_t[at]]
                 d2 = torch.addmm(
                     self.sq[q, None] + sq_s[None, :], self.xt.index_select(0, q), xs.T, alpha=-2.0
                 ).clamp_min_(0)
-                d2.masked_fill_(
-                    q[:, None] == c_t[None, :], 0.0
-                )  # centre ∈ ball, as the exact graph
-                yield pb, q, c_np, c_t, d2
+                # list i's own pairs once: a column at or before its row's position is not ours
+                d2.masked_fill_(at[None, :] <= torch.arange(s, e, device=self.dev)[:, None], inf)
+                yield q, cand_t[at], d2
 
     def search(
         self, rows: np.ndarray | None, k: int, idx_dtype=np.int64
@@ -194,11 +233,12 @@ class _ListIndex:
     def range_counts(
         self, thresholds_sq: np.ndarray, labels: np.ndarray | None = None, keep_bytes: int = 0
     ) -> tuple[np.ndarray | None, np.ndarray]:
-        """One pass over every row's candidates: ball sizes at several radii, and the nearest other label.
+        """One pass over the pairs of searching lists: ball sizes at several radii, and the nearest other label.
 
-        With ``keep_bytes`` > 0 the pass also keeps every pair closer than the largest radius
-        (its float32 d², as counted) in ``self.kept`` while they fit in ``keep_bytes`` (else
-        ``self.kept`` is None): :meth:`kept_graph` then needs no second pass over the pool.
+        Every pair of rows whose lists search one another is computed once (:meth:`_pair_blocks`)
+        and counted for both rows. With ``keep_bytes`` > 0 the pass also keeps every pair closer
+        than the largest radius (its float32 d²) in ``self.kept`` while they fit in
+        ``keep_bytes`` (else ``self.kept`` is None): :meth:`kept_graph` then needs no second pass.
 
         Parameters
         ----------
@@ -210,7 +250,9 @@ class _ListIndex:
         Returns
         -------
         r2 : ndarray of shape (n,), float32, or None
-            As :func:`nearest_other_sqdist` over the candidates (``inf`` if all share the label).
+            As :func:`nearest_other_sqdist` over the candidates (``inf`` if all share the label);
+            with thresholds, exact below the largest and ``inf`` or some value at or beyond it
+            elsewhere (the screen leaves far candidates out: every radius finds those balls pure).
         counts : ndarray of shape (n, t), int32
             Candidates (the centre included) closer than each radius.
         """
@@ -219,8 +261,8 @@ class _ListIndex:
             raise InvalidInputError("thresholds_sq must be an ascending 1-d array.")
         thr_t = torch.from_numpy(thr).to(self.dev)
         t = len(thr)
-        counts = np.empty((self.n, t), dtype=np.int32)
-        r2 = None if labels is None else np.empty(self.n, dtype=np.float32)
+        hist = torch.zeros(self.n * (t + 1), dtype=torch.int32, device=self.dev)
+        r2 = None if labels is None else torch.full((self.n,), float("inf"), device=self.dev)
         lab = (
             None
             if labels is None
@@ -229,65 +271,58 @@ class _ListIndex:
         kept = [] if keep_bytes > 0 and t else None
         n_kept = 0
         # the screen needs a radius: with none (the nearest other label everywhere) no screen
-        radius = float(thr[-1]) if t else None
-        for pb, q, cand, cand_t, d2 in self._blocks(np.arange(self.n), 1, radius):
+        for q, c, d2 in self._pair_blocks(float(thr[-1]) if t else None):
             if t:
                 rr, cc = (d2 < thr_t[-1]).nonzero(as_tuple=True)
-                inside = d2[rr, cc]
+                a, b, inside = q[rr], c[cc], d2[rr, cc]
                 bucket = torch.bucketize(inside, thr_t, right=True)  # radii ≤ d²: larger balls
+                one = torch.ones(len(a), dtype=torch.int32, device=self.dev)
+                hist.index_add_(0, a * (t + 1) + bucket, one)
+                hist.index_add_(0, b * (t + 1) + bucket, one)
                 if kept is not None:
-                    n_kept += len(rr)
+                    n_kept += len(a)
                     if n_kept * 12 > keep_bytes:
                         kept = None  # too many pairs to hold: the graph takes its own pass
-                    else:  # rr is row-major: each block's pairs stay grouped by row
+                    else:
                         kept.append(
                             (
-                                pb,
-                                rr.to(torch.int32).cpu().numpy(),
-                                cand[cc.cpu().numpy()].astype(np.int32),
+                                a.to(torch.int32).cpu().numpy(),
+                                b.to(torch.int32).cpu().numpy(),
                                 inside.cpu().numpy(),
                             )
                         )
-                hist = torch.bincount(rr * (t + 1) + bucket, minlength=len(pb) * (t + 1)).view(
-                    len(pb), t + 1
-                )
-                counts[pb] = hist.cumsum(1)[:, :t].cpu().numpy()
-            if lab is not None:
-                d2.masked_fill_(lab[q][:, None] == lab[cand_t][None, :], float("inf"))
-                r2[pb] = d2.min(1).values.cpu().numpy()
-        self.kept = kept
-        return r2, counts
+            if lab is not None and d2.shape[1]:
+                d2.masked_fill_(lab[q][:, None] == lab[c][None, :], float("inf"))
+                r2.scatter_reduce_(0, q, d2.min(1).values, "amin")
+                r2.scatter_reduce_(0, c, d2.min(0).values, "amin")
+        self.h = None  # the bfloat16 copy is only for the passes
+        counts = hist.view(self.n, t + 1).cumsum(1, dtype=torch.int32)[:, :t].add_(1)  # + centre
+        self.kept = None if kept is None else symmetric_pairs(kept, self.n)
+        return (None if r2 is None else r2.cpu().numpy()), counts.cpu().numpy()
 
     def kept_graph(self, delta: float) -> BallGraph:
         """The δ-ball graph from the pairs kept by :meth:`range_counts` (δ at most its largest
         radius): :meth:`range_graph`'s graph, with no pass."""
-        g = ball_graph_from_pairs(self.kept, self.n, delta)
+        g = ball_graph_from_pairs(self.kept, delta)
         self.kept = None
         return g
 
-    def range_graph(self, delta: float, counts: np.ndarray) -> BallGraph:
-        """The δ-ball graph over the candidates, written straight into its CSR arrays.
-
-        ``counts`` (shape (n,)): the ball sizes from :meth:`range_counts` at δ², which size the
-        arrays before the pass (no second copy of the edges). The pass recomputes the same
-        products; should a kernel round differently, a row keeps its ``counts`` nearest candidates.
-        """
-        counts = np.asarray(counts, dtype=np.int64)
+    def range_graph(self, delta: float) -> BallGraph:
+        """The δ-ball graph over the pairs of searching lists, from a pass of its own (for when
+        :meth:`range_counts` could not keep its pairs): the pairs inside δ only."""
         thr = np.float32(float(delta) ** 2)
-        indptr = np.zeros(self.n + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        indices = np.empty(int(indptr[-1]), dtype=np.int32)
-        for pb, _, cand, _, d2 in self._blocks(np.arange(self.n), 1, float(thr)):
-            want = torch.from_numpy(counts[pb]).to(self.dev)
-            mask = d2 < float(thr)
-            bad = mask.sum(1) != want
-            if bool(bad.any()):
-                rank = torch.argsort(torch.argsort(d2[bad], dim=1, stable=True), dim=1)
-                mask[bad] = rank < want[bad, None]
-            rr, cc = (v.cpu().numpy() for v in mask.nonzero(as_tuple=True))  # row-major
-            seg = np.cumsum(counts[pb]) - counts[pb]
-            indices[indptr[pb[rr]] + np.arange(len(rr)) - seg[rr]] = cand[cc]
-        return BallGraph(indptr, indices, float(delta))
+        parts = []
+        for q, c, d2 in self._pair_blocks(float(thr)):
+            rr, cc = (d2 < float(thr)).nonzero(as_tuple=True)
+            parts.append(
+                (
+                    q[rr].to(torch.int32).cpu().numpy(),
+                    c[cc].to(torch.int32).cpu().numpy(),
+                    d2[rr, cc].cpu().numpy(),
+                )
+            )
+        self.h = None
+        return ball_graph_from_pairs(symmetric_pairs(parts, self.n), delta)
 
 
 def _group_lists(
@@ -387,7 +422,6 @@ def ivf_ball_graph(
     """
     lx = _ListIndex(x, seed, device, groups=labels if GROUP_LISTS else None)
     search: dict = {}
-    col = None  # ball sizes at δ
     if delta is None:
         if labels is None:
             raise InvalidInputError("ivf_ball_graph needs the pseudo-class labels to search δ.")
@@ -395,13 +429,11 @@ def ivf_ball_graph(
         r2, counts = lx.range_counts(
             np.zeros(0) if grid is None else grid**2, labels, keep_bytes=keep_pairs_bytes()
         )
+        del counts
         search = search_delta(r2, n_iter, threshold, rule)
         delta = search["delta"]
-        if grid is not None:  # a copy: the (n, 63) int32 counts are freed before the edges exist
-            col = counts[:, int(np.flatnonzero(grid == delta)[0])].copy()
-        del counts
     else:
-        col = lx.range_counts(np.array([float(delta) ** 2]), keep_bytes=keep_pairs_bytes())[1][:, 0]
+        lx.range_counts(np.array([float(delta) ** 2]), keep_bytes=keep_pairs_bytes())
     stats = {
         "nlist": lx.nlist,
         "mean_candidates": float(lx.n_candidates / max(1, lx.n)),
@@ -409,7 +441,4 @@ def ivf_ball_graph(
     }
     if lx.kept is not None:
         return lx.kept_graph(float(delta)), search, stats
-    if col is None:  # too many reachable radii: a counting pass of its own
-        col = lx.range_counts(np.array([float(delta) ** 2]))[1][:, 0]
-        stats["passes"] = 3
-    return lx.range_graph(float(delta), col), search, stats
+    return lx.range_graph(float(delta)), search, stats

@@ -265,7 +265,7 @@ def _probcover_graph(
     if ak is not None:
         g = ak.ball_graph(delta)
     elif pairs is not None and float(delta) <= kept_max:
-        g = ball_graph_from_pairs(pairs, len(x_l2), delta)
+        g = ball_graph_from_pairs(pairs, delta)
     else:
         g = ball_graph_exact(x_l2, delta, device, order=np.argsort(pseudo, kind="stable"))
     del pairs
