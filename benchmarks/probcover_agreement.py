@@ -2,8 +2,8 @@
 
 Builds ProbCover's graph on one pool with ``index="exact"`` and with each approximate index
 (``"hnsw"``: ``alkit.strategies.probcover.knn.AdaptiveKnn``, lists of ``max_neighbors`` + 1 that grow where a ball
-or the δ search needs more; ``"ivf"``: ``alkit.strategies.probcover.ivf.ivf_ball_graph``, two range passes over
-the inverted lists, ``max_neighbors`` unused), then compares the edge sets and the B picks from
+or the δ search needs more; ``"ivf"``: ``alkit.strategies.probcover.ivf.ivf_ball_graph``, one screened range pass
+over the pairs of inverted lists that search one another, ``max_neighbors`` unused), then compares the edge sets and the B picks from
 an empty pool. The
 figures in docs/strategies_representative.md come from this script, e.g.::
 

@@ -377,29 +377,35 @@ def test_ivf_range_passes_with_every_list_probed_are_exact(monkeypatch, small_sy
     assert all((i, i) in ours for i in range(len(x)))  # every ball holds its centre
 
 
-def test_ivf_pairs_are_those_of_lists_searching_one_another(monkeypatch, small_synthetic):
-    """With the default probe, a pair is evaluated when either row's list searches the other's,
-    once, for both rows: the graph is symmetric, holds every pair the one-sided search finds, and
-    its ball sizes are the counting pass's."""
+@pytest.mark.parametrize("nprobe", [32, 2])
+def test_ivf_pairs_are_those_of_lists_searching_one_another(monkeypatch, small_synthetic, nprobe):
+    """A pair is evaluated when either row's list searches the other's, once, for both rows: the
+    graph is symmetric, a row's ball is exactly its pairs inside δ, and the sizes are the
+    counting pass's. With 2 lists searched the lists that many others search are paired in
+    several chunks of candidates."""
+    monkeypatch.setattr(ivf, "IVF_NPROBE", nprobe)
     x = l2_normalize(small_synthetic.x_train)
     lx = ivf._ListIndex(x, seed=0, device="cpu")
-    assert lx.nlist > 8  # lists that do not all search each other
+    pairs = lx.list_pairs()
+    assert lx.nlist > 8
+    if nprobe == 2:  # some list's paired rows exceed a search's worth: taken in several chunks
+        assert max(lx.sizes[js].sum() for js in pairs) > 2 * nprobe * len(x) / lx.nlist
     _, counts = lx.range_counts(np.array([0.8**2]))
     g = lx.range_graph(0.8)
     assert (g.degrees() == counts[:, 0]).all()
     edges = set(map(tuple, g.to_edges().tolist()))
     assert all((j, i) in edges for i, j in edges)
     d2 = _brute_sqdist(x)
-    pairs = lx.list_pairs()
-    for i in range(0, len(x), 7):  # every candidate of the one-sided search within δ is an edge
-        cand = lx._candidates(lx.labels[i], 1)
-        inside = cand[d2[i, cand] < 0.8**2 - 1e-5]
-        assert all((i, int(j)) in edges for j in inside)
-        li = lx.labels[i]  # and no edge to a list neither side searches
-        members = g.indices[g.indptr[i] : g.indptr[i + 1]]
-        for j in members:
-            lo, hi = sorted((li, lx.labels[j]))
-            assert hi in pairs[lo]
+    paired = np.zeros((lx.nlist, lx.nlist), dtype=bool)
+    for i, js in enumerate(pairs):
+        paired[i, js] = paired[js, i] = True
+    for i in range(0, len(x), 7):
+        members = set(g.indices[g.indptr[i] : g.indptr[i + 1]].tolist())
+        want = set(np.flatnonzero(paired[lx.labels[i], lx.labels] & (d2[i] < 0.8**2)).tolist())
+        want.add(i)
+        assert all(abs(d2[i, j] - 0.8**2) < 1e-5 for j in members ^ want)
+        # the one-sided search's candidates are all paired
+        assert paired[lx.labels[i], lx.labels[lx._candidates(lx.labels[i], 1)]].all()
 
 
 def test_ivf_lists_nested_in_the_pseudo_classes_give_the_exact_graph(monkeypatch, small_synthetic):

@@ -1,11 +1,14 @@
 """ProbCover's ``index="ivf"`` graph: range passes over inverted lists, for large pools.
 
-Pass 1 goes over each row's candidates in its 32 nearest inverted lists (counted in lists of mean
-size) and records the nearest other pseudo-class (for the purity bisection) together with the
-ball size at every δ the bisection can reach, keeping the pairs inside the largest such δ while
-they fit in memory; the graph at the chosen δ is cut from them, or, when they did not fit, pass 2
-writes the edges at the chosen δ straight into CSR arrays sized by those counts. Distances to the candidates are exact float32; edges are
-missed only outside the probed lists (measured in ``docs/strategies_representative.md``).
+Every list searches its 32 nearest inverted lists (counted in lists of mean size); a pair of rows
+is evaluated when either row's list searches the other's, once, for both rows. Pass 1 goes over
+those pairs, screened in bfloat16 (:mod:`alkit._kernels.near_pairs`: only the candidates that may
+lie inside the largest radius are compared in float32), and records the nearest other
+pseudo-class (for the purity bisection) together with the ball size at every δ the bisection can
+reach, keeping the pairs inside the largest such δ while they fit in memory; the graph at the
+chosen δ is cut from them, or, when they did not fit, pass 2 keeps the pairs inside the chosen δ
+only. Distances are exact float32; edges are missed only between lists that do not search one
+another (measured in ``docs/strategies_representative.md``).
 
 With pseudo-classes given, the inverted lists are nested in them (:func:`_group_lists`: a small
 k-means inside each pseudo-class) instead of coming from a k-means of the whole pool with every
@@ -56,13 +59,15 @@ class _ListIndex:
     lists cost no more than balanced ones) or, for a k-NN search, at least k. Distances are
     ``‖q‖² + ‖x‖² − 2q·x`` in float32, clamped at 0, and 0 for the query itself (as the exact
     graph); a neighbour is missed only when it lies outside the probed lists. Nothing is copied
-    but the per-list candidate rows, so memory is the pool plus the output (faiss
-    ``IndexIVFFlat`` would hold a second copy of the pool: 7.9 GB at 1.28M × 1536).
+    but the per-list candidate rows (and, for the range passes' screen, a bfloat16 copy of the
+    pool, freed after each pass), so memory is the pool plus the output (faiss
+    ``IndexIVFFlat`` would hold a second float32 copy: 7.9 GB at 1.28M × 1536).
     Deterministic for a seed.
 
     Two uses: :meth:`search` (k nearest neighbours, for :class:`KnnIndex`) and the range
-    passes of ProbCover (:meth:`range_counts`, then :meth:`range_graph`), which see every
-    candidate of every row once per pass and so need no neighbour lists at all.
+    passes of ProbCover (:meth:`range_counts`, then :meth:`kept_graph` or :meth:`range_graph`),
+    which see each pair of rows of lists that search one another once per pass
+    (:meth:`list_pairs`) and so need no neighbour lists at all.
     """
 
     def __init__(
@@ -187,34 +192,53 @@ class _ListIndex:
         cut = self._screen(radius_sq)
         self.n_candidates = 0
         self.n_screened_out = 0
-        inf = float("inf")
+        # a list that many lists search pairs with all of them: its candidates are taken a
+        # search's worth of rows at a time (bounded memory however many lists search it)
+        cap = min(self.n, -(-IVF_NPROBE * self.n // self.nlist))
         for i, lists in enumerate(self.list_pairs()):
             m = int(self.sizes[i])
             if not m:
                 continue
-            cand_t = torch.from_numpy(self._rows_of(lists)).to(self.dev)  # list i's rows first
+            q_all = torch.from_numpy(self.order[self.starts[i] : self.starts[i + 1]]).to(self.dev)
+            ends = np.cumsum(self.sizes[lists])  # rows up to and including each list
+            first, done = 0, 0
+            while first < len(lists):  # list i itself opens the first chunk
+                last = int(np.searchsorted(ends, done + max(cap, m), side="right"))
+                last = max(first + 1, last)
+                yield from self._pair_chunk(q_all, lists[first:last], cut, own=first == 0)
+                first, done = last, int(ends[last - 1])
+
+    def _pair_chunk(self, q_all: torch.Tensor, lists: np.ndarray, cut: float | None, own: bool):
+        """The blocks of :meth:`_pair_blocks` for the rows ``q_all`` of one list against the rows
+        of ``lists`` (starting with that list itself when ``own``)."""
+        cand_t = torch.from_numpy(self._rows_of(lists)).to(self.dev)
+        if cut is None:
+            xc, sq_c = self.xt.index_select(0, cand_t), self.sq[cand_t]
+        else:
+            hc = self.h.h.index_select(0, cand_t)
+        m = len(q_all)
+        step = max(1, BLOCK_ELEMENTS // max(1, len(cand_t)))
+        for s in range(0, m, step):
+            e = min(m, s + step)
+            q = q_all[s:e]
+            self.n_candidates += (e - s) * len(cand_t)
             if cut is None:
-                xc, sq_c = self.xt.index_select(0, cand_t), self.sq[cand_t]
+                at, xs, sq_s = torch.arange(len(cand_t), device=self.dev), xc, sq_c
             else:
-                hc = self.h.h.index_select(0, cand_t)
-            step = max(1, BLOCK_ELEMENTS // max(1, len(cand_t)))
-            for s in range(0, m, step):
-                e = min(m, s + step)
-                q = cand_t[s:e]
-                self.n_candidates += (e - s) * len(cand_t)
-                if cut is None:
-                    at, xs, sq_s = torch.arange(len(cand_t), device=self.dev), xc, sq_c
-                else:
-                    hq = self.h.h.index_select(0, q)
-                    at = ((hq @ hc.T).amax(0).float() > cut).nonzero().squeeze(1)
-                    self.n_screened_out += (e - s) * (len(cand_t) - len(at))
-                    xs, sq_s = self.xt.index_select(0, cand_t[at]), self.sq[cand_t[at]]
-                d2 = torch.addmm(
-                    self.sq[q, None] + sq_s[None, :], self.xt.index_select(0, q), xs.T, alpha=-2.0
-                ).clamp_min_(0)
-                # list i's own pairs once: a column at or before its row's position is not ours
-                d2.masked_fill_(at[None, :] <= torch.arange(s, e, device=self.dev)[:, None], inf)
-                yield q, cand_t[at], d2
+                hq = self.h.h.index_select(0, q)
+                at = ((hq @ hc.T).amax(0).float() > cut).nonzero().squeeze(1)
+                self.n_screened_out += (e - s) * (len(cand_t) - len(at))
+                xs, sq_s = self.xt.index_select(0, cand_t[at]), self.sq[cand_t[at]]
+            d2 = torch.addmm(
+                self.sq[q, None] + sq_s[None, :], self.xt.index_select(0, q), xs.T, alpha=-2.0
+            ).clamp_min_(0)
+            if (
+                own
+            ):  # the list's own pairs once: a column at or before its row's position is not ours
+                d2.masked_fill_(
+                    at[None, :] <= torch.arange(s, e, device=self.dev)[:, None], float("inf")
+                )
+            yield q, cand_t[at], d2
 
     def search(
         self, rows: np.ndarray | None, k: int, idx_dtype=np.int64
