@@ -14,6 +14,7 @@ from ._kernels import lloyd as _lloyd
 from ._kernels import screen as _screen
 from ._kernels import seeding as _seeding
 from ._kernels.norms import l2_normalize, l2_normalize_, row_sq_norms
+from ._kernels.rows import take_rows
 
 __all__ = [
     "kmeans_nearest",
@@ -147,7 +148,7 @@ def kmeans(
     dev = resolve_device(device)
     sub = x
     if n > MAX_POINTS_PER_CENTROID * k:
-        sub = x[np.sort(rng.choice(n, MAX_POINTS_PER_CENTROID * k, replace=False))]
+        sub = take_rows(x, np.sort(rng.choice(n, MAX_POINTS_PER_CENTROID * k, replace=False)))
     if _large(len(sub), k, d, dev):
         xt = torch.from_numpy(np.ascontiguousarray(sub, dtype=np.float32))
         c0 = torch.from_numpy(np.ascontiguousarray(init, dtype=np.float32))

