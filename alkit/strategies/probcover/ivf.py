@@ -388,9 +388,12 @@ def _group_lists(
                 counts = np.bincount(lab, minlength=k)
                 if k <= 64:  # the sums as one small product with the one-hot assignment
                     sums = (lab[None, :] == np.arange(k)[:, None]).astype(xg.dtype) @ xg
-                else:
-                    sums = np.zeros_like(c)
-                    np.add.at(sums, lab, xg)
+                else:  # index_add_: row by row as np.add.at, without its per-element dispatch
+                    sums = (
+                        torch.zeros(c.shape, dtype=torch.float32)
+                        .index_add_(0, torch.from_numpy(lab), torch.from_numpy(xg))
+                        .numpy()
+                    )
                 live = counts > 0
                 c[live] = sums[live] / counts[live, None]
         labels[rows] = offset + lab
