@@ -220,3 +220,17 @@ def test_run_py_dispatches_grid():
         timeout=60,
     )
     assert proc.returncode == 0 and "grid" in proc.stdout
+
+
+def test_probcover_phases_times_every_phase(capsys):
+    sys.path.insert(0, str(BENCH))
+    try:
+        import probcover_phases
+
+        assert probcover_phases.main(["--n", "3000", "--d", "32", "--classes", "10"]) == 0
+    finally:
+        sys.path.remove(str(BENCH))
+    out = capsys.readouterr().out
+    for phase in ("pseudo-class k-means", "inverted lists", "range pass", "graph cut", "greedy"):
+        assert phase in out
+    assert "| query (all but the pool) |" in out

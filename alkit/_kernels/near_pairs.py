@@ -128,30 +128,30 @@ def near_pairs(
         Only with ``labels``.
     """
     dev = resolve_device(device)
-    x = np.asarray(x)
+    x = np.ascontiguousarray(x, dtype=np.float32)
     n, d = x.shape
-    perm = None if order is None else np.asarray(order, dtype=np.int64)
-    xp = torch.from_numpy(
-        np.ascontiguousarray(x if perm is None else x[perm], dtype=np.float32)
-    ).to(dev)
-    sq = row_sq_norms(xp)
+    xt = torch.from_numpy(x).to(dev)
+    sq_x = row_sq_norms(xt)
     thr = float(np.float32(radius_sq))
-    labp = None
-    r2 = None
-    if labels is not None:
-        lab = np.asarray(labels, dtype=np.int64)
-        labp = torch.from_numpy(lab if perm is None else lab[perm]).to(dev)
-        r2 = torch.full((n,), float("inf"), dtype=torch.float32, device=dev)
-    h, cut = None, -float("inf")
+    lab_x = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    r2 = None if labels is None else torch.full((n,), float("inf"), device=dev)
     if screened is None:
         screened = screen.enabled(n, dev, torch.bfloat16, nbytes=2 * n * d)
+    cut = -float("inf")
     if screened and n:
-        eta = float((sq.sqrt() - 1.0).abs().max())
-        if eta <= UNIT_TOL:
-            uh = screen.UnitHalf([(0, xp)], n, d, dev, torch.bfloat16)
-            h, cut = uh.h, screen_cos(thr, eta, uh.tol)
-            if cut == -float("inf"):
-                h = None
+        eta = float((sq_x.sqrt() - 1.0).abs().max())
+        cut = screen_cos(thr, eta, screen.COS_TOL[torch.bfloat16]) if eta <= UNIT_TOL else cut
+    # the visiting order only helps the screen: unscreened, the rows are taken as they are
+    if cut == -float("inf") or order is None:
+        perm = torch.arange(n, device=dev)
+    else:
+        perm = torch.from_numpy(np.asarray(order, dtype=np.int64)).to(dev)
+    sq = sq_x[perm]
+    labp = None if lab_x is None else lab_x.to(dev)[perm]
+    h = None
+    if cut > -float("inf"):  # bfloat16 unit rows in visiting order (no float32 copy of the pool)
+        blocks = ((s, xt.index_select(0, perm[s : s + 8192])) for s in range(0, n, 8192))
+        h = screen.UnitHalf(blocks, n, d, dev, torch.bfloat16).h
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = []
     held = 0
     # unscreened, a block is as many rows as BLOCK_ELEMENTS distances allow (fewer, larger products)
@@ -163,11 +163,12 @@ def near_pairs(
             cols = (cmax.float() > cut).nonzero().squeeze(1) + s
             if not len(cols):
                 continue
-            xc, sc = xp.index_select(0, cols), sq[cols]  # index_select: a fast row gather on CPU
+            # index_select: a fast row gather on CPU (several times x[idx])
+            xr, xc = xt.index_select(0, perm[s:e]), xt.index_select(0, perm[cols])
         else:
             cols = torch.arange(s, n, device=dev)
-            xc, sc = xp[s:], sq[s:]
-        d2 = torch.addmm(sq[s:e, None] + sc[None, :], xp[s:e], xc.T, alpha=-2.0).clamp_min_(0)
+            xr, xc = xt[s:e], xt[s:]
+        d2 = torch.addmm(sq[s:e, None] + sq[cols][None, :], xr, xc.T, alpha=-2.0).clamp_min_(0)
         # each unordered pair once: the columns after the row (the row itself is added at the end)
         upper = cols[None, :] > torch.arange(s, e, device=dev)[:, None]
         rr, cc = ((d2 < thr) & upper).nonzero(as_tuple=True)
@@ -180,28 +181,20 @@ def near_pairs(
             r2.scatter_reduce_(0, j[other], v[other], "amin")
         if parts is not None:
             # both directions of an int32 row, int32 column and float32 d², and the CSR assembly's
-            # int64 positions and index copies
+            # positions and index copies
             held += PAIR_BYTES * len(i)
             if keep_bytes is not None and held > keep_bytes:
                 parts = None
             else:
-                parts.append(
-                    (
-                        i.to(torch.int32).cpu().numpy(),
-                        j.to(torch.int32).cpu().numpy(),
-                        v.cpu().numpy(),
-                    )
-                )
+                parts.append((i.cpu().numpy(), j.cpu().numpy(), v.cpu().numpy()))
     nearest = None
-    if r2 is not None:
-        r2_np = r2.cpu().numpy()
-        nearest = r2_np if perm is None else np.empty_like(r2_np)
-        if perm is not None:
-            nearest[perm] = r2_np
+    if r2 is not None:  # in visiting order: back to the rows' own
+        nearest = np.empty(n, dtype=np.float32)
+        nearest[perm.cpu().numpy()] = r2.cpu().numpy()
     if parts is None:
         return None, nearest
-    if perm is not None:
-        parts = [(perm[i].astype(np.int32), perm[j].astype(np.int32), v) for i, j, v in parts]
+    ids = perm.to(torch.int32).cpu().numpy()
+    parts = [(ids[i], ids[j], v) for i, j, v in parts]
     return symmetric_pairs(parts, n, thr > 0), nearest
 
 

@@ -540,3 +540,35 @@ def test_fast_probcover_equals_the_readable_reference():
         g = graph.ball_graph_exact(x, search["delta"], "cpu")
         picks, _ = graph.greedy_cover(g, budget, graph.covered_by(g, np.flatnonzero(labeled)))
         assert picks.tolist() == ref_picks
+
+
+@pytest.mark.parametrize("index", ["exact", "ivf"])
+def test_screened_passes_give_the_unscreened_graph_and_picks(monkeypatch, small_synthetic, index):
+    """The bfloat16 screen (on CPU from 8 192 rows; forced here) only leaves out columns that
+    hold no pair inside the largest radius: the same δ search, graph and picks as without it."""
+    from alkit._kernels import screen
+
+    x = small_synthetic.x_train
+    runs = {}
+    for on in (False, True):
+        monkeypatch.setattr(screen, "MIN_ROWS", 0 if on else 10**9)
+        monkeypatch.setattr(ivf, "SCREEN", on)
+        pool = Pool(x, 8)
+        sel = probcover(pool, None, 8, np.random.default_rng(0), index=index, device="cpu")
+        g = pool.cache["probcover"]["graph"]
+        runs[on] = (sel, sorted(map(tuple, g.to_edges().tolist())))
+    (plain, e_plain), (scr, e_scr) = runs[False], runs[True]
+    assert scr.info["delta_evaluated"] == plain.info["delta_evaluated"]
+    assert scr.indices.tolist() == plain.indices.tolist()
+    assert e_scr == e_plain
+
+
+def test_ivf_screen_rules_out_candidates(monkeypatch, small_synthetic):
+    from alkit._kernels import screen
+
+    monkeypatch.setattr(screen, "MIN_ROWS", 0)
+    x = l2_normalize(small_synthetic.x_train)
+    lx = ivf._ListIndex(x, seed=0, device="cpu")
+    lx.range_counts(np.array([0.6**2]))
+    assert 0 < lx.n_screened_out < lx.n_candidates
+    assert lx.h is None  # the bfloat16 copy is freed after the pass
