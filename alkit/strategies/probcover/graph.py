@@ -52,7 +52,7 @@ class BallGraph:
     indptr : ndarray of shape (n + 1,), int64
     indices : ndarray of shape (n_edges,), int32
         Ball members of row ``i`` are ``indices[indptr[i]:indptr[i + 1]]`` (ascending for the
-        exact graph; by distance for the approximate ones). The centre is always a member.
+        exact and ``"ivf"`` graphs, by distance for ``"hnsw"``). The centre is always a member.
     delta : float
         The radius (edges have distance < ``delta``).
     """
