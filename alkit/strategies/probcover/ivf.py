@@ -414,15 +414,16 @@ def ivf_ball_graph(
 ) -> tuple[BallGraph, dict, dict]:
     """ProbCover's δ search and δ-ball graph through the inverted lists (``index="ivf"``).
 
-    One pass over every row's candidates (:class:`_ListIndex`) gives each row's nearest other
-    pseudo-class (for the purity bisection), its ball size at every δ the bisection can reach
-    (:func:`bisection_grid`) and keeps the pairs inside the largest of them; the graph at the
-    chosen δ is cut from those pairs. When they would fill more than
+    One screened pass over the pairs of rows whose lists search one another
+    (:meth:`_ListIndex.range_counts`) gives each row's nearest other pseudo-class (for the purity
+    bisection), its ball size at every δ the bisection can reach (:func:`bisection_grid`) and
+    keeps the pairs inside the largest of them; the graph at the chosen δ is cut from those
+    pairs. When they would fill more than
     :data:`~alkit.strategies.probcover.graph.KEEP_PAIRS_FRACTION` of the free memory, they are
-    dropped and a second pass writes
-    the edges into arrays sized by the counts (no second copy of the edges). With more than
-    :data:`BISECTION_GRID_MAX` reachable radii the sizes take a pass of their own. With
-    ``labels`` the lists are nested in the pseudo-classes (:data:`GROUP_LISTS`).
+    dropped and a second pass keeps only the pairs inside the chosen δ. With more than
+    :data:`BISECTION_GRID_MAX` reachable radii the first pass is unscreened (the nearest other
+    pseudo-class is then needed at any distance). With ``labels`` the lists are nested in the
+    pseudo-classes (:data:`GROUP_LISTS`).
 
     Parameters
     ----------
@@ -444,8 +445,8 @@ def ivf_ball_graph(
     search : dict
         :func:`search_delta`'s result (empty with a fixed ``delta``).
     stats : dict
-        ``nlist``, ``mean_candidates`` (distances computed per row and pass) and ``passes``
-        over the candidates (1: the kept pairs sufficed).
+        ``nlist``, ``mean_candidates`` (distances computed in the first pass per row, each
+        serving both of its rows) and ``passes`` over the pairs (1: the kept pairs sufficed).
     """
     lx = _ListIndex(x, seed, device, groups=labels if GROUP_LISTS else None)
     search: dict = {}

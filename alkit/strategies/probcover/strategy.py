@@ -423,9 +423,10 @@ def probcover(
         α of Yehuda et al. (0.95).
     index : {"exact", "hnsw", "ivf"}
         ``"exact"``: blockwise exact distances (O(N² d) time, memory of the graph only).
-        ``"ivf"``: a range pass over inverted lists searched by matrix products (exact
-        float32 distances to the candidates of 32 lists, no copy of the pool; the choice at
-        ImageNet-1k scale, :func:`~alkit.strategies.probcover.ivf.ivf_ball_graph`). ``"hnsw"`` (faiss HNSW):
+        ``"ivf"``: a range pass over the pairs of inverted lists that search one another
+        (each list its 32 nearest; exact float32 distances where the bfloat16 screen cannot rule
+        a pair out, no float32 copy of the pool; the choice at ImageNet-1k scale,
+        :func:`~alkit.strategies.probcover.ivf.ivf_ball_graph`). ``"hnsw"`` (faiss HNSW):
         lists of ``max_neighbors`` + 1 neighbours, searched again with a doubled k only for the
         points whose δ-ball (or nearest other pseudo-class) lies beyond their list. See
         docs/strategies_representative.md for the measured agreement with ``"exact"``.
@@ -446,10 +447,11 @@ def probcover(
     -----
     Memory is that of the graph, N × mean ball size edges (4 bytes each, no transposed
     copy: the greedy gains are evaluated lazily), reported as ``n_edges`` / ``graph_bytes``.
-    Time: one pass over all pairs (the nearest other pseudo-class, keeping the pairs inside the
-    largest reachable δ; a second for the edges only when those would not fit) for
-    ``index="exact"``; one pass over each row's 32 · N / nlist candidates for ``"ivf"`` (two
-    when its kept pairs would not fit in memory).
+    Time: one pass over the N²/2 unordered pairs (the nearest other pseudo-class, keeping the
+    pairs inside the largest reachable δ; a second for the edges only when those would not fit),
+    most of it a bfloat16 screen (:mod:`alkit._kernels.near_pairs`), for ``index="exact"``; one
+    such pass over the pairs of rows whose lists search one another, at most 32 · N / nlist
+    per row, for ``"ivf"`` (two when its kept pairs would not fit in memory).
 
     References
     ----------
