@@ -63,12 +63,13 @@ def as_tensor(x: np.ndarray, dev: torch.device, dtype: torch.dtype = torch.float
 def take_rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``x[idx]`` for a C-contiguous float32/float64 matrix and integer row indices, gathered by
     ``torch.index_select`` (several threads; about 5× numpy's fancy indexing for 512 000 rows of
-    1 536 floats); any other input by numpy. The same values either way."""
+    1 536 floats); any other input (and a read-only array) by numpy. The same values either way."""
     if (
         isinstance(x, np.ndarray)
         and x.ndim == 2
         and x.dtype in (np.float32, np.float64)
         and x.flags.c_contiguous
+        and x.flags.writeable  # torch warns on read-only arrays (e.g. memory-mapped caches)
     ):
         rows = torch.from_numpy(np.ascontiguousarray(idx, dtype=np.int64))
         return torch.from_numpy(x).index_select(0, rows).numpy()

@@ -58,3 +58,20 @@ def test_badge_recomputed_embeddings_give_identical_picks(digits, monkeypatch):
     lazy = strategies.select("badge", pool, probe, 10, np.random.default_rng(7))
     np.testing.assert_array_equal(stored.indices, lazy.indices)
     assert len(calls) > 10  # z was recomputed pass after pass, never stored
+
+
+def test_take_rows_equals_fancy_indexing():
+    from alkit._kernels.rows import take_rows
+
+    r = np.random.default_rng(0)
+    idx = np.sort(r.choice(500, 123, replace=False))
+    for x in (
+        r.standard_normal((500, 7)).astype(np.float32),
+        r.standard_normal((500, 7)),
+        r.integers(0, 9, (500, 7)),
+        np.asfortranarray(r.standard_normal((500, 7))),
+    ):
+        np.testing.assert_array_equal(take_rows(x, idx), x[idx])
+    ro = r.standard_normal((500, 7)).astype(np.float32)
+    ro.flags.writeable = False
+    np.testing.assert_array_equal(take_rows(ro, idx), ro[idx])
