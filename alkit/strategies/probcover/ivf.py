@@ -136,9 +136,11 @@ class _ListIndex:
         bounds = np.searchsorted(lo, np.arange(self.nlist + 1))
         return [hi[bounds[i] : bounds[i + 1]] for i in range(self.nlist)]
 
-    def _screen(self, radius_sq: float | None):
-        """The bfloat16 unit rows and the screen's cosine cut for a range pass at ``radius_sq``,
-        or None (no radius, screening off, or rows not unit): see :mod:`alkit._kernels.near_pairs`."""
+    def _screen(self, radius_sq: float | None) -> float | None:
+        """The screen's cosine cut for a range pass at ``radius_sq`` (building ``self.h``, the
+        bfloat16 unit rows, on first use), or None when nothing is screened: no radius,
+        screening off, rows not unit, or a radius no cosine can rule out
+        (:mod:`alkit._kernels.near_pairs`)."""
         if radius_sq is None or not SCREEN:
             return None
         if not screen.enabled(self.n, self.dev, torch.bfloat16, nbytes=2 * self.x.size):
@@ -146,12 +148,14 @@ class _ListIndex:
         eta = float((self.sq.sqrt() - 1.0).abs().max()) if self.n else 0.0
         if eta > UNIT_TOL:
             return None
+        cut = screen_cos(float(radius_sq), eta, screen.COS_TOL[torch.bfloat16])
+        if cut == -float("inf"):
+            return None
         if self.h is None:
             self.h = screen.UnitHalf(
                 [(0, self.xt)], self.n, self.x.shape[1], self.dev, torch.bfloat16
             )
-        cut = screen_cos(float(radius_sq), eta, self.h.tol)
-        return None if cut == -float("inf") else cut
+        return cut
 
     def _blocks(self, rows: np.ndarray, k: int):
         """Yield ``(pos, q, cand, cand_t, d2)``: positions in ``rows``, their row ids (tensor), the
