@@ -236,9 +236,8 @@ class _ListIndex:
             d2 = torch.addmm(
                 self.sq[q, None] + sq_s[None, :], self.xt.index_select(0, q), xs.T, alpha=-2.0
             ).clamp_min_(0)
-            if (
-                own
-            ):  # the list's own pairs once: a column at or before its row's position is not ours
+            # the list's own pairs once: a column at or before its row's position is not ours
+            if own:
                 d2.masked_fill_(
                     at[None, :] <= torch.arange(s, e, device=self.dev)[:, None], float("inf")
                 )
