@@ -33,7 +33,15 @@ from .._devices import resolve_device
 from . import screen
 from .norms import row_sq_norms
 
-__all__ = ["ROW_BLOCK", "UNIT_TOL", "NearPairs", "near_pairs", "screen_cos", "symmetric_pairs"]
+__all__ = [
+    "ROW_BLOCK",
+    "UNIT_TOL",
+    "NearPairs",
+    "near_pairs",
+    "screen_cos",
+    "screen_cut",
+    "symmetric_pairs",
+]
 
 #: Rows per block: the bfloat16 product of a block with every later row keeps the GEMM efficient
 #: while the block's near columns stay few (a block spans a few pseudo-classes).
@@ -89,6 +97,15 @@ def screen_cos(radius_sq: float, eta: float, tol: float) -> float:
     return (base - radius_sq) / (2.0 * (1.0 + eta) ** 2) - tol
 
 
+def screen_cut(sq: torch.Tensor, radius_sq: float) -> float:
+    """:func:`screen_cos` for rows of squared norms ``sq`` (shape (n,)): ``-inf`` (nothing can
+    be ruled out) when some row is not unit within :data:`UNIT_TOL` or the radius is too large."""
+    eta = float((sq.sqrt() - 1.0).abs().max()) if len(sq) else 0.0
+    if eta > UNIT_TOL:
+        return -float("inf")
+    return screen_cos(float(radius_sq), eta, screen.COS_TOL[torch.bfloat16])
+
+
 def near_pairs(
     x: np.ndarray,
     radius_sq: float,
@@ -137,10 +154,7 @@ def near_pairs(
     r2 = None if labels is None else torch.full((n,), float("inf"), device=dev)
     if screened is None:
         screened = screen.enabled(n, dev, torch.bfloat16, nbytes=2 * n * d)
-    cut = -float("inf")
-    if screened and n:
-        eta = float((sq_x.sqrt() - 1.0).abs().max())
-        cut = screen_cos(thr, eta, screen.COS_TOL[torch.bfloat16]) if eta <= UNIT_TOL else cut
+    cut = screen_cut(sq_x, thr) if screened and n else -float("inf")
     # the visiting order only helps the screen: unscreened, the rows are taken as they are
     if cut == -float("inf") or order is None:
         perm = torch.arange(n, device=dev)

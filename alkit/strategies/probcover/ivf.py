@@ -22,7 +22,7 @@ import torch
 
 from ..._devices import resolve_device
 from ..._kernels import screen
-from ..._kernels.near_pairs import UNIT_TOL, screen_cos, symmetric_pairs
+from ..._kernels.near_pairs import screen_cut, symmetric_pairs
 from ..._kernels.norms import row_sq_norms
 from ...cluster import assign, kmeans
 from ...errors import InvalidInputError
@@ -145,10 +145,7 @@ class _ListIndex:
             return None
         if not screen.enabled(self.n, self.dev, torch.bfloat16, nbytes=2 * self.x.size):
             return None
-        eta = float((self.sq.sqrt() - 1.0).abs().max()) if self.n else 0.0
-        if eta > UNIT_TOL:
-            return None
-        cut = screen_cos(float(radius_sq), eta, screen.COS_TOL[torch.bfloat16])
+        cut = screen_cut(self.sq, radius_sq)
         if cut == -float("inf"):
             return None
         if self.h is None:
