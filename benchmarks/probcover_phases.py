@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     grid = bisection_grid(6)
     r2, _ = timed(
         "range pass (screened, each pair of lists once)",
-        lambda: lx.range_counts(grid**2, pseudo, keep_bytes=keep_pairs_bytes()),
+        lambda: lx.range_counts(grid**2, pseudo, keep_bytes=keep_pairs_bytes(), count=False),
         lambda _: (
             f"({lx.n_candidates / args.n:.0f} distances per row, "
             f"{lx.n_screened_out / max(1, lx.n_candidates):.0%} screened out)"

@@ -4,8 +4,8 @@ Every list searches its 32 nearest inverted lists (counted in lists of mean size
 is evaluated when either row's list searches the other's, once, for both rows. Pass 1 goes over
 those pairs, screened in bfloat16 (:mod:`alkit._kernels.near_pairs`: only the candidates that may
 lie inside the largest radius are compared in float32), and records the nearest other
-pseudo-class (for the purity bisection) together with the ball size at every δ the bisection can
-reach, keeping the pairs inside the largest such δ while they fit in memory; the graph at the
+pseudo-class (for the purity bisection), keeping the pairs inside the largest δ the bisection can
+reach while they fit in memory; the graph at the
 chosen δ is cut from them, or, when they did not fit, pass 2 keeps the pairs inside the chosen δ
 only. Distances are exact float32; edges are missed only between lists that do not search one
 another (measured in ``docs/strategies_representative.md``).
@@ -255,8 +255,12 @@ class _ListIndex:
         return d2_out, idx_out
 
     def range_counts(
-        self, thresholds_sq: np.ndarray, labels: np.ndarray | None = None, keep_bytes: int = 0
-    ) -> tuple[np.ndarray | None, np.ndarray]:
+        self,
+        thresholds_sq: np.ndarray,
+        labels: np.ndarray | None = None,
+        keep_bytes: int = 0,
+        count: bool = True,
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """One pass over the pairs of searching lists: ball sizes at several radii, and the nearest other label.
 
         Every pair of rows whose lists search one another is computed once (:meth:`_pair_blocks`)
@@ -270,6 +274,9 @@ class _ListIndex:
             Squared radii (compared in float32, strictly: ``d² < δ²``).
         labels : ndarray of shape (n,), int, optional
             Pseudo-classes; with them, the squared distance to the nearest candidate of another one.
+        count : bool
+            Count the ball sizes (False: ``counts`` is None; the δ search needs only ``r2`` and
+            the kept pairs, so :func:`ivf_ball_graph` spares the (n, t + 1) histogram).
 
         Returns
         -------
@@ -277,7 +284,7 @@ class _ListIndex:
             As :func:`nearest_other_sqdist` over the candidates (``inf`` if all share the label);
             with thresholds, exact below the largest and ``inf`` or some value at or beyond it
             elsewhere (the screen leaves far candidates out: every radius finds those balls pure).
-        counts : ndarray of shape (n, t), int32
+        counts : ndarray of shape (n, t), int32, or None
             Candidates (the centre included) closer than each radius.
         """
         thr = np.asarray(thresholds_sq, dtype=np.float32)
@@ -285,7 +292,7 @@ class _ListIndex:
             raise InvalidInputError("thresholds_sq must be an ascending 1-d array.")
         thr_t = torch.from_numpy(thr).to(self.dev)
         t = len(thr)
-        hist = torch.zeros(self.n * (t + 1), dtype=torch.int32, device=self.dev)
+        hist = torch.zeros(self.n * (t + 1), dtype=torch.int32, device=self.dev) if count else None
         r2 = None if labels is None else torch.full((self.n,), float("inf"), device=self.dev)
         lab = (
             None
@@ -299,10 +306,11 @@ class _ListIndex:
             if t:
                 rr, cc = (d2 < thr_t[-1]).nonzero(as_tuple=True)
                 a, b, inside = q[rr], c[cc], d2[rr, cc]
-                bucket = torch.bucketize(inside, thr_t, right=True)  # radii ≤ d²: larger balls
-                one = torch.ones(len(a), dtype=torch.int32, device=self.dev)
-                hist.index_add_(0, a * (t + 1) + bucket, one)
-                hist.index_add_(0, b * (t + 1) + bucket, one)
+                if hist is not None:
+                    bucket = torch.bucketize(inside, thr_t, right=True)  # radii ≤ d²: larger balls
+                    one = torch.ones(len(a), dtype=torch.int32, device=self.dev)
+                    hist.index_add_(0, a * (t + 1) + bucket, one)
+                    hist.index_add_(0, b * (t + 1) + bucket, one)
                 if kept is not None:
                     n_kept += len(a)
                     if n_kept * 12 > keep_bytes:
@@ -320,9 +328,13 @@ class _ListIndex:
                 r2.scatter_reduce_(0, q, d2.min(1).values, "amin")
                 r2.scatter_reduce_(0, c, d2.min(0).values, "amin")
         self.h = None  # the bfloat16 copy is only for the passes
-        counts = hist.view(self.n, t + 1).cumsum(1, dtype=torch.int32)[:, :t].add_(1)  # + centre
+        counts = None
+        if hist is not None:  # + the centre
+            counts = (
+                hist.view(self.n, t + 1).cumsum(1, dtype=torch.int32)[:, :t].add_(1).cpu().numpy()
+            )
         self.kept = None if kept is None else symmetric_pairs(kept, self.n)
-        return (None if r2 is None else r2.cpu().numpy()), counts.cpu().numpy()
+        return (None if r2 is None else r2.cpu().numpy()), counts
 
     def kept_graph(self, delta: float) -> BallGraph:
         """The δ-ball graph from the pairs kept by :meth:`range_counts` (δ at most its largest
@@ -415,9 +427,9 @@ def ivf_ball_graph(
     """ProbCover's δ search and δ-ball graph through the inverted lists (``index="ivf"``).
 
     One screened pass over the pairs of rows whose lists search one another
-    (:meth:`_ListIndex.range_counts`) gives each row's nearest other pseudo-class (for the purity
-    bisection), its ball size at every δ the bisection can reach (:func:`bisection_grid`) and
-    keeps the pairs inside the largest of them; the graph at the chosen δ is cut from those
+    (:meth:`_ListIndex.range_counts`, not counting ball sizes) gives each row's nearest other
+    pseudo-class (for the purity bisection) and keeps the pairs inside the largest δ the
+    bisection can reach (:func:`bisection_grid`); the graph at the chosen δ is cut from those
     pairs. When they would fill more than
     :data:`~alkit.strategies.probcover.graph.KEEP_PAIRS_FRACTION` of the free memory, they are
     dropped and a second pass keeps only the pairs inside the chosen δ. With more than
@@ -454,14 +466,16 @@ def ivf_ball_graph(
         if labels is None:
             raise InvalidInputError("ivf_ball_graph needs the pseudo-class labels to search δ.")
         grid = bisection_grid(n_iter)
-        r2, counts = lx.range_counts(
-            np.zeros(0) if grid is None else grid**2, labels, keep_bytes=keep_pairs_bytes()
+        r2, _ = lx.range_counts(
+            np.zeros(0) if grid is None else grid**2,
+            labels,
+            keep_bytes=keep_pairs_bytes(),
+            count=False,
         )
-        del counts
         search = search_delta(r2, n_iter, threshold, rule)
         delta = search["delta"]
     else:
-        lx.range_counts(np.array([float(delta) ** 2]), keep_bytes=keep_pairs_bytes())
+        lx.range_counts(np.array([float(delta) ** 2]), keep_bytes=keep_pairs_bytes(), count=False)
     stats = {
         "nlist": lx.nlist,
         "mean_candidates": float(lx.n_candidates / max(1, lx.n)),
