@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
+from torch.optim.adamw import adamw
 
 from ._devices import resolve_device
 from .errors import InvalidInputError
@@ -93,6 +94,41 @@ def probe_identity(settings: dict) -> dict:
     """The probe settings a results hash covers: all of ``settings`` except those added later
     (``init``) while at the value every earlier result used, so those results keep their hash."""
     return {k: v for k, v in settings.items() if _LATER_FIELDS.get(k, object()) != v}
+
+
+def _adamw_stepper(params: list[torch.Tensor], lr: float, weight_decay: float, device):
+    """One ``torch.optim.AdamW(params, lr, weight_decay=...).step()`` per call, bit for bit.
+
+    The functional form (``torch.optim.adamw.adamw``) with the state the class would keep and
+    the kernel it would pick (single-tensor on CPU, ``foreach`` on CUDA/XPU). Why not the class:
+    its first construction in a process imports ``torch._dynamo`` (≈ 1.2 s on the 2-core VM),
+    a cost every user's first query would pay for nothing (docs/performance.md). Each
+    parameter's ``.grad`` must be set before a call.
+    """
+    steps = [torch.tensor(0.0) for _ in params]  # the class's CPU step counters
+    exp_avgs = [torch.zeros_like(p) for p in params]
+    exp_avg_sqs = [torch.zeros_like(p) for p in params]
+    foreach = torch.device(device).type in ("cuda", "xpu")
+
+    def step() -> None:
+        adamw(
+            params,
+            [p.grad for p in params],
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            steps,
+            foreach=foreach,
+            amsgrad=False,
+            beta1=0.9,
+            beta2=0.999,
+            lr=lr,
+            weight_decay=weight_decay,
+            eps=1e-8,
+            maximize=False,
+        )
+
+    return step
 
 
 class LinearProbe:
@@ -213,12 +249,14 @@ class LinearProbe:
         Otherwise it compares uniform floats with 1 − p. Callers multiply the mask with
         features already scaled by 1/(1 − p) (inverted dropout).
         """
-        return self._keep_bits(shape).float()
+        draws, keep_below = self._keep_draws(shape)
+        return draws.lt(keep_below).float()
 
-    def _keep_bits(self, shape: tuple[int, int]) -> torch.Tensor:
-        """The boolean mask of :meth:`_keep_mask` (the same draws). ``buf.copy_(bits).mul_(xs)``
-        applies it through a reused float buffer: the values of ``_keep_mask(...).mul_(xs)``
-        without a fresh (page-faulting) float mask per pass."""
+    def _keep_draws(self, shape: tuple[int, int]) -> tuple[torch.Tensor, int | float]:
+        """The draws of :meth:`_keep_mask` and the value they are compared with: the mask is
+        ``draws < keep_below``. Inference passes compare slice by slice straight into a reused
+        float buffer (``torch.lt(draws[s:e], keep_below, out=buf)``): the same mask, without a
+        boolean and a fresh float copy of it per pass."""
         q = 1.0 - self.config.dropout
         n_el = shape[0] * shape[1]
         k = q * 128
@@ -226,8 +264,8 @@ class LinearProbe:
             words = torch.empty((n_el + 7) // 8, dtype=torch.int64, device=self.device)
             words.random_(generator=self.generator)  # 63 uniform low bits per word
             bits = words.view(torch.uint8)[:n_el].view(shape)
-            return bits.bitwise_and_(0x7F).lt(int(round(k)))
-        return torch.rand(shape, generator=self.generator, device=self.device).lt_(q)
+            return bits.bitwise_and_(0x7F), int(round(k))
+        return torch.rand(shape, generator=self.generator, device=self.device), q
 
     # ------------------------------------------------------------------ training
     def fit(
@@ -266,7 +304,7 @@ class LinearProbe:
         bias = (torch.rand((self.n_classes,), generator=g, device=dev) * 2 - 1) * bound
         weight.requires_grad_(False)
         params = [torch.nn.Parameter(weight), torch.nn.Parameter(bias)]
-        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        step = _adamw_stepper(params, cfg.lr, cfg.weight_decay, dev)
         running_mean = torch.zeros(d, device=dev)
         running_var = torch.ones(d, device=dev)
         if cfg.init == "text":  # drawn above all the same: the later draws match init="random"
@@ -319,7 +357,7 @@ class LinearProbe:
                     # dL/dW = gᵀ z = (gᵀ hc) · inv_std
                     params[0].grad = (grad_logits.T @ hc).mul_(inv_std)
                     params[1].grad = grad_logits.sum(0)
-                    opt.step()
+                    step()
                     # running statistics, as nn.BatchNorm1d (unbiased variance)
                     unbiased = var * (m / (m - 1)) if m > 1 else var
                     running_mean.mul_(1 - cfg.bn_momentum).add_(mean, alpha=cfg.bn_momentum)
@@ -380,12 +418,22 @@ class LinearProbe:
             and x.dtype == np.float32
             and x.flags.c_contiguous
         )
-        buf = np.empty((min(n, self.chunk_size), x.shape[1]), np.float32) if gather_into else None
+        buf = None
+        if gather_into:
+            buf = torch.empty((min(n, self.chunk_size), x.shape[1]), dtype=torch.float32)
+            # torch's gather runs on every core (≈ 4× numpy's np.take into the same buffer);
+            # torch warns on a read-only array, which numpy then gathers
+            src = torch.from_numpy(x) if x.flags.writeable else None
+            rows_t = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
         for start in range(0, n, self.chunk_size):
             sl = slice(start, start + self.chunk_size)
             if buf is not None:
-                r = rows[sl]
-                yield start, torch.from_numpy(np.take(x, r, axis=0, out=buf[: len(r)]))
+                r = rows_t[sl]
+                out = buf[: len(r)]
+                if src is not None:
+                    yield start, torch.index_select(src, 0, r, out=out)
+                else:
+                    yield start, torch.from_numpy(np.take(x, r.numpy(), axis=0, out=out.numpy()))
             else:
                 yield start, self._to_tensor(x[sl] if rows is None else x[rows[sl]])
 
@@ -458,14 +506,47 @@ class LinearProbe:
         bufs = None
         for start, xb in self._chunks(x, rows, reuse=True):
             sl = slice(start, start + len(xb))
-            clean[sl] = torch.addmm(self._b_eff, xb, w_drop).argmax(1).cpu().numpy()
-            if bufs is None:  # the scaled and the masked inputs: two buffers for every chunk
-                bufs = (torch.empty_like(xb), torch.empty_like(xb))
+            if bufs is None:
+                bufs = self._pass_buffers(xb)
+            logits = bufs[2][: len(xb)]
+            clean[sl] = torch.addmm(self._b_eff, xb, w_drop, out=logits).argmax(1).cpu().numpy()
             xs = torch.mul(xb, self._inv_keep, out=bufs[0][: len(xb)])
             for j in range(n_passes):
-                xm = bufs[1][: len(xb)].copy_(self._keep_bits(xb.shape)).mul_(xs)
-                passes[j, sl] = torch.addmm(self._b_eff, xm, w_drop).argmax(1).cpu().numpy()
+                self._dropout_logits(xs, w_drop, bufs[1], logits)
+                passes[j, sl] = logits.argmax(1).cpu().numpy()
         return clean, passes
+
+    #: Rows per step of a dropout pass on CPU: the mask, the masked rows and their product stay
+    #: in cache (a multiple of 64, the BLAS's tile height: the same bits as one product).
+    PASS_ROWS = 512
+
+    def _pass_buffers(self, xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Reused buffers of the dropout passes: the scaled chunk, the masked rows (one step's
+        on CPU, the chunk's elsewhere) and the chunk's logits."""
+        step = self.PASS_ROWS if xb.device.type == "cpu" else len(xb)
+        return (
+            torch.empty_like(xb),
+            torch.empty((step, xb.shape[1]), dtype=xb.dtype, device=xb.device),
+            torch.empty((len(xb), self.n_classes), dtype=xb.dtype, device=xb.device),
+        )
+
+    def _dropout_logits(
+        self, xs: torch.Tensor, w: torch.Tensor, masked: torch.Tensor, out: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits of one pass with a fresh input-dropout mask over the chunk ``xs`` (rows
+        already scaled by 1/(1 − p)), into ``out`` (shape (len(xs), C)).
+
+        The mask of the whole chunk is drawn at once (the same draws as one ``_keep_mask`` of
+        its shape) and applied ``len(masked)`` rows at a time, each step's rows multiplied at
+        once: the products of the rows are those of one chunk-wide product.
+        """
+        draws, keep_below = self._keep_draws(tuple(xs.shape))
+        step = len(masked)
+        for s in range(0, len(xs), step):
+            e = min(len(xs), s + step)
+            xm = torch.lt(draws[s:e], keep_below, out=masked[: e - s]).mul_(xs[s:e])
+            torch.addmm(self._b_eff, xm, w, out=out[s:e])
+        return out
 
     @torch.inference_mode()
     def mc_stats(self, x: np.ndarray, n_passes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -486,12 +567,12 @@ class LinearProbe:
         for start, xb in self._chunks(x):
             acc_p = torch.zeros((len(xb), self.n_classes), device=self.device)
             acc_h = torch.zeros(len(xb), device=self.device)
-            if bufs is None:  # the scaled and the masked inputs: two buffers for every chunk
-                bufs = (torch.empty_like(xb), torch.empty_like(xb))
+            if bufs is None:
+                bufs = self._pass_buffers(xb)
             xs = torch.mul(xb, self._inv_keep, out=bufs[0][: len(xb)])
             for _ in range(n_passes):
-                xm = bufs[1][: len(xs)].copy_(self._keep_bits(xb.shape)).mul_(xs)
-                logp = torch.log_softmax(torch.addmm(self._b_eff, xm, w_drop), dim=1)
+                logits = self._dropout_logits(xs, w_drop, bufs[1], bufs[2][: len(xb)])
+                logp = torch.log_softmax(logits, dim=1)
                 p = logp.exp()
                 acc_p += p
                 acc_h -= torch.nansum(p * logp, dim=1)

@@ -1,4 +1,6 @@
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -117,6 +119,39 @@ def test_one_step_matches_torch_modules():
     )
 
 
+def test_adamw_stepper_is_torch_adamw_bit_for_bit():
+    """The functional stepper the fit uses equals torch.optim.AdamW's steps exactly."""
+    from alkit.probe import _adamw_stepper
+
+    g = torch.Generator().manual_seed(0)
+    ours = [torch.nn.Parameter(torch.randn(7, 5, generator=g)), torch.nn.Parameter(torch.randn(7))]
+    ref = [torch.nn.Parameter(p.detach().clone()) for p in ours]
+    step = _adamw_stepper(ours, 1e-2, 1e-2, "cpu")
+    opt = torch.optim.AdamW(ref, lr=1e-2, weight_decay=1e-2)
+    with torch.no_grad():
+        for _ in range(25):
+            for a, b in zip(ours, ref):
+                a.grad = torch.randn(a.shape, generator=g)
+                b.grad = a.grad.clone()
+            step()
+            opt.step()
+    for a, b in zip(ours, ref):
+        assert torch.equal(a, b)
+
+
+def test_fit_does_not_import_torch_dynamo():
+    """A process's first fit does not pay torch.optim.AdamW's import of torch._dynamo."""
+    code = (
+        "import sys, numpy as np\n"
+        "from alkit.probe import LinearProbe\n"
+        "x = np.random.default_rng(0).normal(size=(40, 8)).astype(np.float32)\n"
+        "LinearProbe(2, seed=0, device='cpu', max_epochs=3).fit(x, np.arange(40) % 2)\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_keep_mask_rate_and_freshness():
     probe = LinearProbe(3, seed=0, device="cpu")
     a = probe._keep_mask((400, 500))
@@ -140,6 +175,48 @@ def test_stochastic_passes_and_chunking():
     assert (mean_h >= -1e-6).all()
     # dropout passes differ from the clean pass somewhere
     assert (passes != clean).any()
+
+
+@pytest.mark.parametrize("dropout", [0.75, 0.3])
+def test_dropout_passes_equal_plain_masked_products(dropout):
+    """mc_argmax / mc_stats (masks applied PASS_ROWS rows at a time, gathered with rows=) give
+    exactly the argmax and probabilities of one plain masked product per chunk, same draws."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2600, 24)).astype(np.float32)
+    y = np.arange(len(x)) % 5
+    probe = LinearProbe(5, seed=0, device="cpu", max_epochs=5, chunk_size=1100, dropout=dropout)
+    probe.fit(x, y)
+    rows = rng.permutation(len(x))[:2300]
+    w = probe._w_eff.T.contiguous()
+
+    def reference(n_passes):
+        clean, passes, probs = [], [], []
+        for s in range(0, len(rows), probe.chunk_size):
+            xb = torch.from_numpy(x[rows[s : s + probe.chunk_size]])
+            clean.append(torch.addmm(probe._b_eff, xb, w).argmax(1))
+            xs = xb * probe._inv_keep
+            logits = [
+                torch.addmm(probe._b_eff, probe._keep_mask(tuple(xb.shape)) * xs, w)
+                for _ in range(n_passes)
+            ]
+            passes.append(torch.stack([lo.argmax(1) for lo in logits]))
+            probs.append(torch.stack([torch.softmax(lo, 1) for lo in logits]).mean(0))
+        return torch.cat(clean).numpy(), torch.cat(passes, 1).numpy(), torch.cat(probs).numpy()
+
+    state = probe.generator.get_state()
+    ref_clean, ref_passes, ref_p = reference(3)
+    probe.generator.set_state(state)
+    clean, passes = probe.mc_argmax(x, 3, rows=rows)
+    np.testing.assert_array_equal(clean, ref_clean)
+    np.testing.assert_array_equal(passes, ref_passes)
+    # a read-only pool is gathered by numpy instead: the same rows, the same masks
+    probe.generator.set_state(state)
+    ro = x.copy()
+    ro.flags.writeable = False
+    np.testing.assert_array_equal(probe.mc_argmax(ro, 3, rows=rows)[1], ref_passes)
+    probe.generator.set_state(state)
+    mean_p, _ = probe.mc_stats(x[rows], 3)
+    np.testing.assert_allclose(mean_p, ref_p, rtol=1e-6, atol=1e-7)
 
 
 def test_bad_inputs():

@@ -103,3 +103,14 @@ def test_kmeans_nearest_reuses_the_converged_assignment(monkeypatch, spread):
     assert calls == []  # converged: no assignment pass
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_own_sq_dists_blocks_are_the_one_product_bits():
+    """own_sq_dists in cache-sized blocks gives the bits of one whole-array evaluation."""
+    x = torch.from_numpy(_blobs(n=2100, d=40, k=9, spread=1.0, seed=8))
+    c = x[:9] * 0.9
+    lab = torch.from_numpy(np.random.default_rng(0).integers(0, 9, len(x)))
+    sq = torch.linalg.vector_norm(x, dim=1).square()
+    want = (sq - 2.0 * torch.linalg.vecdot(x, c[lab]) + (c * c).sum(1)[lab]).clamp_min_(0)
+    assert _lloyd.OWN_BLOCK_ROWS < len(x)
+    np.testing.assert_array_equal(_lloyd.own_sq_dists(x, c, lab), want.numpy())
