@@ -26,7 +26,10 @@ def _blobs(n=3000, d=64, k=12, spread=1.0, seed=0, with_labels=False):
 @needs_bf16_accumulation
 @pytest.mark.parametrize("spread", [0.3, 3.0])  # well separated; hardly clustered
 @pytest.mark.parametrize("screen", [False, True])
-def test_pruned_lloyd_equals_the_plain_iteration(spread, screen):
+@pytest.mark.parametrize("bounds", ["elkan", "hamerly"])
+def test_pruned_lloyd_equals_the_plain_iteration(spread, screen, bounds, monkeypatch):
+    if bounds == "hamerly":  # one bound per point, as above ELKAN_MAX_ELEMENTS
+        monkeypatch.setattr(_lloyd, "ELKAN_MAX_ELEMENTS", 0)
     x = _blobs(spread=spread)
     xt = torch.from_numpy(x)
     init = xt[np.random.default_rng(1).choice(len(x), 12, replace=False)]
