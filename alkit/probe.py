@@ -16,9 +16,10 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
-from torch.optim.adamw import adamw
 
 from ._devices import resolve_device
+from ._kernels import dropout as _dropout
+from ._kernels.adamw import adamw_stepper
 from .errors import InvalidInputError
 from .validation import (
     check_bool,
@@ -94,41 +95,6 @@ def probe_identity(settings: dict) -> dict:
     """The probe settings a results hash covers: all of ``settings`` except those added later
     (``init``) while at the value every earlier result used, so those results keep their hash."""
     return {k: v for k, v in settings.items() if _LATER_FIELDS.get(k, object()) != v}
-
-
-def _adamw_stepper(params: list[torch.Tensor], lr: float, weight_decay: float, device):
-    """One ``torch.optim.AdamW(params, lr, weight_decay=...).step()`` per call, bit for bit.
-
-    The functional form (``torch.optim.adamw.adamw``) with the state the class would keep and
-    the kernel it would pick (single-tensor on CPU, ``foreach`` on CUDA/XPU). Why not the class:
-    its first construction in a process imports ``torch._dynamo`` (≈ 1.2 s on the 2-core VM),
-    a cost every user's first query would pay for nothing (docs/performance.md). Each
-    parameter's ``.grad`` must be set before a call.
-    """
-    steps = [torch.tensor(0.0) for _ in params]  # the class's CPU step counters
-    exp_avgs = [torch.zeros_like(p) for p in params]
-    exp_avg_sqs = [torch.zeros_like(p) for p in params]
-    foreach = torch.device(device).type in ("cuda", "xpu")
-
-    def step() -> None:
-        adamw(
-            params,
-            [p.grad for p in params],
-            exp_avgs,
-            exp_avg_sqs,
-            [],
-            steps,
-            foreach=foreach,
-            amsgrad=False,
-            beta1=0.9,
-            beta2=0.999,
-            lr=lr,
-            weight_decay=weight_decay,
-            eps=1e-8,
-            maximize=False,
-        )
-
-    return step
 
 
 class LinearProbe:
@@ -241,31 +207,15 @@ class LinearProbe:
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
 
     def _keep_mask(self, shape: tuple[int, int]) -> torch.Tensor:
-        """A fresh Bernoulli(1 − p) keep-mask of 0/1 float32 values, from the probe's generator.
-
-        When 1 − p is a multiple of 1/128 (the paper's p = 0.75 is), the mask compares
-        7 random bits per element, taken from 64-bit random words (eight elements per
-        draw): exact, and about 4× cheaper on CPU than one uniform float per element.
-        Otherwise it compares uniform floats with 1 − p. Callers multiply the mask with
-        features already scaled by 1/(1 − p) (inverted dropout).
-        """
+        """A fresh Bernoulli(1 − p) keep-mask of 0/1 float32 values, from the probe's generator
+        (:mod:`alkit._kernels.dropout`). Callers multiply the mask with features already scaled
+        by 1/(1 − p) (inverted dropout)."""
         draws, keep_below = self._keep_draws(shape)
         return draws.lt(keep_below).float()
 
     def _keep_draws(self, shape: tuple[int, int]) -> tuple[torch.Tensor, int | float]:
-        """The draws of :meth:`_keep_mask` and the value they are compared with: the mask is
-        ``draws < keep_below``. Inference passes compare slice by slice straight into a reused
-        float buffer (``torch.lt(draws[s:e], keep_below, out=buf)``): the same mask, without a
-        boolean and a fresh float copy of it per pass."""
-        q = 1.0 - self.config.dropout
-        n_el = shape[0] * shape[1]
-        k = q * 128
-        if abs(k - round(k)) < 1e-9 and 0 < round(k) < 128:
-            words = torch.empty((n_el + 7) // 8, dtype=torch.int64, device=self.device)
-            words.random_(generator=self.generator)  # 63 uniform low bits per word
-            bits = words.view(torch.uint8)[:n_el].view(shape)
-            return bits.bitwise_and_(0x7F), int(round(k))
-        return torch.rand(shape, generator=self.generator, device=self.device), q
+        """The draws of :meth:`_keep_mask` and the value they are compared with."""
+        return _dropout.keep_draws(shape, self.config.dropout, self.generator, self.device)
 
     # ------------------------------------------------------------------ training
     def fit(
@@ -304,7 +254,7 @@ class LinearProbe:
         bias = (torch.rand((self.n_classes,), generator=g, device=dev) * 2 - 1) * bound
         weight.requires_grad_(False)
         params = [torch.nn.Parameter(weight), torch.nn.Parameter(bias)]
-        step = _adamw_stepper(params, cfg.lr, cfg.weight_decay, dev)
+        step = adamw_stepper(params, cfg.lr, cfg.weight_decay, dev)  # torch's AdamW, bit for bit
         running_mean = torch.zeros(d, device=dev)
         running_var = torch.ones(d, device=dev)
         if cfg.init == "text":  # drawn above all the same: the later draws match init="random"
@@ -507,7 +457,7 @@ class LinearProbe:
         for start, xb in self._chunks(x, rows, reuse=True):
             sl = slice(start, start + len(xb))
             if bufs is None:
-                bufs = self._pass_buffers(xb)
+                bufs = _dropout.pass_buffers(xb, self.n_classes)
             logits = bufs[2][: len(xb)]
             clean[sl] = torch.addmm(self._b_eff, xb, w_drop, out=logits).argmax(1).cpu().numpy()
             xs = torch.mul(xb, self._inv_keep, out=bufs[0][: len(xb)])
@@ -516,37 +466,13 @@ class LinearProbe:
                 passes[j, sl] = logits.argmax(1).cpu().numpy()
         return clean, passes
 
-    #: Rows per step of a dropout pass on CPU: the mask, the masked rows and their product stay
-    #: in cache (a multiple of 64, the BLAS's tile height: the same bits as one product).
-    PASS_ROWS = 512
-
-    def _pass_buffers(self, xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Reused buffers of the dropout passes: the scaled chunk, the masked rows (one step's
-        on CPU, the chunk's elsewhere) and the chunk's logits."""
-        step = self.PASS_ROWS if xb.device.type == "cpu" else len(xb)
-        return (
-            torch.empty_like(xb),
-            torch.empty((step, xb.shape[1]), dtype=xb.dtype, device=xb.device),
-            torch.empty((len(xb), self.n_classes), dtype=xb.dtype, device=xb.device),
-        )
-
     def _dropout_logits(
         self, xs: torch.Tensor, w: torch.Tensor, masked: torch.Tensor, out: torch.Tensor
     ) -> torch.Tensor:
         """Logits of one pass with a fresh input-dropout mask over the chunk ``xs`` (rows
-        already scaled by 1/(1 − p)), into ``out`` (shape (len(xs), C)).
-
-        The mask of the whole chunk is drawn at once (the same draws as one ``_keep_mask`` of
-        its shape) and applied ``len(masked)`` rows at a time, each step's rows multiplied at
-        once: the products of the rows are those of one chunk-wide product.
-        """
+        already scaled by 1/(1 − p)), into ``out`` (:func:`alkit._kernels.dropout.masked_logits`)."""
         draws, keep_below = self._keep_draws(tuple(xs.shape))
-        step = len(masked)
-        for s in range(0, len(xs), step):
-            e = min(len(xs), s + step)
-            xm = torch.lt(draws[s:e], keep_below, out=masked[: e - s]).mul_(xs[s:e])
-            torch.addmm(self._b_eff, xm, w, out=out[s:e])
-        return out
+        return _dropout.masked_logits(xs, draws, keep_below, w, self._b_eff, masked, out)
 
     @torch.inference_mode()
     def mc_stats(self, x: np.ndarray, n_passes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -568,7 +494,7 @@ class LinearProbe:
             acc_p = torch.zeros((len(xb), self.n_classes), device=self.device)
             acc_h = torch.zeros(len(xb), device=self.device)
             if bufs is None:
-                bufs = self._pass_buffers(xb)
+                bufs = _dropout.pass_buffers(xb, self.n_classes)
             xs = torch.mul(xb, self._inv_keep, out=bufs[0][: len(xb)])
             for _ in range(n_passes):
                 logits = self._dropout_logits(xs, w_drop, bufs[1], bufs[2][: len(xb)])
