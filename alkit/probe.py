@@ -20,6 +20,7 @@ import torch
 from ._devices import resolve_device
 from ._kernels import dropout as _dropout
 from ._kernels.adamw import adamw_stepper
+from ._kernels.rows import take_rows
 from .errors import InvalidInputError
 from .validation import (
     check_bool,
@@ -368,22 +369,12 @@ class LinearProbe:
             and x.dtype == np.float32
             and x.flags.c_contiguous
         )
-        buf = None
-        if gather_into:
-            buf = torch.empty((min(n, self.chunk_size), x.shape[1]), dtype=torch.float32)
-            # torch's gather runs on every core (≈ 4× numpy's np.take into the same buffer);
-            # torch warns on a read-only array, which numpy then gathers
-            src = torch.from_numpy(x) if x.flags.writeable else None
-            rows_t = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
+        buf = np.empty((min(n, self.chunk_size), x.shape[1]), np.float32) if gather_into else None
         for start in range(0, n, self.chunk_size):
             sl = slice(start, start + self.chunk_size)
             if buf is not None:
-                r = rows_t[sl]
-                out = buf[: len(r)]
-                if src is not None:
-                    yield start, torch.index_select(src, 0, r, out=out)
-                else:
-                    yield start, torch.from_numpy(np.take(x, r.numpy(), axis=0, out=out.numpy()))
+                r = rows[sl]
+                yield start, torch.from_numpy(take_rows(x, r, out=buf[: len(r)]))
             else:
                 yield start, self._to_tensor(x[sl] if rows is None else x[rows[sl]])
 

@@ -75,3 +75,9 @@ def test_take_rows_equals_fancy_indexing():
     ro = r.standard_normal((500, 7)).astype(np.float32)
     ro.flags.writeable = False
     np.testing.assert_array_equal(take_rows(ro, idx), ro[idx])
+    # into a buffer: torch's gather for a writable array, numpy's for a read-only one
+    for x in (ro, ro.copy()):
+        buf = np.empty((len(idx), 7), np.float32)
+        got = take_rows(x, idx, out=buf)
+        assert got is buf
+        np.testing.assert_array_equal(buf, x[idx])
