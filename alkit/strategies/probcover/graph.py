@@ -171,14 +171,15 @@ def nearest_other_keeping_pairs(
         :func:`ball_graph_from_pairs` takes them.
     """
     labels = np.asarray(labels, dtype=np.int64)
-    return near_pairs(
+    pairs, r2 = near_pairs(
         x,
         float(max_delta) ** 2,
         order=np.argsort(labels, kind="stable"),
         labels=labels,
         keep_bytes=keep_pairs_bytes(),
         device=device,
-    )[::-1]
+    )
+    return r2, pairs
 
 
 def ball_graph_from_pairs(pairs: NearPairs, delta: float) -> BallGraph:
